@@ -1,0 +1,196 @@
+//! The stable error-code table. `docs/errors.md` documents every entry; a test
+//! checks that the document and this table agree.
+
+use serde::Serialize;
+
+/// Business error numbers, carried in `errno` of the business shape
+/// `{"errno", "msg", "data"}`. The numbers are part of the contract: never
+/// renumber an entry, only add new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ErrorCode {
+    /// A parameter is missing, malformed or out of range. The message names it.
+    ParamError,
+    /// The app has no authorization relation with the third-party platform.
+    NoAuthorization,
+    /// The package does not exist or belongs to another app.
+    PackageNotFound,
+    /// The package is not in a state that allows the action.
+    WrongPackageState,
+    /// The app's basic information (name, icon, description) is not approved.
+    BasicInfoNotApproved,
+    /// The app's authenticity (主体真实性认证) is not verified.
+    AuthenticityNotVerified,
+    /// Another package of the app is already under audit.
+    AuditInProgress,
+    /// The third-party platform already has the maximum number of templates.
+    TemplateLimitReached,
+    /// The template does not exist or belongs to another platform.
+    TemplateNotFound,
+    /// The package or draft exceeds the configured size limit.
+    PackageTooLarge,
+    /// There is no earlier online version to roll back to.
+    NothingToRollBack,
+    /// The audit quota of the current period is used up.
+    AuditQuotaExhausted,
+    /// The draft does not exist or belongs to another platform.
+    DraftNotFound,
+    /// The package is still being built, or its build failed.
+    PackageNotBuilt,
+    /// A rollback of the online package is in progress.
+    RollbackInProgress,
+    /// The uploaded draft archive is not a valid mini-program source tree.
+    InvalidDraft,
+    /// Too many requests (also raised as gateway error 18).
+    RateLimited,
+    /// An unexpected internal failure; details are only in the server log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in table order (used by the docs test).
+    pub const ALL: [ErrorCode; 18] = [
+        ErrorCode::ParamError,
+        ErrorCode::NoAuthorization,
+        ErrorCode::PackageNotFound,
+        ErrorCode::WrongPackageState,
+        ErrorCode::BasicInfoNotApproved,
+        ErrorCode::AuthenticityNotVerified,
+        ErrorCode::AuditInProgress,
+        ErrorCode::TemplateLimitReached,
+        ErrorCode::TemplateNotFound,
+        ErrorCode::PackageTooLarge,
+        ErrorCode::NothingToRollBack,
+        ErrorCode::AuditQuotaExhausted,
+        ErrorCode::DraftNotFound,
+        ErrorCode::PackageNotBuilt,
+        ErrorCode::RollbackInProgress,
+        ErrorCode::InvalidDraft,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    /// The `errno` sent on the wire.
+    pub const fn errno(self) -> i64 {
+        match self {
+            ErrorCode::ParamError => 40001,
+            ErrorCode::NoAuthorization => 50032,
+            ErrorCode::PackageNotFound => 47001,
+            ErrorCode::WrongPackageState => 47002,
+            ErrorCode::BasicInfoNotApproved => 47003,
+            ErrorCode::AuthenticityNotVerified => 47004,
+            ErrorCode::AuditInProgress => 47005,
+            ErrorCode::TemplateLimitReached => 47006,
+            ErrorCode::TemplateNotFound => 47007,
+            ErrorCode::PackageTooLarge => 47008,
+            ErrorCode::NothingToRollBack => 47009,
+            ErrorCode::AuditQuotaExhausted => 47010,
+            ErrorCode::DraftNotFound => 47011,
+            ErrorCode::PackageNotBuilt => 47012,
+            ErrorCode::RollbackInProgress => 47013,
+            ErrorCode::InvalidDraft => 47014,
+            ErrorCode::RateLimited => 47018,
+            ErrorCode::Internal => 50000,
+        }
+    }
+
+    /// The default (Chinese) message prefix. Callers append the specifics,
+    /// e.g. `参数错误: package_id 必须是整数`.
+    pub const fn default_msg(self) -> &'static str {
+        match self {
+            ErrorCode::ParamError => "参数错误",
+            ErrorCode::NoAuthorization => "无授权关系",
+            ErrorCode::PackageNotFound => "代码包不存在",
+            ErrorCode::WrongPackageState => "代码包状态不允许该操作",
+            ErrorCode::BasicInfoNotApproved => "小程序基本信息未审核通过",
+            ErrorCode::AuthenticityNotVerified => "主体真实性认证未通过",
+            ErrorCode::AuditInProgress => "已有代码包在审核中",
+            ErrorCode::TemplateLimitReached => "模板数量已达上限",
+            ErrorCode::TemplateNotFound => "模板不存在",
+            ErrorCode::PackageTooLarge => "代码包超过大小限制",
+            ErrorCode::NothingToRollBack => "没有可回滚的版本",
+            ErrorCode::AuditQuotaExhausted => "本周期送审次数已用完",
+            ErrorCode::DraftNotFound => "草稿不存在",
+            ErrorCode::PackageNotBuilt => "代码包尚未上传成功",
+            ErrorCode::RollbackInProgress => "线上版本正在回滚中",
+            ErrorCode::InvalidDraft => "草稿包不是有效的小程序源码",
+            ErrorCode::RateLimited => "请求过于频繁",
+            ErrorCode::Internal => "系统错误",
+        }
+    }
+
+    /// Look a code up by its wire number.
+    pub fn from_errno(errno: i64) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.errno() == errno)
+    }
+}
+
+/// Gateway error numbers, carried in `error_code` of the gateway shape
+/// `{"error_code", "error_msg"}`; raised before any business logic runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GatewayCode {
+    /// The route does not exist.
+    UnknownMethod,
+    /// The token may not call this route (wrong kind of token, IP not allowed).
+    NoPermission,
+    /// Request rate limit reached.
+    RateLimited,
+    /// Token missing, unknown or revoked.
+    TokenInvalid,
+    /// Token known but past its expiry.
+    TokenExpired,
+}
+
+impl GatewayCode {
+    /// Every code, in table order (used by the docs test).
+    pub const ALL: [GatewayCode; 5] = [
+        GatewayCode::UnknownMethod,
+        GatewayCode::NoPermission,
+        GatewayCode::RateLimited,
+        GatewayCode::TokenInvalid,
+        GatewayCode::TokenExpired,
+    ];
+
+    /// The `error_code` sent on the wire (the public platform's numbers).
+    pub const fn code(self) -> i64 {
+        match self {
+            GatewayCode::UnknownMethod => 3,
+            GatewayCode::NoPermission => 6,
+            GatewayCode::RateLimited => 18,
+            GatewayCode::TokenInvalid => 110,
+            GatewayCode::TokenExpired => 111,
+        }
+    }
+
+    /// The `error_msg` sent on the wire (the public platform's texts).
+    pub const fn message(self) -> &'static str {
+        match self {
+            GatewayCode::UnknownMethod => "Unsupported openapi method",
+            GatewayCode::NoPermission => "No permission to access data",
+            GatewayCode::RateLimited => "Open api qps request limit reached",
+            GatewayCode::TokenInvalid => "Access token invalid or no longer valid",
+            GatewayCode::TokenExpired => "Access token expired",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn errnos_are_unique() {
+        let set: HashSet<i64> = ErrorCode::ALL.iter().map(|c| c.errno()).collect();
+        assert_eq!(set.len(), ErrorCode::ALL.len());
+        let set: HashSet<i64> = GatewayCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(set.len(), GatewayCode::ALL.len());
+    }
+
+    #[test]
+    fn from_errno_round_trips() {
+        for c in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_errno(c.errno()), Some(c));
+        }
+        assert_eq!(ErrorCode::from_errno(1), None);
+    }
+}

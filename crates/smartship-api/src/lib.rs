@@ -1,0 +1,15 @@
+//! Wire types of the smartship API.
+//!
+//! Everything a client sees on the wire lives here and nowhere else: the three
+//! response shapes of SPEC §1 ([`response`]), the error-code table
+//! ([`errors`]) and the `data` payloads of each route ([`package`],
+//! [`template`]). This crate does no I/O so that the server, the SDK and the
+//! tests share one definition of the contract.
+
+pub mod errors;
+pub mod package;
+pub mod response;
+pub mod template;
+
+pub use errors::{ErrorCode, GatewayCode};
+pub use response::{BusinessResponse, GatewayError, OAuthError};

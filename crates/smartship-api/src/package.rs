@@ -1,0 +1,48 @@
+//! `data` payloads of the package routes (SPEC §4, seed page).
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of `package/get`, and the `data` of `package/getdetail`.
+///
+/// Field names and types follow the public page: `package_id` is a JSON
+/// integer, `remark` a string, `commit_time` `YYYY/MM/DD HH:MM:SS`. The upload
+/// fields appear only on the development package (see `docs/api.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageInfo {
+    pub package_id: i64,
+    pub version: String,
+    pub version_desc: String,
+    pub status: i64,
+    pub remark: String,
+    pub msg: String,
+    pub committer: String,
+    pub commit_time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_status: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_status_desc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_err_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_err_msg: Option<String>,
+}
+
+/// `data` of `package/auditquota`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuota {
+    /// 2 = the quota renews every week; -1 = unlimited.
+    pub quota_type: i64,
+    /// Submissions allowed per period (-1 when unlimited).
+    pub quota_times: i64,
+    /// Submissions left in the current period (-1 when unlimited).
+    pub remain_times: i64,
+}
+
+/// `data` of `package/upload` (an extension: the public platform returns no
+/// data; clients that ignore it are unaffected).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadAccepted {
+    pub package_id: i64,
+}

@@ -1,0 +1,18 @@
+//! The smartship domain, free of HTTP, SQL and async runtimes.
+//!
+//! - [`lifecycle`]: the package state machine and its slot rules. Every state
+//!   change of a package is decided here, as a pure function of a snapshot
+//!   of the app, and merely persisted by the store.
+//! - [`ext_json`]: parsing and synchronous validation of an upload's `ext_json`.
+//! - [`build`]: building a package from a template manifest and `ext_json`.
+//! - [`archive`]: safe reading of draft zips and writing of package zips.
+//! - [`manifest`]: content-addressed file lists shared by drafts and packages.
+
+pub mod archive;
+pub mod build;
+pub mod ext_json;
+pub mod ids;
+pub mod lifecycle;
+pub mod manifest;
+
+pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

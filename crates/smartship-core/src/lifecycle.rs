@@ -1,0 +1,620 @@
+//! The package state machine of SPEC §4 and its slot rules.
+//!
+//! Per app there is at most one development package, one package in the audit
+//! slot (under audit, audit failed or audit passed) and one online package
+//! (online or rolling back), plus retired packages: earlier online versions
+//! ([`PackageState::History`]) and packages that were replaced or rolled back.
+//!
+//! [`decide`] is a pure function from a snapshot of the app and an action to
+//! the list of transitions that carry the action out. The store reads the
+//! snapshot, calls [`decide`] and writes the result in one transaction, so the
+//! rules live here and only here.
+
+use crate::ids::PackageId;
+use serde::{Deserialize, Serialize};
+
+/// Where a package is in its life. Persisted by name (see [`PackageState::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageState {
+    /// Wire status 3. Includes packages still building or whose build failed.
+    Development,
+    /// Wire status 4.
+    Auditing,
+    /// Wire status 5.
+    AuditFailed,
+    /// Wire status 6.
+    AuditPassed,
+    /// Wire status 1.
+    Online,
+    /// Wire status 8: a rollback was requested and takes effect after a delay.
+    RollingBack,
+    /// An earlier online version, kept as a rollback target.
+    History,
+    /// Replaced in its slot by a newer package (a new upload, a new submission,
+    /// or a withdrawn package returning to development).
+    Superseded,
+    /// Was online and was rolled back.
+    RolledBack,
+}
+
+impl PackageState {
+    /// Every state, for exhaustive tests and DB checks.
+    pub const ALL: [PackageState; 9] = [
+        PackageState::Development,
+        PackageState::Auditing,
+        PackageState::AuditFailed,
+        PackageState::AuditPassed,
+        PackageState::Online,
+        PackageState::RollingBack,
+        PackageState::History,
+        PackageState::Superseded,
+        PackageState::RolledBack,
+    ];
+
+    /// The `status` shown on the wire; `None` for retired packages, which
+    /// `package/get` does not list.
+    pub const fn wire_status(self) -> Option<i64> {
+        match self {
+            PackageState::Online => Some(1),
+            PackageState::Development => Some(3),
+            PackageState::Auditing => Some(4),
+            PackageState::AuditFailed => Some(5),
+            PackageState::AuditPassed => Some(6),
+            PackageState::RollingBack => Some(8),
+            PackageState::History | PackageState::Superseded | PackageState::RolledBack => None,
+        }
+    }
+
+    /// The state a wire status (`type` of getdetail) designates.
+    pub fn from_wire_status(status: i64) -> Option<PackageState> {
+        PackageState::ALL
+            .into_iter()
+            .find(|s| s.wire_status() == Some(status))
+    }
+
+    /// Stable name used in storage and the operator API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PackageState::Development => "development",
+            PackageState::Auditing => "auditing",
+            PackageState::AuditFailed => "audit_failed",
+            PackageState::AuditPassed => "audit_passed",
+            PackageState::Online => "online",
+            PackageState::RollingBack => "rolling_back",
+            PackageState::History => "history",
+            PackageState::Superseded => "superseded",
+            PackageState::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PackageState> {
+        PackageState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The slot this state occupies, if any.
+    pub const fn slot(self) -> Option<Slot> {
+        match self {
+            PackageState::Development => Some(Slot::Development),
+            PackageState::Auditing | PackageState::AuditFailed | PackageState::AuditPassed => {
+                Some(Slot::Audit)
+            }
+            PackageState::Online | PackageState::RollingBack => Some(Slot::Online),
+            PackageState::History | PackageState::Superseded | PackageState::RolledBack => None,
+        }
+    }
+}
+
+/// The three per-app slots, each holding at most one package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Development,
+    Audit,
+    Online,
+}
+
+/// Progress of the asynchronous build of a development package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildState {
+    /// Wire upload_status 1.
+    Building,
+    /// Wire upload_status 3.
+    Failed,
+    /// Built; upload_status 2 on the development package.
+    Built,
+}
+
+impl BuildState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BuildState::Building => "building",
+            BuildState::Failed => "failed",
+            BuildState::Built => "built",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BuildState> {
+        [BuildState::Building, BuildState::Failed, BuildState::Built]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+    }
+
+    /// `upload_status` on the wire.
+    pub const fn wire_status(self) -> i64 {
+        match self {
+            BuildState::Building => 1,
+            BuildState::Built => 2,
+            BuildState::Failed => 3,
+        }
+    }
+}
+
+/// What [`decide`] needs to know about one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageView {
+    pub id: PackageId,
+    pub state: PackageState,
+    pub build: BuildState,
+    pub version: String,
+}
+
+/// What [`decide`] needs to know about an app. The store fills it inside the
+/// transaction that applies the decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppSnapshot {
+    /// The package named by the action, if it belongs to this app (in any state).
+    pub target: Option<PackageView>,
+    /// Packages currently in a slot (at most one per slot).
+    pub slotted: Vec<PackageView>,
+    /// The two most recent earlier online versions, newest first.
+    pub history: Vec<PackageView>,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+    /// Submissions left this period; `None` when unlimited.
+    pub quota_remaining: Option<i64>,
+}
+
+impl AppSnapshot {
+    fn in_slot(&self, slot: Slot) -> Option<&PackageView> {
+        self.slotted.iter().find(|p| p.state.slot() == Some(slot))
+    }
+}
+
+/// The outcome of an audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail { reason: String },
+}
+
+/// Something that changes a package's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A new upload is accepted (the new package row is created by the store
+    /// in development/building after the transitions). `direct_commit` uploads
+    /// are checked against the submission preconditions up front.
+    Upload { direct_commit: bool },
+    /// The build of the target finished.
+    BuildSucceeded,
+    /// The build of the target failed.
+    BuildFailed,
+    /// `package/submitaudit`, or the automatic submission of a direct-commit upload.
+    SubmitAudit,
+    /// `package/withdraw`.
+    Withdraw,
+    /// A reviewer's decision.
+    Review(Verdict),
+    /// `package/release`.
+    Release,
+    /// `package/rollback`: the target goes to rolling back.
+    Rollback,
+    /// The rollback delay of the target has passed.
+    CompleteRollback,
+}
+
+impl Action {
+    /// Stable name used in the transition history.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Upload { .. } => "upload",
+            Action::BuildSucceeded => "build_succeeded",
+            Action::BuildFailed => "build_failed",
+            Action::SubmitAudit => "submit_audit",
+            Action::Withdraw => "withdraw",
+            Action::Review(Verdict::Pass) => "review_pass",
+            Action::Review(Verdict::Fail { .. }) => "review_fail",
+            Action::Release => "release",
+            Action::Rollback => "rollback",
+            Action::CompleteRollback => "complete_rollback",
+        }
+    }
+}
+
+/// Why an action is refused. Each maps to one documented error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("package not found")]
+    PackageNotFound,
+    #[error("package is {0:?}, the action needs {1}")]
+    WrongState(PackageState, &'static str),
+    #[error("package is not built")]
+    NotBuilt,
+    #[error("basic info not approved")]
+    BasicInfoNotApproved,
+    #[error("authenticity not verified")]
+    AuthenticityNotVerified,
+    #[error("package {0} is already under audit")]
+    AuditInProgress(PackageId),
+    #[error("audit quota exhausted")]
+    QuotaExhausted,
+    #[error("no earlier online version")]
+    NothingToRollBack,
+    #[error("rollback in progress")]
+    RollbackInProgress,
+}
+
+/// One package's state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub package: PackageId,
+    pub from: PackageState,
+    pub to: PackageState,
+}
+
+/// An audit result to push to the third-party platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditEvent {
+    Pass {
+        package: PackageId,
+        version: String,
+    },
+    Fail {
+        package: PackageId,
+        version: String,
+        reason: String,
+    },
+}
+
+/// Everything an accepted action changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub transitions: Vec<Transition>,
+    /// New build state of the target.
+    pub build: Option<BuildState>,
+    /// New `rollback_version` of a package (None clears it).
+    pub rollback_version: Option<(PackageId, Option<String>)>,
+    /// New audit message (`msg`) of the target.
+    pub audit_msg: Option<String>,
+    /// The action uses one submission of the audit quota.
+    pub consume_quota: bool,
+    /// The target's rollback timer starts.
+    pub start_rollback_timer: bool,
+    pub event: Option<AuditEvent>,
+}
+
+impl Effects {
+    fn move_pkg(&mut self, p: &PackageView, to: PackageState) {
+        self.transitions.push(Transition {
+            package: p.id,
+            from: p.state,
+            to,
+        });
+    }
+}
+
+fn target(s: &AppSnapshot) -> Result<&PackageView, Refusal> {
+    s.target.as_ref().ok_or(Refusal::PackageNotFound)
+}
+
+fn require_state(p: &PackageView, state: PackageState, needs: &'static str) -> Result<(), Refusal> {
+    if p.state == state {
+        Ok(())
+    } else {
+        Err(Refusal::WrongState(p.state, needs))
+    }
+}
+
+/// Submission preconditions shared by `submitaudit` and direct-commit uploads,
+/// in the order they are checked.
+fn check_can_submit(s: &AppSnapshot, exclude: Option<PackageId>) -> Result<(), Refusal> {
+    if !s.basic_info_approved {
+        return Err(Refusal::BasicInfoNotApproved);
+    }
+    if let Some(a) = s.in_slot(Slot::Audit)
+        && a.state == PackageState::Auditing
+        && Some(a.id) != exclude
+    {
+        return Err(Refusal::AuditInProgress(a.id));
+    }
+    if s.quota_remaining.is_some_and(|r| r <= 0) {
+        return Err(Refusal::QuotaExhausted);
+    }
+    Ok(())
+}
+
+/// Decides what `action` does to the app described by `s`.
+///
+/// Checks happen in a fixed order (documented in `docs/lifecycle.md`): the
+/// target exists, its state, its build, then the app-level preconditions.
+pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
+    let mut fx = Effects::default();
+    match action {
+        Action::Upload { direct_commit } => {
+            if *direct_commit {
+                check_can_submit(s, None)?;
+            }
+            if let Some(dev) = s.in_slot(Slot::Development) {
+                fx.move_pkg(dev, PackageState::Superseded);
+            }
+        }
+        Action::BuildSucceeded | Action::BuildFailed => {
+            let t = target(s)?;
+            require_state(t, PackageState::Development, "development")?;
+            if t.build != BuildState::Building {
+                return Err(Refusal::WrongState(t.state, "a build in progress"));
+            }
+            fx.build = Some(if *action == Action::BuildSucceeded {
+                BuildState::Built
+            } else {
+                BuildState::Failed
+            });
+        }
+        Action::SubmitAudit => {
+            let t = target(s)?;
+            require_state(t, PackageState::Development, "development (status 3)")?;
+            if t.build != BuildState::Built {
+                return Err(Refusal::NotBuilt);
+            }
+            check_can_submit(s, None)?;
+            if let Some(a) = s.in_slot(Slot::Audit) {
+                fx.move_pkg(a, PackageState::Superseded);
+            }
+            fx.move_pkg(t, PackageState::Auditing);
+            fx.consume_quota = true;
+            fx.audit_msg = Some(String::new());
+        }
+        Action::Withdraw => {
+            let t = target(s)?;
+            require_state(t, PackageState::Auditing, "under audit (status 4)")?;
+            // The withdrawn package takes the development slot back: a newer
+            // development package is superseded (docs/lifecycle.md).
+            if let Some(dev) = s.in_slot(Slot::Development) {
+                fx.move_pkg(dev, PackageState::Superseded);
+            }
+            fx.move_pkg(t, PackageState::Development);
+        }
+        Action::Review(verdict) => {
+            let t = target(s)?;
+            require_state(t, PackageState::Auditing, "under audit (status 4)")?;
+            match verdict {
+                Verdict::Pass => {
+                    fx.move_pkg(t, PackageState::AuditPassed);
+                    fx.audit_msg = Some("审核通过".to_owned());
+                    fx.event = Some(AuditEvent::Pass {
+                        package: t.id,
+                        version: t.version.clone(),
+                    });
+                }
+                Verdict::Fail { reason } => {
+                    fx.move_pkg(t, PackageState::AuditFailed);
+                    fx.audit_msg = Some(reason.clone());
+                    fx.event = Some(AuditEvent::Fail {
+                        package: t.id,
+                        version: t.version.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+            }
+        }
+        Action::Release => {
+            let t = target(s)?;
+            require_state(t, PackageState::AuditPassed, "audit passed (status 6)")?;
+            if !s.authenticity_verified {
+                return Err(Refusal::AuthenticityNotVerified);
+            }
+            let online = s.in_slot(Slot::Online);
+            if let Some(o) = online {
+                if o.state == PackageState::RollingBack {
+                    return Err(Refusal::RollbackInProgress);
+                }
+                fx.move_pkg(o, PackageState::History);
+            }
+            fx.move_pkg(t, PackageState::Online);
+            fx.rollback_version = Some((t.id, online.map(|o| o.version.clone())));
+        }
+        Action::Rollback => {
+            let t = target(s)?;
+            if t.state == PackageState::RollingBack {
+                return Err(Refusal::RollbackInProgress);
+            }
+            require_state(t, PackageState::Online, "online (status 1)")?;
+            if s.history.is_empty() {
+                return Err(Refusal::NothingToRollBack);
+            }
+            fx.move_pkg(t, PackageState::RollingBack);
+            fx.start_rollback_timer = true;
+        }
+        Action::CompleteRollback => {
+            let t = target(s)?;
+            require_state(t, PackageState::RollingBack, "rolling back (status 8)")?;
+            let Some(previous) = s.history.first() else {
+                return Err(Refusal::NothingToRollBack);
+            };
+            fx.move_pkg(t, PackageState::RolledBack);
+            fx.move_pkg(previous, PackageState::Online);
+            fx.rollback_version = Some((previous.id, s.history.get(1).map(|h| h.version.clone())));
+        }
+    }
+    Ok(fx)
+}
+
+/// Checks the slot invariant over the states of all of one app's packages:
+/// at most one package per slot. Used by tests and the store's self-checks.
+pub fn check_slot_invariant(states: &[PackageState]) -> Result<(), String> {
+    for slot in [Slot::Development, Slot::Audit, Slot::Online] {
+        let n = states.iter().filter(|s| s.slot() == Some(slot)).count();
+        if n > 1 {
+            return Err(format!("{n} packages in the {slot:?} slot"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pv(id: i64, state: PackageState) -> PackageView {
+        PackageView {
+            id: PackageId(id),
+            state,
+            build: BuildState::Built,
+            version: format!("v{id}"),
+        }
+    }
+
+    fn app() -> AppSnapshot {
+        AppSnapshot {
+            basic_info_approved: true,
+            authenticity_verified: true,
+            quota_remaining: Some(10),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn wire_status_round_trips() {
+        for s in PackageState::ALL {
+            assert_eq!(PackageState::parse(s.as_str()), Some(s));
+            if let Some(w) = s.wire_status() {
+                assert_eq!(PackageState::from_wire_status(w), Some(s));
+            }
+        }
+        assert_eq!(PackageState::from_wire_status(2), None);
+    }
+
+    #[test]
+    fn submit_replaces_failed_package_in_audit_slot() {
+        let mut s = app();
+        let dev = pv(2, PackageState::Development);
+        s.target = Some(dev.clone());
+        s.slotted = vec![dev, pv(1, PackageState::AuditFailed)];
+        let fx = decide(&s, &Action::SubmitAudit).unwrap();
+        assert_eq!(fx.transitions.len(), 2);
+        assert_eq!(fx.transitions[0].to, PackageState::Superseded);
+        assert_eq!(fx.transitions[1].to, PackageState::Auditing);
+        assert!(fx.consume_quota);
+    }
+
+    #[test]
+    fn submit_refused_while_another_is_auditing() {
+        let mut s = app();
+        let dev = pv(2, PackageState::Development);
+        s.target = Some(dev.clone());
+        s.slotted = vec![dev, pv(1, PackageState::Auditing)];
+        assert_eq!(
+            decide(&s, &Action::SubmitAudit),
+            Err(Refusal::AuditInProgress(PackageId(1)))
+        );
+    }
+
+    #[test]
+    fn submit_checks_order() {
+        let mut s = app();
+        let mut dev = pv(2, PackageState::Development);
+        dev.build = BuildState::Building;
+        s.target = Some(dev.clone());
+        s.basic_info_approved = false;
+        assert_eq!(decide(&s, &Action::SubmitAudit), Err(Refusal::NotBuilt));
+        dev.build = BuildState::Built;
+        s.target = Some(dev);
+        assert_eq!(
+            decide(&s, &Action::SubmitAudit),
+            Err(Refusal::BasicInfoNotApproved)
+        );
+        s.basic_info_approved = true;
+        s.quota_remaining = Some(0);
+        assert_eq!(
+            decide(&s, &Action::SubmitAudit),
+            Err(Refusal::QuotaExhausted)
+        );
+        s.quota_remaining = None;
+        assert!(decide(&s, &Action::SubmitAudit).is_ok());
+    }
+
+    #[test]
+    fn release_moves_online_to_history_and_sets_rollback_version() {
+        let mut s = app();
+        let passed = pv(2, PackageState::AuditPassed);
+        s.target = Some(passed.clone());
+        s.slotted = vec![passed, pv(1, PackageState::Online)];
+        let fx = decide(&s, &Action::Release).unwrap();
+        assert_eq!(fx.transitions[0].to, PackageState::History);
+        assert_eq!(fx.rollback_version, Some((PackageId(2), Some("v1".into()))));
+        s.authenticity_verified = false;
+        assert_eq!(
+            decide(&s, &Action::Release),
+            Err(Refusal::AuthenticityNotVerified)
+        );
+    }
+
+    #[test]
+    fn rollback_needs_history_and_completes_to_previous() {
+        let mut s = app();
+        let online = pv(2, PackageState::Online);
+        s.target = Some(online.clone());
+        s.slotted = vec![online];
+        assert_eq!(
+            decide(&s, &Action::Rollback),
+            Err(Refusal::NothingToRollBack)
+        );
+        s.history = vec![pv(1, PackageState::History), pv(0, PackageState::History)];
+        let fx = decide(&s, &Action::Rollback).unwrap();
+        assert!(fx.start_rollback_timer);
+        let rolling = pv(2, PackageState::RollingBack);
+        s.target = Some(rolling.clone());
+        s.slotted = vec![rolling];
+        assert_eq!(
+            decide(&s, &Action::Rollback),
+            Err(Refusal::RollbackInProgress)
+        );
+        let fx = decide(&s, &Action::CompleteRollback).unwrap();
+        assert_eq!(
+            fx.transitions,
+            vec![
+                Transition {
+                    package: PackageId(2),
+                    from: PackageState::RollingBack,
+                    to: PackageState::RolledBack
+                },
+                Transition {
+                    package: PackageId(1),
+                    from: PackageState::History,
+                    to: PackageState::Online
+                },
+            ]
+        );
+        assert_eq!(fx.rollback_version, Some((PackageId(1), Some("v0".into()))));
+    }
+
+    #[test]
+    fn withdraw_supersedes_newer_development_package() {
+        let mut s = app();
+        let auditing = pv(1, PackageState::Auditing);
+        s.target = Some(auditing.clone());
+        s.slotted = vec![auditing, pv(2, PackageState::Development)];
+        let fx = decide(&s, &Action::Withdraw).unwrap();
+        assert_eq!(fx.transitions[0].package, PackageId(2));
+        assert_eq!(fx.transitions[0].to, PackageState::Superseded);
+        assert_eq!(fx.transitions[1].to, PackageState::Development);
+    }
+
+    #[test]
+    fn invariant_checker_counts_slots() {
+        use PackageState::*;
+        assert!(check_slot_invariant(&[Development, Auditing, Online, History, History]).is_ok());
+        assert!(check_slot_invariant(&[AuditFailed, AuditPassed]).is_err());
+        assert!(check_slot_invariant(&[Online, RollingBack]).is_err());
+    }
+}
