@@ -127,7 +127,7 @@ pub fn parse(raw: &str, app_id: i64) -> Result<ExtConfig, ExtJsonError> {
     let network_timeout = opt_object("networkTimeout")?;
     if let Some(nt) = &network_timeout {
         for (k, v) in nt {
-            if !v.as_u64().is_some_and(|n| n <= 600_000) {
+            if v.as_u64().is_none_or(|n| n > 600_000) {
                 return Err(err(
                     format!("ext_json.networkTimeout.{k}"),
                     "必须是 0 到 600000 之间的整数 (毫秒)",

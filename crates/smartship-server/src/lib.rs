@@ -1,1 +1,186 @@
+//! The smartship server: the `/rest/2.0` open API, the `/admin/v1` operator
+//! API and the background workers, in one process.
+//!
+//! Requests flow one way: handler parses and authenticates → core decides →
+//! store persists (the decision, its history and its event in one
+//! transaction) → workers act on what was stored.
 
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod openapi;
+pub mod operator;
+pub mod state;
+pub mod tokens;
+pub mod workers;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use config::Config;
+use smartship_store::Store;
+use smartship_store::blobs::BlobStore;
+use smartship_store::sqlite::SqliteStore;
+use state::{AppState, Inner};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Options that are not configuration (they change what starts, not how).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartOptions {
+    /// Seed demo data and write `demo.json`.
+    pub demo: bool,
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub state: AppState,
+    pub demo: Option<demo::DemoInfo>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    http: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the server has stopped (after the shutdown token fires).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.http.await.context("http task")??;
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        Ok(())
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, stops workers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+/// Writes via a temporary file and rename, so readers never see half a file.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn admin_token(config: &Config) -> anyhow::Result<String> {
+    if let Some(t) = &config.admin_token {
+        return Ok(t.clone());
+    }
+    let path = config.data_dir.join("admin_token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        return Ok(t.trim().to_owned());
+    }
+    let token = tokens::generate("admin");
+    write_file_atomically(&path, token.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::info!(path = %path.display(), "generated the admin token");
+    Ok(token)
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            SqliteStore::open_url(&url)
+                .await
+                .with_context(|| format!("opening {url}"))?,
+        ))
+    } else {
+        anyhow::bail!("unsupported database_url {url:?}: only sqlite: is available")
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    openapi::router(&state)
+        .merge(admin::router(&state))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+/// Starts the server and its workers; returns once it is listening.
+pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<Server> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let store = open_store(&config).await?;
+    let blobs = BlobStore::open(config.data_dir.join("blobs"))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState {
+        inner: Arc::new(Inner {
+            tz: config.tz()?,
+            admin_token: admin_token(&config)?,
+            store,
+            blobs,
+            build_wakeup: Default::default(),
+            rollback_wakeup: Default::default(),
+            config,
+        }),
+    };
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+    for i in 0..state.config.build_workers {
+        tasks.push(tokio::spawn(workers::build::run(
+            state.clone(),
+            shutdown.clone(),
+            i,
+        )));
+    }
+    tasks.push(tokio::spawn(workers::rollback::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
+    let demo = if opts.demo {
+        Some(demo::prepare(&state, &base_url).await?)
+    } else {
+        None
+    };
+    write_file_atomically(
+        &state.config.data_dir.join("server.json"),
+        serde_json::json!({"base_url": base_url, "pid": std::process::id()})
+            .to_string()
+            .as_bytes(),
+    )?;
+    let app = router(state.clone());
+    let stop = shutdown.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+    });
+    tracing::info!(%addr, %base_url, "smartship listening");
+    Ok(Server {
+        addr,
+        base_url,
+        state,
+        demo,
+        shutdown,
+        tasks,
+        http,
+    })
+}

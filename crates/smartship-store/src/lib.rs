@@ -1,1 +1,153 @@
+//! Persistence for smartship.
+//!
+//! [`Store`] is the one interface the server talks to; [`sqlite::SqliteStore`]
+//! is the embedded default. Business rules are not here: every package state
+//! change is decided by `smartship_core::lifecycle::decide` on a snapshot the
+//! store reads inside the transaction that then writes the decision, together
+//! with its history rows and outgoing event (transactional outbox).
+//!
+//! [`blobs::BlobStore`] keeps file contents addressed by SHA-256, so a file
+//! shared by a template and all packages built from it is stored once.
 
+pub mod blobs;
+pub mod model;
+pub mod sqlite;
+
+pub use model::*;
+
+use async_trait::async_trait;
+use smartship_core::lifecycle::{Action, Effects, Refusal};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+
+/// A storage failure. Never shown to API callers verbatim (it may hold SQL).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The outcome of a lifecycle action: applied, or refused by the rules.
+pub type Decision = std::result::Result<Effects, Refusal>;
+
+/// Everything the server persists.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- key/value ----
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    // ---- parties ----
+    async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp>;
+    async fn tp_by_client_id(&self, client_id: &str) -> Result<Option<Tp>>;
+    async fn tp_by_id(&self, id: TpId) -> Result<Option<Tp>>;
+    async fn create_app(&self, app: NewApp, now: i64) -> Result<App>;
+    async fn app(&self, id: AppId) -> Result<Option<App>>;
+    async fn update_app(&self, id: AppId, update: AppUpdate) -> Result<Option<App>>;
+    /// Creates or re-activates the app ↔ TP authorization.
+    async fn authorize(
+        &self,
+        app: AppId,
+        tp: TpId,
+        scopes: &str,
+        now: i64,
+    ) -> Result<Authorization>;
+
+    // ---- tokens ----
+    async fn insert_token(&self, token: NewToken) -> Result<()>;
+    /// The token with this hash, with whether its authorization is active.
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+
+    // ---- drafts and templates ----
+    async fn create_draft(&self, draft: NewDraft, now: i64) -> Result<DraftId>;
+    async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)>;
+    /// Copies a draft into a new template unless the TP has `max` templates.
+    async fn add_template(
+        &self,
+        tp: TpId,
+        draft: DraftId,
+        user_desc: &str,
+        max: i64,
+        now: i64,
+    ) -> Result<AddTemplate>;
+    async fn list_templates(
+        &self,
+        tp: TpId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<Template>)>;
+    /// Soft-deletes; false when the template is not the TP's or already gone.
+    async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool>;
+    async fn template(&self, tp: TpId, id: TemplateId) -> Result<Option<Template>>;
+
+    // ---- packages ----
+    /// Accepts an upload: applies [`Action::Upload`] and inserts the new
+    /// development package (building) in one transaction.
+    async fn create_upload(
+        &self,
+        upload: NewUpload,
+        ctx: &ActionContext,
+    ) -> Result<std::result::Result<PackageId, Refusal>>;
+    /// Applies `action` to package `package` of app `app` atomically.
+    async fn apply(
+        &self,
+        app: AppId,
+        package: PackageId,
+        action: Action,
+        ctx: &ActionContext,
+    ) -> Result<Decision>;
+    /// The packages in a slot (what `package/get` lists), newest first.
+    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>>;
+    /// One package of the app (any state).
+    async fn package(&self, app: AppId, id: PackageId) -> Result<Option<Package>>;
+    /// The app's package in the given state (most recent first).
+    async fn package_in_state(
+        &self,
+        app: AppId,
+        state: smartship_core::lifecycle::PackageState,
+    ) -> Result<Option<Package>>;
+    /// Any package, for operators.
+    async fn package_any(&self, id: PackageId) -> Result<Option<Package>>;
+    async fn all_packages(&self, app: AppId) -> Result<Vec<Package>>;
+    /// The files of a built package (None until built).
+    async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>>;
+    async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>>;
+    async fn quota_used(&self, app: AppId, since: i64) -> Result<i64>;
+
+    // ---- workers ----
+    /// Leases the oldest pending build (or one whose lease expired).
+    async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>>;
+    /// Records a build result. A package that left the development slot
+    /// meanwhile is left alone (returns `Ok(Err(..))`).
+    async fn finish_build(
+        &self,
+        app: AppId,
+        package: PackageId,
+        outcome: BuildOutcome,
+        ctx: &ActionContext,
+    ) -> Result<Decision>;
+    /// Packages whose rollback delay has passed.
+    async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
+    /// When the next rollback falls due, if any.
+    async fn next_rollback_due(&self) -> Result<Option<i64>>;
+    async fn events(&self, tp: Option<TpId>, limit: i64) -> Result<Vec<EventRecord>>;
+}
+
+/// Result of [`Store::add_template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddTemplate {
+    Created(TemplateId),
+    DraftNotFound,
+    LimitReached,
+}
+
+/// Re-exported so callers need not depend on the core crate for manifests.
+pub type PackageManifest = Manifest;

@@ -1,1 +1,50 @@
-fn main() {}
+//! `smartship`: the server and its command-line tools.
+
+mod admin_cmd;
+mod serve_cmd;
+mod template_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "smartship",
+    version,
+    about = "Self-hostable mini-program release platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(serve_cmd::ServeArgs),
+    /// Operator commands (talk to a running server's /admin/v1 API).
+    Admin(admin_cmd::AdminArgs),
+    /// Third-party platform template commands.
+    Template(template_cmd::TemplateArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(a) => serve_cmd::run(a).await,
+            Command::Admin(a) => admin_cmd::run(a).await,
+            Command::Template(a) => template_cmd::run(a).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,8 @@
+Page({
+    data: {
+        shop: ''
+    },
+    onLoad() {
+        this.setData({shop: getApp().globalData.shop});
+    }
+});

@@ -1,0 +1,411 @@
+//! Handlers of the operator API.
+
+use super::AdminError;
+use crate::openapi::package::render;
+use crate::operator::{self, AppSpec, TpSpec};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use smartship_core::lifecycle::{Action, Verdict};
+use smartship_core::{AppId, PackageId};
+use smartship_store::{App, AppUpdate, Package, StoreError, Tp};
+
+fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
+    r.map(|Json(v)| v)
+        .map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))
+}
+
+fn conflict_or_internal(e: StoreError) -> AdminError {
+    match e {
+        StoreError::Conflict(m) => AdminError::new(StatusCode::CONFLICT, "conflict", m),
+        other => other.into(),
+    }
+}
+
+fn tp_json(tp: &Tp) -> Value {
+    json!({
+        "client_id": tp.client_id,
+        "tp_app_id": tp.id.0,
+        "name": tp.name,
+        "message_url": tp.message_url,
+        "auth_event_url": tp.auth_event_url,
+        "msg_token": tp.msg_token,
+        "encoding_aes_key": tp.encoding_aes_key,
+    })
+}
+
+fn app_json(app: &App) -> Value {
+    json!({
+        "app_id": app.id.0,
+        "app_key": app.app_key,
+        "name": app.name,
+        "description": app.description,
+        "basic_info_approved": app.basic_info_approved,
+        "authenticity_verified": app.authenticity_verified,
+    })
+}
+
+fn package_json(s: &AppState, p: &Package) -> Value {
+    let mut v = serde_json::to_value(render(p, s.tz)).expect("serializable");
+    let extra = json!({
+        "app_id": p.app_id.0,
+        "template_id": p.template_id.0,
+        "state": p.state.as_str(),
+        "build": p.build.as_str(),
+        "size": p.size,
+        "ext_json": serde_json::from_str::<Value>(&p.ext_json).unwrap_or(Value::Null),
+        "audit_content": p.audit_content,
+        "test_account": p.test_account,
+        "rollback_due_at": p.rollback_due_at,
+    });
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTp {
+    client_id: Option<String>,
+    name: String,
+    message_url: Option<String>,
+    auth_event_url: Option<String>,
+    msg_token: Option<String>,
+    encoding_aes_key: Option<String>,
+}
+
+pub async fn create_tp(
+    State(s): State<AppState>,
+    req: Result<Json<CreateTp>, JsonRejection>,
+) -> Result<Response, AdminError> {
+    let req = body(req)?;
+    if req.name.trim().is_empty() {
+        return Err(AdminError::invalid("name must not be empty"));
+    }
+    if let Some(k) = &req.encoding_aes_key
+        && (k.len() != 43
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
+    {
+        return Err(AdminError::invalid(
+            "encoding_aes_key must be 43 base64 characters",
+        ));
+    }
+    let tp = operator::create_tp(
+        &s,
+        TpSpec {
+            client_id: req.client_id,
+            name: req.name,
+            message_url: req.message_url,
+            auth_event_url: req.auth_event_url,
+            msg_token: req.msg_token,
+            encoding_aes_key: req.encoding_aes_key,
+        },
+    )
+    .await
+    .map_err(conflict_or_internal)?;
+    Ok((StatusCode::CREATED, Json(tp_json(&tp))).into_response())
+}
+
+async fn tp_of(s: &AppState, client_id: &str) -> Result<Tp, AdminError> {
+    s.store
+        .tp_by_client_id(client_id)
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))
+}
+
+pub async fn get_tp(
+    State(s): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    Ok(Json(tp_json(&tp_of(&s, &client_id).await?)))
+}
+
+pub async fn tp_token(
+    State(s): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let tp = tp_of(&s, &client_id).await?;
+    let token = operator::mint_tp_token(&s, tp.id).await?;
+    Ok(Json(serde_json::to_value(token)?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApp {
+    app_id: Option<i64>,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    basic_info_approved: bool,
+    #[serde(default)]
+    authenticity_verified: bool,
+}
+
+pub async fn create_app(
+    State(s): State<AppState>,
+    req: Result<Json<CreateApp>, JsonRejection>,
+) -> Result<Response, AdminError> {
+    let req = body(req)?;
+    if req.name.trim().is_empty() {
+        return Err(AdminError::invalid("name must not be empty"));
+    }
+    if req.app_id.is_some_and(|id| id <= 0) {
+        return Err(AdminError::invalid("app_id must be a positive integer"));
+    }
+    let app = operator::create_app(
+        &s,
+        AppSpec {
+            app_id: req.app_id,
+            name: req.name,
+            description: req.description,
+            basic_info_approved: req.basic_info_approved,
+            authenticity_verified: req.authenticity_verified,
+        },
+    )
+    .await
+    .map_err(conflict_or_internal)?;
+    Ok((StatusCode::CREATED, Json(app_json(&app))).into_response())
+}
+
+pub async fn get_app(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+) -> Result<Json<Value>, AdminError> {
+    let app = s
+        .store
+        .app(AppId(app_id))
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
+    Ok(Json(app_json(&app)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApp {
+    name: Option<String>,
+    basic_info_approved: Option<bool>,
+    authenticity_verified: Option<bool>,
+}
+
+pub async fn update_app(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+    req: Result<Json<UpdateApp>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let req = body(req)?;
+    let app = s
+        .store
+        .update_app(
+            AppId(app_id),
+            AppUpdate {
+                name: req.name,
+                basic_info_approved: req.basic_info_approved,
+                authenticity_verified: req.authenticity_verified,
+            },
+        )
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
+    Ok(Json(app_json(&app)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorize {
+    client_id: String,
+    scopes: Option<String>,
+}
+
+pub async fn authorize(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+    req: Result<Json<Authorize>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let req = body(req)?;
+    let tp = tp_of(&s, &req.client_id).await?;
+    let app = s
+        .store
+        .app(AppId(app_id))
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
+    let scopes = req.scopes.as_deref().unwrap_or(operator::DEFAULT_SCOPES);
+    let tokens = operator::authorize(&s, app.id, tp.id, scopes).await?;
+    let mut v = serde_json::to_value(tokens)?;
+    v["app_id"] = json!(app.id.0);
+    v["client_id"] = json!(tp.client_id);
+    Ok(Json(v))
+}
+
+pub async fn app_packages(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+) -> Result<Json<Value>, AdminError> {
+    let list = s.store.all_packages(AppId(app_id)).await?;
+    Ok(Json(json!({
+        "packages": list.iter().map(|p| package_json(&s, p)).collect::<Vec<_>>()
+    })))
+}
+
+async fn package_of(s: &AppState, id: i64) -> Result<Package, AdminError> {
+    s.store
+        .package_any(PackageId(id))
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no package {id}")))
+}
+
+pub async fn get_package(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AdminError> {
+    let p = package_of(&s, id).await?;
+    let history = s.store.transitions(p.id).await?;
+    let mut v = package_json(&s, &p);
+    v["transitions"] = history
+        .iter()
+        .map(|t| {
+            json!({
+                "action": t.action,
+                "from": t.from.map(|f| f.as_str()),
+                "to": t.to.as_str(),
+                "actor": t.actor,
+                "detail": t.detail,
+                "at": crate::clock::event_time(t.at, s.tz),
+                "at_ms": t.at,
+            })
+        })
+        .collect();
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    decision: String,
+    reason: Option<String>,
+}
+
+pub async fn review(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    req: Result<Json<Review>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let req = body(req)?;
+    let verdict = match (req.decision.as_str(), req.reason) {
+        ("pass", _) => Verdict::Pass,
+        ("fail", Some(reason)) if !reason.trim().is_empty() => {
+            if reason.chars().count() > 1000 {
+                return Err(AdminError::invalid("reason is longer than 1000 characters"));
+            }
+            Verdict::Fail { reason }
+        }
+        ("fail", _) => return Err(AdminError::invalid("a fail decision needs a reason")),
+        (other, _) => {
+            return Err(AdminError::invalid(format!(
+                "decision must be \"pass\" or \"fail\", got {other:?}"
+            )));
+        }
+    };
+    let p = package_of(&s, id).await?;
+    let ctx = s.action_context("admin".to_owned());
+    match s
+        .store
+        .apply(p.app_id, p.id, Action::Review(verdict), &ctx)
+        .await?
+    {
+        Ok(_) => {
+            let p = package_of(&s, id).await?;
+            Ok(Json(package_json(&s, &p)))
+        }
+        Err(r) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "wrong_state",
+            format!("package {id} cannot be reviewed: {r}"),
+        )),
+    }
+}
+
+pub async fn download(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, AdminError> {
+    let p = package_of(&s, id).await?;
+    let manifest = s.store.package_manifest(p.id).await?.ok_or_else(|| {
+        AdminError::new(
+            StatusCode::CONFLICT,
+            "not_built",
+            format!(
+                "package {id} has no built artifact (build: {})",
+                p.build.as_str()
+            ),
+        )
+    })?;
+    let blobs = s.blobs.clone();
+    let zip = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
+        let mut files = Vec::with_capacity(manifest.files.len());
+        for (path, f) in &manifest.files {
+            files.push((path.clone(), blobs.get(&f.sha256)?));
+        }
+        Ok(smartship_core::archive::write_zip(
+            files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+        )?)
+    })
+    .await??;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"package-{id}.zip\""),
+            ),
+        ],
+        zip,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventQuery {
+    client_id: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn events(
+    State(s): State<AppState>,
+    Query(q): Query<EventQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let tp = match &q.client_id {
+        Some(c) => Some(tp_of(&s, c).await?.id),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let list = s.store.events(tp, limit).await?;
+    Ok(Json(json!({
+        "events": list.iter().map(|e| json!({
+            "id": format!("evt_{}", e.id),
+            "tp_app_id": e.tp_id.0,
+            "app_id": e.app_id.map(|a| a.0),
+            "event": e.kind,
+            "package_id": e.package_id.map(|p| p.0),
+            "version": e.version,
+            "reason": e.reason,
+            "event_time": crate::clock::event_time(e.occurred_at, s.tz),
+            "status": e.status,
+            "attempts": e.attempts,
+        })).collect::<Vec<_>>()
+    })))
+}
+
+pub async fn storage(State(s): State<AppState>) -> Result<Json<Value>, AdminError> {
+    let blobs = s.blobs.clone();
+    let (count, bytes) = tokio::task::spawn_blocking(move || blobs.usage()).await??;
+    Ok(Json(json!({"blob_count": count, "blob_bytes": bytes})))
+}

@@ -1,0 +1,126 @@
+//! The operator API under `/admin/v1`: JSON in and out, bearer admin token,
+//! ordinary HTTP status codes, errors as `{"error": {"code", "message"}}`.
+
+mod handlers;
+
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// An operator API error.
+#[derive(Debug)]
+pub struct AdminError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AdminError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AdminError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AdminError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AdminError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for AdminError {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        tracing::error!(error = ?e, "admin internal error");
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
+    }
+}
+
+/// Compares digests so the comparison takes the same time wherever the
+/// strings first differ.
+fn token_matches(given: &str, expected: &str) -> bool {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(t) if token_matches(t, &s.admin_token) => next.run(req).await,
+        _ => AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer admin token",
+        )
+        .into_response(),
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/tps", post(handlers::create_tp))
+        .route("/admin/v1/tps/{client_id}", get(handlers::get_tp))
+        .route("/admin/v1/tps/{client_id}/token", post(handlers::tp_token))
+        .route("/admin/v1/apps", post(handlers::create_app))
+        .route(
+            "/admin/v1/apps/{app_id}",
+            get(handlers::get_app).patch(handlers::update_app),
+        )
+        .route(
+            "/admin/v1/apps/{app_id}/authorize",
+            post(handlers::authorize),
+        )
+        .route(
+            "/admin/v1/apps/{app_id}/packages",
+            get(handlers::app_packages),
+        )
+        .route(
+            "/admin/v1/packages/{package_id}",
+            get(handlers::get_package),
+        )
+        .route(
+            "/admin/v1/packages/{package_id}/review",
+            post(handlers::review),
+        )
+        .route(
+            "/admin/v1/packages/{package_id}/download",
+            get(handlers::download),
+        )
+        .route("/admin/v1/events", get(handlers::events))
+        .route("/admin/v1/storage", get(handlers::storage))
+        .layer(middleware::from_fn_with_state(state.clone(), require_admin))
+}

@@ -1,0 +1,180 @@
+//! Layered configuration: embedded defaults → TOML file → `SMARTSHIP_*`
+//! environment variables → command-line flags. Validated once at start-up so
+//! that a bad value stops the server with a message instead of surprising a
+//! caller later.
+
+use chrono::FixedOffset;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every setting of the server. Field names are the TOML keys; the
+/// environment variable is `SMARTSHIP_` + the name in upper case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the real address is
+    /// logged and written to `<data_dir>/server.json`).
+    pub listen: String,
+    /// Where the database, blobs and generated files live.
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite:<data_dir>/smartship.db`.
+    pub database_url: Option<String>,
+    /// Bearer token of the operator API; generated into
+    /// `<data_dir>/admin_token` when not set.
+    pub admin_token: Option<String>,
+    /// Base URL printed in demo output and `server.json`; default from the
+    /// bound address.
+    pub public_base_url: Option<String>,
+    /// Time zone of `commit_time` and event times, as `+08:00`.
+    pub timezone: String,
+    /// Delay before a requested rollback takes effect.
+    pub rollback_delay_secs: f64,
+    /// Audit submissions per app per week; -1 for unlimited.
+    pub audit_quota_per_week: i64,
+    /// Largest built package, in bytes.
+    pub max_package_bytes: u64,
+    /// Largest draft (inflated), in bytes.
+    pub max_draft_bytes: u64,
+    /// Most files in a draft.
+    pub max_draft_files: usize,
+    /// Templates per third-party platform (the public platform allows 50).
+    pub max_templates: i64,
+    /// Parallel package builds.
+    pub build_workers: usize,
+    /// Lifetime of app access tokens minted by operators, in seconds.
+    pub app_token_ttl_secs: i64,
+    /// Lifetime of third-party platform tokens, in seconds.
+    pub tp_token_ttl_secs: i64,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            admin_token: None,
+            public_base_url: None,
+            timezone: "+08:00".to_owned(),
+            rollback_delay_secs: 3.0,
+            audit_quota_per_week: 10,
+            max_package_bytes: 16 << 20,
+            max_draft_bytes: 32 << 20,
+            max_draft_files: 5000,
+            max_templates: 50,
+            build_workers: 2,
+            app_token_ttl_secs: 3600,
+            tp_token_ttl_secs: 30 * 24 * 3600,
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+/// A configuration error, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment, then
+    /// `overrides` (typically command-line flags, as a partial TOML-like map).
+    pub fn load(file: Option<&Path>, overrides: Figment) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        let fig = fig.merge(Env::prefixed("SMARTSHIP_")).merge(overrides);
+        let cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every value that can be wrong.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError(format!("listen {:?}: {e}", self.listen)))?;
+        self.tz()?;
+        if !(0.0..=86_400.0).contains(&self.rollback_delay_secs) {
+            return Err(ConfigError(
+                "rollback_delay_secs must be between 0 and 86400".into(),
+            ));
+        }
+        if self.audit_quota_per_week < -1 {
+            return Err(ConfigError(
+                "audit_quota_per_week must be -1 (unlimited) or >= 0".into(),
+            ));
+        }
+        if self.build_workers == 0 || self.build_workers > 64 {
+            return Err(ConfigError("build_workers must be 1..=64".into()));
+        }
+        if self.max_templates < 1 {
+            return Err(ConfigError("max_templates must be >= 1".into()));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError("log_format must be text or json".into()));
+        }
+        if let Some(t) = &self.admin_token
+            && t.len() < 16
+        {
+            return Err(ConfigError(
+                "admin_token must have at least 16 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The configured time zone.
+    pub fn tz(&self) -> Result<FixedOffset, ConfigError> {
+        self.timezone.parse::<FixedOffset>().map_err(|_| {
+            ConfigError(format!(
+                "timezone {:?}: expected like +08:00",
+                self.timezone
+            ))
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("smartship.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    #[test]
+    fn defaults_validate_and_overrides_win() {
+        let over = Figment::from(Serialized::defaults(
+            serde_json::json!({"rollback_delay_secs": 0.5}),
+        ));
+        let cfg = Config::load(None, over).unwrap();
+        assert_eq!(cfg.rollback_delay_secs, 0.5);
+        assert_eq!(cfg.tz().unwrap().local_minus_utc(), 8 * 3600);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let over = Figment::from(Serialized::defaults(
+            serde_json::json!({"timezone": "Mars"}),
+        ));
+        let e = Config::load(None, over).unwrap_err();
+        assert!(e.0.contains("timezone"), "{e}");
+        let over = Figment::from(Serialized::defaults(serde_json::json!({"listen": "nope"})));
+        assert!(Config::load(None, over).unwrap_err().0.contains("listen"));
+    }
+}

@@ -1,0 +1,215 @@
+//! `serve --demo`: a ready-to-use sandbox. Seeds one third-party platform, a
+//! template built from the sample mini-program in `demo/sample-miniprogram`,
+//! and two authorized apps (one fully approved, one with neither approval),
+//! then writes `demo.json` with fresh tokens. Seeding happens once per data
+//! directory; later starts only mint fresh tokens.
+
+use crate::operator::{self, AppSpec, TpSpec};
+use crate::state::AppState;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use smartship_core::archive::SourceTree;
+use smartship_core::{AppId, TemplateId};
+use smartship_store::{AddTemplate, NewDraft};
+
+const META_KEY: &str = "demo.seed";
+
+macro_rules! sample {
+    ($($path:literal),* $(,)?) => {
+        [$(($path, &include_bytes!(concat!("../demo/sample-miniprogram/", $path))[..])),*]
+    };
+}
+
+/// The sample mini-program's files.
+pub fn sample_tree() -> SourceTree {
+    sample!(
+        "app.json",
+        "app.js",
+        "app.css",
+        "pages/index/index.swan",
+        "pages/index/index.js",
+        "pages/index/index.css",
+        "pages/index/index.json",
+        "pages/detail/detail.swan",
+        "pages/detail/detail.js",
+        "pages/detail/detail.css",
+        "pages/detail/detail.json",
+    )
+    .into_iter()
+    .map(|(p, b)| (p.to_owned(), b.to_vec()))
+    .collect()
+}
+
+/// What was seeded (kept in the `meta` table).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Seed {
+    client_id: String,
+    template_id: i64,
+    app_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoTp {
+    pub client_id: String,
+    pub access_token: String,
+    pub msg_token: String,
+    pub encoding_aes_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoApp {
+    pub app_id: i64,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+}
+
+/// The content of `demo.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoInfo {
+    pub base_url: String,
+    pub admin_token: String,
+    pub tp: DemoTp,
+    pub template_id: i64,
+    pub apps: Vec<DemoApp>,
+}
+
+async fn seed(s: &AppState) -> anyhow::Result<Seed> {
+    if let Some(json) = s.store.get_meta(META_KEY).await? {
+        return serde_json::from_str(&json).context("reading the demo seed record");
+    }
+    let tp = operator::create_tp(
+        s,
+        TpSpec {
+            name: "Demo ISV".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let tree = sample_tree();
+    let mut manifest = smartship_core::manifest::Manifest::default();
+    for (path, bytes) in &tree {
+        s.blobs.put(bytes)?;
+        manifest.insert(path, bytes);
+    }
+    let now = crate::clock::now_ms();
+    let draft = s
+        .store
+        .create_draft(
+            NewDraft {
+                tp_id: tp.id,
+                user_version: "1.0.0".to_owned(),
+                user_desc: "sample mini-program".to_owned(),
+                manifest,
+            },
+            now,
+        )
+        .await?;
+    let AddTemplate::Created(template) = s
+        .store
+        .add_template(tp.id, draft, "demo template", s.config.max_templates, now)
+        .await?
+    else {
+        anyhow::bail!("could not create the demo template");
+    };
+    let mut app_ids = Vec::new();
+    for (name, approved) in [("Demo Shop (approved)", true), ("Demo Cafe (new)", false)] {
+        let app = operator::create_app(
+            s,
+            AppSpec {
+                name: name.to_owned(),
+                description: "demo".to_owned(),
+                basic_info_approved: approved,
+                authenticity_verified: approved,
+                ..Default::default()
+            },
+        )
+        .await?;
+        app_ids.push(app.id.0);
+    }
+    let seed = Seed {
+        client_id: tp.client_id,
+        template_id: template.0,
+        app_ids,
+    };
+    s.store
+        .set_meta(META_KEY, &serde_json::to_string(&seed)?)
+        .await?;
+    tracing::info!(template = %TemplateId(seed.template_id), "demo data seeded");
+    Ok(seed)
+}
+
+/// Seeds (once) and mints fresh tokens; writes `demo.json`.
+pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
+    let seed = seed(s).await?;
+    let tp = s
+        .store
+        .tp_by_client_id(&seed.client_id)
+        .await?
+        .context("the demo third-party platform is gone")?;
+    let tp_token = operator::mint_tp_token(s, tp.id).await?;
+    let mut apps = Vec::new();
+    for id in &seed.app_ids {
+        let app = s
+            .store
+            .app(AppId(*id))
+            .await?
+            .with_context(|| format!("demo app {id} is gone"))?;
+        let tokens = operator::authorize(s, app.id, tp.id, operator::DEFAULT_SCOPES).await?;
+        apps.push(DemoApp {
+            app_id: app.id.0,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            basic_info_approved: app.basic_info_approved,
+            authenticity_verified: app.authenticity_verified,
+        });
+    }
+    let info = DemoInfo {
+        base_url: base_url.to_owned(),
+        admin_token: s.admin_token.clone(),
+        tp: DemoTp {
+            client_id: tp.client_id,
+            access_token: tp_token.access_token,
+            msg_token: tp.msg_token,
+            encoding_aes_key: tp.encoding_aes_key,
+        },
+        template_id: seed.template_id,
+        apps,
+    };
+    let path = s.config.data_dir.join("demo.json");
+    crate::write_file_atomically(&path, serde_json::to_string_pretty(&info)?.as_bytes())?;
+    Ok(info)
+}
+
+/// Ready-to-paste curl commands that walk the seed flow on the approved app.
+pub fn instructions(info: &DemoInfo) -> String {
+    let b = &info.base_url;
+    let app = &info.apps[0];
+    let t = &app.access_token;
+    let ext = "%7B%22extEnable%22%3Atrue%2C%22ext%22%3A%7B%22name%22%3A%22Demo%20Shop%22%7D%7D";
+    format!(
+        r#"smartship demo is ready at {b}  (tokens in demo.json)
+
+# 1. upload a package from template {tpl} (returns at once; the build is asynchronous)
+curl -s -X POST '{b}/rest/2.0/smartapp/package/upload?access_token={t}&template_id={tpl}&ext_json={ext}&user_version=1.0.0&user_desc=first'
+# 2. list packages until the new one shows status 3 and upload_status 2; note its package_id
+curl -s '{b}/rest/2.0/smartapp/package/get?access_token={t}'
+# 3. submit it for audit (replace PACKAGE_ID)
+curl -s -X POST '{b}/rest/2.0/smartapp/package/submitaudit?access_token={t}&package_id=PACKAGE_ID&content=first%20release&remark=demo'
+# 4. the operator passes the review
+curl -s -X POST -H 'Authorization: Bearer {admin}' -H 'Content-Type: application/json' -d '{{"decision":"pass"}}' '{b}/admin/v1/packages/PACKAGE_ID/review'
+# 5. release, then see the online version
+curl -s -X POST '{b}/rest/2.0/smartapp/package/release?access_token={t}&package_id=PACKAGE_ID'
+curl -s '{b}/rest/2.0/smartapp/package/getdetail?access_token={t}'
+# 6. download the built package (merged app.json, ext.json)
+curl -s -o package.zip -H 'Authorization: Bearer {admin}' '{b}/admin/v1/packages/PACKAGE_ID/download'
+# after releasing a second version: roll back (status 8, then the first version is online again)
+curl -s -X POST '{b}/rest/2.0/smartapp/package/rollback?access_token={t}&package_id=PACKAGE_ID'
+# the second app ({app2}) has neither basic info nor authenticity approved: submitaudit answers 47003
+"#,
+        tpl = info.template_id,
+        admin = info.admin_token,
+        app2 = info.apps[1].app_id,
+    )
+}

@@ -1,0 +1,82 @@
+//! Errors of the `/rest/2.0` API and how they look on the wire: always HTTP
+//! 200 with either the business shape or the gateway shape (SPEC §1).
+//! Internal failures are logged with their cause and answered with a generic
+//! message: no SQL, paths or stack traces reach the caller.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use smartship_api::{BusinessResponse, ErrorCode, GatewayCode, GatewayError};
+use smartship_core::lifecycle::Refusal;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Gateway(GatewayCode),
+    Business(ErrorCode, String),
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn param(detail: impl Into<String>) -> ApiError {
+        ApiError::Business(ErrorCode::ParamError, detail.into())
+    }
+
+    pub fn business(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError::Business(code, detail.into())
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+/// The error code and detail for a refused lifecycle action.
+pub fn refusal(r: &Refusal) -> ApiError {
+    let (code, detail) = match r {
+        Refusal::PackageNotFound => (ErrorCode::PackageNotFound, String::new()),
+        Refusal::WrongState(state, needs) => (
+            ErrorCode::WrongPackageState,
+            match state.wire_status() {
+                Some(s) => format!("代码包当前 status={s}，该操作要求 {needs}"),
+                None => format!(
+                    "代码包已不在任何版本位 ({})，该操作要求 {needs}",
+                    state.as_str()
+                ),
+            },
+        ),
+        Refusal::NotBuilt => (ErrorCode::PackageNotBuilt, String::new()),
+        Refusal::BasicInfoNotApproved => (ErrorCode::BasicInfoNotApproved, String::new()),
+        Refusal::AuthenticityNotVerified => (ErrorCode::AuthenticityNotVerified, String::new()),
+        Refusal::AuditInProgress(id) => (ErrorCode::AuditInProgress, format!("package_id={id}")),
+        Refusal::QuotaExhausted => (ErrorCode::AuditQuotaExhausted, String::new()),
+        Refusal::NothingToRollBack => (ErrorCode::NothingToRollBack, String::new()),
+        Refusal::RollbackInProgress => (ErrorCode::RollbackInProgress, String::new()),
+    };
+    ApiError::Business(code, detail)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Gateway(code) => Json(GatewayError::from(code)).into_response(),
+            ApiError::Business(code, detail) => {
+                Json(BusinessResponse::error(code, &detail)).into_response()
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                Json(BusinessResponse::error(ErrorCode::Internal, "")).into_response()
+            }
+        }
+    }
+}
+
+/// A success with data.
+pub fn ok<T: serde::Serialize>(data: T) -> Response {
+    Json(BusinessResponse::ok(data)).into_response()
+}
+
+/// A success without data: exactly `{"errno":0,"msg":"success"}`.
+pub fn ok_empty() -> Response {
+    Json(BusinessResponse::ok_empty()).into_response()
+}

@@ -1,0 +1,240 @@
+//! Package routes (SPEC §4, seed page). All take an app access token.
+
+use super::auth::{AppCaller, app_caller};
+use super::error::{ApiError, ok, ok_empty, refusal};
+use super::params::Params;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::FixedOffset;
+use smartship_api::ErrorCode;
+use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_core::lifecycle::{Action, BuildState, PackageState, Slot};
+use smartship_core::{PackageId, TemplateId, ext_json};
+use smartship_store::{NewUpload, Package, Submission};
+
+/// Upper bounds on free-text parameters (characters).
+const MAX_VERSION: usize = 64;
+const MAX_DESC: usize = 500;
+const MAX_CREDENTIAL: usize = 128;
+
+/// How a stored package looks on the wire.
+pub fn render(p: &Package, tz: FixedOffset) -> PackageInfo {
+    let status = p.state.wire_status().unwrap_or(0);
+    let development = p.state == PackageState::Development;
+    let (upload_status, upload_status_desc, upload_err_code, upload_err_msg) = if development {
+        let desc = match p.build {
+            BuildState::Building => "上传中".to_owned(),
+            BuildState::Built => "上传成功".to_owned(),
+            BuildState::Failed => format!(
+                "上传失败: {}",
+                p.build_error.as_deref().unwrap_or("未知原因")
+            ),
+        };
+        (
+            Some(p.build.wire_status()),
+            Some(desc),
+            Some(p.build_error_code.unwrap_or(0)),
+            Some(p.build_error.clone().unwrap_or_default()),
+        )
+    } else {
+        (None, None, None, None)
+    };
+    PackageInfo {
+        package_id: p.id.0,
+        version: p.version.clone(),
+        version_desc: p.version_desc.clone(),
+        status,
+        remark: p.remark.clone(),
+        msg: p.msg.clone(),
+        committer: p.committer.clone(),
+        commit_time: crate::clock::commit_time(p.commit_time, tz),
+        rollback_version: (p.state.slot() == Some(Slot::Online))
+            .then(|| p.rollback_version.clone().unwrap_or_default()),
+        upload_status,
+        upload_status_desc,
+        upload_err_code,
+        upload_err_msg,
+    }
+}
+
+fn actor(c: &AppCaller) -> String {
+    format!("app:{}", c.app)
+}
+
+/// `POST package/upload`
+pub async fn upload(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = app_caller(&s, &p).await?;
+    let template_id = TemplateId(p.id("template_id")?);
+    let raw_ext = p
+        .raw("ext_json")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::param("ext_json 不能为空"))?;
+    let ext = ext_json::parse(raw_ext, caller.app.0).map_err(|e| ApiError::param(e.to_string()))?;
+    let user_version = p.text("user_version", MAX_VERSION)?;
+    let user_desc = p.text("user_desc", MAX_DESC)?;
+    let test_account = p.optional_text("test_account", MAX_CREDENTIAL)?;
+    let test_password = p.optional_text("test_password", MAX_CREDENTIAL)?;
+    if s.store.template(caller.tp, template_id).await?.is_none() {
+        return Err(ApiError::business(
+            ErrorCode::TemplateNotFound,
+            format!("template_id={template_id}"),
+        ));
+    }
+    let upload = NewUpload {
+        app_id: caller.app,
+        tp_id: caller.tp,
+        template_id,
+        version: user_version.to_owned(),
+        version_desc: user_desc.to_owned(),
+        ext_json: serde_json::to_string(&ext.document)?,
+        direct_commit: ext.direct_commit,
+        test_account: test_account.map(str::to_owned),
+        test_password: test_password.map(str::to_owned),
+        committer: "--".to_owned(),
+    };
+    let ctx = s.action_context(actor(&caller));
+    match s.store.create_upload(upload, &ctx).await? {
+        Ok(id) => {
+            tracing::info!(app = %caller.app, package = %id, "upload accepted");
+            s.build_wakeup.notify_waiters();
+            s.build_wakeup.notify_one();
+            Ok(ok_empty())
+        }
+        Err(r) => Err(refusal(&r)),
+    }
+}
+
+async fn lifecycle_call(
+    s: &AppState,
+    p: &Params,
+    action: Action,
+    submission: Option<Submission>,
+) -> Result<Response, ApiError> {
+    let caller = app_caller(s, p).await?;
+    let package = PackageId(p.id("package_id")?);
+    let mut ctx = s.action_context(actor(&caller));
+    ctx.submission = submission;
+    let is_rollback = action == Action::Rollback;
+    match s.store.apply(caller.app, package, action, &ctx).await? {
+        Ok(_) => {
+            if is_rollback {
+                s.rollback_wakeup.notify_one();
+            }
+            Ok(ok_empty())
+        }
+        Err(r) => Err(refusal(&r)),
+    }
+}
+
+/// `POST package/submitaudit`
+pub async fn submit_audit(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    // Authenticate first so that a bad token is answered as a gateway error
+    // even when parameters are also missing.
+    app_caller(&s, &p).await?;
+    let submission = Submission {
+        content: p.text("content", MAX_DESC)?.to_owned(),
+        remark: p
+            .optional_text("remark", MAX_DESC)?
+            .unwrap_or("")
+            .to_owned(),
+        test_account: p
+            .optional_text("test_account", MAX_CREDENTIAL)?
+            .map(str::to_owned),
+        test_password: p
+            .optional_text("test_password", MAX_CREDENTIAL)?
+            .map(str::to_owned),
+    };
+    lifecycle_call(&s, &p, Action::SubmitAudit, Some(submission)).await
+}
+
+/// `POST package/release`
+pub async fn release(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    lifecycle_call(&s, &p, Action::Release, None).await
+}
+
+/// `POST package/rollback`
+pub async fn rollback(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    lifecycle_call(&s, &p, Action::Rollback, None).await
+}
+
+/// `POST package/withdraw`
+pub async fn withdraw(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    lifecycle_call(&s, &p, Action::Withdraw, None).await
+}
+
+/// Slot order of `package/get`: online, audit, development (as the seed's
+/// example lists the online version first).
+fn list_rank(p: &Package) -> u8 {
+    match p.state.slot() {
+        Some(Slot::Online) => 0,
+        Some(Slot::Audit) => 1,
+        _ => 2,
+    }
+}
+
+/// `GET package/get`
+pub async fn get(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = app_caller(&s, &p).await?;
+    let mut packages = s.store.slotted_packages(caller.app).await?;
+    packages.sort_by_key(list_rank);
+    let list: Vec<PackageInfo> = packages.iter().map(|pk| render(pk, s.tz)).collect();
+    Ok(ok(list))
+}
+
+/// `GET package/getdetail`: by `package_id`, by `type`, or the online version.
+pub async fn get_detail(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = app_caller(&s, &p).await?;
+    let wanted = match p.optional("type") {
+        None => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .ok()
+                .and_then(PackageState::from_wire_status)
+                .ok_or_else(|| {
+                    ApiError::param(format!("type 必须是 1、3、4、5、6、8 之一，收到 {t:?}"))
+                })?,
+        ),
+    };
+    let package = match (p.optional_id("package_id")?, wanted) {
+        (Some(id), _) => s
+            .store
+            .package(caller.app, PackageId(id))
+            .await?
+            .filter(|pk| pk.state.wire_status().is_some())
+            .filter(|pk| wanted.is_none_or(|w| w == pk.state)),
+        (None, Some(state)) => s.store.package_in_state(caller.app, state).await?,
+        (None, None) => s
+            .store
+            .slotted_packages(caller.app)
+            .await?
+            .into_iter()
+            .find(|pk| pk.state.slot() == Some(Slot::Online)),
+    };
+    match package {
+        Some(pk) => Ok(ok(render(&pk, s.tz))),
+        None => Err(ApiError::business(ErrorCode::PackageNotFound, "")),
+    }
+}
+
+/// `GET package/auditquota`
+pub async fn audit_quota(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = app_caller(&s, &p).await?;
+    let ctx = s.action_context(actor(&caller));
+    let quota = match ctx.quota {
+        None => AuditQuota {
+            quota_type: -1,
+            quota_times: -1,
+            remain_times: -1,
+        },
+        Some(q) => {
+            let used = s.store.quota_used(caller.app, q.period_start).await?;
+            AuditQuota {
+                quota_type: 2,
+                quota_times: q.limit,
+                remain_times: (q.limit - used).max(0),
+            }
+        }
+    };
+    Ok(ok(quota))
+}

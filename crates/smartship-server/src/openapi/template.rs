@@ -1,0 +1,164 @@
+//! Template routes (SPEC §3) and the draft upload extension. All take a
+//! third-party platform token.
+
+use super::auth::tp_caller;
+use super::error::{ApiError, ok};
+use super::params::Params;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use smartship_api::ErrorCode;
+use smartship_api::template::{
+    DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
+};
+use smartship_core::archive::{DraftLimits, read_draft};
+use smartship_core::manifest::Manifest;
+use smartship_core::{DraftId, TemplateId};
+use smartship_store::{AddTemplate, NewDraft};
+
+/// The public platform limits a template description to 30 characters.
+const MAX_TEMPLATE_DESC: usize = 30;
+
+fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
+    let page = p.int_in("page", 1, 1..=1_000_000)?;
+    let size = p.int_in("page_size", 10, 1..=100)?;
+    Ok(((page - 1) * size, size))
+}
+
+/// `GET template/gettemplatedraftlist`
+pub async fn draft_list(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = tp_caller(&s, &p).await?;
+    let (offset, limit) = paging(&p)?;
+    let (count, drafts) = s.store.list_drafts(caller.tp, offset, limit).await?;
+    Ok(ok(Page {
+        count,
+        list: drafts
+            .into_iter()
+            .map(|d| DraftInfo {
+                draft_id: d.id.0,
+                user_version: d.user_version,
+                user_desc: d.user_desc,
+                create_time: d.created_at / 1000,
+                web_status: 0,
+            })
+            .collect::<Vec<_>>(),
+    }))
+}
+
+/// `POST template/addtotemplate`
+pub async fn add_to_template(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = tp_caller(&s, &p).await?;
+    let draft = DraftId(p.id("draft_id")?);
+    let desc = p.text("user_desc", MAX_TEMPLATE_DESC)?;
+    let now = crate::clock::now_ms();
+    match s
+        .store
+        .add_template(caller.tp, draft, desc, s.config.max_templates, now)
+        .await?
+    {
+        AddTemplate::Created(id) => Ok(ok(TemplateCreated { template_id: id.0 })),
+        AddTemplate::DraftNotFound => Err(ApiError::business(
+            ErrorCode::DraftNotFound,
+            format!("draft_id={draft}"),
+        )),
+        AddTemplate::LimitReached => Err(ApiError::business(
+            ErrorCode::TemplateLimitReached,
+            format!("最多 {} 个模板", s.config.max_templates),
+        )),
+    }
+}
+
+/// `GET template/gettemplatelist`
+pub async fn template_list(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = tp_caller(&s, &p).await?;
+    let (offset, limit) = paging(&p)?;
+    let (count, templates) = s.store.list_templates(caller.tp, offset, limit).await?;
+    Ok(ok(Page {
+        count,
+        list: templates
+            .into_iter()
+            .map(|t| TemplateInfo {
+                template_id: t.id.0,
+                user_version: t.user_version,
+                user_desc: t.user_desc,
+                create_time: t.created_at / 1000,
+                web_status: 0,
+            })
+            .collect::<Vec<_>>(),
+    }))
+}
+
+/// `POST template/deltemplate`
+pub async fn delete_template(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = tp_caller(&s, &p).await?;
+    let id = TemplateId(p.id("template_id")?);
+    if s.store
+        .delete_template(caller.tp, id, crate::clock::now_ms())
+        .await?
+    {
+        Ok(ok(TemplateDeleted { result: 1 }))
+    } else {
+        Err(ApiError::business(
+            ErrorCode::TemplateNotFound,
+            format!("template_id={id}"),
+        ))
+    }
+}
+
+/// Stores a source tree's files as blobs and returns its manifest.
+pub async fn store_tree(
+    s: &AppState,
+    tree: smartship_core::archive::SourceTree,
+) -> Result<Manifest, ApiError> {
+    let blobs = s.blobs.clone();
+    let manifest = tokio::task::spawn_blocking(move || -> std::io::Result<Manifest> {
+        let mut m = Manifest::default();
+        for (path, bytes) in &tree {
+            blobs.put(bytes)?;
+            m.insert(path, bytes);
+        }
+        Ok(m)
+    })
+    .await??;
+    Ok(manifest)
+}
+
+/// `POST template/uploaddraft` (extension): multipart with a zip in `file`,
+/// plus `user_version` and `user_desc`.
+pub async fn upload_draft(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let caller = tp_caller(&s, &p).await?;
+    let user_version = p.text("user_version", 64)?.to_owned();
+    let user_desc = p.text("user_desc", 500)?.to_owned();
+    let zip = p
+        .file("file")
+        .ok_or_else(|| ApiError::param("file 不能为空 (multipart 文件字段，zip 格式)"))?
+        .to_vec();
+    let limits = DraftLimits {
+        max_bytes: s.config.max_draft_bytes,
+        max_files: s.config.max_draft_files,
+    };
+    let tree = tokio::task::spawn_blocking(move || read_draft(&zip, limits))
+        .await?
+        .map_err(|e| {
+            let code = if e.is_size() {
+                ErrorCode::PackageTooLarge
+            } else {
+                ErrorCode::InvalidDraft
+            };
+            ApiError::business(code, e.to_string())
+        })?;
+    let manifest = store_tree(&s, tree).await?;
+    let id = s
+        .store
+        .create_draft(
+            NewDraft {
+                tp_id: caller.tp,
+                user_version,
+                user_desc,
+                manifest,
+            },
+            crate::clock::now_ms(),
+        )
+        .await?;
+    Ok(ok(DraftCreated { draft_id: id.0 }))
+}

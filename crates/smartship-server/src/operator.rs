@@ -1,0 +1,141 @@
+//! Operator actions shared by the admin API and the demo seeding: creating
+//! parties and minting tokens. Kept apart from HTTP so both use one path.
+
+use crate::state::AppState;
+use crate::tokens;
+use serde::Serialize;
+use smartship_core::{AppId, TpId};
+use smartship_store::{App, NewApp, NewToken, NewTp, StoreError, TokenKind, Tp};
+
+/// Refresh tokens live ten years (SPEC §2).
+const REFRESH_TTL_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// Default scopes of an operator-minted authorization.
+pub const DEFAULT_SCOPES: &str = "package,template,app_info";
+
+/// A freshly minted app token pair, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// A freshly minted third-party platform token, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct TpToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+/// Parameters of a new third-party platform; secrets are generated when absent.
+#[derive(Debug, Clone, Default)]
+pub struct TpSpec {
+    pub client_id: Option<String>,
+    pub name: String,
+    pub message_url: Option<String>,
+    pub auth_event_url: Option<String>,
+    pub msg_token: Option<String>,
+    pub encoding_aes_key: Option<String>,
+}
+
+pub async fn create_tp(s: &AppState, spec: TpSpec) -> Result<Tp, StoreError> {
+    let tp = NewTp {
+        client_id: spec.client_id.unwrap_or_else(|| tokens::random_alnum(32)),
+        name: spec.name,
+        message_url: spec.message_url,
+        auth_event_url: spec.auth_event_url,
+        msg_token: spec.msg_token.unwrap_or_else(|| tokens::random_alnum(32)),
+        // 43 characters: base64 of a 32-byte AES key without its padding.
+        encoding_aes_key: spec
+            .encoding_aes_key
+            .unwrap_or_else(|| tokens::random_alnum(43)),
+    };
+    s.store.create_tp(tp, crate::clock::now_ms()).await
+}
+
+/// Parameters of a new app.
+#[derive(Debug, Clone, Default)]
+pub struct AppSpec {
+    pub app_id: Option<i64>,
+    pub name: String,
+    pub description: String,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+}
+
+pub async fn create_app(s: &AppState, spec: AppSpec) -> Result<App, StoreError> {
+    s.store
+        .create_app(
+            NewApp {
+                id: spec.app_id.map(AppId),
+                app_key: tokens::random_alnum(32),
+                name: spec.name,
+                description: spec.description,
+                basic_info_approved: spec.basic_info_approved,
+                authenticity_verified: spec.authenticity_verified,
+            },
+            crate::clock::now_ms(),
+        )
+        .await
+}
+
+/// Authorizes `app` to `tp` and mints its access and refresh tokens.
+pub async fn authorize(
+    s: &AppState,
+    app: AppId,
+    tp: TpId,
+    scopes: &str,
+) -> Result<AppTokens, StoreError> {
+    let now = crate::clock::now_ms();
+    s.store.authorize(app, tp, scopes, now).await?;
+    let access = tokens::generate("app");
+    let refresh = tokens::generate("refresh");
+    let ttl = s.config.app_token_ttl_secs;
+    s.store
+        .insert_token(NewToken {
+            hash: tokens::hash(&access),
+            kind: TokenKind::AppAccess,
+            tp_id: tp,
+            app_id: Some(app),
+            expires_at: now + ttl * 1000,
+            created_at: now,
+        })
+        .await?;
+    s.store
+        .insert_token(NewToken {
+            hash: tokens::hash(&refresh),
+            kind: TokenKind::AppRefresh,
+            tp_id: tp,
+            app_id: Some(app),
+            expires_at: now + REFRESH_TTL_MS,
+            created_at: now,
+        })
+        .await?;
+    Ok(AppTokens {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: ttl,
+    })
+}
+
+/// Mints a third-party platform token (what the ticket exchange returns).
+pub async fn mint_tp_token(s: &AppState, tp: TpId) -> Result<TpToken, StoreError> {
+    let now = crate::clock::now_ms();
+    let token = tokens::generate("tp");
+    let ttl = s.config.tp_token_ttl_secs;
+    s.store
+        .insert_token(NewToken {
+            hash: tokens::hash(&token),
+            kind: TokenKind::TpAccess,
+            tp_id: tp,
+            app_id: None,
+            expires_at: now + ttl * 1000,
+            created_at: now,
+        })
+        .await?;
+    Ok(TpToken {
+        access_token: token,
+        expires_in: ttl,
+    })
+}

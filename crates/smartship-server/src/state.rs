@@ -1,0 +1,50 @@
+//! Shared state handed to every handler and worker.
+
+use crate::config::Config;
+use chrono::FixedOffset;
+use smartship_store::blobs::BlobStore;
+use smartship_store::{ActionContext, QuotaWindow, Store};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub tz: FixedOffset,
+    pub store: Arc<dyn Store>,
+    pub blobs: BlobStore,
+    pub admin_token: String,
+    /// Wakes the build workers when an upload is accepted.
+    pub build_wakeup: Notify,
+    /// Wakes the rollback timer when a rollback is requested.
+    pub rollback_wakeup: Notify,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    /// The context of an action taken now by `actor`.
+    pub fn action_context(&self, actor: String) -> ActionContext {
+        let now = crate::clock::now_ms();
+        let quota = (self.config.audit_quota_per_week >= 0).then(|| QuotaWindow {
+            limit: self.config.audit_quota_per_week,
+            period_start: crate::clock::week_start(now, self.tz),
+        });
+        ActionContext {
+            now,
+            actor,
+            quota,
+            rollback_delay_ms: (self.config.rollback_delay_secs * 1000.0) as i64,
+            submission: None,
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The build worker: turns an accepted upload into a package.
+
+use crate::state::AppState;
+use smartship_core::build::{BuildError, build_package};
+use smartship_core::ext_json;
+use smartship_store::{BuildJob, BuildOutcome};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A build that takes longer than this is assumed dead and claimed again.
+const LEASE_MS: i64 = 120_000;
+/// Upper bound on how long an idle worker sleeps before looking again
+/// (uploads notify; this only covers builds left by another process).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+pub async fn run(state: AppState, shutdown: CancellationToken, worker: usize) {
+    tracing::debug!(worker, "build worker started");
+    loop {
+        let notified = state.build_wakeup.notified();
+        match state
+            .store
+            .claim_build(crate::clock::now_ms(), LEASE_MS)
+            .await
+        {
+            Ok(Some(job)) => {
+                build_one(&state, job).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = ?e, "claiming a build failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = notified => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+    tracing::debug!(worker, "build worker stopped");
+}
+
+async fn build_one(state: &AppState, job: BuildJob) {
+    let package = job.package.id;
+    let app = job.package.app_id;
+    let started = std::time::Instant::now();
+    let outcome = match job.template {
+        None => BuildOutcome::Failed {
+            code: 6,
+            message: "模板已不存在".to_owned(),
+        },
+        Some(template) => {
+            let blobs = state.blobs.clone();
+            let raw = job.package.ext_json.clone();
+            let limit = state.config.max_package_bytes;
+            let built = tokio::task::spawn_blocking(move || {
+                // ext_json was validated at upload; parsing again here is
+                // cheap and keeps the stored form the only input.
+                let ext = ext_json::parse(&raw, app.0).map_err(|e| BuildError::Read {
+                    path: "ext_json".to_owned(),
+                    reason: e.to_string(),
+                })?;
+                let mut read = |path: &str| -> Result<Vec<u8>, String> {
+                    let f = template
+                        .files
+                        .get(path)
+                        .ok_or_else(|| "not in template".to_owned())?;
+                    blobs.get(&f.sha256).map_err(|e| e.to_string())
+                };
+                let built = build_package(&template, &ext, &mut read, limit)?;
+                for (_, bytes) in &built.new_files {
+                    blobs.put(bytes).map_err(|e| BuildError::Read {
+                        path: "blob store".to_owned(),
+                        reason: e.to_string(),
+                    })?;
+                }
+                Ok::<_, BuildError>(built.manifest)
+            })
+            .await;
+            match built {
+                Ok(Ok(manifest)) => BuildOutcome::Built { manifest },
+                Ok(Err(e)) => BuildOutcome::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                },
+                Err(join) => {
+                    tracing::error!(error = ?join, %package, "build task panicked");
+                    BuildOutcome::Failed {
+                        code: 99,
+                        message: "构建过程内部错误".to_owned(),
+                    }
+                }
+            }
+        }
+    };
+    let failed = matches!(outcome, BuildOutcome::Failed { .. });
+    let ctx = state.action_context("worker:build".to_owned());
+    match state.store.finish_build(app, package, outcome, &ctx).await {
+        Ok(Ok(_)) => tracing::info!(
+            %package, %app, failed, elapsed_ms = started.elapsed().as_millis() as u64,
+            "build finished"
+        ),
+        Ok(Err(r)) => tracing::info!(%package, reason = %r, "build result dropped"),
+        Err(e) => tracing::error!(error = ?e, %package, "recording a build failed"),
+    }
+}

@@ -1,0 +1,7 @@
+//! Background workers. Each works only from what is stored, so a restart
+//! resumes where the last process stopped: a build whose lease ran out is
+//! claimed again, a rollback whose delay passed while the server was down
+//! completes at start-up.
+
+pub mod build;
+pub mod rollback;

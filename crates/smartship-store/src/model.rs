@@ -1,0 +1,249 @@
+//! Rows as the rest of the system sees them.
+
+use smartship_core::lifecycle::{BuildState, PackageState};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTp {
+    pub client_id: String,
+    pub name: String,
+    pub message_url: Option<String>,
+    pub auth_event_url: Option<String>,
+    pub msg_token: String,
+    pub encoding_aes_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tp {
+    pub id: TpId,
+    pub client_id: String,
+    pub name: String,
+    pub message_url: Option<String>,
+    pub auth_event_url: Option<String>,
+    pub msg_token: String,
+    pub encoding_aes_key: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApp {
+    /// Explicit id, or None to take the next one.
+    pub id: Option<AppId>,
+    pub app_key: String,
+    pub name: String,
+    pub description: String,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: AppId,
+    pub app_key: String,
+    pub name: String,
+    pub description: String,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppUpdate {
+    pub name: Option<String>,
+    pub basic_info_approved: Option<bool>,
+    pub authenticity_verified: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    pub app_id: AppId,
+    pub tp_id: TpId,
+    pub scopes: String,
+    pub active: bool,
+}
+
+/// Kinds of token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    TpAccess,
+    AppAccess,
+    AppRefresh,
+}
+
+impl TokenKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::TpAccess => "tp_access",
+            TokenKind::AppAccess => "app_access",
+            TokenKind::AppRefresh => "app_refresh",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        [
+            TokenKind::TpAccess,
+            TokenKind::AppAccess,
+            TokenKind::AppRefresh,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub hash: String,
+    pub kind: TokenKind,
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+    pub expires_at: i64,
+    pub revoked: bool,
+    /// For app tokens: the app ↔ TP authorization is still active.
+    pub authorized: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDraft {
+    pub tp_id: TpId,
+    pub user_version: String,
+    pub user_desc: String,
+    pub manifest: Manifest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub id: DraftId,
+    pub user_version: String,
+    pub user_desc: String,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub id: TemplateId,
+    pub tp_id: TpId,
+    pub draft_id: DraftId,
+    pub user_version: String,
+    pub user_desc: String,
+    pub manifest: Manifest,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUpload {
+    pub app_id: AppId,
+    pub tp_id: TpId,
+    pub template_id: TemplateId,
+    pub version: String,
+    pub version_desc: String,
+    /// The validated ext_json document, stored for the build worker.
+    pub ext_json: String,
+    pub direct_commit: bool,
+    pub test_account: Option<String>,
+    pub test_password: Option<String>,
+    pub committer: String,
+}
+
+/// Everything besides the action that a transition needs to know or record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionContext {
+    pub now: i64,
+    /// Who acts: `app:<id>`, `admin`, `worker:build`... (audit trail).
+    pub actor: String,
+    /// Submissions allowed per period and the period's start; None = unlimited.
+    pub quota: Option<QuotaWindow>,
+    /// Delay before a requested rollback takes effect.
+    pub rollback_delay_ms: i64,
+    /// Fields of a submission (submitaudit) recorded on the package.
+    pub submission: Option<Submission>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaWindow {
+    pub limit: i64,
+    pub period_start: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub content: String,
+    pub remark: String,
+    pub test_account: Option<String>,
+    pub test_password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub id: PackageId,
+    pub app_id: AppId,
+    pub tp_id: TpId,
+    pub template_id: TemplateId,
+    pub version: String,
+    pub version_desc: String,
+    pub state: PackageState,
+    pub build: BuildState,
+    pub build_error_code: Option<i64>,
+    pub build_error: Option<String>,
+    pub ext_json: String,
+    pub direct_commit: bool,
+    pub test_account: Option<String>,
+    pub audit_content: String,
+    pub remark: String,
+    pub msg: String,
+    pub committer: String,
+    pub commit_time: i64,
+    pub rollback_version: Option<String>,
+    pub rollback_due_at: Option<i64>,
+    pub released_at: Option<i64>,
+    pub size: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Loaded separately: only downloads and the build need a package's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildJob {
+    pub package: Package,
+    /// The template's files; None when the template was deleted meanwhile.
+    pub template: Option<Manifest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutcome {
+    Built { manifest: Manifest },
+    Failed { code: i64, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRecord {
+    pub action: String,
+    pub from: Option<PackageState>,
+    pub to: PackageState,
+    pub actor: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub id: i64,
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+    pub kind: String,
+    pub package_id: Option<PackageId>,
+    pub version: Option<String>,
+    pub reason: Option<String>,
+    pub occurred_at: i64,
+    pub status: String,
+    pub attempts: i64,
+}

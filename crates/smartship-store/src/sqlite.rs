@@ -1,0 +1,1065 @@
+//! The embedded default: SQLite in WAL mode.
+//!
+//! Writes go through a pool of exactly one connection. SQLite allows one
+//! writer at a time anyway; queueing writers in-process instead of letting
+//! them race for the file lock removes `SQLITE_BUSY` under load and makes
+//! every read-decide-write transaction serial per database, which is what
+//! keeps the slot invariants under concurrent calls. Reads use their own
+//! pool and never wait for writers (WAL).
+
+use crate::model::*;
+use crate::{AddTemplate, Decision, Result, Store, StoreError};
+use async_trait::async_trait;
+use smartship_core::lifecycle::{
+    self, Action, AppSnapshot, AuditEvent, BuildState, Effects, PackageState, PackageView,
+};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// SQLite-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+type Tx<'a> = Transaction<'a, Sqlite>;
+
+macro_rules! package_cols {
+    () => {
+        "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
+         build_error, ext_json, direct_commit, test_account, audit_content, remark, msg, committer, \
+         commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at"
+    };
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transition survives a crash of the machine,
+            // not only of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(SqliteStore { write, read })
+    }
+
+    /// Opens from a `sqlite:` URL or plain path.
+    pub async fn open_url(url: &str) -> Result<SqliteStore> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        SqliteStore::open(&std::path::PathBuf::from_str(path).expect("infallible")).await
+    }
+
+    async fn snapshot(
+        &self,
+        tx: &mut Tx<'_>,
+        app: AppId,
+        target: Option<PackageId>,
+        needs_quota: bool,
+        ctx: &ActionContext,
+    ) -> Result<Option<AppSnapshot>> {
+        let Some(flags) = sqlx::query(
+            "SELECT basic_info_approved, authenticity_verified FROM apps WHERE id = $1",
+        )
+        .bind(app.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut snap = AppSnapshot {
+            basic_info_approved: flags.try_get(0)?,
+            authenticity_verified: flags.try_get(1)?,
+            ..Default::default()
+        };
+        let rows = sqlx::query(concat!(
+            "SELECT id, state, build, version FROM packages WHERE app_id = $1 AND (state IN ",
+            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
+            " OR id = $2)"
+        ))
+        .bind(app.0)
+        .bind(target.map(|t| t.0).unwrap_or(-1))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in rows {
+            let view = view_from_row(&row)?;
+            if Some(view.id) == target {
+                snap.target = Some(view.clone());
+            }
+            if view.state.slot().is_some() {
+                snap.slotted.push(view);
+            }
+        }
+        let history = sqlx::query(
+            "SELECT id, state, build, version FROM packages WHERE app_id = $1 AND state = 'history' \
+             ORDER BY released_at DESC, id DESC LIMIT 2",
+        )
+        .bind(app.0)
+        .fetch_all(&mut **tx)
+        .await?;
+        snap.history = history.iter().map(view_from_row).collect::<Result<_>>()?;
+        if let Some(q) = ctx.quota.filter(|_| needs_quota) {
+            let used: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2",
+            )
+            .bind(app.0)
+            .bind(q.period_start)
+            .fetch_one(&mut **tx)
+            .await?;
+            snap.quota_remaining = Some(q.limit - used);
+        }
+        Ok(Some(snap))
+    }
+
+    async fn write_effects(
+        &self,
+        tx: &mut Tx<'_>,
+        app: AppId,
+        target: Option<PackageId>,
+        action: &Action,
+        fx: &Effects,
+        ctx: &ActionContext,
+    ) -> Result<()> {
+        let detail = match action {
+            Action::Review(lifecycle::Verdict::Fail { reason }) => reason.clone(),
+            _ => String::new(),
+        };
+        for t in &fx.transitions {
+            let done = sqlx::query(
+                "UPDATE packages SET state = $1, updated_at = $2, \
+                   released_at = CASE WHEN $1 = 'online' THEN $2 ELSE released_at END, \
+                   rollback_due_at = CASE WHEN $1 = 'rolling_back' THEN rollback_due_at ELSE NULL END \
+                 WHERE id = $3 AND state = $4",
+            )
+            .bind(t.to.as_str())
+            .bind(ctx.now)
+            .bind(t.package.0)
+            .bind(t.from.as_str())
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "package {} was not {:?}",
+                    t.package, t.from
+                )));
+            }
+            record_transition(
+                tx,
+                t.package,
+                app,
+                action.name(),
+                Some(t.from),
+                t.to,
+                ctx,
+                &detail,
+            )
+            .await?;
+        }
+        let Some(target) = target else {
+            return Ok(());
+        };
+        if let Some(b) = fx.build {
+            sqlx::query(
+                "UPDATE packages SET build = $1, build_lease_until = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(b.as_str())
+            .bind(ctx.now)
+            .bind(target.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let Some((pkg, version)) = &fx.rollback_version {
+            sqlx::query("UPDATE packages SET rollback_version = $1 WHERE id = $2")
+                .bind(version.as_deref())
+                .bind(pkg.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if let Some(msg) = &fx.audit_msg {
+            sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
+                .bind(msg)
+                .bind(target.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if fx.consume_quota {
+            sqlx::query("INSERT INTO quota_uses (app_id, package_id, at) VALUES ($1, $2, $3)")
+                .bind(app.0)
+                .bind(target.0)
+                .bind(ctx.now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if let (Action::SubmitAudit, Some(sub)) = (action, &ctx.submission) {
+            sqlx::query(
+                "UPDATE packages SET audit_content = $1, remark = $2, \
+                   test_account = COALESCE($3, test_account), \
+                   test_password = COALESCE($4, test_password) WHERE id = $5",
+            )
+            .bind(&sub.content)
+            .bind(&sub.remark)
+            .bind(sub.test_account.as_deref())
+            .bind(sub.test_password.as_deref())
+            .bind(target.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if fx.start_rollback_timer {
+            sqlx::query("UPDATE packages SET rollback_due_at = $1 WHERE id = $2")
+                .bind(ctx.now + ctx.rollback_delay_ms)
+                .bind(target.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if let Some(ev) = &fx.event {
+            let (kind, package, version, reason) = match ev {
+                AuditEvent::Pass { package, version } => {
+                    ("PACKAGE_AUDIT_PASS", package, version, None)
+                }
+                AuditEvent::Fail {
+                    package,
+                    version,
+                    reason,
+                } => (
+                    "PACKAGE_AUDIT_FAIL",
+                    package,
+                    version,
+                    Some(reason.as_str()),
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+                   status, attempts, next_attempt_at) \
+                 SELECT tp_id, app_id, $1, id, $2, $3, $4, 'pending', 0, $4 FROM packages WHERE id = $5",
+            )
+            .bind(kind)
+            .bind(version)
+            .bind(reason)
+            .bind(ctx.now)
+            .bind(package.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_in(
+        &self,
+        tx: &mut Tx<'_>,
+        app: AppId,
+        package: PackageId,
+        action: &Action,
+        ctx: &ActionContext,
+    ) -> Result<Decision> {
+        let needs_quota = matches!(action, Action::SubmitAudit);
+        let Some(snap) = self
+            .snapshot(tx, app, Some(package), needs_quota, ctx)
+            .await?
+        else {
+            return Ok(Err(lifecycle::Refusal::PackageNotFound));
+        };
+        match lifecycle::decide(&snap, action) {
+            Err(refusal) => Ok(Err(refusal)),
+            Ok(fx) => {
+                self.write_effects(tx, app, Some(package), action, &fx, ctx)
+                    .await?;
+                Ok(Ok(fx))
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_transition(
+    tx: &mut Tx<'_>,
+    package: PackageId,
+    app: AppId,
+    action: &str,
+    from: Option<PackageState>,
+    to: PackageState,
+    ctx: &ActionContext,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO package_transitions (package_id, app_id, action, from_state, to_state, actor, detail, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(package.0)
+    .bind(app.0)
+    .bind(action)
+    .bind(from.map(PackageState::as_str))
+    .bind(to.as_str())
+    .bind(&ctx.actor)
+    .bind(detail)
+    .bind(ctx.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn state_of(s: &str) -> Result<PackageState> {
+    PackageState::parse(s).ok_or_else(|| corrupt("package state", s))
+}
+
+fn build_of(s: &str) -> Result<BuildState> {
+    BuildState::parse(s).ok_or_else(|| corrupt("build state", s))
+}
+
+fn view_from_row(row: &SqliteRow) -> Result<PackageView> {
+    Ok(PackageView {
+        id: PackageId(row.try_get(0)?),
+        state: state_of(row.try_get(1)?)?,
+        build: build_of(row.try_get(2)?)?,
+        version: row.try_get(3)?,
+    })
+}
+
+fn manifest_of(json: &str) -> Result<Manifest> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))
+}
+
+fn manifest_json(m: &Manifest) -> String {
+    serde_json::to_string(m).expect("manifests always serialize")
+}
+
+fn package_from_row(r: &SqliteRow) -> Result<Package> {
+    Ok(Package {
+        id: PackageId(r.try_get("id")?),
+        app_id: AppId(r.try_get("app_id")?),
+        tp_id: TpId(r.try_get("tp_id")?),
+        template_id: TemplateId(r.try_get("template_id")?),
+        version: r.try_get("version")?,
+        version_desc: r.try_get("version_desc")?,
+        state: state_of(r.try_get("state")?)?,
+        build: build_of(r.try_get("build")?)?,
+        build_error_code: r.try_get("build_error_code")?,
+        build_error: r.try_get("build_error")?,
+        ext_json: r.try_get("ext_json")?,
+        direct_commit: r.try_get("direct_commit")?,
+        test_account: r.try_get("test_account")?,
+        audit_content: r.try_get("audit_content")?,
+        remark: r.try_get("remark")?,
+        msg: r.try_get("msg")?,
+        committer: r.try_get("committer")?,
+        commit_time: r.try_get("commit_time")?,
+        rollback_version: r.try_get("rollback_version")?,
+        rollback_due_at: r.try_get("rollback_due_at")?,
+        released_at: r.try_get("released_at")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn tp_from_row(r: &SqliteRow) -> Result<Tp> {
+    Ok(Tp {
+        id: TpId(r.try_get("id")?),
+        client_id: r.try_get("client_id")?,
+        name: r.try_get("name")?,
+        message_url: r.try_get("message_url")?,
+        auth_event_url: r.try_get("auth_event_url")?,
+        msg_token: r.try_get("msg_token")?,
+        encoding_aes_key: r.try_get("encoding_aes_key")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn app_from_row(r: &SqliteRow) -> Result<App> {
+    Ok(App {
+        id: AppId(r.try_get("id")?),
+        app_key: r.try_get("app_key")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        basic_info_approved: r.try_get("basic_info_approved")?,
+        authenticity_verified: r.try_get("authenticity_verified")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn template_from_row(r: &SqliteRow) -> Result<Template> {
+    Ok(Template {
+        id: TemplateId(r.try_get("id")?),
+        tp_id: TpId(r.try_get("tp_id")?),
+        draft_id: DraftId(r.try_get("draft_id")?),
+        user_version: r.try_get("user_version")?,
+        user_desc: r.try_get("user_desc")?,
+        manifest: manifest_of(r.try_get("manifest")?)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp> {
+        let row = sqlx::query(
+            "INSERT INTO tps (client_id, name, message_url, auth_event_url, msg_token, encoding_aes_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind(&tp.client_id)
+        .bind(&tp.name)
+        .bind(&tp.message_url)
+        .bind(&tp.auth_event_url)
+        .bind(&tp.msg_token)
+        .bind(&tp.encoding_aes_key)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(format!("client_id {} exists", tp.client_id))
+            }
+            _ => StoreError::Db(e),
+        })?;
+        tp_from_row(&row)
+    }
+
+    async fn tp_by_client_id(&self, client_id: &str) -> Result<Option<Tp>> {
+        sqlx::query("SELECT * FROM tps WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(tp_from_row)
+            .transpose()
+    }
+
+    async fn tp_by_id(&self, id: TpId) -> Result<Option<Tp>> {
+        sqlx::query("SELECT * FROM tps WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(tp_from_row)
+            .transpose()
+    }
+
+    async fn create_app(&self, app: NewApp, now: i64) -> Result<App> {
+        let row = sqlx::query(
+            "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind(app.id.map(|i| i.0))
+        .bind(&app.app_key)
+        .bind(&app.name)
+        .bind(&app.description)
+        .bind(app.basic_info_approved)
+        .bind(app.authenticity_verified)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict("app id or key exists".to_owned())
+            }
+            _ => StoreError::Db(e),
+        })?;
+        app_from_row(&row)
+    }
+
+    async fn app(&self, id: AppId) -> Result<Option<App>> {
+        sqlx::query("SELECT * FROM apps WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(app_from_row)
+            .transpose()
+    }
+
+    async fn update_app(&self, id: AppId, u: AppUpdate) -> Result<Option<App>> {
+        sqlx::query(
+            "UPDATE apps SET name = COALESCE($1, name), \
+               basic_info_approved = COALESCE($2, basic_info_approved), \
+               authenticity_verified = COALESCE($3, authenticity_verified) \
+             WHERE id = $4 RETURNING *",
+        )
+        .bind(u.name)
+        .bind(u.basic_info_approved)
+        .bind(u.authenticity_verified)
+        .bind(id.0)
+        .fetch_optional(&self.write)
+        .await?
+        .as_ref()
+        .map(app_from_row)
+        .transpose()
+    }
+
+    async fn authorize(
+        &self,
+        app: AppId,
+        tp: TpId,
+        scopes: &str,
+        now: i64,
+    ) -> Result<Authorization> {
+        sqlx::query(
+            "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, TRUE, $4, $4) \
+             ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
+               updated_at = excluded.updated_at",
+        )
+        .bind(app.0)
+        .bind(tp.0)
+        .bind(scopes)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(Authorization {
+            app_id: app,
+            tp_id: tp,
+            scopes: scopes.to_owned(),
+            active: true,
+        })
+    }
+
+    async fn insert_token(&self, t: NewToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tokens (hash, kind, tp_id, app_id, expires_at, revoked, created_at) \
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6)",
+        )
+        .bind(&t.hash)
+        .bind(t.kind.as_str())
+        .bind(t.tp_id.0)
+        .bind(t.app_id.map(|a| a.0))
+        .bind(t.expires_at)
+        .bind(t.created_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
+               COALESCE(a.active, FALSE) AS authorized \
+             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+             WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(TokenRecord {
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            tp_id: TpId(r.try_get("tp_id")?),
+            app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
+            expires_at: r.try_get("expires_at")?,
+            revoked: r.try_get("revoked")?,
+            authorized: r.try_get("authorized")?,
+        }))
+    }
+
+    async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO drafts (tp_id, user_version, user_desc, manifest, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(d.tp_id.0)
+        .bind(&d.user_version)
+        .bind(&d.user_desc)
+        .bind(manifest_json(&d.manifest))
+        .bind(d.manifest.total_size() as i64)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await?;
+        Ok(DraftId(id))
+    }
+
+    async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts WHERE tp_id = $1")
+            .bind(tp.0)
+            .fetch_one(&self.read)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT id, user_version, user_desc, size, created_at FROM drafts WHERE tp_id = $1 \
+             ORDER BY id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(tp.0)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await?;
+        let list = rows
+            .iter()
+            .map(|r| {
+                Ok(Draft {
+                    id: DraftId(r.try_get("id")?),
+                    user_version: r.try_get("user_version")?,
+                    user_desc: r.try_get("user_desc")?,
+                    size: r.try_get("size")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok((count, list))
+    }
+
+    async fn add_template(
+        &self,
+        tp: TpId,
+        draft: DraftId,
+        user_desc: &str,
+        max: i64,
+        now: i64,
+    ) -> Result<AddTemplate> {
+        let mut tx = self.write.begin().await?;
+        let Some(d) =
+            sqlx::query("SELECT user_version, manifest FROM drafts WHERE id = $1 AND tp_id = $2")
+                .bind(draft.0)
+                .bind(tp.0)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(AddTemplate::DraftNotFound);
+        };
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM templates WHERE tp_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(tp.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if count >= max {
+            return Ok(AddTemplate::LimitReached);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO templates (tp_id, draft_id, user_version, user_desc, manifest, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(tp.0)
+        .bind(draft.0)
+        .bind(d.try_get::<String, _>("user_version")?)
+        .bind(user_desc)
+        .bind(d.try_get::<String, _>("manifest")?)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AddTemplate::Created(TemplateId(id)))
+    }
+
+    async fn list_templates(
+        &self,
+        tp: TpId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<Template>)> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM templates WHERE tp_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(tp.0)
+        .fetch_one(&self.read)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM templates WHERE tp_id = $1 AND deleted_at IS NULL \
+             ORDER BY id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(tp.0)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await?;
+        let list = rows.iter().map(template_from_row).collect::<Result<_>>()?;
+        Ok((count, list))
+    }
+
+    async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE templates SET deleted_at = $1 WHERE id = $2 AND tp_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id.0)
+        .bind(tp.0)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn template(&self, tp: TpId, id: TemplateId) -> Result<Option<Template>> {
+        sqlx::query("SELECT * FROM templates WHERE id = $1 AND tp_id = $2 AND deleted_at IS NULL")
+            .bind(id.0)
+            .bind(tp.0)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(template_from_row)
+            .transpose()
+    }
+
+    async fn create_upload(
+        &self,
+        u: NewUpload,
+        ctx: &ActionContext,
+    ) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
+        let mut tx = self.write.begin().await?;
+        let needs_quota = u.direct_commit;
+        let Some(snap) = self
+            .snapshot(&mut tx, u.app_id, None, needs_quota, ctx)
+            .await?
+        else {
+            return Ok(Err(lifecycle::Refusal::PackageNotFound));
+        };
+        let action = Action::Upload {
+            direct_commit: u.direct_commit,
+        };
+        let fx = match lifecycle::decide(&snap, &action) {
+            Ok(fx) => fx,
+            Err(r) => return Ok(Err(r)),
+        };
+        self.write_effects(&mut tx, u.app_id, None, &action, &fx, ctx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \
+               ext_json, direct_commit, test_account, test_password, committer, commit_time, \
+               created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'development', 'building', $6, $7, $8, $9, $10, $11, $11, $11) \
+             RETURNING id",
+        )
+        .bind(u.app_id.0)
+        .bind(u.tp_id.0)
+        .bind(u.template_id.0)
+        .bind(&u.version)
+        .bind(&u.version_desc)
+        .bind(&u.ext_json)
+        .bind(u.direct_commit)
+        .bind(&u.test_account)
+        .bind(&u.test_password)
+        .bind(&u.committer)
+        .bind(ctx.now)
+        .fetch_one(&mut *tx)
+        .await?;
+        record_transition(
+            &mut tx,
+            PackageId(id),
+            u.app_id,
+            "upload",
+            None,
+            PackageState::Development,
+            ctx,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(PackageId(id)))
+    }
+
+    async fn apply(
+        &self,
+        app: AppId,
+        package: PackageId,
+        action: Action,
+        ctx: &ActionContext,
+    ) -> Result<Decision> {
+        let mut tx = self.write.begin().await?;
+        let decision = self.apply_in(&mut tx, app, package, &action, ctx).await?;
+        if decision.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(decision)
+    }
+
+    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 AND state IN ",
+            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
+            " ORDER BY id DESC"
+        ))
+        .bind(app.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(package_from_row).collect()
+    }
+
+    async fn package(&self, app: AppId, id: PackageId) -> Result<Option<Package>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE id = $1 AND app_id = $2"
+        ))
+        .bind(id.0)
+        .bind(app.0)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(package_from_row)
+        .transpose()
+    }
+
+    async fn package_in_state(&self, app: AppId, state: PackageState) -> Result<Option<Package>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 AND state = $2 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(app.0)
+        .bind(state.as_str())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(package_from_row)
+        .transpose()
+    }
+
+    async fn package_any(&self, id: PackageId) -> Result<Option<Package>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(package_from_row)
+        .transpose()
+    }
+
+    async fn all_packages(&self, app: AppId) -> Result<Vec<Package>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 ORDER BY id"
+        ))
+        .bind(app.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(package_from_row).collect()
+    }
+
+    async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>> {
+        let rows = sqlx::query(
+            "SELECT action, from_state, to_state, actor, detail, at FROM package_transitions \
+             WHERE package_id = $1 ORDER BY id",
+        )
+        .bind(package.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TransitionRecord {
+                    action: r.try_get("action")?,
+                    from: r
+                        .try_get::<Option<String>, _>("from_state")?
+                        .as_deref()
+                        .map(state_of)
+                        .transpose()?,
+                    to: state_of(r.try_get("to_state")?)?,
+                    actor: r.try_get("actor")?,
+                    detail: r.try_get("detail")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn quota_used(&self, app: AppId, since: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2")
+                .bind(app.0)
+                .bind(since)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>> {
+        let Some(id): Option<i64> = sqlx::query_scalar(
+            "UPDATE packages SET build_lease_until = $1 WHERE id = ( \
+               SELECT id FROM packages WHERE build = 'building' AND state = 'development' \
+                 AND (build_lease_until IS NULL OR build_lease_until < $2) ORDER BY id LIMIT 1) \
+             RETURNING id",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(&self.write)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.write)
+        .await?;
+        let package = package_from_row(&row)?;
+        let template: Option<String> =
+            sqlx::query_scalar("SELECT manifest FROM templates WHERE id = $1 AND tp_id = $2")
+                .bind(package.template_id.0)
+                .bind(package.tp_id.0)
+                .fetch_optional(&self.write)
+                .await?;
+        Ok(Some(BuildJob {
+            package,
+            template: template.as_deref().map(manifest_of).transpose()?,
+        }))
+    }
+
+    async fn finish_build(
+        &self,
+        app: AppId,
+        package: PackageId,
+        outcome: BuildOutcome,
+        ctx: &ActionContext,
+    ) -> Result<Decision> {
+        let mut tx = self.write.begin().await?;
+        let action = match &outcome {
+            BuildOutcome::Built { .. } => Action::BuildSucceeded,
+            BuildOutcome::Failed { .. } => Action::BuildFailed,
+        };
+        let decision = self.apply_in(&mut tx, app, package, &action, ctx).await?;
+        if decision.is_err() {
+            return Ok(decision);
+        }
+        match outcome {
+            BuildOutcome::Built { manifest } => {
+                sqlx::query("UPDATE packages SET manifest = $1, size = $2 WHERE id = $3")
+                    .bind(manifest_json(&manifest))
+                    .bind(manifest.total_size() as i64)
+                    .bind(package.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let direct: bool =
+                    sqlx::query_scalar("SELECT direct_commit FROM packages WHERE id = $1")
+                        .bind(package.0)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if direct {
+                    let submit = self
+                        .apply_in(&mut tx, app, package, &Action::SubmitAudit, ctx)
+                        .await?;
+                    if let Err(refusal) = submit {
+                        // The package stays in development, built; msg says
+                        // why it was not submitted.
+                        sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
+                            .bind(format!("directCommit 未能自动送审: {refusal}"))
+                            .bind(package.0)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            BuildOutcome::Failed { code, message } => {
+                sqlx::query(
+                    "UPDATE packages SET build_error_code = $1, build_error = $2 WHERE id = $3",
+                )
+                .bind(code)
+                .bind(&message)
+                .bind(package.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(decision)
+    }
+
+    async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>> {
+        let rows = sqlx::query(
+            "SELECT app_id, id FROM packages WHERE state = 'rolling_back' AND rollback_due_at <= $1 \
+             ORDER BY rollback_due_at LIMIT 100",
+        )
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((AppId(r.try_get(0)?), PackageId(r.try_get(1)?))))
+            .collect()
+    }
+
+    async fn next_rollback_due(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(rollback_due_at) FROM packages WHERE state = 'rolling_back'",
+        )
+        .fetch_one(&self.read)
+        .await?)
+    }
+
+    async fn events(&self, tp: Option<TpId>, limit: i64) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM events WHERE ($1 IS NULL OR tp_id = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(tp.map(|t| t.0))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRecord {
+                    id: r.try_get("id")?,
+                    tp_id: TpId(r.try_get("tp_id")?),
+                    app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
+                    kind: r.try_get("kind")?,
+                    package_id: r.try_get::<Option<i64>, _>("package_id")?.map(PackageId),
+                    version: r.try_get("version")?,
+                    reason: r.try_get("reason")?,
+                    occurred_at: r.try_get("occurred_at")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>> {
+        let m: Option<Option<String>> =
+            sqlx::query_scalar("SELECT manifest FROM packages WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.read)
+                .await?;
+        m.flatten().as_deref().map(manifest_of).transpose()
+    }
+}

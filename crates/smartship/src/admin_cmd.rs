@@ -1,0 +1,238 @@
+//! `smartship admin ...`: operator commands over the /admin/v1 API.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use smartship_client::AdminClient;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Server base URL; default: `base_url` of <data-dir>/server.json.
+    #[arg(long, env = "SMARTSHIP_SERVER")]
+    server: Option<String>,
+    /// Admin bearer token; default: <data-dir>/admin_token.
+    #[arg(long, env = "SMARTSHIP_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Data directory of a local server, used to find the two values above.
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Third-party platforms.
+    #[command(subcommand)]
+    Tp(TpCommand),
+    /// Mini-programs.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Packages.
+    #[command(subcommand)]
+    Package(PackageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TpCommand {
+    /// Register a third-party platform (secrets are generated).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        client_id: Option<String>,
+        #[arg(long)]
+        message_url: Option<String>,
+        #[arg(long)]
+        auth_event_url: Option<String>,
+    },
+    /// Show a third-party platform.
+    Show { client_id: String },
+    /// Mint a third-party platform access token.
+    Token { client_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// Register a mini-program.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        app_id: Option<i64>,
+        /// Basic info (name, icon, description) approved.
+        #[arg(long)]
+        approved: bool,
+        /// Authenticity (主体真实性认证) verified.
+        #[arg(long)]
+        verified: bool,
+    },
+    /// Show a mini-program.
+    Show { app_id: i64 },
+    /// Change a mini-program's approval states.
+    Set {
+        app_id: i64,
+        #[arg(long)]
+        basic_info_approved: Option<bool>,
+        #[arg(long)]
+        authenticity_verified: Option<bool>,
+    },
+    /// Authorize an app to a third-party platform and mint its tokens.
+    Authorize {
+        app_id: i64,
+        #[arg(long)]
+        client_id: String,
+    },
+    /// List every package of an app, retired ones included.
+    Packages { app_id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum PackageCommand {
+    /// Show a package and its transition history.
+    Show { package_id: i64 },
+    /// Pass or fail the audit of a package under audit.
+    Review {
+        package_id: i64,
+        #[arg(long, conflicts_with = "fail")]
+        pass: bool,
+        /// Fail with this reason.
+        #[arg(long)]
+        fail: Option<String>,
+    },
+    /// Download a built package as a zip.
+    Download {
+        package_id: i64,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn client(a: &AdminArgs) -> anyhow::Result<AdminClient> {
+    let server = match &a.server {
+        Some(s) => s.clone(),
+        None => {
+            let path = a.data_dir.join("server.json");
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("no --server given and {} is unreadable", path.display())
+            })?;
+            let v: Value = serde_json::from_str(&text)?;
+            v["base_url"]
+                .as_str()
+                .context("server.json has no base_url")?
+                .to_owned()
+        }
+    };
+    let token = match &a.admin_token {
+        Some(t) => t.clone(),
+        None => {
+            let path = a.data_dir.join("admin_token");
+            std::fs::read_to_string(&path)
+                .with_context(|| {
+                    format!(
+                        "no --admin-token given and {} is unreadable",
+                        path.display()
+                    )
+                })?
+                .trim()
+                .to_owned()
+        }
+    };
+    Ok(AdminClient::new(server, token))
+}
+
+fn print(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("JSON prints"));
+}
+
+pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
+    let c = client(&a)?;
+    match a.command {
+        AdminCommand::Tp(TpCommand::Create {
+            name,
+            client_id,
+            message_url,
+            auth_event_url,
+        }) => print(
+            &c.post(
+                "/admin/v1/tps",
+                &json!({"name": name, "client_id": client_id, "message_url": message_url,
+                        "auth_event_url": auth_event_url}),
+            )
+            .await?,
+        ),
+        AdminCommand::Tp(TpCommand::Show { client_id }) => {
+            print(&c.get(&format!("/admin/v1/tps/{client_id}")).await?)
+        }
+        AdminCommand::Tp(TpCommand::Token { client_id }) => print(
+            &c.post(&format!("/admin/v1/tps/{client_id}/token"), &json!({}))
+                .await?,
+        ),
+        AdminCommand::App(AppCommand::Create {
+            name,
+            app_id,
+            approved,
+            verified,
+        }) => print(
+            &c.post(
+                "/admin/v1/apps",
+                &json!({"name": name, "app_id": app_id, "basic_info_approved": approved,
+                        "authenticity_verified": verified}),
+            )
+            .await?,
+        ),
+        AdminCommand::App(AppCommand::Show { app_id }) => {
+            print(&c.get(&format!("/admin/v1/apps/{app_id}")).await?)
+        }
+        AdminCommand::App(AppCommand::Set {
+            app_id,
+            basic_info_approved,
+            authenticity_verified,
+        }) => print(
+            &c.patch(
+                &format!("/admin/v1/apps/{app_id}"),
+                &json!({"basic_info_approved": basic_info_approved,
+                        "authenticity_verified": authenticity_verified}),
+            )
+            .await?,
+        ),
+        AdminCommand::App(AppCommand::Authorize { app_id, client_id }) => print(
+            &c.post(
+                &format!("/admin/v1/apps/{app_id}/authorize"),
+                &json!({"client_id": client_id}),
+            )
+            .await?,
+        ),
+        AdminCommand::App(AppCommand::Packages { app_id }) => {
+            print(&c.get(&format!("/admin/v1/apps/{app_id}/packages")).await?)
+        }
+        AdminCommand::Package(PackageCommand::Show { package_id }) => {
+            print(&c.get(&format!("/admin/v1/packages/{package_id}")).await?)
+        }
+        AdminCommand::Package(PackageCommand::Review {
+            package_id,
+            pass,
+            fail,
+        }) => {
+            let body = match (pass, fail) {
+                (true, None) => json!({"decision": "pass"}),
+                (false, Some(reason)) => json!({"decision": "fail", "reason": reason}),
+                _ => anyhow::bail!("give exactly one of --pass or --fail REASON"),
+            };
+            print(
+                &c.post(&format!("/admin/v1/packages/{package_id}/review"), &body)
+                    .await?,
+            )
+        }
+        AdminCommand::Package(PackageCommand::Download { package_id, output }) => {
+            let bytes = c
+                .get_bytes(&format!("/admin/v1/packages/{package_id}/download"))
+                .await?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("writing {}", output.display()))?;
+            eprintln!("wrote {} bytes to {}", bytes.len(), output.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! `smartship serve`.
+
+use anyhow::Context;
+use clap::Args;
+use figment::Figment;
+use figment::providers::Serialized;
+use serde_json::{Map, Value};
+use smartship_server::config::Config;
+use smartship_server::{StartOptions, demo};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (settings: docs/operations.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks one).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (database, blobs, server.json, demo.json).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Seed demo data and write demo.json with fresh tokens.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SMARTSHIP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let mut flags = Map::new();
+    if let Some(l) = a.listen {
+        flags.insert("listen".into(), Value::String(l));
+    }
+    if let Some(d) = a.data_dir {
+        flags.insert("data_dir".into(), Value::String(d.display().to_string()));
+    }
+    let config = Config::load(
+        a.config.as_deref(),
+        Figment::from(Serialized::defaults(Value::Object(flags))),
+    )?;
+    init_logging(&config.log_format);
+    let server = smartship_server::start(config, StartOptions { demo: a.demo })
+        .await
+        .context("starting the server")?;
+    if let Some(info) = &server.demo {
+        println!("{}", demo::instructions(info));
+    }
+    let stop = server.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    server.wait().await
+}
