@@ -1,0 +1,327 @@
+//! Test harness: one server per test, in its own temporary data directory,
+//! seeded through the public routes (draft upload, addtotemplate) and the
+//! operator API like a real operator would.
+
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use smartship_server::config::Config;
+use smartship_server::{Server, StartOptions};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub struct TestApp {
+    pub server: Option<Server>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub tp_client_id: String,
+    pub tp_token: String,
+    pub template_id: i64,
+    /// Approved and verified apps, authorized to the TP.
+    pub apps: Vec<AppHandle>,
+    pub dir: tempfile::TempDir,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppHandle {
+    pub app_id: i64,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// The sample mini-program as a zip.
+pub fn sample_zip() -> Vec<u8> {
+    let tree = smartship_server::demo::sample_tree();
+    smartship_core::archive::write_zip(tree.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
+        .unwrap()
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".to_owned(),
+        data_dir: dir.to_path_buf(),
+        admin_token: Some(ADMIN_TOKEN.to_owned()),
+        rollback_delay_secs: 0.3,
+        audit_quota_per_week: 1000,
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    tweak(&mut config);
+    let server = smartship_server::start(config, StartOptions::default())
+        .await
+        .expect("server starts");
+    let base = server.base_url.clone();
+    let mut app = TestApp {
+        server: Some(server),
+        base,
+        http: reqwest::Client::new(),
+        tp_client_id: String::new(),
+        tp_token: String::new(),
+        template_id: 0,
+        apps: Vec::new(),
+        dir,
+    };
+    let (status, tp) = app
+        .admin_post("/admin/v1/tps", json!({"name": "Test ISV"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{tp}");
+    app.tp_client_id = tp["client_id"].as_str().unwrap().to_owned();
+    let (_, tok) = app
+        .admin_post(&format!("/admin/v1/tps/{}/token", app.tp_client_id), json!({}))
+        .await;
+    app.tp_token = tok["access_token"].as_str().unwrap().to_owned();
+    let draft = app.upload_draft(sample_zip()).await;
+    assert_eq!(draft["errno"], 0, "{draft}");
+    let draft_id = draft["data"]["draft_id"].as_i64().unwrap();
+    let t = app
+        .api(
+            "template/addtotemplate",
+            &app.tp_token.clone(),
+            &[("draft_id", &draft_id.to_string()), ("user_desc", "v1 template")],
+        )
+        .await;
+    assert_eq!(t["errno"], 0, "{t}");
+    app.template_id = t["data"]["template_id"].as_i64().unwrap();
+    for i in 0..2 {
+        let a = app.create_app(&format!("App {i}"), true, true).await;
+        app.apps.push(a);
+    }
+    app
+}
+
+impl TestApp {
+    pub fn state(&self) -> &smartship_server::state::AppState {
+        &self.server.as_ref().unwrap().state
+    }
+
+    /// Creates an app with the given approval states and authorizes it.
+    pub async fn create_app(&self, name: &str, approved: bool, verified: bool) -> AppHandle {
+        let (status, a) = self
+            .admin_post(
+                "/admin/v1/apps",
+                json!({"name": name, "basic_info_approved": approved,
+                       "authenticity_verified": verified}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        let app_id = a["app_id"].as_i64().unwrap();
+        let (status, tok) = self
+            .admin_post(
+                &format!("/admin/v1/apps/{app_id}/authorize"),
+                json!({"client_id": self.tp_client_id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tok}");
+        AppHandle {
+            app_id,
+            token: tok["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: tok["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub fn url(&self, route: &str) -> String {
+        format!("{}/rest/2.0/smartapp/{route}", self.base)
+    }
+
+    /// POST with `access_token` in the query and the rest as a form body.
+    pub async fn api(&self, route: &str, token: &str, params: &[(&str, &str)]) -> Value {
+        let resp = self
+            .http
+            .post(self.url(route))
+            .query(&[("access_token", token)])
+            .form(params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+
+    /// GET with everything in the query string.
+    pub async fn api_get(&self, route: &str, token: &str, params: &[(&str, &str)]) -> Value {
+        let resp = self
+            .http
+            .get(self.url(route))
+            .query(&[("access_token", token)])
+            .query(params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn upload_draft(&self, zip: Vec<u8>) -> Value {
+        let form = reqwest::multipart::Form::new()
+            .text("user_version", "1.0.0")
+            .text("user_desc", "sample")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(zip).file_name("draft.zip"),
+            );
+        self.http
+            .post(self.url("template/uploaddraft"))
+            .query(&[("access_token", self.tp_token.as_str())])
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads from the test template with the given ext_json.
+    pub async fn upload(&self, app: &AppHandle, version: &str, ext_json: &str) -> Value {
+        self.api(
+            "package/upload",
+            &app.token,
+            &[
+                ("template_id", &self.template_id.to_string()),
+                ("ext_json", ext_json),
+                ("user_version", version),
+                ("user_desc", &format!("desc {version}")),
+            ],
+        )
+        .await
+    }
+
+    /// The `package/get` list.
+    pub async fn packages(&self, app: &AppHandle) -> Vec<Value> {
+        let v = self.api_get("package/get", &app.token, &[]).await;
+        assert_eq!(v["errno"], 0, "{v}");
+        v["data"].as_array().unwrap().clone()
+    }
+
+    /// Polls `package/get` until the development package has finished
+    /// building; returns it.
+    pub async fn wait_built(&self, app: &AppHandle) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list = self.packages(app).await;
+            if let Some(dev) = list.iter().find(|p| p["status"] == 3)
+                && dev["upload_status"] != 1
+            {
+                return dev.clone();
+            }
+            assert!(Instant::now() < deadline, "build did not finish: {list:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Polls `package/get` until `pred` holds.
+    pub async fn wait_until(&self, app: &AppHandle, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list = self.packages(app).await;
+            if pred(&list) {
+                return list;
+            }
+            assert!(Instant::now() < deadline, "condition not reached: {list:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn review(&self, package_id: i64, pass: bool, reason: &str) -> (StatusCode, Value) {
+        let body = if pass {
+            json!({"decision": "pass"})
+        } else {
+            json!({"decision": "fail", "reason": reason})
+        };
+        self.admin_post(&format!("/admin/v1/packages/{package_id}/review"), body)
+            .await
+    }
+
+    /// Upload → build → submit → pass; returns the package id (status 6).
+    pub async fn passed_package(&self, app: &AppHandle, version: &str) -> i64 {
+        let up = self.upload(app, version, r#"{"extEnable":true}"#).await;
+        assert_eq!(up["errno"], 0, "{up}");
+        let dev = self.wait_built(app).await;
+        assert_eq!(dev["upload_status"], 2, "{dev}");
+        let id = dev["package_id"].as_i64().unwrap();
+        let sub = self
+            .api(
+                "package/submitaudit",
+                &app.token,
+                &[("package_id", &id.to_string()), ("content", "c"), ("remark", "r")],
+            )
+            .await;
+        assert_eq!(sub["errno"], 0, "{sub}");
+        let (status, _) = self.review(id, true, "").await;
+        assert_eq!(status, StatusCode::OK);
+        id
+    }
+
+    /// A package taken all the way online; returns its id.
+    pub async fn released_package(&self, app: &AppHandle, version: &str) -> i64 {
+        let id = self.passed_package(app, version).await;
+        let r = self
+            .api("package/release", &app.token, &[("package_id", &id.to_string())])
+            .await;
+        assert_eq!(r["errno"], 0, "{r}");
+        id
+    }
+
+    /// Every package of the app with its internal state (operator view),
+    /// for "nothing changed" assertions.
+    pub async fn states(&self, app: &AppHandle) -> Vec<(i64, String, String)> {
+        let (_, v) = self
+            .admin_get(&format!("/admin/v1/apps/{}/packages", app.app_id))
+            .await;
+        v["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["package_id"].as_i64().unwrap(),
+                    p["state"].as_str().unwrap().to_owned(),
+                    p["build"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown_token().cancel();
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests of the HTTP surface: a real server on port 0 with a real
+//! SQLite file, driven over raw HTTP.
+
+mod common;
+
+mod artifacts;
+mod concurrency;
+mod flow;
+mod gateway;
+mod preconditions;
+mod seed_examples;
+mod templates;
