@@ -9,6 +9,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod lenient_http;
 pub mod openapi;
 pub mod operator;
 pub mod state;
@@ -169,7 +170,7 @@ pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<Server>
     let app = router(state.clone());
     let stop = shutdown.clone();
     let http = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(lenient_http::LenientListener::new(listener), app)
             .with_graceful_shutdown(stop.cancelled_owned())
             .await
     });

@@ -77,7 +77,10 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     assert_eq!(status, StatusCode::CREATED, "{tp}");
     app.tp_client_id = tp["client_id"].as_str().unwrap().to_owned();
     let (_, tok) = app
-        .admin_post(&format!("/admin/v1/tps/{}/token", app.tp_client_id), json!({}))
+        .admin_post(
+            &format!("/admin/v1/tps/{}/token", app.tp_client_id),
+            json!({}),
+        )
         .await;
     app.tp_token = tok["access_token"].as_str().unwrap().to_owned();
     let draft = app.upload_draft(sample_zip()).await;
@@ -87,7 +90,10 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .api(
             "template/addtotemplate",
             &app.tp_token.clone(),
-            &[("draft_id", &draft_id.to_string()), ("user_desc", "v1 template")],
+            &[
+                ("draft_id", &draft_id.to_string()),
+                ("user_desc", "v1 template"),
+            ],
         )
         .await;
     assert_eq!(t["errno"], 0, "{t}");
@@ -278,7 +284,11 @@ impl TestApp {
             .api(
                 "package/submitaudit",
                 &app.token,
-                &[("package_id", &id.to_string()), ("content", "c"), ("remark", "r")],
+                &[
+                    ("package_id", &id.to_string()),
+                    ("content", "c"),
+                    ("remark", "r"),
+                ],
             )
             .await;
         assert_eq!(sub["errno"], 0, "{sub}");
@@ -291,7 +301,11 @@ impl TestApp {
     pub async fn released_package(&self, app: &AppHandle, version: &str) -> i64 {
         let id = self.passed_package(app, version).await;
         let r = self
-            .api("package/release", &app.token, &[("package_id", &id.to_string())])
+            .api(
+                "package/release",
+                &app.token,
+                &[("package_id", &id.to_string())],
+            )
             .await;
         assert_eq!(r["errno"], 0, "{r}");
         id

@@ -33,14 +33,21 @@ async fn upload_audit_release_rollback_withdraw_fail() {
         .api(
             "package/submitaudit",
             &app.token,
-            &[("package_id", &v1s), ("content", "送审"), ("remark", "备注")],
+            &[
+                ("package_id", &v1s),
+                ("content", "送审"),
+                ("remark", "备注"),
+            ],
         )
         .await;
     assert_eq!(sub["errno"], 0, "{sub}");
     let list = t.packages(app).await;
     assert_eq!(by_status(&list, 4).unwrap()["package_id"], v1);
     assert_eq!(by_status(&list, 4).unwrap()["remark"], "备注");
-    assert!(by_status(&list, 3).is_none(), "the development slot is empty");
+    assert!(
+        by_status(&list, 3).is_none(),
+        "the development slot is empty"
+    );
 
     let (status, _) = t.review(v1, true, "").await;
     assert_eq!(status, 200);
@@ -67,18 +74,26 @@ async fn upload_audit_release_rollback_withdraw_fail() {
     assert_eq!(online["data"]["rollback_version"], "1.0.0");
 
     let rb = t
-        .api("package/rollback", &app.token, &[("package_id", &v2.to_string())])
+        .api(
+            "package/rollback",
+            &app.token,
+            &[("package_id", &v2.to_string())],
+        )
         .await;
     assert_eq!(rb["errno"], 0, "{rb}");
     let list = t.packages(app).await;
     let rolling = by_status(&list, 8).expect("status 8 right after the rollback call");
     assert_eq!(rolling["package_id"], v2);
     let list = t
-        .wait_until(app, |l| by_status(l, 1).is_some_and(|p| p["package_id"] == v1))
+        .wait_until(app, |l| {
+            by_status(l, 1).is_some_and(|p| p["package_id"] == v1)
+        })
         .await;
     assert!(by_status(&list, 8).is_none());
     assert_eq!(by_status(&list, 1).unwrap()["version"], "1.0.0");
-    let detail = t.api_get("package/getdetail", &app.token, &[("type", "1")]).await;
+    let detail = t
+        .api_get("package/getdetail", &app.token, &[("type", "1")])
+        .await;
     assert_eq!(detail["data"]["package_id"], v1);
 
     // withdraw: 4 → 3
@@ -138,7 +153,10 @@ async fn upload_audit_release_rollback_withdraw_fail() {
         ]
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
-    assert_eq!(pkg["transitions"][1]["actor"], format!("app:{}", app.app_id));
+    assert_eq!(
+        pkg["transitions"][1]["actor"],
+        format!("app:{}", app.app_id)
+    );
     assert_eq!(pkg["transitions"][4]["actor"], "admin");
 
     // audit results were written to the outbox for delivery
@@ -153,7 +171,11 @@ async fn upload_audit_release_rollback_withdraw_fail() {
         .collect();
     assert_eq!(
         kinds,
-        ["PACKAGE_AUDIT_FAIL", "PACKAGE_AUDIT_PASS", "PACKAGE_AUDIT_PASS"]
+        [
+            "PACKAGE_AUDIT_FAIL",
+            "PACKAGE_AUDIT_PASS",
+            "PACKAGE_AUDIT_PASS"
+        ]
     );
     assert_eq!(ev["events"][0]["reason"], reason);
 }

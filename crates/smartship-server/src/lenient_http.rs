@@ -1,0 +1,321 @@
+//! Tolerant request lines.
+//!
+//! ISV code copied from the public platform's documentation sends request
+//! targets that are not valid URIs: the seed's own upload example puts raw
+//! JSON into the query string (`ext_json={"extEnable":true, ...}`), which
+//! curl sends with the `"` unescaped, and some HTTP clients send raw spaces.
+//! The public gateway accepts these; hyper's strict parser answers 400.
+//!
+//! [`LenientListener`] wraps each accepted connection in [`LenientStream`],
+//! which percent-encodes the offending bytes (`"`, `<`, `>`, space) inside
+//! the request target of every request head before hyper parses it. It
+//! follows `Content-Length` framing so that bodies are passed through
+//! untouched and every request line of a keep-alive connection is seen;
+//! after a chunked request body it stops rewriting for the rest of that
+//! connection (hyper still parses it, strictly).
+
+use axum::serve::Listener;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A request head larger than this is handed to hyper unmodified (which
+/// refuses it).
+const MAX_HEAD: usize = 64 * 1024;
+
+pub struct LenientListener {
+    inner: TcpListener,
+}
+
+impl LenientListener {
+    pub fn new(inner: TcpListener) -> Self {
+        LenientListener { inner }
+    }
+}
+
+impl Listener for LenientListener {
+    type Io = LenientStream<TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (io, addr) = Listener::accept(&mut self.inner).await;
+        let _ = io.set_nodelay(true);
+        (LenientStream::new(io), addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Collecting a request head.
+    Head,
+    /// Passing `n` body bytes through.
+    Body(u64),
+    /// No more rewriting on this connection.
+    Passthrough,
+}
+
+pub struct LenientStream<S> {
+    inner: S,
+    mode: Mode,
+    /// Bytes read from `inner` but not yet classified.
+    input: Vec<u8>,
+    /// Bytes ready for the reader.
+    output: Vec<u8>,
+    output_pos: usize,
+    eof: bool,
+}
+
+impl<S> LenientStream<S> {
+    pub fn new(inner: S) -> Self {
+        LenientStream {
+            inner,
+            mode: Mode::Head,
+            input: Vec::new(),
+            output: Vec::new(),
+            output_pos: 0,
+            eof: false,
+        }
+    }
+
+    /// Moves what can be decided from `input` to `output`.
+    fn process(&mut self) {
+        loop {
+            match self.mode {
+                Mode::Passthrough => {
+                    self.output.append(&mut self.input);
+                    return;
+                }
+                Mode::Body(n) => {
+                    let take = (n as usize).min(self.input.len());
+                    self.output.extend(self.input.drain(..take));
+                    let left = n - take as u64;
+                    self.mode = if left == 0 {
+                        Mode::Head
+                    } else {
+                        Mode::Body(left)
+                    };
+                    if left > 0 || self.input.is_empty() {
+                        return;
+                    }
+                }
+                Mode::Head => {
+                    // Blank lines between requests are allowed (RFC 9112 §2.2).
+                    let Some(end) = find(&self.input, b"\r\n\r\n") else {
+                        if self.input.len() > MAX_HEAD || self.eof {
+                            self.mode = Mode::Passthrough;
+                            continue;
+                        }
+                        return;
+                    };
+                    let head: Vec<u8> = self.input.drain(..end + 4).collect();
+                    let (head, framing) = rewrite_head(&head);
+                    self.output.extend_from_slice(&head);
+                    self.mode = framing;
+                    if self.input.is_empty() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Percent-encodes the bytes hyper refuses in a request target and returns
+/// the head plus how the body is framed.
+fn rewrite_head(head: &[u8]) -> (Vec<u8>, Mode) {
+    let line_end = find(head, b"\r\n").unwrap_or(head.len());
+    let line = &head[..line_end];
+    let mut out = Vec::with_capacity(head.len() + 16);
+    match (
+        line.iter().position(|&b| b == b' '),
+        line.iter().rposition(|&b| b == b' '),
+    ) {
+        (Some(first), Some(last)) if first < last && line[last + 1..].starts_with(b"HTTP/") => {
+            out.extend_from_slice(&line[..=first]);
+            for &b in &line[first + 1..last] {
+                match b {
+                    b'"' => out.extend_from_slice(b"%22"),
+                    b'<' => out.extend_from_slice(b"%3C"),
+                    b'>' => out.extend_from_slice(b"%3E"),
+                    b' ' => out.extend_from_slice(b"%20"),
+                    _ => out.push(b),
+                }
+            }
+            out.extend_from_slice(&line[last..]);
+        }
+        _ => out.extend_from_slice(line),
+    }
+    out.extend_from_slice(&head[line_end..]);
+    (out, framing(head))
+}
+
+fn framing(head: &[u8]) -> Mode {
+    let text = String::from_utf8_lossy(head);
+    let mut length = None;
+    for line in text.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked (or anything else unusual): stop rewriting.
+            return Mode::Passthrough;
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            match value.trim().parse::<u64>() {
+                Ok(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                _ => return Mode::Passthrough,
+            }
+        }
+        if name.eq_ignore_ascii_case("upgrade") {
+            return Mode::Passthrough;
+        }
+    }
+    match length {
+        Some(0) | None => Mode::Head,
+        Some(n) => Mode::Body(n),
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for LenientStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if this.output_pos < this.output.len() {
+                let n = (this.output.len() - this.output_pos).min(buf.remaining());
+                buf.put_slice(&this.output[this.output_pos..this.output_pos + n]);
+                this.output_pos += n;
+                if this.output_pos == this.output.len() {
+                    this.output.clear();
+                    this.output_pos = 0;
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if this.eof {
+                return Poll::Ready(Ok(()));
+            }
+            // Large bodies skip the intermediate buffers.
+            if let Mode::Body(n) = this.mode
+                && this.input.is_empty()
+                && n as usize >= buf.remaining()
+            {
+                let before = buf.filled().len();
+                std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                let got = (buf.filled().len() - before) as u64;
+                if got == 0 {
+                    this.eof = true;
+                } else {
+                    let left = n - got;
+                    this.mode = if left == 0 {
+                        Mode::Head
+                    } else {
+                        Mode::Body(left)
+                    };
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if this.mode == Mode::Passthrough && this.input.is_empty() {
+                return Pin::new(&mut this.inner).poll_read(cx, buf);
+            }
+            let mut chunk = [0u8; 8192];
+            let mut rb = ReadBuf::new(&mut chunk);
+            std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut rb))?;
+            if rb.filled().is_empty() {
+                this.eof = true;
+            } else {
+                this.input.extend_from_slice(rb.filled());
+            }
+            this.process();
+            if this.eof && this.output.is_empty() && !this.input.is_empty() {
+                this.output.append(&mut this.input);
+            }
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for LenientStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn through(input: &[u8]) -> Vec<u8> {
+        let mut s = LenientStream::new(input);
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn encodes_quotes_and_spaces_in_the_target_only() {
+        let req = "POST /x?ext_json={\"a\":1, \"b\":2}&d=模板 case HTTP/1.1\r\nHost: h\r\nX-Q: \"keep\"\r\n\r\n";
+        let out = String::from_utf8(through(req.as_bytes()).await).unwrap();
+        assert_eq!(
+            out,
+            "POST /x?ext_json={%22a%22:1,%20%22b%22:2}&d=模板%20case HTTP/1.1\r\nHost: h\r\nX-Q: \"keep\"\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_pass_untouched_and_pipelined_heads_are_rewritten() {
+        let req = b"POST /a?q=\" HTTP/1.1\r\nContent-Length: 12\r\n\r\nbody \"x y\"\r\nGET /b?q=\" HTTP/1.1\r\n\r\n";
+        let out = through(req).await;
+        assert_eq!(
+            &out[..],
+            &b"POST /a?q=%22 HTTP/1.1\r\nContent-Length: 12\r\n\r\nbody \"x y\"\r\nGET /b?q=%22 HTTP/1.1\r\n\r\n"[..]
+        );
+    }
+
+    #[tokio::test]
+    async fn chunked_and_garbage_pass_through() {
+        let req = b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n\"\" \r\n0\r\n\r\nGET /b?q=\" HTTP/1.1\r\n\r\n";
+        assert_eq!(through(req).await, req.to_vec());
+        assert_eq!(
+            through(b"not http at all").await,
+            b"not http at all".to_vec()
+        );
+    }
+}
