@@ -116,8 +116,11 @@ impl SqliteStore {
             }
         }
         let history = sqlx::query(
+            // Release order is id order (a package can only be released after
+            // every older live package left the slots), so the newest earlier
+            // version is the highest id, whatever the wall clock did.
             "SELECT id, state, build, version FROM packages WHERE app_id = $1 AND state = 'history' \
-             ORDER BY released_at DESC, id DESC LIMIT 2",
+             ORDER BY id DESC LIMIT 2",
         )
         .bind(app.0)
         .fetch_all(&mut **tx)
