@@ -1,0 +1,142 @@
+//! The binary as a newcomer uses it: `serve --demo` on port 0, demo.json,
+//! the admin CLI against it, and a restart on the same data directory.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smartship");
+
+fn start_demo(dir: &Path) -> (Child, Value) {
+    let _ = std::fs::remove_file(dir.join("demo.json"));
+    let child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .arg("--demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(dir.join("demo.json"))
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+        {
+            return (child, v);
+        }
+        assert!(Instant::now() < deadline, "demo.json was not written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(mut child: Child) -> String {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    let mut out = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+fn get(url: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
+fn cli(dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(BIN)
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "smartship admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn demo_seeds_once_and_restarts_with_fresh_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, demo) = start_demo(dir.path());
+    let base = demo["base_url"].as_str().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"));
+    assert_eq!(demo["apps"].as_array().unwrap().len(), 2);
+    assert_eq!(demo["apps"][0]["basic_info_approved"], true);
+    assert_eq!(demo["apps"][0]["authenticity_verified"], true);
+    assert_eq!(demo["apps"][1]["basic_info_approved"], false);
+    assert_eq!(demo["apps"][1]["authenticity_verified"], false);
+    assert_eq!(demo["tp"]["encoding_aes_key"].as_str().unwrap().len(), 43);
+    let token = demo["apps"][0]["access_token"].as_str().unwrap();
+    let list = get(&format!(
+        "{base}/rest/2.0/smartapp/package/get?access_token={token}"
+    ));
+    assert_eq!(list["errno"], 0, "{list}");
+    let tp_token = demo["tp"]["access_token"].as_str().unwrap();
+    let templates = get(&format!(
+        "{base}/rest/2.0/smartapp/template/gettemplatelist?access_token={tp_token}"
+    ));
+    assert_eq!(templates["data"]["count"], 1);
+    assert_eq!(
+        templates["data"]["list"][0]["template_id"],
+        demo["template_id"]
+    );
+
+    // The admin CLI finds the server and token through the data directory.
+    let app = cli(
+        dir.path(),
+        &["app", "create", "--name", "CLI app", "--approved"],
+    );
+    assert_eq!(app["basic_info_approved"], true);
+    let app_id = app["app_id"].as_i64().unwrap().to_string();
+    let client_id = demo["tp"]["client_id"].as_str().unwrap();
+    let auth = cli(
+        dir.path(),
+        &["app", "authorize", &app_id, "--client-id", client_id],
+    );
+    assert!(auth["access_token"].as_str().unwrap().len() > 40);
+
+    let printed = stop(child);
+    assert!(printed.contains("curl"), "prints ready-to-paste commands");
+    assert!(printed.contains(&base));
+
+    // Restart: same ids, nothing seeded twice, fresh tokens, old ones still
+    // stored (an app token lives an hour), data kept.
+    let (child, again) = start_demo(dir.path());
+    assert_eq!(again["tp"]["client_id"], demo["tp"]["client_id"]);
+    assert_eq!(again["template_id"], demo["template_id"]);
+    assert_eq!(again["apps"][0]["app_id"], demo["apps"][0]["app_id"]);
+    assert_ne!(
+        again["apps"][0]["access_token"],
+        demo["apps"][0]["access_token"]
+    );
+    let base2 = again["base_url"].as_str().unwrap();
+    let tp_token = again["tp"]["access_token"].as_str().unwrap();
+    let templates = get(&format!(
+        "{base2}/rest/2.0/smartapp/template/gettemplatelist?access_token={tp_token}"
+    ));
+    assert_eq!(
+        templates["data"]["count"], 1,
+        "the template was not seeded twice"
+    );
+    let shown = cli(dir.path(), &["app", "show", &app_id]);
+    assert_eq!(shown["name"], "CLI app", "data survives the restart");
+    stop(child);
+}
