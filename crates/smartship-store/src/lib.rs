@@ -87,6 +87,8 @@ pub trait Store: Send + Sync + 'static {
     /// Soft-deletes; false when the template is not the TP's or already gone.
     async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool>;
     async fn template(&self, tp: TpId, id: TemplateId) -> Result<Option<Template>>;
+    /// Whether the TP has this (undeleted) template, without loading its files.
+    async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool>;
 
     // ---- packages ----
     /// Accepts an upload: applies [`Action::Upload`] and inserts the new

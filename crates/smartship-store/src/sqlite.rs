@@ -738,6 +738,17 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM templates WHERE id = $1 AND tp_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(tp.0)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn create_upload(
         &self,
         u: NewUpload,

@@ -90,6 +90,10 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
     }
 }
 
+async fn unknown_route() -> AdminError {
+    AdminError::not_found("no such operator API route")
+}
+
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/v1/tps", post(handlers::create_tp))
@@ -122,5 +126,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/v1/events", get(handlers::events))
         .route("/admin/v1/storage", get(handlers::storage))
+        .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin))
 }

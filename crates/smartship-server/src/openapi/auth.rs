@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::params::Params;
 use crate::state::AppState;
+use axum::extract::{FromRequest, Request};
 use smartship_api::GatewayCode;
 use smartship_core::{AppId, TpId};
 use smartship_store::TokenKind;
@@ -59,5 +60,65 @@ pub async fn tp_caller(state: &AppState, p: &Params) -> Result<TpCaller, ApiErro
         TokenKind::TpAccess => Ok(TpCaller { tp: rec.tp_id }),
         TokenKind::AppRefresh => Err(ApiError::Gateway(GatewayCode::TokenInvalid)),
         TokenKind::AppAccess => Err(ApiError::Gateway(GatewayCode::NoPermission)),
+    }
+}
+
+/// Which kind of token a route takes.
+pub trait Kind: Sized {
+    fn authenticate(
+        state: &AppState,
+        p: &Params,
+    ) -> impl std::future::Future<Output = Result<Self, ApiError>> + Send;
+}
+
+impl Kind for AppCaller {
+    async fn authenticate(state: &AppState, p: &Params) -> Result<Self, ApiError> {
+        app_caller(state, p).await
+    }
+}
+
+impl Kind for TpCaller {
+    async fn authenticate(state: &AppState, p: &Params) -> Result<Self, ApiError> {
+        tp_caller(state, p).await
+    }
+}
+
+/// The gateway step of a request: an authenticated caller and all of the
+/// request's parameters.
+///
+/// A token in the query string (where the public platform puts it) is
+/// checked before the body is read. A token only in the body is checked
+/// after; if the body cannot be read and there is no token in the query,
+/// the answer is still the gateway error, as the gateway runs first.
+pub struct Call<C> {
+    pub caller: C,
+    pub p: Params,
+}
+
+/// A call with an app access token (package routes).
+pub type AppCall = Call<AppCaller>;
+/// A call with a third-party platform token (template routes).
+pub type TpCall = Call<TpCaller>;
+
+impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let mut p = Params::from_query(req.uri())
+            .map_err(|_| ApiError::Gateway(GatewayCode::TokenInvalid))?;
+        let early = match p.optional("access_token") {
+            Some(_) => Some(C::authenticate(state, &p).await?),
+            None => None,
+        };
+        match (p.read_body(req, state).await, &early) {
+            (Ok(()), _) => {}
+            (Err(e), Some(_)) => return Err(e),
+            (Err(_), None) => return Err(ApiError::Gateway(GatewayCode::TokenInvalid)),
+        }
+        let caller = match early {
+            Some(c) => c,
+            None => C::authenticate(state, &p).await?,
+        };
+        Ok(Call { caller, p })
     }
 }

@@ -1,6 +1,6 @@
 //! Package routes (SPEC §4, seed page). All take an app access token.
 
-use super::auth::{AppCaller, app_caller};
+use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, ok_empty, refusal};
 use super::params::Params;
 use crate::state::AppState;
@@ -63,8 +63,8 @@ fn actor(c: &AppCaller) -> String {
 }
 
 /// `POST package/upload`
-pub async fn upload(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = app_caller(&s, &p).await?;
+pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
     let template_id = TemplateId(p.id("template_id")?);
     let raw_ext = p
         .raw("ext_json")
@@ -75,7 +75,7 @@ pub async fn upload(State(s): State<AppState>, p: Params) -> Result<Response, Ap
     let user_desc = p.text("user_desc", MAX_DESC)?;
     let test_account = p.optional_text("test_account", MAX_CREDENTIAL)?;
     let test_password = p.optional_text("test_password", MAX_CREDENTIAL)?;
-    if s.store.template(caller.tp, template_id).await?.is_none() {
+    if !s.store.template_exists(caller.tp, template_id).await? {
         return Err(ApiError::business(
             ErrorCode::TemplateNotFound,
             format!("template_id={template_id}"),
@@ -107,11 +107,11 @@ pub async fn upload(State(s): State<AppState>, p: Params) -> Result<Response, Ap
 
 async fn lifecycle_call(
     s: &AppState,
+    caller: AppCaller,
     p: &Params,
     action: Action,
     submission: Option<Submission>,
 ) -> Result<Response, ApiError> {
-    let caller = app_caller(s, p).await?;
     let package = PackageId(p.id("package_id")?);
     let mut ctx = s.action_context(actor(&caller));
     ctx.submission = submission;
@@ -128,10 +128,8 @@ async fn lifecycle_call(
 }
 
 /// `POST package/submitaudit`
-pub async fn submit_audit(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    // Authenticate first so that a bad token is answered as a gateway error
-    // even when parameters are also missing.
-    app_caller(&s, &p).await?;
+pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
     let submission = Submission {
         content: p.text("content", MAX_DESC)?.to_owned(),
         remark: p
@@ -145,22 +143,22 @@ pub async fn submit_audit(State(s): State<AppState>, p: Params) -> Result<Respon
             .optional_text("test_password", MAX_CREDENTIAL)?
             .map(str::to_owned),
     };
-    lifecycle_call(&s, &p, Action::SubmitAudit, Some(submission)).await
+    lifecycle_call(&s, caller, &p, Action::SubmitAudit, Some(submission)).await
 }
 
 /// `POST package/release`
-pub async fn release(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    lifecycle_call(&s, &p, Action::Release, None).await
+pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    lifecycle_call(&s, call.caller, &call.p, Action::Release, None).await
 }
 
 /// `POST package/rollback`
-pub async fn rollback(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    lifecycle_call(&s, &p, Action::Rollback, None).await
+pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    lifecycle_call(&s, call.caller, &call.p, Action::Rollback, None).await
 }
 
 /// `POST package/withdraw`
-pub async fn withdraw(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    lifecycle_call(&s, &p, Action::Withdraw, None).await
+pub async fn withdraw(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    lifecycle_call(&s, call.caller, &call.p, Action::Withdraw, None).await
 }
 
 /// Slot order of `package/get`: online, audit, development (as the seed's
@@ -174,8 +172,8 @@ fn list_rank(p: &Package) -> u8 {
 }
 
 /// `GET package/get`
-pub async fn get(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = app_caller(&s, &p).await?;
+pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let caller = call.caller;
     let mut packages = s.store.slotted_packages(caller.app).await?;
     packages.sort_by_key(list_rank);
     let list: Vec<PackageInfo> = packages.iter().map(|pk| render(pk, s.tz)).collect();
@@ -183,8 +181,8 @@ pub async fn get(State(s): State<AppState>, p: Params) -> Result<Response, ApiEr
 }
 
 /// `GET package/getdetail`: by `package_id`, by `type`, or the online version.
-pub async fn get_detail(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = app_caller(&s, &p).await?;
+pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
     let wanted = match p.optional("type") {
         None => None,
         Some(t) => Some(
@@ -218,8 +216,8 @@ pub async fn get_detail(State(s): State<AppState>, p: Params) -> Result<Response
 }
 
 /// `GET package/auditquota`
-pub async fn audit_quota(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = app_caller(&s, &p).await?;
+pub async fn audit_quota(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let caller = call.caller;
     let ctx = s.action_context(actor(&caller));
     let quota = match ctx.quota {
         None => AuditQuota {

@@ -2,6 +2,10 @@
 //! string, an `application/x-www-form-urlencoded` body or a
 //! `multipart/form-data` body, on GET and POST alike. Body values win over
 //! query values. Unknown parameters are kept but ignored by handlers.
+//!
+//! The body is read only after the caller is authenticated (see
+//! [`super::auth`]), so that a request without a valid token is answered with
+//! the gateway error and no body is buffered for it.
 
 use super::error::ApiError;
 use axum::body::Bytes;
@@ -27,14 +31,23 @@ fn too_large() -> ApiError {
     ApiError::business(ErrorCode::PackageTooLarge, "请求体超过大小上限")
 }
 
-impl<S: Send + Sync> FromRequest<S> for Params {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+impl Params {
+    /// The parameters of the query string alone.
+    pub fn from_query(uri: &axum::http::Uri) -> Result<Params, ApiError> {
         let mut p = Params::default();
-        if let Some(q) = req.uri().query() {
+        if let Some(q) = uri.query() {
             parse_form(&mut p.values, q.as_bytes())?;
         }
+        Ok(p)
+    }
+
+    /// Adds the parameters of the body (form or multipart); body values
+    /// replace query values of the same name.
+    pub async fn read_body<S: Send + Sync>(
+        &mut self,
+        req: Request,
+        state: &S,
+    ) -> Result<(), ApiError> {
         let ct = req
             .headers()
             .get(CONTENT_TYPE)
@@ -64,22 +77,22 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                     }
                 })?;
                 if is_file {
-                    p.files.insert(name, bytes.to_vec());
+                    self.files.insert(name, bytes.to_vec());
                 } else {
                     let text = String::from_utf8(bytes.to_vec())
                         .map_err(|_| ApiError::param(format!("{name} 不是 UTF-8 文本")))?;
-                    p.values.insert(name, text);
+                    self.values.insert(name, text);
                 }
             }
         } else if ct.starts_with("application/x-www-form-urlencoded") {
             let body = Bytes::from_request(req, state)
                 .await
                 .map_err(|_| too_large())?;
-            parse_form(&mut p.values, &body)?;
+            parse_form(&mut self.values, &body)?;
         }
         // Any other body (or none, e.g. a GET that still declares a form
         // content type) carries no parameters.
-        Ok(p)
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Template routes (SPEC §3) and the draft upload extension. All take a
 //! third-party platform token.
 
-use super::auth::tp_caller;
+use super::auth::TpCall;
 use super::error::{ApiError, ok};
 use super::params::Params;
 use crate::state::AppState;
@@ -26,8 +26,8 @@ fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
 }
 
 /// `GET template/gettemplatedraftlist`
-pub async fn draft_list(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = tp_caller(&s, &p).await?;
+pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
     let (offset, limit) = paging(&p)?;
     let (count, drafts) = s.store.list_drafts(caller.tp, offset, limit).await?;
     Ok(ok(Page {
@@ -46,8 +46,11 @@ pub async fn draft_list(State(s): State<AppState>, p: Params) -> Result<Response
 }
 
 /// `POST template/addtotemplate`
-pub async fn add_to_template(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = tp_caller(&s, &p).await?;
+pub async fn add_to_template(
+    State(s): State<AppState>,
+    call: TpCall,
+) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
     let draft = DraftId(p.id("draft_id")?);
     let desc = p.text("user_desc", MAX_TEMPLATE_DESC)?;
     let now = crate::clock::now_ms();
@@ -69,8 +72,8 @@ pub async fn add_to_template(State(s): State<AppState>, p: Params) -> Result<Res
 }
 
 /// `GET template/gettemplatelist`
-pub async fn template_list(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = tp_caller(&s, &p).await?;
+pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
     let (offset, limit) = paging(&p)?;
     let (count, templates) = s.store.list_templates(caller.tp, offset, limit).await?;
     Ok(ok(Page {
@@ -89,8 +92,11 @@ pub async fn template_list(State(s): State<AppState>, p: Params) -> Result<Respo
 }
 
 /// `POST template/deltemplate`
-pub async fn delete_template(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = tp_caller(&s, &p).await?;
+pub async fn delete_template(
+    State(s): State<AppState>,
+    call: TpCall,
+) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
     let id = TemplateId(p.id("template_id")?);
     if s.store
         .delete_template(caller.tp, id, crate::clock::now_ms())
@@ -125,8 +131,8 @@ pub async fn store_tree(
 
 /// `POST template/uploaddraft` (extension): multipart with a zip in `file`,
 /// plus `user_version` and `user_desc`.
-pub async fn upload_draft(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let caller = tp_caller(&s, &p).await?;
+pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
     let user_version = p.text("user_version", 64)?.to_owned();
     let user_desc = p.text("user_desc", 500)?.to_owned();
     let zip = p
