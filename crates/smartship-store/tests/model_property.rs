@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use smartship_core::lifecycle::{Action, BuildState, PackageState, Verdict};
 use smartship_core::manifest::Manifest;
-use smartship_core::{AppId, PackageId, TemplateId};
+use smartship_core::{PackageId, TemplateId};
 use smartship_store::sqlite::SqliteStore;
 use smartship_store::*;
 use std::collections::BTreeMap;
@@ -275,9 +275,8 @@ async fn run(ops: Vec<Op>) {
         quota_left: QUOTA,
         ..Default::default()
     };
-    let mut now = 1_000;
     for (step, op) in ops.iter().enumerate() {
-        now += 1;
+        let now = 1_000 + step as i64;
         let ctx = ActionContext {
             now,
             actor: "test".into(),
@@ -424,7 +423,6 @@ async fn run(ops: Vec<Op>) {
         smartship_core::lifecycle::check_slot_invariant(&states).unwrap();
         let used = store.quota_used(app.id, 0).await.unwrap();
         assert_eq!(QUOTA - used, model.quota_left, "step {step}: quota");
-        let _ = AppId(0);
     }
 }
 
