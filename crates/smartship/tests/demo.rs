@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_smartship");
 
 fn start_demo(dir: &Path) -> (Child, Value) {
     let _ = std::fs::remove_file(dir.join("demo.json"));
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .arg("--demo")
@@ -25,7 +25,11 @@ fn start_demo(dir: &Path) -> (Child, Value) {
         {
             return (child, v);
         }
-        assert!(Instant::now() < deadline, "demo.json was not written");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("demo.json was not written");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
