@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smartship");
 
+// The child is handed to the caller, which reaps it in `stop`.
+#[allow(clippy::zombie_processes)]
 fn start_demo(dir: &Path) -> (Child, Value) {
     let _ = std::fs::remove_file(dir.join("demo.json"));
     let mut child = Command::new(BIN)
