@@ -94,7 +94,14 @@ impl Config {
             }
             fig = fig.merge(Toml::file(f));
         }
-        let fig = fig.merge(Env::prefixed("SMARTSHIP_")).merge(overrides);
+        // Only the variables that name a setting: others share the prefix
+        // (SMARTSHIP_LOG for the log filter, test and tool variables).
+        let keys: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let env = Env::prefixed("SMARTSHIP_").filter(move |k| keys.iter().any(|s| k == s.as_str()));
+        let fig = fig.merge(env).merge(overrides);
         let cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)

@@ -17,7 +17,7 @@ fn start_demo(dir: &Path) -> (Child, Value) {
         .arg(dir)
         .arg("--demo")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -30,7 +30,8 @@ fn start_demo(dir: &Path) -> (Child, Value) {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("demo.json was not written");
+            let log = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+            panic!("demo.json was not written; server log:\n{log}");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
