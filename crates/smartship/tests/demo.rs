@@ -120,6 +120,40 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     );
     assert!(auth["access_token"].as_str().unwrap().len() > 40);
 
+    // A third-party platform uploads a draft from a directory and makes it
+    // a template with the CLI.
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../smartship-server/demo/sample-miniprogram"
+    );
+    let tp = |args: &[&str]| -> Value {
+        let out = Command::new(BIN)
+            .args(["template", "--server", &base, "--access-token", tp_token])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "smartship template {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let draft = tp(&[
+        "upload-draft",
+        sample,
+        "--user-version",
+        "2.0.0",
+        "--user-desc",
+        "from the CLI",
+    ]);
+    let draft_id = draft["draft_id"].as_i64().unwrap().to_string();
+    let created = tp(&["add", &draft_id, "--user-desc", "CLI template"]);
+    assert!(created["template_id"].as_i64().unwrap() > 0);
+    assert_eq!(tp(&["list"])["count"], 2);
+    tp(&["delete", &created["template_id"].to_string()]);
+    assert_eq!(tp(&["list"])["count"], 1);
+
     let printed = stop(child);
     assert!(printed.contains("curl"), "prints ready-to-paste commands");
     assert!(printed.contains(&base));
