@@ -39,10 +39,3 @@ pub struct AuditQuota {
     /// Submissions left in the current period (-1 when unlimited).
     pub remain_times: i64,
 }
-
-/// `data` of `package/upload` (an extension: the public platform returns no
-/// data; clients that ignore it are unaffected).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadAccepted {
-    pub package_id: i64,
-}

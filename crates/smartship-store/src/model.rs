@@ -214,7 +214,8 @@ pub struct Package {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildJob {
     pub package: Package,
-    /// The template's files; None when the template was deleted meanwhile.
+    /// The template's files. Templates are soft-deleted, so an upload accepted
+    /// before a `deltemplate` still builds; None only if the row is missing.
     pub template: Option<Manifest>,
 }
 

@@ -90,6 +90,38 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
     }
 }
 
+/// Rejections produced by axum itself (a path id that is not an integer, a
+/// wrong method) come as plain text or an empty body; give them the API's
+/// JSON error shape so clients parse one format.
+async fn json_framework_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let body = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    AdminError::new(status, code, message).into_response()
+}
+
 async fn unknown_route() -> AdminError {
     AdminError::not_found("no such operator API route")
 }
@@ -127,5 +159,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/v1/events", get(handlers::events))
         .route("/admin/v1/storage", get(handlers::storage))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
+        .layer(middleware::map_response(json_framework_errors))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin))
 }

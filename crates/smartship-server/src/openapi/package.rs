@@ -97,7 +97,6 @@ pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response
     match s.store.create_upload(upload, &ctx).await? {
         Ok(id) => {
             tracing::info!(app = %caller.app, package = %id, "upload accepted");
-            s.build_wakeup.notify_waiters();
             s.build_wakeup.notify_one();
             Ok(ok_empty())
         }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod admin;
 mod artifacts;
 mod concurrency;
 mod flow;
