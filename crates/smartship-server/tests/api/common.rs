@@ -168,6 +168,11 @@ impl TestApp {
     }
 
     pub async fn upload_draft(&self, zip: Vec<u8>) -> Value {
+        self.upload_draft_as(&self.tp_token, zip).await
+    }
+
+    /// Uploads a draft with the given third-party platform token.
+    pub async fn upload_draft_as(&self, token: &str, zip: Vec<u8>) -> Value {
         let form = reqwest::multipart::Form::new()
             .text("user_version", "1.0.0")
             .text("user_desc", "sample")
@@ -177,7 +182,7 @@ impl TestApp {
             );
         self.http
             .post(self.url("template/uploaddraft"))
-            .query(&[("access_token", self.tp_token.as_str())])
+            .query(&[("access_token", token)])
             .multipart(form)
             .send()
             .await
@@ -185,6 +190,20 @@ impl TestApp {
             .json()
             .await
             .unwrap()
+    }
+
+    /// A second third-party platform: (client_id, token).
+    pub async fn second_tp(&self) -> (String, String) {
+        let (status, tp) = self
+            .admin_post("/admin/v1/tps", json!({"name": "Rival ISV"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{tp}");
+        let client_id = tp["client_id"].as_str().unwrap().to_owned();
+        let (status, tok) = self
+            .admin_post(&format!("/admin/v1/tps/{client_id}/token"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tok}");
+        (client_id, tok["access_token"].as_str().unwrap().to_owned())
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -50,37 +50,6 @@ async fn send(req: reqwest::RequestBuilder) -> Value {
     resp.json().await.unwrap()
 }
 
-/// A second third-party platform and its token.
-async fn second_tp(t: &TestApp) -> (String, String) {
-    let (status, tp) = t
-        .admin_post("/admin/v1/tps", json!({"name": "Rival ISV"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{tp}");
-    let client_id = tp["client_id"].as_str().unwrap().to_owned();
-    let (status, tok) = t
-        .admin_post(&format!("/admin/v1/tps/{client_id}/token"), json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{tok}");
-    (client_id, tok["access_token"].as_str().unwrap().to_owned())
-}
-
-async fn upload_draft_as(t: &TestApp, token: &str, zip: Vec<u8>) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text("user_version", "9.9.9")
-        .text("user_desc", "rival draft")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(zip).file_name("draft.zip"),
-        );
-    send(
-        t.http
-            .post(t.url("template/uploaddraft"))
-            .query(&[("access_token", token)])
-            .multipart(form),
-    )
-    .await
-}
-
 /// Calls every package route with app A's token on each of B's `ids`:
 /// each answer equals `unknown` (A's answer for an id that does not exist)
 /// and B is unchanged after each call.
@@ -278,7 +247,7 @@ async fn an_app_token_never_reaches_another_apps_packages() {
 #[tokio::test]
 async fn a_second_platform_cannot_see_or_use_the_first_platforms_templates() {
     let t = spawn_app().await;
-    let (tp2_client, tp2) = second_tp(&t).await;
+    let (tp2_client, tp2) = t.second_tp().await;
 
     let drafts1 = t
         .api_get("template/gettemplatedraftlist", &t.tp_token, &[])
@@ -344,7 +313,7 @@ async fn a_second_platform_cannot_see_or_use_the_first_platforms_templates() {
     assert!(t.states(&rival).await.is_empty());
 
     // TP2's own draft is invisible to TP1, and TP1 cannot use it either
-    let d = upload_draft_as(&t, &tp2, sample_zip()).await;
+    let d = t.upload_draft_as(&tp2, sample_zip()).await;
     assert_eq!(d["errno"], 0, "{d}");
     let draft2 = d["data"]["draft_id"].as_i64().unwrap();
     let v = t

@@ -439,33 +439,9 @@ async fn upload_with_another_platforms_template_is_47007() {
     let t = spawn_app().await;
     let app = &t.apps[0];
     // a second third-party platform with a template of its own
-    let (status, tp2) = t
-        .admin_post("/admin/v1/tps", json!({"name": "Other ISV"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{tp2}");
-    let client_id = tp2["client_id"].as_str().unwrap();
-    let (_, tok) = t
-        .admin_post(&format!("/admin/v1/tps/{client_id}/token"), json!({}))
-        .await;
-    let tp2_token = tok["access_token"].as_str().unwrap();
-    let form = reqwest::multipart::Form::new()
-        .text("user_version", "1.0.0")
-        .text("user_desc", "other")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(sample_zip()).file_name("draft.zip"),
-        );
-    let draft: Value = t
-        .http
-        .post(t.url("template/uploaddraft"))
-        .query(&[("access_token", tp2_token)])
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, tp2_token) = t.second_tp().await;
+    let tp2_token = tp2_token.as_str();
+    let draft = t.upload_draft_as(tp2_token, sample_zip()).await;
     assert_eq!(draft["errno"], 0, "{draft}");
     let draft_id = draft["data"]["draft_id"].as_i64().unwrap().to_string();
     let tpl = t
