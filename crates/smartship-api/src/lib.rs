@@ -6,6 +6,7 @@
 //! [`template`]). This crate does no I/O so that the server, the SDK and the
 //! tests share one definition of the contract.
 
+pub mod crypto;
 pub mod errors;
 pub mod package;
 pub mod response;
