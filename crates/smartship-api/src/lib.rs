@@ -8,6 +8,7 @@
 
 pub mod crypto;
 pub mod errors;
+pub mod events;
 pub mod package;
 pub mod response;
 pub mod template;

@@ -3,10 +3,13 @@
 //! - [`AdminClient`]: the operator API (`/admin/v1`).
 //! - [`OpenApiClient`]: the `/rest/2.0` open API as a third-party platform
 //!   calls it (template routes and the draft upload extension for now).
+//! - [`events::EventReceiver`]: verifies, decrypts and parses pushed events.
 //!
 //! Errors keep the three shapes of the wire apart: [`Error::Gateway`] for
 //! `{error_code, error_msg}`, [`Error::Business`] for a non-zero `errno`,
 //! [`Error::Admin`] for operator API errors, and [`Error::Transport`].
+
+pub mod events;
 
 use reqwest::multipart;
 use serde::de::DeserializeOwned;

@@ -50,6 +50,19 @@ pub struct Config {
     pub tp_token_ttl_secs: i64,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// Delays between delivery attempts of an event, in seconds, comma
+    /// separated; after the last one the event is marked failed.
+    pub events_retry_schedule: String,
+    /// Timeout of one delivery request, in seconds.
+    pub events_timeout_secs: f64,
+    /// How long a claimed event is reserved for one attempt before another
+    /// worker may take it (covers a crash mid-delivery), in seconds.
+    pub events_lease_secs: f64,
+    /// Deliveries in flight at once.
+    pub events_concurrency: usize,
+    /// Networks (comma-separated CIDRs, e.g. `127.0.0.0/8,::1/128`) that
+    /// event URLs may point to although private, loopback or link-local.
+    pub events_allowed_networks: String,
 }
 
 impl Default for Config {
@@ -71,6 +84,11 @@ impl Default for Config {
             app_token_ttl_secs: 3600,
             tp_token_ttl_secs: 30 * 24 * 3600,
             log_format: "text".to_owned(),
+            events_retry_schedule: "5,300,1800,7200,18000,36000,36000".to_owned(),
+            events_timeout_secs: 10.0,
+            events_lease_secs: 60.0,
+            events_concurrency: 32,
+            events_allowed_networks: String::new(),
         }
     }
 }
@@ -132,6 +150,20 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(ConfigError("log_format must be text or json".into()));
         }
+        self.retry_schedule()?;
+        crate::net_guard::NetworkPolicy::parse(&self.events_allowed_networks)
+            .map_err(|e| ConfigError(format!("events_allowed_networks: {e}")))?;
+        if !(0.1..=300.0).contains(&self.events_timeout_secs) {
+            return Err(ConfigError("events_timeout_secs must be 0.1..=300".into()));
+        }
+        if self.events_lease_secs <= self.events_timeout_secs {
+            return Err(ConfigError(
+                "events_lease_secs must be longer than events_timeout_secs".into(),
+            ));
+        }
+        if self.events_concurrency == 0 || self.events_concurrency > 4096 {
+            return Err(ConfigError("events_concurrency must be 1..=4096".into()));
+        }
         if let Some(t) = &self.admin_token
             && t.len() < 16
         {
@@ -150,6 +182,25 @@ impl Config {
                 self.timezone
             ))
         })
+    }
+
+    /// The retry schedule as delays.
+    pub fn retry_schedule(&self) -> Result<Vec<std::time::Duration>, ConfigError> {
+        let mut out = Vec::new();
+        for part in self.events_retry_schedule.split(',') {
+            let secs: f64 = part.trim().parse().map_err(|_| {
+                ConfigError(format!(
+                    "events_retry_schedule: {part:?} is not a number of seconds"
+                ))
+            })?;
+            if !(0.0..=7.0 * 86_400.0).contains(&secs) {
+                return Err(ConfigError(format!(
+                    "events_retry_schedule: {secs} is not between 0 and 7 days"
+                )));
+            }
+            out.push(std::time::Duration::from_secs_f64(secs));
+        }
+        Ok(out)
     }
 
     pub fn database_url(&self) -> String {

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod lenient_http;
+pub mod net_guard;
 pub mod openapi;
 pub mod operator;
 pub mod state;
@@ -118,7 +119,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Starts the server and its workers; returns once it is listening.
-pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<Server> {
+pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Server> {
+    if opts.demo && config.events_allowed_networks.trim().is_empty() {
+        // The demo's receivers run on this machine.
+        config.events_allowed_networks = "127.0.0.0/8,::1/128".to_owned();
+    }
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
@@ -140,6 +145,7 @@ pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<Server>
             blobs,
             build_wakeup: Default::default(),
             rollback_wakeup: Default::default(),
+            events_wakeup: Default::default(),
             config,
         }),
     };
@@ -153,6 +159,10 @@ pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<Server>
         )));
     }
     tasks.push(tokio::spawn(workers::rollback::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(workers::delivery::run(
         state.clone(),
         shutdown.clone(),
     )));

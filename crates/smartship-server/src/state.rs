@@ -22,6 +22,8 @@ pub struct Inner {
     pub build_wakeup: Notify,
     /// Wakes the rollback timer when a rollback is requested.
     pub rollback_wakeup: Notify,
+    /// Wakes the event delivery worker when an event is enqueued.
+    pub events_wakeup: Notify,
 }
 
 impl std::ops::Deref for AppState {

@@ -140,7 +140,29 @@ pub trait Store: Send + Sync + 'static {
     async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
     /// When the next rollback falls due, if any.
     async fn next_rollback_due(&self) -> Result<Option<i64>>;
-    async fn events(&self, tp: Option<TpId>, limit: i64) -> Result<Vec<EventRecord>>;
+
+    // ---- event delivery ----
+    async fn update_tp(&self, client_id: &str, update: TpUpdate) -> Result<Option<Tp>>;
+    async fn insert_event(&self, event: NewEvent) -> Result<i64>;
+    /// Events of a TP (or all), newest first, optionally of one status.
+    async fn events(
+        &self,
+        tp: Option<TpId>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>>;
+    async fn event(&self, id: i64) -> Result<Option<EventRecord>>;
+    async fn event_attempts(&self, id: i64) -> Result<Vec<AttemptRecord>>;
+    /// Leases up to `limit` due events for one attempt each.
+    async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>>;
+    /// Records attempts and their outcomes, all in one transaction.
+    async fn record_attempts(&self, attempts: &[AttemptRecord], now: i64) -> Result<()>;
+    /// When the next pending event falls due, if any.
+    async fn next_event_due(&self) -> Result<Option<i64>>;
+    /// Makes an event pending again with a fresh retry series.
+    async fn replay_event(&self, id: i64, now: i64) -> Result<bool>;
+    /// Replays every failed event of a TP; returns how many.
+    async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
 }
 
 /// Result of [`Store::add_template`].

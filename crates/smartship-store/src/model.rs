@@ -23,7 +23,17 @@ pub struct Tp {
     pub auth_event_url: Option<String>,
     pub msg_token: String,
     pub encoding_aes_key: String,
+    /// Standard Webhooks signing secret (`whsec_...`), if configured.
+    pub webhook_secret: Option<String>,
     pub created_at: i64,
+}
+
+/// A change of a TP's delivery settings; `Some(None)` clears a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TpUpdate {
+    pub message_url: Option<Option<String>>,
+    pub auth_event_url: Option<Option<String>>,
+    pub webhook_secret: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,16 +245,103 @@ pub struct TransitionRecord {
     pub at: i64,
 }
 
+/// Which of the TP's URLs an event goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTarget {
+    /// `message_url`: audit results.
+    Message,
+    /// `auth_event_url`: tickets and authorization changes.
+    Auth,
+}
+
+impl EventTarget {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventTarget::Message => "message",
+            EventTarget::Auth => "auth",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EventTarget> {
+        match s {
+            "message" => Some(EventTarget::Message),
+            "auth" => Some(EventTarget::Auth),
+            _ => None,
+        }
+    }
+}
+
+/// An outbox row: facts about what happened; the wire payload is rendered
+/// at delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
     pub id: i64,
     pub tp_id: TpId,
     pub app_id: Option<AppId>,
     pub kind: String,
+    pub target: EventTarget,
     pub package_id: Option<PackageId>,
     pub version: Option<String>,
     pub reason: Option<String>,
+    /// Extra payload fields (JSON object) for events that are not audit results.
+    pub payload: Option<String>,
     pub occurred_at: i64,
+    /// pending | delivered | failed
     pub status: String,
+    /// Attempts made in the current series (reset by a replay).
     pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+}
+
+/// An event to enqueue outside a lifecycle transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+    pub kind: String,
+    pub target: EventTarget,
+    pub payload: Option<String>,
+    pub occurred_at: i64,
+}
+
+/// An event leased to a delivery worker for one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedEvent {
+    pub event: EventRecord,
+    /// The number of this attempt in the current series (1 = first).
+    pub attempt: i64,
+}
+
+/// What an attempt decided for its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered,
+    Retry { next_attempt_at: i64 },
+    Failed,
+}
+
+impl AttemptOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// One delivery attempt, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub event_id: i64,
+    pub attempt: i64,
+    pub url: String,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    /// The first bytes of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub outcome: AttemptOutcome,
 }

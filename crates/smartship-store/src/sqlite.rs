@@ -392,7 +392,29 @@ fn tp_from_row(r: &SqliteRow) -> Result<Tp> {
         auth_event_url: r.try_get("auth_event_url")?,
         msg_token: r.try_get("msg_token")?,
         encoding_aes_key: r.try_get("encoding_aes_key")?,
+        webhook_secret: r.try_get("webhook_secret")?,
         created_at: r.try_get("created_at")?,
+    })
+}
+
+fn event_from_row(r: &SqliteRow) -> Result<EventRecord> {
+    let target: String = r.try_get("target")?;
+    Ok(EventRecord {
+        id: r.try_get("id")?,
+        tp_id: TpId(r.try_get("tp_id")?),
+        app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
+        kind: r.try_get("kind")?,
+        target: EventTarget::parse(&target).ok_or_else(|| corrupt("event target", &target))?,
+        package_id: r.try_get::<Option<i64>, _>("package_id")?.map(PackageId),
+        version: r.try_get("version")?,
+        reason: r.try_get("reason")?,
+        payload: r.try_get("payload")?,
+        occurred_at: r.try_get("occurred_at")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_error: r.try_get("last_error")?,
+        delivered_at: r.try_get("delivered_at")?,
     })
 }
 
@@ -1042,30 +1064,203 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn events(&self, tp: Option<TpId>, limit: i64) -> Result<Vec<EventRecord>> {
+    async fn update_tp(&self, client_id: &str, u: TpUpdate) -> Result<Option<Tp>> {
+        // A flag per field tells "leave as is" from "set (possibly to NULL)".
+        sqlx::query(
+            "UPDATE tps SET \
+               message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
+               auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
+               webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END \
+             WHERE client_id = $7 RETURNING *",
+        )
+        .bind(u.message_url.is_some())
+        .bind(u.message_url.flatten())
+        .bind(u.auth_event_url.is_some())
+        .bind(u.auth_event_url.flatten())
+        .bind(u.webhook_secret.is_some())
+        .bind(u.webhook_secret.flatten())
+        .bind(client_id)
+        .fetch_optional(&self.write)
+        .await?
+        .as_ref()
+        .map(tp_from_row)
+        .transpose()
+    }
+
+    async fn insert_event(&self, e: NewEvent) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, \
+               attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6) RETURNING id",
+        )
+        .bind(e.tp_id.0)
+        .bind(e.app_id.map(|a| a.0))
+        .bind(&e.kind)
+        .bind(e.target.as_str())
+        .bind(&e.payload)
+        .bind(e.occurred_at)
+        .fetch_one(&self.write)
+        .await?)
+    }
+
+    async fn events(
+        &self,
+        tp: Option<TpId>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM events WHERE ($1 IS NULL OR tp_id = $1) ORDER BY id DESC LIMIT $2",
+            "SELECT * FROM events WHERE ($1 IS NULL OR tp_id = $1) AND ($2 IS NULL OR status = $2) \
+             ORDER BY id DESC LIMIT $3",
         )
         .bind(tp.map(|t| t.0))
+        .bind(status)
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn event(&self, id: i64) -> Result<Option<EventRecord>> {
+        sqlx::query("SELECT * FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(event_from_row)
+            .transpose()
+    }
+
+    async fn event_attempts(&self, id: i64) -> Result<Vec<AttemptRecord>> {
+        let rows = sqlx::query("SELECT * FROM event_attempts WHERE event_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
         rows.iter()
             .map(|r| {
-                Ok(EventRecord {
-                    id: r.try_get("id")?,
-                    tp_id: TpId(r.try_get("tp_id")?),
-                    app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
-                    kind: r.try_get("kind")?,
-                    package_id: r.try_get::<Option<i64>, _>("package_id")?.map(PackageId),
-                    version: r.try_get("version")?,
-                    reason: r.try_get("reason")?,
-                    occurred_at: r.try_get("occurred_at")?,
-                    status: r.try_get("status")?,
-                    attempts: r.try_get("attempts")?,
+                let outcome: String = r.try_get("outcome")?;
+                Ok(AttemptRecord {
+                    event_id: r.try_get("event_id")?,
+                    attempt: r.try_get("attempt")?,
+                    url: r.try_get("url")?,
+                    started_at: r.try_get("started_at")?,
+                    duration_ms: r.try_get("duration_ms")?,
+                    status_code: r.try_get("status_code")?,
+                    response_body: r.try_get("response_body")?,
+                    error: r.try_get("error")?,
+                    outcome: match outcome.as_str() {
+                        "delivered" => AttemptOutcome::Delivered,
+                        "failed" => AttemptOutcome::Failed,
+                        "retry" => AttemptOutcome::Retry { next_attempt_at: 0 },
+                        other => return Err(corrupt("attempt outcome", other)),
+                    },
                 })
             })
             .collect()
+    }
+
+    async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>> {
+        let rows = sqlx::query(
+            "UPDATE events SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM events WHERE status = 'pending' AND next_attempt_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until < $2) \
+               ORDER BY next_attempt_at, id LIMIT $3) \
+             RETURNING *",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let event = event_from_row(r)?;
+                Ok(ClaimedEvent {
+                    attempt: event.attempts,
+                    event,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_attempts(&self, attempts: &[AttemptRecord], now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for a in attempts {
+            sqlx::query(
+                "INSERT INTO event_attempts (event_id, attempt, url, started_at, duration_ms, \
+                   status_code, response_body, error, outcome) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(a.event_id)
+            .bind(a.attempt)
+            .bind(&a.url)
+            .bind(a.started_at)
+            .bind(a.duration_ms)
+            .bind(a.status_code)
+            .bind(&a.response_body)
+            .bind(&a.error)
+            .bind(a.outcome.as_str())
+            .execute(&mut *tx)
+            .await?;
+            let (status, next, delivered) = match a.outcome {
+                AttemptOutcome::Delivered => ("delivered", None, Some(now)),
+                AttemptOutcome::Retry { next_attempt_at } => {
+                    ("pending", Some(next_attempt_at), None)
+                }
+                AttemptOutcome::Failed => ("failed", None, None),
+            };
+            let error = a.error.clone().or_else(|| {
+                a.status_code
+                    .map(|c| format!("HTTP {c}: {}", a.response_body.as_deref().unwrap_or("")))
+            });
+            sqlx::query(
+                "UPDATE events SET status = $1, lease_until = NULL, \
+                   next_attempt_at = COALESCE($2, next_attempt_at), delivered_at = $3, \
+                   last_error = CASE WHEN $1 = 'delivered' THEN NULL ELSE $4 END \
+                 WHERE id = $5 AND status = 'pending'",
+            )
+            .bind(status)
+            .bind(next)
+            .bind(delivered)
+            .bind(error)
+            .bind(a.event_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn next_event_due(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending'")
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    async fn replay_event(&self, id: i64, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
+               lease_until = NULL, delivered_at = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64> {
+        let done = sqlx::query(
+            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
+               lease_until = NULL WHERE tp_id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(tp.0)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() as i64)
     }
 
     async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>> {

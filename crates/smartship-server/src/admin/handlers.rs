@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use smartship_core::lifecycle::{Action, Verdict};
 use smartship_core::{AppId, PackageId};
-use smartship_store::{App, AppUpdate, Package, StoreError, Tp};
+use smartship_store::{App, AppUpdate, EventRecord, Package, StoreError, Tp, TpUpdate};
 
 fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
     r.map(|Json(v)| v)
@@ -37,6 +37,7 @@ fn tp_json(tp: &Tp) -> Value {
         "auth_event_url": tp.auth_event_url,
         "msg_token": tp.msg_token,
         "encoding_aes_key": tp.encoding_aes_key,
+        "webhook_secret": tp.webhook_secret,
     })
 }
 
@@ -322,6 +323,7 @@ pub async fn review(
         .await?
     {
         Ok(_) => {
+            s.events_wakeup.notify_one();
             let p = package_of(&s, id).await?;
             Ok(Json(package_json(&s, &p)))
         }
@@ -373,35 +375,178 @@ pub async fn download(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventQuery {
     client_id: Option<String>,
+    status: Option<String>,
     limit: Option<i64>,
+}
+
+fn event_json(s: &AppState, e: &EventRecord) -> Value {
+    json!({
+        "id": smartship_api::events::webhook_id(e.id),
+        "event_id": e.id,
+        "tp_app_id": e.tp_id.0,
+        "app_id": e.app_id.map(|a| a.0),
+        "event": e.kind,
+        "target": e.target.as_str(),
+        "package_id": e.package_id.map(|p| p.0),
+        "version": e.version,
+        "reason": e.reason,
+        "event_time": crate::clock::event_time(e.occurred_at, s.tz),
+        "status": e.status,
+        "attempts": e.attempts,
+        "next_attempt_at": (e.status == "pending").then(|| crate::clock::event_time(e.next_attempt_at, s.tz)),
+        "last_error": e.last_error,
+        "delivered_at": e.delivered_at.map(|t| crate::clock::event_time(t, s.tz)),
+    })
 }
 
 pub async fn events(
     State(s): State<AppState>,
-    Query(q): Query<EventQuery>,
+    q: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, AdminError> {
+    let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
     let tp = match &q.client_id {
         Some(c) => Some(tp_of(&s, c).await?.id),
         None => None,
     };
+    if let Some(st) = &q.status
+        && !matches!(st.as_str(), "pending" | "delivered" | "failed")
+    {
+        return Err(AdminError::invalid(
+            "status must be pending, delivered or failed",
+        ));
+    }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let list = s.store.events(tp, limit).await?;
+    let list = s.store.events(tp, q.status.as_deref(), limit).await?;
     Ok(Json(json!({
-        "events": list.iter().map(|e| json!({
-            "id": format!("evt_{}", e.id),
-            "tp_app_id": e.tp_id.0,
-            "app_id": e.app_id.map(|a| a.0),
-            "event": e.kind,
-            "package_id": e.package_id.map(|p| p.0),
-            "version": e.version,
-            "reason": e.reason,
-            "event_time": crate::clock::event_time(e.occurred_at, s.tz),
-            "status": e.status,
-            "attempts": e.attempts,
-        })).collect::<Vec<_>>()
+        "events": list.iter().map(|e| event_json(&s, e)).collect::<Vec<_>>()
     })))
+}
+
+/// Events are addressed by their number or their `webhook-id` (`evt_12`).
+fn event_id(raw: &str) -> Result<i64, AdminError> {
+    raw.strip_prefix("evt_")
+        .unwrap_or(raw)
+        .parse()
+        .map_err(|_| AdminError::invalid(format!("{raw:?} is not an event id")))
+}
+
+pub async fn get_event(
+    State(s): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let id = event_id(&raw)?;
+    let e = s
+        .store
+        .event(id)
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no event {id}")))?;
+    let attempts = s.store.event_attempts(id).await?;
+    let mut v = event_json(&s, &e);
+    v["attempt_log"] = attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "attempt": a.attempt,
+                "url": a.url,
+                "at": crate::clock::event_time(a.started_at, s.tz),
+                "at_ms": a.started_at,
+                "duration_ms": a.duration_ms,
+                "status_code": a.status_code,
+                "response_body": a.response_body,
+                "error": a.error,
+                "outcome": a.outcome.as_str(),
+            })
+        })
+        .collect();
+    Ok(Json(v))
+}
+
+pub async fn replay_event(
+    State(s): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let id = event_id(&raw)?;
+    if !s.store.replay_event(id, crate::clock::now_ms()).await? {
+        return Err(AdminError::not_found(format!("no event {id}")));
+    }
+    s.events_wakeup.notify_one();
+    Ok(Json(json!({"replayed": 1})))
+}
+
+pub async fn replay_failed(
+    State(s): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let tp = tp_of(&s, &client_id).await?;
+    let n = s.store.replay_failed(tp.id, crate::clock::now_ms()).await?;
+    s.events_wakeup.notify_one();
+    Ok(Json(json!({"replayed": n})))
+}
+
+/// `null` clears a setting, an absent field leaves it.
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTp {
+    #[serde(default, deserialize_with = "double_option")]
+    message_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    auth_event_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    webhook_secret: Option<Option<String>>,
+}
+
+fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), AdminError> {
+    if let Some(Some(u)) = url {
+        let parsed = url::Url::parse(u)
+            .map_err(|e| AdminError::invalid(format!("{field}: not a URL ({e})")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(AdminError::invalid(format!(
+                "{field}: must be an http or https URL with a host"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn update_tp(
+    State(s): State<AppState>,
+    Path(client_id): Path<String>,
+    req: Result<Json<UpdateTp>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let req = body(req)?;
+    check_event_url("message_url", &req.message_url)?;
+    check_event_url("auth_event_url", &req.auth_event_url)?;
+    if let Some(Some(secret)) = &req.webhook_secret
+        && smartship_api::crypto::standard_webhook_signature(secret, "x", 0, b"").is_err()
+    {
+        return Err(AdminError::invalid(
+            "webhook_secret must be whsec_ followed by base64",
+        ));
+    }
+    let tp = s
+        .store
+        .update_tp(
+            &client_id,
+            TpUpdate {
+                message_url: req.message_url,
+                auth_event_url: req.auth_event_url,
+                webhook_secret: req.webhook_secret,
+            },
+        )
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))?;
+    Ok(Json(tp_json(&tp)))
 }
 
 pub async fn storage(State(s): State<AppState>) -> Result<Json<Value>, AdminError> {

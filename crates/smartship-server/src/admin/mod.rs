@@ -129,7 +129,14 @@ async fn unknown_route() -> AdminError {
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/v1/tps", post(handlers::create_tp))
-        .route("/admin/v1/tps/{client_id}", get(handlers::get_tp))
+        .route(
+            "/admin/v1/tps/{client_id}",
+            get(handlers::get_tp).patch(handlers::update_tp),
+        )
+        .route(
+            "/admin/v1/tps/{client_id}/events/replay-failed",
+            post(handlers::replay_failed),
+        )
         .route("/admin/v1/tps/{client_id}/token", post(handlers::tp_token))
         .route("/admin/v1/apps", post(handlers::create_app))
         .route(
@@ -157,6 +164,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(handlers::download),
         )
         .route("/admin/v1/events", get(handlers::events))
+        .route("/admin/v1/events/{event_id}", get(handlers::get_event))
+        .route(
+            "/admin/v1/events/{event_id}/replay",
+            post(handlers::replay_event),
+        )
         .route("/admin/v1/storage", get(handlers::storage))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
         .layer(middleware::map_response(json_framework_errors))

@@ -4,4 +4,5 @@
 //! completes at start-up.
 
 pub mod build;
+pub mod delivery;
 pub mod rollback;

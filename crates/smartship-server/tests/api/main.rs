@@ -6,6 +6,7 @@ mod common;
 mod admin;
 mod artifacts;
 mod concurrency;
+mod events;
 mod flow;
 mod gateway;
 mod preconditions;

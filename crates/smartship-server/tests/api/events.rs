@@ -1,0 +1,353 @@
+//! Pushed events end to end: a real receiver on port 0, encrypted envelopes
+//! verified and decrypted with the SDK, retries, the attempt log, replay and
+//! the SSRF guard.
+
+use crate::common::*;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+use smartship_client::events::{EventReceiver, PushEvent};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A webhook receiver that records every request and answers from a script
+/// (then `success` once the script is used up).
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub hits: Arc<Mutex<Vec<Hit>>>,
+    pub script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
+    pub url: String,
+}
+
+async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    r.hits.lock().unwrap().push(Hit { headers, body });
+    let (status, text) = r
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or((200, "success"));
+    let mut resp = (StatusCode::from_u16(status).unwrap(), text).into_response();
+    if status == 503 {
+        resp.headers_mut()
+            .insert("retry-after", "1".parse().unwrap());
+    }
+    resp
+}
+
+pub async fn start_receiver(script: Vec<(u16, &'static str)>) -> Receiver {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut r = Receiver {
+        script: Arc::new(Mutex::new(script.into())),
+        ..Default::default()
+    };
+    r.url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(r.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    r
+}
+
+impl Receiver {
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+async fn spawn_events_app(schedule: &str) -> TestApp {
+    let schedule = schedule.to_owned();
+    spawn_with(move |c| {
+        c.events_allowed_networks = "127.0.0.0/8".to_owned();
+        c.events_retry_schedule = schedule;
+        c.events_timeout_secs = 2.0;
+        c.events_lease_secs = 5.0;
+    })
+    .await
+}
+
+async fn set_urls(t: &TestApp, body: Value) -> Value {
+    let resp = t
+        .http
+        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+/// Polls the operator API until the event has left `pending`.
+async fn settled(t: &TestApp, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, e) = t.admin_get(&format!("/admin/v1/events/{id}")).await;
+        if e["status"] != "pending" {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "event still pending: {e}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn all_events(t: &TestApp) -> Vec<Value> {
+    let (_, v) = t
+        .admin_get(&format!("/admin/v1/events?client_id={}", t.tp_client_id))
+        .await;
+    v["events"].as_array().unwrap().clone()
+}
+
+fn sdk_receiver(tp: &Value) -> EventReceiver {
+    EventReceiver::new(
+        tp["encoding_aes_key"].as_str().unwrap(),
+        tp["msg_token"].as_str().unwrap(),
+        tp["client_id"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn audit_results_arrive_encrypted_signed_and_verifiable() {
+    let t = spawn_events_app("0.1,0.1").await;
+    let r = start_receiver(vec![]).await;
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let tp = set_urls(&t, json!({"message_url": r.url, "webhook_secret": secret})).await;
+    let app = &t.apps[0];
+    let passed = t.passed_package(app, "1.2.6").await;
+    t.upload(app, "1.2.7", r#"{"extEnable":true}"#).await;
+    let failed = t.wait_built(app).await["package_id"].as_i64().unwrap();
+    t.api(
+        "package/submitaudit",
+        &app.token,
+        &[
+            ("package_id", &failed.to_string()),
+            ("content", "c"),
+            ("remark", ""),
+        ],
+    )
+    .await;
+    // Supersedes the passed package in the audit slot; the pass event stays.
+    let reason = "名称过长（名称控制在10个字以内）。";
+    t.review(failed, false, reason).await;
+
+    let events = all_events(&t).await;
+    assert_eq!(events.len(), 2);
+    for e in &events {
+        let e = settled(&t, e["id"].as_str().unwrap()).await;
+        assert_eq!(e["status"], "delivered", "{e}");
+        assert_eq!(e["attempts"], 1);
+    }
+    let receiver = sdk_receiver(&tp);
+    let hits = r.hits();
+    assert_eq!(hits.len(), 2);
+    let mut seen = Vec::new();
+    for hit in &hits {
+        // The body is the envelope, nothing in clear.
+        let envelope: Value = serde_json::from_slice(&hit.body).unwrap();
+        for field in ["Nonce", "TimeStamp", "Encrypt", "MsgSignature"] {
+            assert!(envelope[field].is_string(), "{field} in {envelope}");
+        }
+        assert!(!String::from_utf8_lossy(&hit.body).contains("PACKAGE_AUDIT"));
+        // Standard Webhooks headers, signature over the exact body.
+        let id = hit.headers["webhook-id"].to_str().unwrap();
+        let ts: i64 = hit.headers["webhook-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let sig =
+            smartship_api::crypto::standard_webhook_signature(secret, id, ts, &hit.body).unwrap();
+        assert_eq!(hit.headers["webhook-signature"].to_str().unwrap(), sig);
+        assert!(id.starts_with("evt_"));
+        seen.push(receiver.receive(&hit.body).unwrap());
+    }
+    let pass = seen
+        .iter()
+        .find_map(|e| match e {
+            PushEvent::AuditPass(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("a pass event");
+    assert_eq!(pass.app_id, app.app_id);
+    assert_eq!(pass.tp_app_id, tp["tp_app_id"].as_i64().unwrap());
+    assert_eq!(pass.package_id, passed);
+    assert_eq!(pass.version, "1.2.6");
+    assert_eq!(pass.reason, None);
+    assert_eq!(pass.event_time.len(), 19);
+    assert_eq!(&pass.event_time[4..5], "-");
+    let fail = seen
+        .iter()
+        .find_map(|e| match e {
+            PushEvent::AuditFail(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("a fail event");
+    assert_eq!(fail.package_id, failed);
+    assert_eq!(fail.reason.as_deref(), Some(reason));
+
+    // The decrypted JSON has exactly the public fields plus ours.
+    let raw: Value = {
+        let env: smartship_api::crypto::Envelope = serde_json::from_slice(&hits[0].body).unwrap();
+        let c = smartship_api::crypto::MsgCrypto::new(
+            tp["encoding_aes_key"].as_str().unwrap(),
+            tp["msg_token"].as_str().unwrap(),
+            tp["client_id"].as_str().unwrap(),
+        )
+        .unwrap();
+        serde_json::from_slice(&c.open(&env).unwrap()).unwrap()
+    };
+    assert!(raw["appId"].is_i64() && raw["tpAppId"].is_i64() && raw["packageId"].is_i64());
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_the_event_on_the_third_attempt() {
+    let t = spawn_events_app("0.1,0.1,0.1").await;
+    let r = start_receiver(vec![(500, "oops"), (200, "fail")]).await;
+    set_urls(&t, json!({"message_url": r.url})).await;
+    t.passed_package(&t.apps[0], "1.0.0").await;
+    let id = all_events(&t).await[0]["id"].as_str().unwrap().to_owned();
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "delivered", "{e}");
+    let log = e["attempt_log"].as_array().unwrap();
+    let summary: Vec<(i64, i64, &str, &str)> = log
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_i64().unwrap(),
+                a["status_code"].as_i64().unwrap(),
+                a["response_body"].as_str().unwrap(),
+                a["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, 500, "oops", "retry"),
+            (2, 200, "fail", "retry"),
+            (3, 200, "success", "delivered")
+        ]
+    );
+    for a in log {
+        assert!(a["duration_ms"].as_i64().unwrap() >= 0);
+        assert_eq!(a["url"], r.url);
+    }
+    let ids: Vec<String> = r
+        .hits()
+        .iter()
+        .map(|h| h.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [id.clone(), id.clone(), id],
+        "one stable id across retries"
+    );
+}
+
+#[tokio::test]
+async fn an_exhausted_schedule_fails_the_event_and_replay_delivers_it() {
+    let t = spawn_events_app("0.05,0.05").await;
+    let r = start_receiver(vec![(200, "ok"), (503, "busy"), (404, "")]).await;
+    set_urls(&t, json!({"message_url": r.url})).await;
+    t.passed_package(&t.apps[0], "1.0.0").await;
+    let id = all_events(&t).await[0]["id"].as_str().unwrap().to_owned();
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "failed", "{e}");
+    assert_eq!(e["attempt_log"].as_array().unwrap().len(), 3);
+    assert_eq!(e["attempt_log"][2]["outcome"], "failed");
+    assert!(e["last_error"].as_str().unwrap().contains("404"), "{e}");
+    // 503 carried Retry-After: 1 s, which lengthened the 50 ms delay.
+    let gap = e["attempt_log"][2]["at_ms"].as_i64().unwrap()
+        - e["attempt_log"][1]["at_ms"].as_i64().unwrap();
+    assert!(gap >= 1000, "Retry-After honoured: {gap} ms");
+
+    let (status, v) = t
+        .admin_post(
+            &format!("/admin/v1/tps/{}/events/replay-failed", t.tp_client_id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(v["replayed"], 1);
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "delivered", "{e}");
+    assert_eq!(e["attempt_log"].as_array().unwrap().len(), 4);
+    let (status, _) = t
+        .admin_post(&format!("/admin/v1/events/{id}/replay"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "delivered");
+    assert_eq!(r.hits().len(), 5, "a replay sends again, with the same id");
+}
+
+#[tokio::test]
+async fn private_destinations_are_refused_unless_allowed() {
+    // No allowed networks: loopback is refused before any connection.
+    let t = spawn_with(|c| c.events_retry_schedule = "0.05".to_owned()).await;
+    let r = start_receiver(vec![]).await;
+    set_urls(&t, json!({"message_url": r.url})).await;
+    t.passed_package(&t.apps[0], "1.0.0").await;
+    let id = all_events(&t).await[0]["id"].as_str().unwrap().to_owned();
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "failed");
+    let err = e["attempt_log"][0]["error"].as_str().unwrap();
+    assert!(err.contains("not allowed"), "{err}");
+    assert!(r.hits().is_empty(), "nothing reached the receiver");
+
+    // A name that resolves to loopback is refused at resolution.
+    let url = r.url.replace("127.0.0.1", "localhost");
+    set_urls(&t, json!({"message_url": url})).await;
+    t.admin_post(&format!("/admin/v1/events/{id}/replay"), json!({}))
+        .await;
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "failed");
+    let err = e["attempt_log"][1]["error"].as_str().unwrap();
+    assert!(err.contains("not allowed"), "{err}");
+    assert!(r.hits().is_empty());
+
+    // Settings are validated.
+    for bad in [
+        json!({"message_url": "ftp://example.com/x"}),
+        json!({"message_url": "nope"}),
+        json!({"webhook_secret": "whsec_***"}),
+    ] {
+        let resp = t
+            .http
+            .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn events_without_a_url_wait_and_count_attempts() {
+    let t = spawn_events_app("0.05").await;
+    t.passed_package(&t.apps[0], "1.0.0").await;
+    let id = all_events(&t).await[0]["id"].as_str().unwrap().to_owned();
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "failed");
+    assert_eq!(e["attempt_log"][0]["error"], "no message_url configured");
+    // Once the URL is set, a replay delivers.
+    let r = start_receiver(vec![]).await;
+    set_urls(&t, json!({"message_url": r.url})).await;
+    t.admin_post(&format!("/admin/v1/events/{id}/replay"), json!({}))
+        .await;
+    assert_eq!(settled(&t, &id).await["status"], "delivered");
+    assert_eq!(r.hits().len(), 1);
+}
