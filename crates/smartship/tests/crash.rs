@@ -1,0 +1,271 @@
+//! Crash safety of event delivery: the server process is killed with
+//! SIGKILL while one event is in flight (the receiver is holding the
+//! request) and others are pending; after a restart every event is
+//! delivered, none is lost, and the duplicate carries the same `webhook-id`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use smartship_client::events::{EventReceiver, PushEvent};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smartship");
+
+#[derive(Clone, Default)]
+struct Receiver {
+    /// While set, requests are recorded and then left hanging.
+    hold: Arc<AtomicBool>,
+    /// (webhook-id, body) of every request.
+    hits: Arc<Mutex<Vec<(String, Bytes)>>>,
+}
+
+async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> &'static str {
+    let id = headers["webhook-id"].to_str().unwrap().to_owned();
+    r.hits.lock().unwrap().push((id, body));
+    if r.hold.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    "success"
+}
+
+#[allow(clippy::zombie_processes)] // reaped by the caller
+fn start(dir: &Path) -> (Child, Value) {
+    let _ = std::fs::remove_file(dir.join("demo.json"));
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
+        .arg(dir)
+        .env("SMARTSHIP_EVENTS_RETRY_SCHEDULE", "0.2,0.2,0.2,0.2,0.2,0.2")
+        .env("SMARTSHIP_EVENTS_TIMEOUT_SECS", "3")
+        .env("SMARTSHIP_EVENTS_LEASE_SECS", "4")
+        // One delivery at a time: the others stay pending behind it.
+        .env("SMARTSHIP_EVENTS_CONCURRENCY", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(dir.join("demo.json"))
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+        {
+            return (child, v);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "server did not start: {}",
+                std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    route: &str,
+    token: &str,
+    params: &[(&str, &str)],
+) -> Value {
+    http.post(format!("{base}/rest/2.0/smartapp/{route}"))
+        .query(&[("access_token", token)])
+        .form(params)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// One audit-pass event: upload, wait for the build, submit, pass.
+async fn produce_event(http: &reqwest::Client, demo: &Value, version: &str) {
+    let base = demo["base_url"].as_str().unwrap();
+    let token = demo["apps"][0]["access_token"].as_str().unwrap();
+    let admin = demo["admin_token"].as_str().unwrap();
+    let template = demo["template_id"].to_string();
+    let up = call(
+        http,
+        base,
+        "package/upload",
+        token,
+        &[
+            ("template_id", &template),
+            ("ext_json", r#"{"extEnable":true}"#),
+            ("user_version", version),
+            ("user_desc", "crash test"),
+        ],
+    )
+    .await;
+    assert_eq!(up["errno"], 0, "{up}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let id = loop {
+        let list = call(http, base, "package/get", token, &[]).await;
+        if let Some(p) = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["status"] == 3 && p["version"] == version && p["upload_status"] == 2)
+        {
+            break p["package_id"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "build did not finish: {list}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let sub = call(
+        http,
+        base,
+        "package/submitaudit",
+        token,
+        &[
+            ("package_id", &id.to_string()),
+            ("content", "c"),
+            ("remark", "r"),
+        ],
+    )
+    .await;
+    assert_eq!(sub["errno"], 0, "{sub}");
+    let resp = http
+        .post(format!("{base}/admin/v1/packages/{id}/review"))
+        .bearer_auth(admin)
+        .json(&json!({"decision": "pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+fn kill9(child: &mut Child) {
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_with_events_in_flight_and_pending_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::default();
+    receiver.hold.store(true, Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let http = reqwest::Client::new();
+    let (mut server, demo) = start(dir.path());
+    let base = demo["base_url"].as_str().unwrap().to_owned();
+    let client_id = demo["tp"]["client_id"].as_str().unwrap().to_owned();
+    let admin = demo["admin_token"].as_str().unwrap().to_owned();
+    let resp = http
+        .patch(format!("{base}/admin/v1/tps/{client_id}"))
+        .bearer_auth(&admin)
+        .json(&json!({"message_url": hook_url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    const N: usize = 6;
+    for i in 0..N {
+        produce_event(&http, &demo, &format!("1.0.{i}")).await;
+    }
+    // Wait until the first delivery is hanging in the receiver, then kill.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.hits.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no delivery started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill9(&mut server);
+    let in_flight: BTreeSet<String> = receiver
+        .hits
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(
+        !in_flight.is_empty() && in_flight.len() < N,
+        "some in flight, the rest pending: {in_flight:?}"
+    );
+
+    // Restart on the same data directory with a receiver that acknowledges.
+    receiver.hold.store(false, Ordering::SeqCst);
+    let (mut server, demo) = start(dir.path());
+    let base = demo["base_url"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let v: Value = http
+            .get(format!("{base}/admin/v1/events?client_id={client_id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let events = v["events"].as_array().unwrap().clone();
+        if events.len() == N && events.iter().all(|e| e["status"] == "delivered") {
+            break events;
+        }
+        if Instant::now() > deadline {
+            kill9(&mut server);
+            panic!("not all delivered: {events:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    kill9(&mut server);
+
+    // Every event reached the receiver; duplicates share their webhook-id
+    // and decrypt to the same event.
+    let hits = receiver.hits.lock().unwrap().clone();
+    let mut by_id: BTreeMap<String, Vec<Bytes>> = BTreeMap::new();
+    for (id, body) in hits {
+        by_id.entry(id).or_default().push(body);
+    }
+    let expected: BTreeSet<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(by_id.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    let sdk = EventReceiver::new(
+        demo["tp"]["encoding_aes_key"].as_str().unwrap(),
+        demo["tp"]["msg_token"].as_str().unwrap(),
+        &client_id,
+    )
+    .unwrap();
+    let mut versions = BTreeSet::new();
+    for (id, bodies) in &by_id {
+        let decoded: Vec<PushEvent> = bodies.iter().map(|b| sdk.receive(b).unwrap()).collect();
+        assert!(
+            decoded.windows(2).all(|w| w[0] == w[1]),
+            "{id}: duplicates are the same event"
+        );
+        match &decoded[0] {
+            PushEvent::AuditPass(p) => versions.insert(p.version.clone()),
+            other => panic!("{other:?}"),
+        };
+        if in_flight.contains(id) {
+            assert!(
+                bodies.len() >= 2,
+                "{id} was in flight at the kill and sent again"
+            );
+        }
+    }
+    assert_eq!(
+        versions.len(),
+        N,
+        "each version's event arrived: {versions:?}"
+    );
+}
