@@ -32,6 +32,32 @@ enum AdminCommand {
     /// Packages.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Pushed events and their delivery.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// List events, newest first.
+    List {
+        #[arg(long)]
+        client_id: Option<String>,
+        /// pending, delivered or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Show an event and every delivery attempt.
+    Show { event_id: String },
+    /// Send an event again (a fresh retry series, same webhook-id).
+    Replay { event_id: String },
+    /// Replay every failed event of a third-party platform.
+    ReplayFailed {
+        #[arg(long)]
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +77,19 @@ enum TpCommand {
     Show { client_id: String },
     /// Mint a third-party platform access token.
     Token { client_id: String },
+    /// Set where events are pushed (an empty value clears a URL or secret).
+    SetUrls {
+        client_id: String,
+        /// Receives audit results.
+        #[arg(long)]
+        message_url: Option<String>,
+        /// Receives tickets and authorization changes.
+        #[arg(long)]
+        auth_event_url: Option<String>,
+        /// Standard Webhooks signing secret (whsec_...).
+        #[arg(long)]
+        webhook_secret: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +207,60 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Tp(TpCommand::Token { client_id }) => print(
             &c.post(&format!("/admin/v1/tps/{client_id}/token"), &json!({}))
                 .await?,
+        ),
+        AdminCommand::Tp(TpCommand::SetUrls {
+            client_id,
+            message_url,
+            auth_event_url,
+            webhook_secret,
+        }) => {
+            let mut body = serde_json::Map::new();
+            for (key, value) in [
+                ("message_url", message_url),
+                ("auth_event_url", auth_event_url),
+                ("webhook_secret", webhook_secret),
+            ] {
+                if let Some(v) = value {
+                    let v = if v.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(v)
+                    };
+                    body.insert(key.to_owned(), v);
+                }
+            }
+            print(
+                &c.patch(&format!("/admin/v1/tps/{client_id}"), &Value::Object(body))
+                    .await?,
+            )
+        }
+        AdminCommand::Events(EventsCommand::List {
+            client_id,
+            status,
+            limit,
+        }) => {
+            let mut query = format!("/admin/v1/events?limit={limit}");
+            if let Some(c) = client_id {
+                query.push_str(&format!("&client_id={c}"));
+            }
+            if let Some(s) = status {
+                query.push_str(&format!("&status={s}"));
+            }
+            print(&c.get(&query).await?)
+        }
+        AdminCommand::Events(EventsCommand::Show { event_id }) => {
+            print(&c.get(&format!("/admin/v1/events/{event_id}")).await?)
+        }
+        AdminCommand::Events(EventsCommand::Replay { event_id }) => print(
+            &c.post(&format!("/admin/v1/events/{event_id}/replay"), &json!({}))
+                .await?,
+        ),
+        AdminCommand::Events(EventsCommand::ReplayFailed { client_id }) => print(
+            &c.post(
+                &format!("/admin/v1/tps/{client_id}/events/replay-failed"),
+                &json!({}),
+            )
+            .await?,
         ),
         AdminCommand::App(AppCommand::Create {
             name,

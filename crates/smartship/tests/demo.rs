@@ -154,6 +154,31 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     tp(&["delete", &created["template_id"].to_string()]);
     assert_eq!(tp(&["list"])["count"], 1);
 
+    // Event settings and the event log through the CLI.
+    let set = cli(
+        dir.path(),
+        &[
+            "tp",
+            "set-urls",
+            client_id,
+            "--message-url",
+            "http://127.0.0.1:9/hook",
+        ],
+    );
+    assert_eq!(set["message_url"], "http://127.0.0.1:9/hook");
+    let cleared = cli(
+        dir.path(),
+        &["tp", "set-urls", client_id, "--message-url", ""],
+    );
+    assert_eq!(cleared["message_url"], Value::Null);
+    let events = cli(dir.path(), &["events", "list", "--client-id", client_id]);
+    assert_eq!(events["events"], serde_json::json!([]));
+    let replayed = cli(
+        dir.path(),
+        &["events", "replay-failed", "--client-id", client_id],
+    );
+    assert_eq!(replayed["replayed"], 0);
+
     let printed = stop(child);
     assert!(printed.contains("curl"), "prints ready-to-paste commands");
     assert!(printed.contains(&base));
