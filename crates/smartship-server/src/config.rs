@@ -60,6 +60,9 @@ pub struct Config {
     pub events_lease_secs: f64,
     /// Deliveries in flight at once.
     pub events_concurrency: usize,
+    /// How often each third-party platform gets a new ticket pushed to its
+    /// authorization-event URL, in seconds.
+    pub ticket_interval_secs: f64,
     /// Networks (comma-separated CIDRs, e.g. `127.0.0.0/8,::1/128`) that
     /// event URLs may point to although private, loopback or link-local.
     pub events_allowed_networks: String,
@@ -89,6 +92,7 @@ impl Default for Config {
             events_lease_secs: 60.0,
             events_concurrency: 32,
             events_allowed_networks: String::new(),
+            ticket_interval_secs: 600.0,
         }
     }
 }
@@ -159,6 +163,11 @@ impl Config {
         if self.events_lease_secs <= self.events_timeout_secs {
             return Err(ConfigError(
                 "events_lease_secs must be longer than events_timeout_secs".into(),
+            ));
+        }
+        if !(0.1..=86_400.0).contains(&self.ticket_interval_secs) {
+            return Err(ConfigError(
+                "ticket_interval_secs must be 0.1..=86400".into(),
             ));
         }
         if self.events_concurrency == 0 || self.events_concurrency > 4096 {

@@ -126,6 +126,14 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
             },
         )
         .await?;
+        s.store
+            .authorize(
+                app.id,
+                tp.id,
+                operator::DEFAULT_SCOPES,
+                crate::clock::now_ms(),
+            )
+            .await?;
         app_ids.push(app.id.0);
     }
     let seed = Seed {
@@ -156,7 +164,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
             .app(AppId(*id))
             .await?
             .with_context(|| format!("demo app {id} is gone"))?;
-        let tokens = operator::authorize(s, app.id, tp.id, operator::DEFAULT_SCOPES).await?;
+        let tokens = operator::mint_app_tokens(s, app.id, tp.id).await?;
         apps.push(DemoApp {
             app_id: app.id.0,
             access_token: tokens.access_token,

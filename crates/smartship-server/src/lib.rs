@@ -162,6 +162,10 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         state.clone(),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(workers::ticket::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
     tasks.push(tokio::spawn(workers::delivery::run(
         state.clone(),
         shutdown.clone(),

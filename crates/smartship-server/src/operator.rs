@@ -80,15 +80,24 @@ pub async fn create_app(s: &AppState, spec: AppSpec) -> Result<App, StoreError> 
         .await
 }
 
-/// Authorizes `app` to `tp` and mints its access and refresh tokens.
+/// Authorizes `app` to `tp` (pushing AUTHORIZED or UPDATE_AUTHORIZED) and
+/// mints its access and refresh tokens.
 pub async fn authorize(
     s: &AppState,
     app: AppId,
     tp: TpId,
     scopes: &str,
 ) -> Result<AppTokens, StoreError> {
+    s.store
+        .authorize(app, tp, scopes, crate::clock::now_ms())
+        .await?;
+    s.events_wakeup.notify_one();
+    mint_app_tokens(s, app, tp).await
+}
+
+/// Mints a fresh token pair for an existing authorization.
+pub async fn mint_app_tokens(s: &AppState, app: AppId, tp: TpId) -> Result<AppTokens, StoreError> {
     let now = crate::clock::now_ms();
-    s.store.authorize(app, tp, scopes, now).await?;
     let access = tokens::generate("app");
     let refresh = tokens::generate("refresh");
     let ttl = s.config.app_token_ttl_secs;

@@ -52,7 +52,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_app(&self, app: NewApp, now: i64) -> Result<App>;
     async fn app(&self, id: AppId) -> Result<Option<App>>;
     async fn update_app(&self, id: AppId, update: AppUpdate) -> Result<Option<App>>;
-    /// Creates or re-activates the app ↔ TP authorization.
+    /// Creates, re-activates or updates the app ↔ TP authorization and, in
+    /// the same transaction, enqueues AUTHORIZED (new or re-activated) or
+    /// UPDATE_AUTHORIZED (already active) for the TP.
     async fn authorize(
         &self,
         app: AppId,
@@ -60,6 +62,15 @@ pub trait Store: Send + Sync + 'static {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization>;
+    /// Ends an active authorization: revokes the app's tokens for the TP and
+    /// enqueues UNAUTHORIZED, atomically. False when there was none.
+    async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool>;
+    /// Stores a new ticket for the TP and enqueues its push, atomically.
+    async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()>;
+    /// The TP's tickets created at or after `since`, newest first.
+    async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>>;
+    /// TPs whose newest ticket is older than `before` (or that have none).
+    async fn tps_due_for_ticket(&self, before: i64) -> Result<Vec<TpId>>;
 
     // ---- tokens ----
     async fn insert_token(&self, token: NewToken) -> Result<()>;

@@ -297,6 +297,29 @@ impl SqliteStore {
     }
 }
 
+/// Enqueues an event for the TP's authorization-event URL.
+async fn insert_auth_event(
+    tx: &mut Tx<'_>,
+    tp: TpId,
+    app: Option<AppId>,
+    kind: &str,
+    payload: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
+           next_attempt_at) VALUES ($1, $2, $3, 'auth', $4, $5, 'pending', 0, $5)",
+    )
+    .bind(tp.0)
+    .bind(app.map(|a| a.0))
+    .bind(kind)
+    .bind(payload)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn record_transition(
     tx: &mut Tx<'_>,
@@ -564,6 +587,14 @@ impl Store for SqliteStore {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization> {
+        let mut tx = self.write.begin().await?;
+        let was_active: Option<bool> = sqlx::query_scalar(
+            "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
+        )
+        .bind(app.0)
+        .bind(tp.0)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
              VALUES ($1, $2, $3, TRUE, $4, $4) \
@@ -574,14 +605,81 @@ impl Store for SqliteStore {
         .bind(tp.0)
         .bind(scopes)
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        let kind = if was_active == Some(true) {
+            "UPDATE_AUTHORIZED"
+        } else {
+            "AUTHORIZED"
+        };
+        let payload = serde_json::json!({ "scopes": scopes }).to_string();
+        insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
+        tx.commit().await?;
         Ok(Authorization {
             app_id: app,
             tp_id: tp,
             scopes: scopes.to_owned(),
             active: true,
         })
+    }
+
+    async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE authorizations SET active = FALSE, updated_at = $1 \
+             WHERE app_id = $2 AND tp_id = $3 AND active",
+        )
+        .bind(now)
+        .bind(app.0)
+        .bind(tp.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE app_id = $1 AND tp_id = $2")
+            .bind(app.0)
+            .bind(tp.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
+            .bind(tp.0)
+            .bind(ticket)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        insert_auth_event(&mut tx, tp, None, "TICKET", payload, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT ticket FROM tp_tickets WHERE tp_id = $1 AND created_at >= $2 ORDER BY id DESC",
+        )
+        .bind(tp.0)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn tps_due_for_ticket(&self, before: i64) -> Result<Vec<TpId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT t.id FROM tps t WHERE NOT EXISTS ( \
+               SELECT 1 FROM tp_tickets k WHERE k.tp_id = t.id AND k.created_at >= $1) \
+             ORDER BY t.id",
+        )
+        .bind(before)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(ids.into_iter().map(TpId).collect())
     }
 
     async fn insert_token(&self, t: NewToken) -> Result<()> {

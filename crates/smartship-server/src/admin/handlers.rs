@@ -246,6 +246,39 @@ pub async fn authorize(
     Ok(Json(v))
 }
 
+pub async fn unauthorize(
+    State(s): State<AppState>,
+    Path((app_id, client_id)): Path<(i64, String)>,
+) -> Result<Json<Value>, AdminError> {
+    let tp = tp_of(&s, &client_id).await?;
+    if !s
+        .store
+        .unauthorize(AppId(app_id), tp.id, crate::clock::now_ms())
+        .await?
+    {
+        return Err(AdminError::not_found(format!(
+            "app {app_id} has no active authorization with {client_id}"
+        )));
+    }
+    s.events_wakeup.notify_one();
+    Ok(Json(
+        json!({"app_id": app_id, "client_id": client_id, "authorized": false}),
+    ))
+}
+
+pub async fn tp_ticket(
+    State(s): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let tp = tp_of(&s, &client_id).await?;
+    let ticket = match s.store.tickets(tp.id, 0).await?.into_iter().next() {
+        Some(t) => t,
+        // A TP created moments ago may not have had its first rotation yet.
+        None => crate::workers::ticket::rotate(&s, tp.id, crate::clock::now_ms()).await?,
+    };
+    Ok(Json(json!({"ticket": ticket})))
+}
+
 pub async fn app_packages(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,

@@ -148,6 +148,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(handlers::authorize),
         )
         .route(
+            "/admin/v1/apps/{app_id}/authorize/{client_id}",
+            axum::routing::delete(handlers::unauthorize),
+        )
+        .route("/admin/v1/tps/{client_id}/ticket", get(handlers::tp_ticket))
+        .route(
             "/admin/v1/apps/{app_id}/packages",
             get(handlers::app_packages),
         )

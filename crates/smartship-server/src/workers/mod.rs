@@ -6,3 +6,4 @@
 pub mod build;
 pub mod delivery;
 pub mod rollback;
+pub mod ticket;

@@ -101,11 +101,18 @@ async fn settled(t: &TestApp, id: &str) -> Value {
     }
 }
 
+/// The TP's events for its message URL (audit results), newest first.
 async fn all_events(t: &TestApp) -> Vec<Value> {
     let (_, v) = t
         .admin_get(&format!("/admin/v1/events?client_id={}", t.tp_client_id))
         .await;
-    v["events"].as_array().unwrap().clone()
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == "message")
+        .cloned()
+        .collect()
 }
 
 fn sdk_receiver(tp: &Value) -> EventReceiver {
@@ -272,6 +279,16 @@ async fn an_exhausted_schedule_fails_the_event_and_replay_delivers_it() {
         - e["attempt_log"][1]["at_ms"].as_i64().unwrap();
     assert!(gap >= 1000, "Retry-After honoured: {gap} ms");
 
+    // Every failed event of the TP is replayed (the harness's AUTHORIZED
+    // events failed too: the TP has no authorization-event URL).
+    let (_, failed) = t
+        .admin_get(&format!(
+            "/admin/v1/events?client_id={}&status=failed",
+            t.tp_client_id
+        ))
+        .await;
+    let failed = failed["events"].as_array().unwrap().len();
+    assert!(failed >= 1);
     let (status, v) = t
         .admin_post(
             &format!("/admin/v1/tps/{}/events/replay-failed", t.tp_client_id),
@@ -279,7 +296,7 @@ async fn an_exhausted_schedule_fails_the_event_and_replay_delivers_it() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(v["replayed"], 1);
+    assert_eq!(v["replayed"], failed as i64);
     let e = settled(&t, &id).await;
     assert_eq!(e["status"], "delivered", "{e}");
     assert_eq!(e["attempt_log"].as_array().unwrap().len(), 4);
@@ -350,4 +367,123 @@ async fn events_without_a_url_wait_and_count_attempts() {
         .await;
     assert_eq!(settled(&t, &id).await["status"], "delivered");
     assert_eq!(r.hits().len(), 1);
+}
+
+/// Decrypts every hit of the receiver into (event, payload).
+fn decoded(r: &Receiver, tp: &Value) -> Vec<(String, Value)> {
+    let sdk = sdk_receiver(tp);
+    r.hits()
+        .iter()
+        .map(|h| match sdk.receive(&h.body).unwrap() {
+            PushEvent::Other { event, payload } => (event, payload),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+async fn wait_for(
+    r: &Receiver,
+    tp: &Value,
+    pred: impl Fn(&[(String, Value)]) -> bool,
+) -> Vec<(String, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = decoded(r, tp);
+        if pred(&seen) {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "not seen: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn tickets_rotate_and_are_pushed_to_the_auth_url() {
+    let t = spawn_with(|c| {
+        c.events_allowed_networks = "127.0.0.0/8".to_owned();
+        c.events_retry_schedule = "0.05".to_owned();
+        c.ticket_interval_secs = 0.3;
+    })
+    .await;
+    let r = start_receiver(vec![]).await;
+    let tp = set_urls(&t, json!({"auth_event_url": r.url})).await;
+    let seen = wait_for(&r, &tp, |s| {
+        s.iter().filter(|(e, _)| e == "TICKET").count() >= 2
+    })
+    .await;
+    let tickets: Vec<&str> = seen
+        .iter()
+        .filter(|(e, _)| e == "TICKET")
+        .map(|(_, p)| p["Ticket"].as_str().unwrap())
+        .collect();
+    assert_ne!(tickets[0], tickets[1], "a new ticket each interval");
+    let (_, p) = seen.iter().find(|(e, _)| e == "TICKET").unwrap();
+    assert_eq!(p["MsgType"], "ticket");
+    assert_eq!(p["FromUserName"], t.tp_client_id.as_str());
+    assert_eq!(p["tpAppId"], tp["tp_app_id"]);
+    // The operator reads the current ticket; it is one that was issued.
+    let (status, v) = t
+        .admin_get(&format!("/admin/v1/tps/{}/ticket", t.tp_client_id))
+        .await;
+    assert_eq!(status, 200);
+    assert!(v["ticket"].as_str().unwrap().starts_with("ticket."));
+    // None of this went to the message URL (there is none): only auth events.
+    for (event, _) in &seen {
+        assert!(
+            ["TICKET", "AUTHORIZED"].contains(&event.as_str()),
+            "{event} on the auth URL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn authorization_changes_are_pushed_and_unauthorize_revokes_at_once() {
+    let t = spawn_events_app("0.05").await;
+    let r = start_receiver(vec![]).await;
+    let tp = set_urls(&t, json!({"auth_event_url": r.url})).await;
+    let app = t.create_app("New merchant", true, true).await;
+    let id = app.app_id;
+    let of_app =
+        |s: &[(String, Value)], kind: &str| s.iter().any(|(e, p)| e == kind && p["appId"] == id);
+    wait_for(&r, &tp, |s| of_app(s, "AUTHORIZED")).await;
+    // Authorizing again updates the authorization.
+    let (status, _) = t
+        .admin_post(
+            &format!("/admin/v1/apps/{id}/authorize"),
+            json!({"client_id": t.tp_client_id, "scopes": "package"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let seen = wait_for(&r, &tp, |s| of_app(s, "UPDATE_AUTHORIZED")).await;
+    let (_, p) = seen.iter().find(|(e, _)| e == "UPDATE_AUTHORIZED").unwrap();
+    assert_eq!(p["scopes"], "package");
+    assert_eq!(p["tpAppId"], tp["tp_app_id"]);
+
+    assert_eq!(t.packages(&app).await.len(), 0, "the token works before");
+    let resp = t
+        .http
+        .delete(format!(
+            "{}/admin/v1/apps/{id}/authorize/{}",
+            t.base, t.tp_client_id
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v = t.api_get("package/get", &app.token, &[]).await;
+    assert_eq!(v["error_code"], 110, "tokens stop working at once: {v}");
+    wait_for(&r, &tp, |s| of_app(s, "UNAUTHORIZED")).await;
+    // A second unauthorize finds nothing to end.
+    let resp = t
+        .http
+        .delete(format!(
+            "{}/admin/v1/apps/{id}/authorize/{}",
+            t.base, t.tp_client_id
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
 }

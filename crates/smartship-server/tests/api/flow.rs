@@ -168,6 +168,7 @@ async fn upload_audit_release_rollback_withdraw_fail() {
         .unwrap()
         .iter()
         .map(|e| e["event"].as_str().unwrap())
+        .filter(|kind| kind.starts_with("PACKAGE_"))
         .collect();
     assert_eq!(
         kinds,
@@ -177,7 +178,13 @@ async fn upload_audit_release_rollback_withdraw_fail() {
             "PACKAGE_AUDIT_PASS"
         ]
     );
-    assert_eq!(ev["events"][0]["reason"], reason);
+    let fail = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "PACKAGE_AUDIT_FAIL")
+        .unwrap();
+    assert_eq!(fail["reason"], reason);
 }
 
 #[tokio::test]
