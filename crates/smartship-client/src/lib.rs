@@ -105,6 +105,12 @@ impl AdminClient {
             .await?)
     }
 
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        Ok(self.send(self.http.delete(url)).await?.json().await?)
+    }
+
     /// GET raw bytes (package download).
     pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);

@@ -77,6 +77,8 @@ enum TpCommand {
     Show { client_id: String },
     /// Mint a third-party platform access token.
     Token { client_id: String },
+    /// Show the platform's current ticket (for local development).
+    Ticket { client_id: String },
     /// Set where events are pushed (an empty value clears a URL or secret).
     SetUrls {
         client_id: String,
@@ -119,6 +121,12 @@ enum AppCommand {
     },
     /// Authorize an app to a third-party platform and mint its tokens.
     Authorize {
+        app_id: i64,
+        #[arg(long)]
+        client_id: String,
+    },
+    /// End an app's authorization: its tokens stop working at once.
+    Unauthorize {
         app_id: i64,
         #[arg(long)]
         client_id: String,
@@ -206,6 +214,13 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Tp(TpCommand::Token { client_id }) => print(
             &c.post(&format!("/admin/v1/tps/{client_id}/token"), &json!({}))
+                .await?,
+        ),
+        AdminCommand::Tp(TpCommand::Ticket { client_id }) => {
+            print(&c.get(&format!("/admin/v1/tps/{client_id}/ticket")).await?)
+        }
+        AdminCommand::App(AppCommand::Unauthorize { app_id, client_id }) => print(
+            &c.delete(&format!("/admin/v1/apps/{app_id}/authorize/{client_id}"))
                 .await?,
         ),
         AdminCommand::Tp(TpCommand::SetUrls {

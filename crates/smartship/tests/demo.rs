@@ -171,8 +171,26 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
         &["tp", "set-urls", client_id, "--message-url", ""],
     );
     assert_eq!(cleared["message_url"], Value::Null);
+    // The demo's authorizations and the first ticket are queued for the
+    // (unset) authorization-event URL.
     let events = cli(dir.path(), &["events", "list", "--client-id", client_id]);
-    assert_eq!(events["events"], serde_json::json!([]));
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"AUTHORIZED"), "{kinds:?}");
+    let first = events["events"][0]["id"].as_str().unwrap();
+    let shown = cli(dir.path(), &["events", "show", first]);
+    assert_eq!(shown["id"], first);
+    let ticket = cli(dir.path(), &["tp", "ticket", client_id]);
+    assert!(ticket["ticket"].as_str().unwrap().starts_with("ticket."));
+    let ended = cli(
+        dir.path(),
+        &["app", "unauthorize", &app_id, "--client-id", client_id],
+    );
+    assert_eq!(ended["authorized"], false);
     let replayed = cli(
         dir.path(),
         &["events", "replay-failed", "--client-id", client_id],
