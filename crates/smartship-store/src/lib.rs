@@ -155,6 +155,10 @@ pub trait Store: Send + Sync + 'static {
     // ---- event delivery ----
     async fn update_tp(&self, client_id: &str, update: TpUpdate) -> Result<Option<Tp>>;
     async fn insert_event(&self, event: NewEvent) -> Result<i64>;
+    /// Enqueues many events in one transaction.
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<()>;
+    /// How many of the TP's events have this status.
+    async fn count_events(&self, tp: TpId, status: &str) -> Result<i64>;
     /// Events of a TP (or all), newest first, optionally of one status.
     async fn events(
         &self,

@@ -1201,6 +1201,37 @@ impl Store for SqliteStore {
         .await?)
     }
 
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for e in events {
+            sqlx::query(
+                "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, \
+                   attempts, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
+            )
+            .bind(e.tp_id.0)
+            .bind(e.app_id.map(|a| a.0))
+            .bind(&e.kind)
+            .bind(e.target.as_str())
+            .bind(&e.payload)
+            .bind(e.occurred_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_events(&self, tp: TpId, status: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE tp_id = $1 AND status = $2")
+                .bind(tp.0)
+                .bind(status)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
     async fn events(
         &self,
         tp: Option<TpId>,

@@ -69,9 +69,12 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 
     loop {
         let notified = state.events_wakeup.notified();
-        let free = permits.available_permits().min(MAX_BATCH);
+        // Claim up to one batch beyond the free permits: those events wait
+        // for a permit in this loop, so the next HTTP request starts the
+        // moment one finishes instead of after another claim query.
+        let free = (permits.available_permits() + concurrency / 2).min(MAX_BATCH);
         let mut claimed = 0;
-        if free > 0 {
+        {
             match state
                 .store
                 .claim_events(crate::clock::now_ms(), lease_ms, free as i64)
@@ -99,21 +102,18 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 Err(e) => tracing::error!(error = ?e, "claiming events failed"),
             }
         }
-        if claimed == free && free > 0 {
+        if claimed == free {
             // A full batch: there may be more due right away.
             if shutdown.is_cancelled() {
                 break;
             }
             continue;
         }
-        let sleep = if free == 0 {
-            Duration::from_millis(20)
-        } else {
-            match state.store.next_event_due().await {
-                Ok(Some(at)) => Duration::from_millis((at - crate::clock::now_ms()).max(1) as u64)
-                    .min(IDLE_POLL),
-                _ => IDLE_POLL,
+        let sleep = match state.store.next_event_due().await {
+            Ok(Some(at)) => {
+                Duration::from_millis((at - crate::clock::now_ms()).max(1) as u64).min(IDLE_POLL)
             }
+            _ => IDLE_POLL,
         };
         tokio::select! {
             _ = shutdown.cancelled() => break,

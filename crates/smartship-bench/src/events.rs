@@ -1,0 +1,144 @@
+//! Event delivery throughput: a burst of N events enqueued in one
+//! transaction and drained by the delivery worker to a local receiver that
+//! answers `success`. Baseline: the same number of plain POSTs of the same
+//! body size from one reqwest client with the same concurrency, to the same
+//! receiver — the HTTP cost alone, without the outbox, encryption and
+//! attempt log.
+
+use smartship_core::TpId;
+use smartship_server::config::Config;
+use smartship_server::{StartOptions, operator};
+use smartship_store::{EventTarget, NewEvent, TpUpdate};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+async fn receiver() -> anyhow::Result<(String, Arc<AtomicU64>)> {
+    let hits = Arc::new(AtomicU64::new(0));
+    let counter = hits.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |_body: axum::body::Bytes| {
+            let c = counter.clone();
+            async move {
+                c.fetch_add(1, Ordering::Relaxed);
+                "success"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, hits))
+}
+
+async fn baseline(url: &str, n: usize, concurrency: usize, body_len: usize) -> anyhow::Result<f64> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let body = Arc::new(vec![b'x'; body_len]);
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let permit = sem.clone().acquire_owned().await?;
+        let (client, url, body) = (client.clone(), url.to_owned(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client.post(url).body(body.to_vec()).send().await;
+            drop(permit);
+            r.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+pub async fn run(n: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = Config {
+        listen: "127.0.0.1:0".to_owned(),
+        data_dir: dir.path().to_path_buf(),
+        admin_token: Some("bench-admin-token-0123456789".to_owned()),
+        events_allowed_networks: "127.0.0.0/8".to_owned(),
+        // The bench measures the steady drain, not the ticket schedule.
+        ticket_interval_secs: 86_400.0,
+        ..Config::default()
+    };
+    let concurrency = config.events_concurrency;
+    let server = smartship_server::start(config, StartOptions::default()).await?;
+    let state = server.state.clone();
+    let (url, hits) = receiver().await?;
+    let tp = operator::create_tp(
+        &state,
+        operator::TpSpec {
+            name: "bench".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    state
+        .store
+        .update_tp(
+            &tp.client_id,
+            TpUpdate {
+                message_url: Some(Some(url.clone())),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let tp_id: TpId = tp.id;
+    let before_hits = hits.load(Ordering::Relaxed);
+    let rss_before = crate::rss_kib();
+    let now = smartship_server::clock::now_ms();
+    let events: Vec<NewEvent> = (0..n)
+        .map(|i| NewEvent {
+            tp_id,
+            app_id: None,
+            kind: "BENCH".to_owned(),
+            target: EventTarget::Message,
+            payload: Some(format!(r#"{{"seq":{i},"pad":"{}"}}"#, "x".repeat(64))),
+            occurred_at: now,
+        })
+        .collect();
+    let start = Instant::now();
+    state.store.insert_events(&events).await?;
+    drop(events);
+    let enqueued = start.elapsed();
+    state.events_wakeup.notify_one();
+    let mut peak = rss_before;
+    let delivered = loop {
+        peak = peak.max(crate::rss_kib());
+        // Only message events are delivered here (the TP's ticket goes to
+        // its unset authorization-event URL and waits).
+        let delivered = state.store.count_events(tp_id, "delivered").await?;
+        if delivered >= n as i64 {
+            break delivered;
+        }
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(300),
+            "drain timed out with {delivered} of {n} delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let drain = start.elapsed();
+    let drain_only = drain - enqueued;
+    let received = hits.load(Ordering::Relaxed) - before_hits;
+    let rate = delivered as f64 / drain.as_secs_f64();
+    let drain_rate = delivered as f64 / drain_only.as_secs_f64();
+    // Same body size as an encrypted envelope of these payloads.
+    let base = baseline(&url, n, concurrency, 300).await?;
+    println!(
+        "events: {n} enqueued in {:.0} ms and delivered {:.2}s after the first insert = {rate:.0} events/s \
+         end to end, {drain_rate:.0} events/s draining; receiver saw {received}; \
+         baseline plain POST {base:.0} req/s; ratio (draining) {:.2}; RSS {} MiB -> peak {} MiB",
+        enqueued.as_secs_f64() * 1000.0,
+        drain.as_secs_f64(),
+        drain_rate / base,
+        rss_before / 1024,
+        peak / 1024,
+    );
+    server.stop().await?;
+    Ok(())
+}
