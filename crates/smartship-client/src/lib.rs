@@ -11,6 +11,12 @@
 
 pub mod events;
 
+/// The examples of `docs/events.md`, run as doctests so the document cannot
+/// drift from the SDK.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/events.md")]
+pub struct EventsDocExamples;
+
 use reqwest::multipart;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
