@@ -115,6 +115,19 @@ mod tests {
             r.receive(b"success"),
             Err(ReceiveError::NotAnEnvelope(_))
         ));
+        // A tampered ciphertext no longer matches the signature.
+        let good = sealed(r#"{"event":"X"}"#, "token");
+        assert!(r.receive(&good).is_ok());
+        let mut env: Envelope = serde_json::from_slice(&good).unwrap();
+        let mut chars: Vec<char> = env.encrypt.chars().collect();
+        chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
+        env.encrypt = chars.into_iter().collect();
+        let err = r.receive(&serde_json::to_vec(&env).unwrap()).unwrap_err();
+        assert!(matches!(
+            err,
+            ReceiveError::Crypto(CryptoError::BadSignature)
+        ));
+        assert_eq!(err.to_string(), "envelope rejected: signature mismatch");
         let body = sealed("not json", "token");
         assert!(matches!(r.receive(&body), Err(ReceiveError::BadPayload(_))));
         let body = sealed(r#"{"event":"TICKET","Ticket":"t"}"#, "token");
