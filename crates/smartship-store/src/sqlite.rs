@@ -297,6 +297,22 @@ impl SqliteStore {
     }
 }
 
+/// Enqueues an event, due at once.
+async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
+           next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6) RETURNING id",
+    )
+    .bind(e.tp_id.0)
+    .bind(e.app_id.map(|a| a.0))
+    .bind(&e.kind)
+    .bind(e.target.as_str())
+    .bind(&e.payload)
+    .bind(e.occurred_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 /// Enqueues an event for the TP's authorization-event URL.
 async fn insert_auth_event(
     tx: &mut Tx<'_>,
@@ -306,18 +322,15 @@ async fn insert_auth_event(
     payload: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
-           next_attempt_at) VALUES ($1, $2, $3, 'auth', $4, $5, 'pending', 0, $5)",
-    )
-    .bind(tp.0)
-    .bind(app.map(|a| a.0))
-    .bind(kind)
-    .bind(payload)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let event = NewEvent {
+        tp_id: tp,
+        app_id: app,
+        kind: kind.to_owned(),
+        target: EventTarget::Auth,
+        payload: Some(payload.to_owned()),
+        occurred_at: now,
+    };
+    insert_new_event(tx, &event).await.map(|_| ())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1186,37 +1199,16 @@ impl Store for SqliteStore {
     }
 
     async fn insert_event(&self, e: NewEvent) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, \
-               attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6) RETURNING id",
-        )
-        .bind(e.tp_id.0)
-        .bind(e.app_id.map(|a| a.0))
-        .bind(&e.kind)
-        .bind(e.target.as_str())
-        .bind(&e.payload)
-        .bind(e.occurred_at)
-        .fetch_one(&self.write)
-        .await?)
+        let mut tx = self.write.begin().await?;
+        let id = insert_new_event(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for e in events {
-            sqlx::query(
-                "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, \
-                   attempts, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
-            )
-            .bind(e.tp_id.0)
-            .bind(e.app_id.map(|a| a.0))
-            .bind(&e.kind)
-            .bind(e.target.as_str())
-            .bind(&e.payload)
-            .bind(e.occurred_at)
-            .execute(&mut *tx)
-            .await?;
+            insert_new_event(&mut tx, e).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -10,12 +10,14 @@ use serde_json::{Value, json};
 use smartship_client::events::{EventReceiver, PushEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_smartship");
+mod support;
+
+use support::kill9;
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -34,38 +36,17 @@ async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> &'s
     "success"
 }
 
-#[allow(clippy::zombie_processes)] // reaped by the caller
 fn start(dir: &Path) -> (Child, Value) {
-    let _ = std::fs::remove_file(dir.join("demo.json"));
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
-        .arg(dir)
-        .env("SMARTSHIP_EVENTS_RETRY_SCHEDULE", "0.2,0.2,0.2,0.2,0.2,0.2")
-        .env("SMARTSHIP_EVENTS_TIMEOUT_SECS", "3")
-        .env("SMARTSHIP_EVENTS_LEASE_SECS", "4")
-        // One delivery at a time: the others stay pending behind it.
-        .env("SMARTSHIP_EVENTS_CONCURRENCY", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(dir.join("demo.json"))
-            && let Ok(v) = serde_json::from_str::<Value>(&text)
-        {
-            return (child, v);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "server did not start: {}",
-                std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::start_demo(
+        dir,
+        &[
+            ("SMARTSHIP_EVENTS_RETRY_SCHEDULE", "0.2,0.2,0.2,0.2,0.2,0.2"),
+            ("SMARTSHIP_EVENTS_TIMEOUT_SECS", "3"),
+            ("SMARTSHIP_EVENTS_LEASE_SECS", "4"),
+            // One delivery at a time: the others stay pending behind it.
+            ("SMARTSHIP_EVENTS_CONCURRENCY", "1"),
+        ],
+    )
 }
 
 async fn call(
@@ -141,14 +122,6 @@ async fn produce_event(http: &reqwest::Client, demo: &Value, version: &str) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-}
-
-fn kill9(child: &mut Child) {
-    Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

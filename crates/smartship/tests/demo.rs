@@ -3,38 +3,14 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_smartship");
+mod support;
 
-// The child is handed to the caller, which reaps it in `stop`.
-#[allow(clippy::zombie_processes)]
+use support::BIN;
+
 fn start_demo(dir: &Path) -> (Child, Value) {
-    let _ = std::fs::remove_file(dir.join("demo.json"));
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .arg("--demo")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(dir.join("demo.json"))
-            && let Ok(v) = serde_json::from_str::<Value>(&text)
-        {
-            return (child, v);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
-            panic!("demo.json was not written; server log:\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::start_demo(dir, &[])
 }
 
 fn stop(mut child: Child) -> String {

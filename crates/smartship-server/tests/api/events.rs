@@ -436,6 +436,20 @@ async fn tickets_rotate_and_are_pushed_to_the_auth_url() {
     }
 }
 
+async fn unauthorize(t: &TestApp, app_id: i64) -> u16 {
+    t.http
+        .delete(format!(
+            "{}/admin/v1/apps/{app_id}/authorize/{}",
+            t.base, t.tp_client_id
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn authorization_changes_are_pushed_and_unauthorize_revokes_at_once() {
     let t = spawn_events_app("0.05").await;
@@ -460,30 +474,10 @@ async fn authorization_changes_are_pushed_and_unauthorize_revokes_at_once() {
     assert_eq!(p["tpAppId"], tp["tp_app_id"]);
 
     assert_eq!(t.packages(&app).await.len(), 0, "the token works before");
-    let resp = t
-        .http
-        .delete(format!(
-            "{}/admin/v1/apps/{id}/authorize/{}",
-            t.base, t.tp_client_id
-        ))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(unauthorize(&t, id).await, 200);
     let v = t.api_get("package/get", &app.token, &[]).await;
     assert_eq!(v["error_code"], 110, "tokens stop working at once: {v}");
     wait_for(&r, &tp, |s| of_app(s, "UNAUTHORIZED")).await;
     // A second unauthorize finds nothing to end.
-    let resp = t
-        .http
-        .delete(format!(
-            "{}/admin/v1/apps/{id}/authorize/{}",
-            t.base, t.tp_client_id
-        ))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404);
+    assert_eq!(unauthorize(&t, id).await, 404);
 }
