@@ -205,10 +205,14 @@ pub fn standard_webhook_signature(
     timestamp: i64,
     body: &[u8],
 ) -> Result<String, CryptoError> {
-    let raw = secret.strip_prefix("whsec_").unwrap_or(secret);
+    let raw = secret.strip_prefix("whsec_").ok_or(CryptoError::BadKey)?;
     let key = base64::engine::general_purpose::STANDARD
         .decode(raw)
         .map_err(|_| CryptoError::BadKey)?;
+    // Standard Webhooks secrets are 24 to 64 random bytes.
+    if key.len() < 16 {
+        return Err(CryptoError::BadKey);
+    }
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| CryptoError::BadKey)?;
     mac.update(id.as_bytes());
     mac.update(b".");

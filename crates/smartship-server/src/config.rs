@@ -52,6 +52,7 @@ pub struct Config {
     pub log_format: String,
     /// Delays between delivery attempts of an event, in seconds, comma
     /// separated; after the last one the event is marked failed.
+    #[serde(deserialize_with = "string_or_number")]
     pub events_retry_schedule: String,
     /// Timeout of one delivery request, in seconds.
     pub events_timeout_secs: f64,
@@ -95,6 +96,23 @@ impl Default for Config {
             ticket_interval_secs: 600.0,
         }
     }
+}
+
+/// Accepts `"5,300"` and also a bare number: an environment variable such as
+/// `SMARTSHIP_EVENTS_RETRY_SCHEDULE=60` arrives as a number.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        I(i64),
+        F(f64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::S(s) => s,
+        Raw::I(i) => i.to_string(),
+        Raw::F(f) => f.to_string(),
+    })
 }
 
 /// A configuration error, naming the setting.
@@ -232,6 +250,18 @@ mod tests {
         let cfg = Config::load(None, over).unwrap();
         assert_eq!(cfg.rollback_delay_secs, 0.5);
         assert_eq!(cfg.tz().unwrap().local_minus_utc(), 8 * 3600);
+    }
+
+    #[test]
+    fn a_single_number_is_a_schedule() {
+        let over = Figment::from(Serialized::defaults(
+            serde_json::json!({"events_retry_schedule": 60}),
+        ));
+        let cfg = Config::load(None, over).unwrap();
+        assert_eq!(
+            cfg.retry_schedule().unwrap(),
+            [std::time::Duration::from_secs(60)]
+        );
     }
 
     #[test]

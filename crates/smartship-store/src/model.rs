@@ -311,6 +311,9 @@ pub struct ClaimedEvent {
     pub event: EventRecord,
     /// The number of this attempt in the current series (1 = first).
     pub attempt: i64,
+    /// The lease of this claim; a result is recorded only while the event
+    /// still carries it (a replay or a later claim makes it stale).
+    pub lease_until: i64,
 }
 
 /// What an attempt decided for its event.
@@ -336,6 +339,8 @@ impl AttemptOutcome {
 pub struct AttemptRecord {
     pub event_id: i64,
     pub attempt: i64,
+    /// The lease of the claim this attempt was made under.
+    pub lease_until: i64,
     pub url: String,
     pub started_at: i64,
     pub duration_ms: i64,

@@ -1263,6 +1263,7 @@ impl Store for SqliteStore {
                 Ok(AttemptRecord {
                     event_id: r.try_get("event_id")?,
                     attempt: r.try_get("attempt")?,
+                    lease_until: 0,
                     url: r.try_get("url")?,
                     started_at: r.try_get("started_at")?,
                     duration_ms: r.try_get("duration_ms")?,
@@ -1298,6 +1299,7 @@ impl Store for SqliteStore {
                 let event = event_from_row(r)?;
                 Ok(ClaimedEvent {
                     attempt: event.attempts,
+                    lease_until: r.try_get("lease_until")?,
                     event,
                 })
             })
@@ -1338,13 +1340,14 @@ impl Store for SqliteStore {
                 "UPDATE events SET status = $1, lease_until = NULL, \
                    next_attempt_at = COALESCE($2, next_attempt_at), delivered_at = $3, \
                    last_error = CASE WHEN $1 = 'delivered' THEN NULL ELSE $4 END \
-                 WHERE id = $5 AND status = 'pending'",
+                 WHERE id = $5 AND status = 'pending' AND lease_until = $6",
             )
             .bind(status)
             .bind(next)
             .bind(delivered)
             .bind(error)
             .bind(a.event_id)
+            .bind(a.lease_until)
             .execute(&mut *tx)
             .await?;
         }

@@ -90,6 +90,8 @@ pub async fn create_tp(
     if req.name.trim().is_empty() {
         return Err(AdminError::invalid("name must not be empty"));
     }
+    check_event_url("message_url", &Some(req.message_url.clone()))?;
+    check_event_url("auth_event_url", &Some(req.auth_event_url.clone()))?;
     if let Some(k) = &req.encoding_aes_key
         && (k.len() != 43
             || !k
@@ -564,7 +566,7 @@ pub async fn update_tp(
         && smartship_api::crypto::standard_webhook_signature(secret, "x", 0, b"").is_err()
     {
         return Err(AdminError::invalid(
-            "webhook_secret must be whsec_ followed by base64",
+            "webhook_secret must be whsec_ followed by the base64 of at least 16 bytes",
         ));
     }
     let tp = s

@@ -195,7 +195,10 @@ fn describe(e: &reqwest::Error) -> String {
 /// What a receiver answered.
 struct Answer {
     status: u16,
+    /// The first bytes of the body.
     body: String,
+    /// Whether `body` is the whole body.
+    complete: bool,
     retry_after: Option<Duration>,
 }
 
@@ -282,17 +285,20 @@ impl Deliverer {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let mut body = Vec::new();
-        while body.len() < BODY_PREFIX {
+        // One byte more than kept tells a long body from one that fits.
+        while body.len() <= BODY_PREFIX {
             match resp.chunk().await {
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break,
                 Err(e) => return Err(describe(&e)),
             }
         }
+        let complete = body.len() <= BODY_PREFIX;
         body.truncate(BODY_PREFIX);
         Ok(Answer {
             status,
             body: String::from_utf8_lossy(&body).into_owned(),
+            complete,
             retry_after,
         })
     }
@@ -319,7 +325,7 @@ impl Deliverer {
         let duration_ms = t0.elapsed().as_millis() as i64;
         let (status_code, response_body, error, ok, retry_after) = match result {
             Ok(a) => {
-                let ok = (200..300).contains(&a.status) && a.body.trim() == "success";
+                let ok = (200..300).contains(&a.status) && a.complete && a.body.trim() == "success";
                 (
                     Some(i64::from(a.status)),
                     Some(a.body),
@@ -353,6 +359,7 @@ impl Deliverer {
         AttemptRecord {
             event_id: ev.event.id,
             attempt: ev.attempt,
+            lease_until: ev.lease_until,
             url: url.unwrap_or_default(),
             started_at,
             duration_ms,

@@ -339,6 +339,8 @@ async fn private_destinations_are_refused_unless_allowed() {
         json!({"message_url": "ftp://example.com/x"}),
         json!({"message_url": "nope"}),
         json!({"webhook_secret": "whsec_***"}),
+        json!({"webhook_secret": "whsec_"}),
+        json!({"webhook_secret": "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
     ] {
         let resp = t
             .http
