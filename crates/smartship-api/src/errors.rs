@@ -42,13 +42,15 @@ pub enum ErrorCode {
     InvalidDraft,
     /// Too many requests (also raised as gateway error 18).
     RateLimited,
+    /// The ticket is unknown, expired, or not the platform's.
+    InvalidTicket,
     /// An unexpected internal failure; details are only in the server log.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -66,6 +68,7 @@ impl ErrorCode {
         ErrorCode::RollbackInProgress,
         ErrorCode::InvalidDraft,
         ErrorCode::RateLimited,
+        ErrorCode::InvalidTicket,
         ErrorCode::Internal,
     ];
 
@@ -89,6 +92,7 @@ impl ErrorCode {
             ErrorCode::RollbackInProgress => 47013,
             ErrorCode::InvalidDraft => 47014,
             ErrorCode::RateLimited => 47018,
+            ErrorCode::InvalidTicket => 47015,
             ErrorCode::Internal => 50000,
         }
     }
@@ -114,6 +118,7 @@ impl ErrorCode {
             ErrorCode::RollbackInProgress => "线上版本正在回滚中",
             ErrorCode::InvalidDraft => "草稿包不是有效的小程序源码",
             ErrorCode::RateLimited => "请求过于频繁",
+            ErrorCode::InvalidTicket => "ticket 无效或已过期",
             ErrorCode::Internal => "系统错误",
         }
     }

@@ -97,35 +97,49 @@ pub async fn authorize(
 
 /// Mints a fresh token pair for an existing authorization.
 pub async fn mint_app_tokens(s: &AppState, app: AppId, tp: TpId) -> Result<AppTokens, StoreError> {
-    let now = crate::clock::now_ms();
+    let (tokens, records) = app_token_records(s, app, tp, crate::clock::now_ms());
+    for r in records {
+        s.store.insert_token(r).await?;
+    }
+    Ok(tokens)
+}
+
+/// A new access/refresh pair and the rows that store it (hashed).
+pub fn app_token_records(
+    s: &AppState,
+    app: AppId,
+    tp: TpId,
+    now: i64,
+) -> (AppTokens, Vec<NewToken>) {
     let access = tokens::generate("app");
     let refresh = tokens::generate("refresh");
     let ttl = s.config.app_token_ttl_secs;
-    s.store
-        .insert_token(NewToken {
+    let records = vec![
+        NewToken {
             hash: tokens::hash(&access),
             kind: TokenKind::AppAccess,
             tp_id: tp,
             app_id: Some(app),
             expires_at: now + ttl * 1000,
             created_at: now,
-        })
-        .await?;
-    s.store
-        .insert_token(NewToken {
+        },
+        NewToken {
             hash: tokens::hash(&refresh),
             kind: TokenKind::AppRefresh,
             tp_id: tp,
             app_id: Some(app),
             expires_at: now + REFRESH_TTL_MS,
             created_at: now,
-        })
-        .await?;
-    Ok(AppTokens {
-        access_token: access,
-        refresh_token: refresh,
-        expires_in: ttl,
-    })
+        },
+    ];
+    (
+        AppTokens {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: ttl,
+        },
+        records,
+    )
 }
 
 /// Mints a third-party platform token (what the ticket exchange returns).

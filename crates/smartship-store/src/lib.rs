@@ -62,6 +62,10 @@ pub trait Store: Send + Sync + 'static {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization>;
+    /// Whether the app ↔ TP authorization is active.
+    async fn authorization_active(&self, app: AppId, tp: TpId) -> Result<bool>;
+    /// The scopes of an active authorization.
+    async fn authorization_scopes(&self, app: AppId, tp: TpId) -> Result<Option<String>>;
     /// Ends an active authorization: revokes the app's tokens for the TP and
     /// enqueues UNAUTHORIZED, atomically. False when there was none.
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool>;
@@ -71,6 +75,25 @@ pub trait Store: Send + Sync + 'static {
     async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>>;
     /// TPs whose newest ticket is older than `before` (or that have none).
     async fn tps_due_for_ticket(&self, before: i64) -> Result<Vec<TpId>>;
+
+    // ---- codes of the authorization flow ----
+    async fn insert_code(&self, code: NewCode) -> Result<()>;
+    /// Marks a code of `kind` used, once; refuses unknown, expired or used ones.
+    async fn consume_code(
+        &self,
+        kind: CodeKind,
+        hash: &str,
+        now: i64,
+    ) -> Result<std::result::Result<UsedCode, CodeRefusal>>;
+    /// Exchanges a refresh token for `new_tokens` atomically: the old
+    /// refresh token and the access token issued with it are revoked in the
+    /// same transaction, so a refresh token works once.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_tokens: &[NewToken],
+        now: i64,
+    ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>>;
 
     // ---- tokens ----
     async fn insert_token(&self, token: NewToken) -> Result<()>;

@@ -100,6 +100,57 @@ impl TokenKind {
     }
 }
 
+/// Kinds of single-use code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    PreAuth,
+    Authorization,
+}
+
+impl CodeKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::PreAuth => "pre_auth",
+            CodeKind::Authorization => "authorization",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCode {
+    pub hash: String,
+    pub kind: CodeKind,
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// Why a code could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    Unknown,
+    Expired,
+    AlreadyUsed,
+}
+
+/// A code that was just consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsedCode {
+    pub tp_id: TpId,
+    pub app_id: Option<AppId>,
+}
+
+/// Why a refresh token could not be exchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    Unknown,
+    Expired,
+    /// Already exchanged once: a possible leak.
+    Reused,
+    NotAuthorized,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
     pub hash: String,

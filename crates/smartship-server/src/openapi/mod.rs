@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod oauth;
 pub mod package;
 pub mod params;
 pub mod template;
@@ -65,6 +66,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/rest/2.0/smartapp/template/uploaddraft",
             any(template::upload_draft).layer(DefaultBodyLimit::max(draft_limit)),
         )
+        .route("/public/2.0/smartapp/auth/tp/token", any(oauth::tp_token))
+        .route(
+            "/rest/2.0/smartapp/tp/createpreauthcode",
+            any(oauth::create_pre_auth_code),
+        )
+        .route(
+            "/rest/2.0/smartapp/auth/retrieve/authorizationcode",
+            any(oauth::retrieve_authorization_code),
+        )
+        .route("/rest/2.0/oauth/token", any(oauth::oauth_token))
+        .route("/rest/2.0/smartapp/app/info", any(oauth::app_info))
         .route("/rest/2.0/{*rest}", any(unknown_method))
 }
 

@@ -9,6 +9,7 @@ mod concurrency;
 mod events;
 mod flow;
 mod gateway;
+mod oauth;
 mod preconditions;
 mod seed_examples;
 mod templates;

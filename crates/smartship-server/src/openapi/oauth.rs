@@ -1,0 +1,294 @@
+//! The third-party platform authorization flow (SPEC §2, public docs
+//! "授权流程"): ticket → TP token, pre-auth code, authorization-code and
+//! refresh-token exchange, re-issued authorization codes, app info.
+//!
+//! `/rest/2.0/oauth/token` answers in the flat OAuth shape, errors included
+//! (`{"error", "error_description"}`); the other routes use the business
+//! shape.
+
+use super::auth::{AppCall, TpCall, tp_caller};
+use super::error::{ApiError, ok};
+use super::params::Params;
+use crate::operator;
+use crate::state::AppState;
+use crate::tokens;
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use smartship_api::{ErrorCode, GatewayCode, OAuthError};
+use smartship_core::AppId;
+use smartship_store::{CodeKind, CodeRefusal, NewCode, RefreshRefusal, TokenKind};
+
+/// Pre-auth codes live 20 minutes, authorization codes 10 (public docs).
+pub const PRE_AUTH_TTL_SECS: i64 = 20 * 60;
+pub const AUTH_CODE_TTL_SECS: i64 = 10 * 60;
+/// A superseded ticket is still accepted this long after the next one.
+const TICKET_GRACE_MS: i64 = 10 * 60 * 1000;
+
+/// `GET /public/2.0/smartapp/auth/tp/token?client_id&ticket`
+pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let mut p = Params::from_query(req.uri())?;
+    p.read_body(req, &s).await?;
+    let client_id = p.required("client_id")?;
+    let ticket = p.required("ticket")?;
+    let invalid = || ApiError::business(ErrorCode::InvalidTicket, "");
+    let tp = s
+        .store
+        .tp_by_client_id(client_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let window = (s.config.ticket_interval_secs * 1000.0) as i64 + TICKET_GRACE_MS;
+    let recent = s
+        .store
+        .tickets(tp.id, crate::clock::now_ms() - window)
+        .await?;
+    if !recent
+        .iter()
+        .any(|t| smartship_api::crypto::constant_time_eq(t.as_bytes(), ticket.as_bytes()))
+    {
+        return Err(invalid());
+    }
+    let token = operator::mint_tp_token(&s, tp.id).await?;
+    Ok(ok(json!({
+        "access_token": token.access_token,
+        "expires_in": token.expires_in,
+        "scope": "smartapp_tp",
+    })))
+}
+
+async fn new_code(
+    s: &AppState,
+    kind: CodeKind,
+    tp: smartship_core::TpId,
+    app: Option<AppId>,
+    ttl_secs: i64,
+) -> Result<String, ApiError> {
+    let code = tokens::random_alnum(40);
+    let now = crate::clock::now_ms();
+    s.store
+        .insert_code(NewCode {
+            hash: tokens::hash(&code),
+            kind,
+            tp_id: tp,
+            app_id: app,
+            expires_at: now + ttl_secs * 1000,
+            created_at: now,
+        })
+        .await?;
+    Ok(code)
+}
+
+/// `GET /rest/2.0/smartapp/tp/createpreauthcode` (TP token)
+pub async fn create_pre_auth_code(
+    State(s): State<AppState>,
+    call: TpCall,
+) -> Result<Response, ApiError> {
+    let code = new_code(
+        &s,
+        CodeKind::PreAuth,
+        call.caller.tp,
+        None,
+        PRE_AUTH_TTL_SECS,
+    )
+    .await?;
+    Ok(ok(
+        json!({"pre_auth_code": code, "expires_in": PRE_AUTH_TTL_SECS}),
+    ))
+}
+
+/// `POST /rest/2.0/smartapp/auth/retrieve/authorizationcode` (TP token, app_id)
+pub async fn retrieve_authorization_code(
+    State(s): State<AppState>,
+    call: TpCall,
+) -> Result<Response, ApiError> {
+    let TpCall { caller, p } = call;
+    let app = AppId(p.id("app_id")?);
+    let authorized = s.store.authorization_active(app, caller.tp).await?;
+    if !authorized {
+        return Err(ApiError::business(
+            ErrorCode::NoAuthorization,
+            format!("app_id={app}"),
+        ));
+    }
+    let code = new_code(
+        &s,
+        CodeKind::Authorization,
+        caller.tp,
+        Some(app),
+        AUTH_CODE_TTL_SECS,
+    )
+    .await?;
+    Ok(ok(
+        json!({"authorization_code": code, "expires_in": AUTH_CODE_TTL_SECS}),
+    ))
+}
+
+/// An error of the OAuth route, in its own flat shape.
+fn oauth_error(error: &str, description: impl Into<String>) -> Response {
+    Json(OAuthError {
+        error: error.to_owned(),
+        error_description: description.into(),
+    })
+    .into_response()
+}
+
+/// `GET /rest/2.0/oauth/token` with `grant_type=app_to_tp_authorization_code`
+/// (`code`) or `app_to_tp_refresh_token` (`refresh_token`); `access_token` is
+/// the TP token.
+pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
+    match oauth_token_inner(&s, req).await {
+        Ok(r) => r,
+        Err(ApiError::Internal(e)) => {
+            tracing::error!(error = ?e, "oauth token internal error");
+            oauth_error("server_error", "internal error")
+        }
+        Err(ApiError::Gateway(_)) => oauth_error(
+            "invalid_client",
+            "access_token of the third-party platform is invalid or expired",
+        ),
+        Err(ApiError::Business(_, detail)) => oauth_error("invalid_request", detail),
+    }
+}
+
+async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
+    let mut p = Params::from_query(req.uri())?;
+    p.read_body(req, s).await?;
+    let tp = tp_caller(s, &p).await?.tp;
+    let grant = p.optional("grant_type").unwrap_or("");
+    let now = crate::clock::now_ms();
+    let app = match grant {
+        "app_to_tp_authorization_code" => {
+            let code = p.required("code")?;
+            match s
+                .store
+                .consume_code(CodeKind::Authorization, &tokens::hash(code), now)
+                .await?
+            {
+                Ok(used) if used.tp_id == tp && used.app_id.is_some() => {
+                    used.app_id.expect("checked")
+                }
+                Ok(_) | Err(CodeRefusal::Unknown) => {
+                    return Ok(oauth_error(
+                        "invalid_grant",
+                        "authorization code is invalid",
+                    ));
+                }
+                Err(CodeRefusal::Expired) => {
+                    return Ok(oauth_error(
+                        "invalid_grant",
+                        "authorization code has expired",
+                    ));
+                }
+                Err(CodeRefusal::AlreadyUsed) => {
+                    tracing::warn!(tp = %tp, "authorization code used twice");
+                    return Ok(oauth_error(
+                        "invalid_grant",
+                        "authorization code was already used",
+                    ));
+                }
+            }
+        }
+        "app_to_tp_refresh_token" => {
+            let refresh = p.required("refresh_token")?;
+            let old_hash = tokens::hash(refresh);
+            let invalid = || Ok(oauth_error("invalid_grant", "refresh token is invalid"));
+            let Some(rec) = s.store.token(&old_hash).await? else {
+                return invalid();
+            };
+            let (TokenKind::AppRefresh, Some(app)) = (rec.kind, rec.app_id) else {
+                return invalid();
+            };
+            if rec.tp_id != tp {
+                return invalid();
+            }
+            let (pair, records) = operator::app_token_records(s, app, tp, now);
+            match s.store.rotate_refresh(&old_hash, &records, now).await? {
+                Ok(_) => {
+                    tracing::info!(%app, %tp, "app tokens refreshed");
+                    return Ok(Json(json!({
+                        "access_token": pair.access_token,
+                        "refresh_token": pair.refresh_token,
+                        "expires_in": pair.expires_in,
+                        "scope": scope_of(s, app, tp).await?,
+                    }))
+                    .into_response());
+                }
+                Err(RefreshRefusal::Unknown) => return invalid(),
+                Err(RefreshRefusal::Expired) => {
+                    return Ok(oauth_error("invalid_grant", "refresh token has expired"));
+                }
+                Err(RefreshRefusal::NotAuthorized) => {
+                    return Ok(oauth_error(
+                        "invalid_grant",
+                        "the app is no longer authorized",
+                    ));
+                }
+                Err(RefreshRefusal::Reused) => {
+                    // Refresh tokens are single use: a second use means a
+                    // copy exists somewhere it should not.
+                    tracing::warn!(%app, %tp, "refresh token reused: possible leak");
+                    return Ok(oauth_error(
+                        "invalid_grant",
+                        "refresh token was already used (single use)",
+                    ));
+                }
+            }
+        }
+        "" => return Ok(oauth_error("invalid_request", "grant_type is required")),
+        other => {
+            return Ok(oauth_error(
+                "unsupported_grant_type",
+                format!("grant_type {other:?} is not supported"),
+            ));
+        }
+    };
+    let tokens = operator::mint_app_tokens(s, app, tp).await?;
+    Ok(Json(json!({
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_in": tokens.expires_in,
+        "scope": scope_of(s, app, tp).await?,
+    }))
+    .into_response())
+}
+
+async fn scope_of(s: &AppState, app: AppId, tp: smartship_core::TpId) -> Result<String, ApiError> {
+    Ok(s.store
+        .authorization_scopes(app, tp)
+        .await?
+        .unwrap_or_default())
+}
+
+/// `GET /rest/2.0/smartapp/app/info` (app token)
+pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let caller = call.caller;
+    let app = s
+        .store
+        .app(caller.app)
+        .await?
+        .ok_or_else(|| ApiError::Gateway(GatewayCode::TokenInvalid))?;
+    let scopes = scope_of(&s, caller.app, caller.tp).await?;
+    let status = |ok: bool| if ok { 1 } else { 0 };
+    Ok(ok(json!({
+        "app_id": app.id.0,
+        "app_key": app.app_key,
+        "app_name": app.name,
+        "app_desc": app.description,
+        "status": 1,
+        "qualification": {
+            "status": status(app.authenticity_verified),
+            "authenticity_verified": app.authenticity_verified,
+        },
+        "audit_info": {
+            "status": status(app.basic_info_approved),
+            "basic_info_approved": app.basic_info_approved,
+        },
+        "auth_info": scopes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| json!({"scope_name": s}))
+            .collect::<Vec<_>>(),
+        "category": [],
+    })))
+}

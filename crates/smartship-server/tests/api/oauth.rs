@@ -1,0 +1,238 @@
+//! The authorization flow over raw HTTP: ticket → TP token → pre-auth code;
+//! authorization code → app tokens → package/get → refresh (old tokens
+//! refused) → app/info; and every refusal in its documented shape.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+async fn get_json(t: &TestApp, url: String) -> Value {
+    let resp = t.http.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+async fn oauth(t: &TestApp, params: &[(&str, &str)]) -> Value {
+    let resp = t
+        .http
+        .get(format!("{}/rest/2.0/oauth/token", t.base))
+        .query(params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+fn assert_oauth_error(v: &Value, error: &str) {
+    assert_eq!(v["error"], error, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{v}"
+    );
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        2,
+        "only error and error_description: {v}"
+    );
+}
+
+#[tokio::test]
+async fn ticket_to_tokens_to_refresh_end_to_end() {
+    let t = spawn_app().await;
+    // The ticket, as the operator (or the pushed TICKET event) shows it.
+    let (_, v) = t
+        .admin_get(&format!("/admin/v1/tps/{}/ticket", t.tp_client_id))
+        .await;
+    let ticket = v["ticket"].as_str().unwrap().to_owned();
+    let url = |client: &str, ticket: &str| {
+        format!(
+            "{}/public/2.0/smartapp/auth/tp/token?client_id={client}&ticket={ticket}",
+            t.base
+        )
+    };
+    let v = get_json(&t, url(&t.tp_client_id, &ticket)).await;
+    assert_eq!(v["errno"], 0, "{v}");
+    assert_eq!(v["data"]["expires_in"], 30 * 24 * 3600);
+    let tp_token = v["data"]["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get_json(&t, url(&t.tp_client_id, "nope")).await["errno"],
+        47015
+    );
+    assert_eq!(
+        get_json(&t, url("unknown-client", &ticket)).await["errno"],
+        47015
+    );
+    let v = get_json(
+        &t,
+        format!("{}/public/2.0/smartapp/auth/tp/token?client_id=x", t.base),
+    )
+    .await;
+    assert_eq!(v["errno"], 40001);
+    assert!(v["msg"].as_str().unwrap().contains("ticket"));
+
+    // The TP token works on TP routes.
+    let pre = t.api_get("tp/createpreauthcode", &tp_token, &[]).await;
+    assert_eq!(pre["errno"], 0, "{pre}");
+    assert_eq!(pre["data"]["expires_in"], 1200);
+    assert!(pre["data"]["pre_auth_code"].as_str().unwrap().len() >= 32);
+
+    // An authorization code for an authorized app, exchanged once.
+    let app = &t.apps[0];
+    let id = app.app_id.to_string();
+    let code = t
+        .api(
+            "auth/retrieve/authorizationcode",
+            &tp_token,
+            &[("app_id", &id)],
+        )
+        .await;
+    assert_eq!(code["errno"], 0, "{code}");
+    assert_eq!(code["data"]["expires_in"], 600);
+    let code = code["data"]["authorization_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let grant = [
+        ("access_token", tp_token.as_str()),
+        ("grant_type", "app_to_tp_authorization_code"),
+        ("code", code.as_str()),
+    ];
+    let tokens = oauth(&t, &grant).await;
+    assert_eq!(tokens["expires_in"], 3600, "{tokens}");
+    assert!(tokens["scope"].as_str().unwrap().contains("package"));
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_oauth_error(&oauth(&t, &grant).await, "invalid_grant");
+
+    let list = t.api_get("package/get", &access, &[]).await;
+    assert_eq!(list, json!({"errno": 0, "msg": "success", "data": []}));
+
+    // Refresh: a new pair; the old access and refresh tokens stop working.
+    let refresh_grant = [
+        ("access_token", tp_token.as_str()),
+        ("grant_type", "app_to_tp_refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let renewed = oauth(&t, &refresh_grant).await;
+    let new_access = renewed["access_token"].as_str().unwrap();
+    assert_ne!(new_access, access);
+    assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
+    assert_eq!(t.api_get("package/get", new_access, &[]).await["errno"], 0);
+    let old = t.api_get("package/get", &access, &[]).await;
+    assert_eq!(old["error_code"], 110, "{old}");
+    assert_oauth_error(&oauth(&t, &refresh_grant).await, "invalid_grant");
+
+    // app/info with the new token.
+    let info = t.api_get("app/info", new_access, &[]).await;
+    assert_eq!(info["errno"], 0, "{info}");
+    assert_eq!(info["data"]["app_id"], app.app_id);
+    assert_eq!(info["data"]["qualification"]["status"], 1);
+    assert_eq!(info["data"]["audit_info"]["status"], 1);
+    assert!(!info["data"]["auth_info"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn oauth_refusals_use_the_flat_oauth_shape() {
+    let t = spawn_app().await;
+    let tp = t.tp_token.as_str();
+    assert_oauth_error(
+        &oauth(
+            &t,
+            &[
+                ("access_token", "bogus"),
+                ("grant_type", "app_to_tp_authorization_code"),
+                ("code", "x"),
+            ],
+        )
+        .await,
+        "invalid_client",
+    );
+    assert_oauth_error(
+        &oauth(&t, &[("access_token", tp), ("grant_type", "password")]).await,
+        "unsupported_grant_type",
+    );
+    assert_oauth_error(&oauth(&t, &[("access_token", tp)]).await, "invalid_request");
+    assert_oauth_error(
+        &oauth(
+            &t,
+            &[
+                ("access_token", tp),
+                ("grant_type", "app_to_tp_authorization_code"),
+            ],
+        )
+        .await,
+        "invalid_request",
+    );
+    assert_oauth_error(
+        &oauth(
+            &t,
+            &[
+                ("access_token", tp),
+                ("grant_type", "app_to_tp_authorization_code"),
+                ("code", "unknown"),
+            ],
+        )
+        .await,
+        "invalid_grant",
+    );
+    // An app's refresh token presented by another TP is just invalid.
+    let (_, other_tp) = t.second_tp().await;
+    let app = &t.apps[0];
+    assert_oauth_error(
+        &oauth(
+            &t,
+            &[
+                ("access_token", other_tp.as_str()),
+                ("grant_type", "app_to_tp_refresh_token"),
+                ("refresh_token", app.refresh_token.as_str()),
+            ],
+        )
+        .await,
+        "invalid_grant",
+    );
+    // ... and stays usable by its own TP.
+    let ok = oauth(
+        &t,
+        &[
+            ("access_token", tp),
+            ("grant_type", "app_to_tp_refresh_token"),
+            ("refresh_token", app.refresh_token.as_str()),
+        ],
+    )
+    .await;
+    assert!(ok["access_token"].is_string(), "{ok}");
+}
+
+#[tokio::test]
+async fn retrieve_authorization_code_needs_a_relation() {
+    let t = spawn_app().await;
+    let (status, lone) = t
+        .admin_post("/admin/v1/apps", json!({"name": "Not authorized"}))
+        .await;
+    assert_eq!(status, 201);
+    let id = lone["app_id"].to_string();
+    let v = t
+        .api(
+            "auth/retrieve/authorizationcode",
+            &t.tp_token,
+            &[("app_id", &id)],
+        )
+        .await;
+    assert_eq!(v["errno"], 50032, "{v}");
+    // An app token cannot call TP routes.
+    let v = t
+        .api(
+            "auth/retrieve/authorizationcode",
+            &t.apps[0].token,
+            &[("app_id", &id)],
+        )
+        .await;
+    assert_eq!(v["error_code"], 6);
+    // A TP token cannot call app/info.
+    assert_eq!(
+        t.api_get("app/info", &t.tp_token, &[]).await["error_code"],
+        6
+    );
+}
