@@ -8,11 +8,13 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod demo;
 pub mod lenient_http;
 pub mod net_guard;
 pub mod openapi;
 pub mod operator;
+pub mod passwords;
 pub mod state;
 pub mod tokens;
 pub mod workers;
@@ -114,6 +116,10 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub fn router(state: AppState) -> Router {
     openapi::router(&state)
         .merge(admin::router(&state))
+        .route(
+            "/mappconsole/tp/authorization",
+            get(consent::show).post(consent::submit),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

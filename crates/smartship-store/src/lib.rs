@@ -76,6 +76,21 @@ pub trait Store: Send + Sync + 'static {
     /// TPs whose newest ticket is older than `before` (or that have none).
     async fn tps_due_for_ticket(&self, before: i64) -> Result<Vec<TpId>>;
 
+    // ---- app administrators (consent page sign-in) ----
+    /// Creates or replaces an administrator account of an app.
+    async fn upsert_app_admin(
+        &self,
+        username: &str,
+        app: AppId,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// (app, password hash) of an administrator.
+    async fn app_admin(&self, username: &str) -> Result<Option<(AppId, String)>>;
+    /// Whether an unused, unexpired code of `kind` exists for the TP,
+    /// without consuming it (the consent page shows before it submits).
+    async fn code_usable(&self, kind: CodeKind, hash: &str, tp: TpId, now: i64) -> Result<bool>;
+
     // ---- codes of the authorization flow ----
     async fn insert_code(&self, code: NewCode) -> Result<()>;
     /// Marks a code of `kind` used, once; refuses unknown, expired or used ones.

@@ -25,6 +25,8 @@ pub struct Tp {
     pub encoding_aes_key: String,
     /// Standard Webhooks signing secret (`whsec_...`), if configured.
     pub webhook_secret: Option<String>,
+    /// Consent redirects must point to this domain or one of its subdomains.
+    pub redirect_domain: Option<String>,
     pub created_at: i64,
 }
 
@@ -34,6 +36,7 @@ pub struct TpUpdate {
     pub message_url: Option<Option<String>>,
     pub auth_event_url: Option<Option<String>>,
     pub webhook_secret: Option<Option<String>>,
+    pub redirect_domain: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

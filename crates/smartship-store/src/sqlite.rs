@@ -445,6 +445,7 @@ fn tp_from_row(r: &SqliteRow) -> Result<Tp> {
         msg_token: r.try_get("msg_token")?,
         encoding_aes_key: r.try_get("encoding_aes_key")?,
         webhook_secret: r.try_get("webhook_secret")?,
+        redirect_domain: r.try_get("redirect_domain")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -723,6 +724,50 @@ impl Store for SqliteStore {
         .fetch_all(&self.read)
         .await?;
         Ok(ids.into_iter().map(TpId).collect())
+    }
+
+    async fn upsert_app_admin(
+        &self,
+        username: &str,
+        app: AppId,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO app_admins (username, app_id, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
+               app_id = excluded.app_id, password_hash = excluded.password_hash",
+        )
+        .bind(username)
+        .bind(app.0)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn app_admin(&self, username: &str) -> Result<Option<(AppId, String)>> {
+        let row = sqlx::query("SELECT app_id, password_hash FROM app_admins WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| Ok((AppId(r.try_get(0)?), r.try_get(1)?)))
+            .transpose()
+    }
+
+    async fn code_usable(&self, kind: CodeKind, hash: &str, tp: TpId, now: i64) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT hash FROM codes WHERE hash = $1 AND kind = $2 AND tp_id = $3 \
+               AND used_at IS NULL AND expires_at > $4",
+        )
+        .bind(hash)
+        .bind(kind.as_str())
+        .bind(tp.0)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(found.is_some())
     }
 
     async fn insert_code(&self, c: NewCode) -> Result<()> {
@@ -1307,7 +1352,8 @@ impl Store for SqliteStore {
             "UPDATE tps SET \
                message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
                auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
-               webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END \
+               webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
+               redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END \
              WHERE client_id = $7 RETURNING *",
         )
         .bind(u.message_url.is_some())
@@ -1317,6 +1363,8 @@ impl Store for SqliteStore {
         .bind(u.webhook_secret.is_some())
         .bind(u.webhook_secret.flatten())
         .bind(client_id)
+        .bind(u.redirect_domain.is_some())
+        .bind(u.redirect_domain.flatten())
         .fetch_optional(&self.write)
         .await?
         .as_ref()

@@ -38,6 +38,7 @@ fn tp_json(tp: &Tp) -> Value {
         "msg_token": tp.msg_token,
         "encoding_aes_key": tp.encoding_aes_key,
         "webhook_secret": tp.webhook_secret,
+        "redirect_domain": tp.redirect_domain,
     })
 }
 
@@ -279,6 +280,41 @@ pub async fn tp_ticket(
         None => crate::workers::ticket::rotate(&s, tp.id, crate::clock::now_ms()).await?,
     };
     Ok(Json(json!({"ticket": ticket})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppAdmin {
+    username: String,
+    password: String,
+}
+
+/// Creates (or resets) an administrator account of an app, used to sign in
+/// on the consent page.
+pub async fn upsert_app_admin(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+    req: Result<Json<AppAdmin>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let req = body(req)?;
+    let username = req.username.trim();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(AdminError::invalid("username must have 1 to 64 characters"));
+    }
+    if req.password.chars().count() < 8 {
+        return Err(AdminError::invalid(
+            "password must have at least 8 characters",
+        ));
+    }
+    s.store
+        .app(AppId(app_id))
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
+    let hash = crate::passwords::hash(&req.password);
+    s.store
+        .upsert_app_admin(username, AppId(app_id), &hash, crate::clock::now_ms())
+        .await?;
+    Ok(Json(json!({"app_id": app_id, "username": username})))
 }
 
 pub async fn app_packages(
@@ -539,6 +575,8 @@ pub struct UpdateTp {
     auth_event_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     webhook_secret: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    redirect_domain: Option<Option<String>>,
 }
 
 fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), AdminError> {
@@ -577,6 +615,9 @@ pub async fn update_tp(
                 message_url: req.message_url,
                 auth_event_url: req.auth_event_url,
                 webhook_secret: req.webhook_secret,
+                redirect_domain: req
+                    .redirect_domain
+                    .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
             },
         )
         .await?

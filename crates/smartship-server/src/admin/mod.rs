@@ -153,6 +153,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/v1/tps/{client_id}/ticket", get(handlers::tp_ticket))
         .route(
+            "/admin/v1/apps/{app_id}/admins",
+            post(handlers::upsert_app_admin),
+        )
+        .route(
             "/admin/v1/apps/{app_id}/packages",
             get(handlers::app_packages),
         )

@@ -236,3 +236,204 @@ async fn retrieve_authorization_code_needs_a_relation() {
         6
     );
 }
+
+/// The value of a hidden input of the consent form.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
+
+struct ConsentSetup {
+    tp_token: String,
+    redirect: String,
+}
+
+async fn consent_setup(t: &TestApp) -> ConsentSetup {
+    let resp = t
+        .http
+        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"redirect_domain": "isv.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (status, _) = t
+        .admin_post(
+            &format!("/admin/v1/apps/{}/admins", t.apps[0].app_id),
+            json!({"username": "shop-admin", "password": "s3cret-pass"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    ConsentSetup {
+        tp_token: t.tp_token.clone(),
+        redirect: "https://auth.isv.example/callback?state=xyz".to_owned(),
+    }
+}
+
+async fn pre_auth_code(t: &TestApp, tp_token: &str) -> String {
+    let v = t.api_get("tp/createpreauthcode", tp_token, &[]).await;
+    v["data"]["pre_auth_code"].as_str().unwrap().to_owned()
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn consent_page(t: &TestApp, code: &str, redirect: &str) -> (u16, String) {
+    let resp = t
+        .http
+        .get(format!("{}/mappconsole/tp/authorization", t.base))
+        .query(&[
+            ("client_id", t.tp_client_id.as_str()),
+            ("pre_auth_code", code),
+            ("redirect_uri", redirect),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn post_consent(
+    t: &TestApp,
+    html: &str,
+    user: &str,
+    pass: &str,
+    decision: &str,
+) -> reqwest::Response {
+    let form = [
+        ("client_id", hidden(html, "client_id")),
+        ("pre_auth_code", hidden(html, "pre_auth_code")),
+        ("redirect_uri", hidden(html, "redirect_uri")),
+        ("username", user.to_owned()),
+        ("password", pass.to_owned()),
+        ("decision", decision.to_owned()),
+    ];
+    no_redirects()
+        .post(format!("{}/mappconsole/tp/authorization", t.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn consent_page_signs_in_and_redirects_with_a_code() {
+    let t = spawn_app().await;
+    let setup = consent_setup(&t).await;
+    let code = pre_auth_code(&t, &setup.tp_token).await;
+    let (status, html) = consent_page(&t, &code, &setup.redirect).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Test ISV"), "the page names the platform");
+    assert!(html.contains(r#"id="scopes""#) && html.contains("代码包"));
+
+    // Wrong password: the page again, with an error, nothing consumed.
+    let resp = post_consent(&t, &html, "shop-admin", "wrong", "approve").await;
+    assert_eq!(resp.status(), 401);
+    assert!(resp.text().await.unwrap().contains("账号或密码错误"));
+
+    let resp = post_consent(&t, &html, "shop-admin", "s3cret-pass", "approve").await;
+    assert_eq!(resp.status(), 302);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.host_str(), Some("auth.isv.example"));
+    let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "xyz", "the redirect keeps its own parameters");
+    assert_eq!(q["expires_in"], "600");
+    let auth_code = q["authorization_code"].clone();
+
+    // The code is exchanged for working app tokens.
+    let tokens = oauth(
+        &t,
+        &[
+            ("access_token", setup.tp_token.as_str()),
+            ("grant_type", "app_to_tp_authorization_code"),
+            ("code", auth_code.as_str()),
+        ],
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(t.api_get("package/get", access, &[]).await["errno"], 0);
+    let info = t.api_get("app/info", access, &[]).await;
+    assert_eq!(info["data"]["app_id"], t.apps[0].app_id);
+
+    // The consent was recorded as an authorization change for the TP.
+    let (_, ev) = t
+        .admin_get(&format!("/admin/v1/events?client_id={}", t.tp_client_id))
+        .await;
+    assert!(
+        ev["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "UPDATE_AUTHORIZED" && e["app_id"] == t.apps[0].app_id)
+    );
+
+    // The pre-auth code was single use.
+    let (status, html) = consent_page(&t, &code, &setup.redirect).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("预授权码"));
+}
+
+#[tokio::test]
+async fn consent_refusals() {
+    let t = spawn_app().await;
+    let setup = consent_setup(&t).await;
+    // A redirect on a foreign domain is refused before anything is shown.
+    let code = pre_auth_code(&t, &setup.tp_token).await;
+    for bad in [
+        "https://evil.example/cb",
+        "https://isv.example.evil.example/cb",
+        "javascript:alert(1)",
+    ] {
+        let (status, html) = consent_page(&t, &code, bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(html.contains("redirect_uri"));
+    }
+    // Unknown pre-auth code, missing parameters.
+    let (status, _) = consent_page(&t, "nope", &setup.redirect).await;
+    assert_eq!(status, 400);
+    let resp = t
+        .http
+        .get(format!("{}/mappconsole/tp/authorization", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["x-frame-options"], "DENY");
+
+    // The administrator refuses: redirect with access_denied, no code.
+    let (_, html) = consent_page(&t, &code, &setup.redirect).await;
+    let resp = post_consent(&t, &html, "shop-admin", "s3cret-pass", "refuse").await;
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("error=access_denied") && !location.contains("authorization_code"),
+        "{location}"
+    );
+    // ... and that used the code: posting it again fails.
+    let resp = post_consent(&t, &html, "shop-admin", "s3cret-pass", "approve").await;
+    assert_eq!(resp.status(), 400);
+
+    // Markup in names is escaped.
+    let resp = t
+        .http
+        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"redirect_domain": "isv.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let code = pre_auth_code(&t, &setup.tp_token).await;
+    let (_, html) = consent_page(&t, &code, "https://isv.example/cb?a=<script>").await;
+    assert!(!html.contains("<script>"), "escaped");
+}

@@ -1,0 +1,367 @@
+//! The consent page an app's administrator opens to authorize a third-party
+//! platform: `/mappconsole/tp/authorization?client_id&pre_auth_code&redirect_uri`.
+//!
+//! GET shows who asks for what and a sign-in form; POST checks the
+//! administrator's credentials, uses the pre-auth code (once), records the
+//! authorization (which pushes AUTHORIZED or UPDATE_AUTHORIZED) and redirects
+//! to `redirect_uri?authorization_code=..&expires_in=..`, or with
+//! `error=access_denied` when the administrator refuses. The pre-auth code
+//! in the form doubles as the CSRF token: it is unguessable and single use.
+
+use crate::openapi::oauth::AUTH_CODE_TTL_SECS;
+use crate::openapi::params::Params;
+use crate::operator::DEFAULT_SCOPES;
+use crate::state::AppState;
+use crate::tokens;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use smartship_store::{CodeKind, CodeRefusal, NewCode, Tp};
+
+/// What each scope lets the platform do, as shown to the administrator.
+fn scope_label(scope: &str) -> &'static str {
+    match scope {
+        "package" => {
+            "上传、提审、发布和回滚小程序代码包 (upload, submit, release and roll back code packages)"
+        }
+        "template" => "使用第三方平台的代码模板 (use the platform's code templates)",
+        "app_info" => "读取小程序基本信息 (read the mini-program's basic information)",
+        _ => "其他权限 (other permission)",
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; }}
+main {{ max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 8px;
+        box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
+h1 {{ font-size: 1.3rem; margin-top: 0; }}
+ul {{ padding-left: 1.2rem; }} li {{ margin: .3rem 0; }}
+label {{ display: block; margin: .8rem 0 .2rem; }}
+input[type=text], input[type=password] {{ width: 100%; padding: .5rem; box-sizing: border-box; }}
+.actions {{ display: flex; gap: .8rem; margin-top: 1.4rem; }}
+button {{ flex: 1; padding: .6rem; border-radius: 4px; border: 1px solid #3060d0; font-size: 1rem; }}
+button[value=approve] {{ background: #3060d0; color: #fff; }}
+button[value=refuse] {{ background: #fff; color: #3060d0; }}
+.error {{ color: #b00020; }}
+.muted {{ color: #666; font-size: .9rem; }}
+</style></head>
+<body><main>{body}</main></body></html>"#,
+        title = esc(title),
+    );
+    let mut resp = (status, Html(html)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, "DENY".parse().expect("static"));
+    h.insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+            .parse()
+            .expect("static"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        "no-referrer".parse().expect("static"),
+    );
+    resp
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    page(
+        status,
+        "授权失败",
+        &format!(
+            r#"<h1>无法完成授权</h1><p class="error" id="error">{}</p>"#,
+            esc(message)
+        ),
+    )
+}
+
+/// Whether `redirect_uri` is an http(s) URL on the TP's domain.
+fn redirect_allowed(tp: &Tp, redirect_uri: &str) -> bool {
+    let Some(domain) = tp.redirect_domain.as_deref().filter(|d| !d.is_empty()) else {
+        return false;
+    };
+    let Ok(url) = url::Url::parse(redirect_uri) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    matches!(url.scheme(), "http" | "https")
+        && (host == domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// The request's parameters, checked: the TP, a usable pre-auth code and an
+/// allowed redirect.
+struct Consent {
+    tp: Tp,
+    pre_auth_code: String,
+    redirect_uri: String,
+}
+
+async fn check(s: &AppState, p: &Params) -> Result<Consent, Response> {
+    let bad = |m: &str| Err(error_page(StatusCode::BAD_REQUEST, m));
+    let (Some(client_id), Some(code), Some(redirect_uri)) = (
+        p.optional("client_id"),
+        p.optional("pre_auth_code"),
+        p.optional("redirect_uri"),
+    ) else {
+        return bad("缺少 client_id、pre_auth_code 或 redirect_uri 参数。");
+    };
+    let tp = match s.store.tp_by_client_id(client_id).await {
+        Ok(Some(tp)) => tp,
+        Ok(None) => return bad("第三方平台不存在。"),
+        Err(e) => {
+            tracing::error!(error = ?e, "consent: loading the TP failed");
+            return Err(error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "系统错误，请稍后再试。",
+            ));
+        }
+    };
+    if !redirect_allowed(&tp, redirect_uri) {
+        return bad("redirect_uri 不属于该第三方平台登记的域名。");
+    }
+    match s
+        .store
+        .code_usable(
+            CodeKind::PreAuth,
+            &tokens::hash(code),
+            tp.id,
+            crate::clock::now_ms(),
+        )
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return bad("预授权码无效、已过期或已被使用，请回到第三方平台重新发起授权。"),
+        Err(e) => {
+            tracing::error!(error = ?e, "consent: checking the code failed");
+            return Err(error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "系统错误，请稍后再试。",
+            ));
+        }
+    }
+    Ok(Consent {
+        tp,
+        pre_auth_code: code.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+    })
+}
+
+fn form(c: &Consent, error: Option<&str>, username: &str) -> String {
+    let scopes: String = DEFAULT_SCOPES
+        .split(',')
+        .map(|s| format!("<li>{}</li>", esc(scope_label(s))))
+        .collect();
+    let error = error
+        .map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    format!(
+        r#"<h1>授权 {tp} 管理你的小程序</h1>
+<p class="muted">第三方平台 <strong id="tp-name">{tp}</strong> 请求以下权限：</p>
+<ul id="scopes">{scopes}</ul>
+{error}
+<form method="post" action="/mappconsole/tp/authorization">
+<input type="hidden" name="client_id" value="{client_id}">
+<input type="hidden" name="pre_auth_code" value="{code}">
+<input type="hidden" name="redirect_uri" value="{redirect}">
+<label for="username">小程序管理员账号</label>
+<input type="text" id="username" name="username" autocomplete="username" value="{username}" required>
+<label for="password">密码</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<div class="actions">
+<button type="submit" name="decision" value="approve" id="approve">同意授权</button>
+<button type="submit" name="decision" value="refuse" id="refuse">拒绝</button>
+</div>
+</form>
+<p class="muted">授权后将跳转到 {redirect_host}</p>"#,
+        tp = esc(&c.tp.name),
+        client_id = esc(&c.tp.client_id),
+        code = esc(&c.pre_auth_code),
+        redirect = esc(&c.redirect_uri),
+        redirect_host = esc(url::Url::parse(&c.redirect_uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .as_deref()
+            .unwrap_or("")),
+        username = esc(username),
+    )
+}
+
+/// `GET /mappconsole/tp/authorization`
+pub async fn show(State(s): State<AppState>, req: Request) -> Response {
+    let p = match Params::from_query(req.uri()) {
+        Ok(p) => p,
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+    };
+    match check(&s, &p).await {
+        Ok(c) => page(StatusCode::OK, "小程序授权", &form(&c, None, "")),
+        Err(resp) => resp,
+    }
+}
+
+fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
+    let mut url = match url::Url::parse(uri) {
+        Ok(u) => u,
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "redirect_uri 无效。"),
+    };
+    url.query_pairs_mut().extend_pairs(params);
+    let mut resp = StatusCode::FOUND.into_response();
+    resp.headers_mut().insert(
+        header::LOCATION,
+        url.as_str().parse().expect("a URL is a valid header value"),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
+    resp
+}
+
+/// `POST /mappconsole/tp/authorization`
+pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
+    let mut p = match Params::from_query(req.uri()) {
+        Ok(p) => p,
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+    };
+    if p.read_body(req, &s).await.is_err() {
+        return error_page(StatusCode::BAD_REQUEST, "表单无效。");
+    }
+    let c = match check(&s, &p).await {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    let username = p.optional("username").unwrap_or("");
+    let password = p.raw("password").unwrap_or("");
+    let app = match s.store.app_admin(username).await {
+        Ok(Some((app, hash))) if crate::passwords::verify(password, &hash) => app,
+        Ok(_) => {
+            tracing::info!(username, "consent: sign-in refused");
+            return page(
+                StatusCode::UNAUTHORIZED,
+                "小程序授权",
+                &form(&c, Some("账号或密码错误。"), username),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "consent: loading the account failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。");
+        }
+    };
+    let now = crate::clock::now_ms();
+    // The pre-auth code is used whatever the decision: a consent is given
+    // or refused once.
+    match s
+        .store
+        .consume_code(CodeKind::PreAuth, &tokens::hash(&c.pre_auth_code), now)
+        .await
+    {
+        Ok(Ok(_)) => {}
+        Ok(Err(CodeRefusal::AlreadyUsed | CodeRefusal::Expired | CodeRefusal::Unknown)) => {
+            return error_page(StatusCode::BAD_REQUEST, "预授权码已被使用或已过期。");
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "consent: using the code failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。");
+        }
+    }
+    if p.optional("decision") != Some("approve") {
+        tracing::info!(%app, tp = %c.tp.id, "consent refused");
+        return redirect_to(&c.redirect_uri, &[("error", "access_denied")]);
+    }
+    let result = async {
+        s.store.authorize(app, c.tp.id, DEFAULT_SCOPES, now).await?;
+        let code = tokens::random_alnum(40);
+        s.store
+            .insert_code(NewCode {
+                hash: tokens::hash(&code),
+                kind: CodeKind::Authorization,
+                tp_id: c.tp.id,
+                app_id: Some(app),
+                expires_at: now + AUTH_CODE_TTL_SECS * 1000,
+                created_at: now,
+            })
+            .await?;
+        Ok::<_, smartship_store::StoreError>(code)
+    }
+    .await;
+    match result {
+        Ok(code) => {
+            s.events_wakeup.notify_one();
+            tracing::info!(%app, tp = %c.tp.id, "consent given");
+            redirect_to(
+                &c.redirect_uri,
+                &[
+                    ("authorization_code", code.as_str()),
+                    ("expires_in", &AUTH_CODE_TTL_SECS.to_string()),
+                ],
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "consent: recording the authorization failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(domain: Option<&str>) -> Tp {
+        Tp {
+            id: smartship_core::TpId(1),
+            client_id: "c".into(),
+            name: "n".into(),
+            message_url: None,
+            auth_event_url: None,
+            msg_token: "t".into(),
+            encoding_aes_key: "k".into(),
+            webhook_secret: None,
+            redirect_domain: domain.map(str::to_owned),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn redirects_must_be_on_the_domain() {
+        let t = tp(Some("isv.example"));
+        assert!(redirect_allowed(&t, "https://isv.example/cb"));
+        assert!(redirect_allowed(&t, "https://auth.isv.example/cb?x=1"));
+        assert!(!redirect_allowed(&t, "https://evil.example/cb"));
+        assert!(!redirect_allowed(&t, "https://isv.example.evil.example/cb"));
+        assert!(!redirect_allowed(&t, "https://notisv.example/cb"));
+        assert!(!redirect_allowed(&t, "javascript:alert(1)"));
+        assert!(!redirect_allowed(&tp(None), "https://isv.example/cb"));
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc(r#"<a href="x">'&"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
+    }
+}
