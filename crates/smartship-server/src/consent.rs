@@ -122,8 +122,19 @@ struct Consent {
     redirect_uri: String,
 }
 
-async fn check(s: &AppState, p: &Params) -> Result<Consent, Response> {
-    let bad = |m: &str| Err(error_page(StatusCode::BAD_REQUEST, m));
+/// Why the consent cannot go on; shown as an error page.
+struct Refused(StatusCode, &'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error_page(self.0, self.1)
+    }
+}
+
+const SYSTEM_ERROR: Refused = Refused(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。");
+
+async fn check(s: &AppState, p: &Params) -> Result<Consent, Refused> {
+    let bad = |m: &'static str| Err(Refused(StatusCode::BAD_REQUEST, m));
     let (Some(client_id), Some(code), Some(redirect_uri)) = (
         p.optional("client_id"),
         p.optional("pre_auth_code"),
@@ -136,10 +147,7 @@ async fn check(s: &AppState, p: &Params) -> Result<Consent, Response> {
         Ok(None) => return bad("第三方平台不存在。"),
         Err(e) => {
             tracing::error!(error = ?e, "consent: loading the TP failed");
-            return Err(error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "系统错误，请稍后再试。",
-            ));
+            return Err(SYSTEM_ERROR);
         }
     };
     if !redirect_allowed(&tp, redirect_uri) {
@@ -159,10 +167,7 @@ async fn check(s: &AppState, p: &Params) -> Result<Consent, Response> {
         Ok(false) => return bad("预授权码无效、已过期或已被使用，请回到第三方平台重新发起授权。"),
         Err(e) => {
             tracing::error!(error = ?e, "consent: checking the code failed");
-            return Err(error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "系统错误，请稍后再试。",
-            ));
+            return Err(SYSTEM_ERROR);
         }
     }
     Ok(Consent {
@@ -220,7 +225,7 @@ pub async fn show(State(s): State<AppState>, req: Request) -> Response {
     };
     match check(&s, &p).await {
         Ok(c) => page(StatusCode::OK, "小程序授权", &form(&c, None, "")),
-        Err(resp) => resp,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -251,7 +256,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
     }
     let c = match check(&s, &p).await {
         Ok(c) => c,
-        Err(resp) => return resp,
+        Err(refused) => return refused.into_response(),
     };
     let username = p.optional("username").unwrap_or("");
     let password = p.raw("password").unwrap_or("");
@@ -267,7 +272,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         }
         Err(e) => {
             tracing::error!(error = ?e, "consent: loading the account failed");
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。");
+            return SYSTEM_ERROR.into_response();
         }
     };
     let now = crate::clock::now_ms();
@@ -284,7 +289,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         }
         Err(e) => {
             tracing::error!(error = ?e, "consent: using the code failed");
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。");
+            return SYSTEM_ERROR.into_response();
         }
     }
     if p.optional("decision") != Some("approve") {
@@ -321,7 +326,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         }
         Err(e) => {
             tracing::error!(error = ?e, "consent: recording the authorization failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误，请稍后再试。")
+            SYSTEM_ERROR.into_response()
         }
     }
 }
