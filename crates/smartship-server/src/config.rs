@@ -61,6 +61,9 @@ pub struct Config {
     pub events_lease_secs: f64,
     /// Deliveries in flight at once.
     pub events_concurrency: usize,
+    /// Requests per second allowed per access token (a burst of twice as
+    /// many is absorbed); 0 turns the limit off. Answered with gateway 18.
+    pub rate_limit_per_token: f64,
     /// How often each third-party platform gets a new ticket pushed to its
     /// authorization-event URL, in seconds.
     pub ticket_interval_secs: f64,
@@ -94,6 +97,7 @@ impl Default for Config {
             events_concurrency: 32,
             events_allowed_networks: String::new(),
             ticket_interval_secs: 600.0,
+            rate_limit_per_token: 100.0,
         }
     }
 }
@@ -181,6 +185,11 @@ impl Config {
         if self.events_lease_secs <= self.events_timeout_secs {
             return Err(ConfigError(
                 "events_lease_secs must be longer than events_timeout_secs".into(),
+            ));
+        }
+        if !(0.0..=1_000_000.0).contains(&self.rate_limit_per_token) {
+            return Err(ConfigError(
+                "rate_limit_per_token must be 0..=1000000".into(),
             ));
         }
         if !(0.1..=86_400.0).contains(&self.ticket_interval_secs) {

@@ -219,7 +219,7 @@ fn form(c: &Consent, error: Option<&str>, username: &str) -> String {
 
 /// `GET /mappconsole/tp/authorization`
 pub async fn show(State(s): State<AppState>, req: Request) -> Response {
-    let p = match Params::from_query(req.uri()) {
+    let p = match Params::from_query(&req) {
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
@@ -247,7 +247,7 @@ fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
 
 /// `POST /mappconsole/tp/authorization`
 pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
-    let mut p = match Params::from_query(req.uri()) {
+    let mut p = match Params::from_query(&req) {
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
@@ -346,6 +346,7 @@ mod tests {
             encoding_aes_key: "k".into(),
             webhook_secret: None,
             redirect_domain: domain.map(str::to_owned),
+            ip_allowlist: None,
             created_at: 0,
         }
     }

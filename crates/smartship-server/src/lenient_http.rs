@@ -50,6 +50,19 @@ impl Listener for LenientListener {
     }
 }
 
+/// The caller's address, made available to handlers as
+/// `ConnectInfo<PeerAddr>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, LenientListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'a, LenientListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Collecting a request head.

@@ -15,6 +15,7 @@ pub mod net_guard;
 pub mod openapi;
 pub mod operator;
 pub mod passwords;
+pub mod rate_limit;
 pub mod state;
 pub mod tokens;
 pub mod workers;
@@ -152,6 +153,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             build_wakeup: Default::default(),
             rollback_wakeup: Default::default(),
             events_wakeup: Default::default(),
+            rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),
             config,
         }),
     };
@@ -190,9 +192,12 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     let app = router(state.clone());
     let stop = shutdown.clone();
     let http = tokio::spawn(async move {
-        axum::serve(lenient_http::LenientListener::new(listener), app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
+        axum::serve(
+            lenient_http::LenientListener::new(listener),
+            app.into_make_service_with_connect_info::<lenient_http::PeerAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
     });
     tracing::info!(%addr, %base_url, "smartship listening");
     Ok(Server {

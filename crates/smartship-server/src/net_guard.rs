@@ -113,6 +113,16 @@ impl NetworkPolicy {
         Ok(NetworkPolicy { allowed })
     }
 
+    /// Whether `ip` is inside one of the listed networks (for allow-lists of
+    /// callers, where public addresses get no free pass).
+    pub fn lists(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        self.allowed.iter().any(|n| n.contains(ip))
+    }
+
     pub fn allows(&self, ip: IpAddr) -> bool {
         !is_special(ip) || self.allowed.iter().any(|n| n.contains(ip))
     }

@@ -24,6 +24,7 @@ pub struct Inner {
     pub rollback_wakeup: Notify,
     /// Wakes the event delivery worker when an event is enqueued.
     pub events_wakeup: Notify,
+    pub rate_limiter: crate::rate_limit::RateLimiter,
 }
 
 impl std::ops::Deref for AppState {

@@ -27,6 +27,8 @@ pub struct Tp {
     pub webhook_secret: Option<String>,
     /// Consent redirects must point to this domain or one of its subdomains.
     pub redirect_domain: Option<String>,
+    /// API callers must come from these networks (comma-separated CIDRs).
+    pub ip_allowlist: Option<String>,
     pub created_at: i64,
 }
 
@@ -37,6 +39,7 @@ pub struct TpUpdate {
     pub auth_event_url: Option<Option<String>>,
     pub webhook_secret: Option<Option<String>>,
     pub redirect_domain: Option<Option<String>>,
+    pub ip_allowlist: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +176,8 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// For app tokens: the app ↔ TP authorization is still active.
     pub authorized: bool,
+    /// The TP's caller IP allow-list (comma-separated CIDRs), if any.
+    pub ip_allowlist: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

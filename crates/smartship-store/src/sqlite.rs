@@ -446,6 +446,7 @@ fn tp_from_row(r: &SqliteRow) -> Result<Tp> {
         encoding_aes_key: r.try_get("encoding_aes_key")?,
         webhook_secret: r.try_get("webhook_secret")?,
         redirect_domain: r.try_get("redirect_domain")?,
+        ip_allowlist: r.try_get("ip_allowlist")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -885,8 +886,9 @@ impl Store for SqliteStore {
     async fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
         let Some(r) = sqlx::query(
             "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
-               COALESCE(a.active, FALSE) AS authorized \
+               COALESCE(a.active, FALSE) AS authorized, p.ip_allowlist \
              FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+               JOIN tps p ON p.id = t.tp_id \
              WHERE t.hash = $1",
         )
         .bind(hash)
@@ -903,6 +905,7 @@ impl Store for SqliteStore {
             expires_at: r.try_get("expires_at")?,
             revoked: r.try_get("revoked")?,
             authorized: r.try_get("authorized")?,
+            ip_allowlist: r.try_get("ip_allowlist")?,
         }))
     }
 
@@ -1353,7 +1356,8 @@ impl Store for SqliteStore {
                message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
                auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
                webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
-               redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END \
+               redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
+               ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
              WHERE client_id = $7 RETURNING *",
         )
         .bind(u.message_url.is_some())
@@ -1365,6 +1369,8 @@ impl Store for SqliteStore {
         .bind(client_id)
         .bind(u.redirect_domain.is_some())
         .bind(u.redirect_domain.flatten())
+        .bind(u.ip_allowlist.is_some())
+        .bind(u.ip_allowlist.flatten())
         .fetch_optional(&self.write)
         .await?
         .as_ref()

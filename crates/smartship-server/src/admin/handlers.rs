@@ -39,6 +39,7 @@ fn tp_json(tp: &Tp) -> Value {
         "encoding_aes_key": tp.encoding_aes_key,
         "webhook_secret": tp.webhook_secret,
         "redirect_domain": tp.redirect_domain,
+        "ip_allowlist": tp.ip_allowlist,
     })
 }
 
@@ -577,6 +578,8 @@ pub struct UpdateTp {
     webhook_secret: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     redirect_domain: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    ip_allowlist: Option<Option<String>>,
 }
 
 fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), AdminError> {
@@ -598,6 +601,10 @@ pub async fn update_tp(
     req: Result<Json<UpdateTp>, JsonRejection>,
 ) -> Result<Json<Value>, AdminError> {
     let req = body(req)?;
+    if let Some(Some(list)) = &req.ip_allowlist {
+        crate::net_guard::NetworkPolicy::parse(list)
+            .map_err(|e| AdminError::invalid(format!("ip_allowlist: {e}")))?;
+    }
     check_event_url("message_url", &req.message_url)?;
     check_event_url("auth_event_url", &req.auth_event_url)?;
     if let Some(Some(secret)) = &req.webhook_secret
@@ -618,6 +625,7 @@ pub async fn update_tp(
                 redirect_domain: req
                     .redirect_domain
                     .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
+                ip_allowlist: req.ip_allowlist,
             },
         )
         .await?

@@ -28,9 +28,10 @@ async fn lookup(state: &AppState, p: &Params) -> Result<smartship_store::TokenRe
     let token = p
         .optional("access_token")
         .ok_or(ApiError::Gateway(GatewayCode::TokenInvalid))?;
+    let hash = crate::tokens::hash(token);
     let rec = state
         .store
-        .token(&crate::tokens::hash(token))
+        .token(&hash)
         .await?
         .ok_or(ApiError::Gateway(GatewayCode::TokenInvalid))?;
     if rec.revoked {
@@ -38,6 +39,18 @@ async fn lookup(state: &AppState, p: &Params) -> Result<smartship_store::TokenRe
     }
     if rec.expires_at <= crate::clock::now_ms() {
         return Err(ApiError::Gateway(GatewayCode::TokenExpired));
+    }
+    if let Some(list) = rec.ip_allowlist.as_deref().filter(|l| !l.trim().is_empty()) {
+        let allowed = p.peer.is_some_and(|ip| {
+            crate::net_guard::NetworkPolicy::parse(list).is_ok_and(|policy| policy.lists(ip))
+        });
+        if !allowed {
+            tracing::info!(tp = %rec.tp_id, peer = ?p.peer, "caller IP not in the allow-list");
+            return Err(ApiError::Gateway(GatewayCode::NoPermission));
+        }
+    }
+    if !state.rate_limiter.allow(&hash) {
+        return Err(ApiError::Gateway(GatewayCode::RateLimited));
     }
     Ok(rec)
 }
@@ -104,8 +117,8 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let mut p = Params::from_query(req.uri())
-            .map_err(|_| ApiError::Gateway(GatewayCode::TokenInvalid))?;
+        let mut p =
+            Params::from_query(&req).map_err(|_| ApiError::Gateway(GatewayCode::TokenInvalid))?;
         let early = match p.optional("access_token") {
             Some(_) => Some(C::authenticate(state, &p).await?),
             None => None,

@@ -28,7 +28,7 @@ const TICKET_GRACE_MS: i64 = 10 * 60 * 1000;
 
 /// `GET /public/2.0/smartapp/auth/tp/token?client_id&ticket`
 pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let mut p = Params::from_query(req.uri())?;
+    let mut p = Params::from_query(&req)?;
     p.read_body(req, &s).await?;
     let client_id = p.required("client_id")?;
     let ticket = p.required("ticket")?;
@@ -152,7 +152,7 @@ pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
 }
 
 async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
-    let mut p = Params::from_query(req.uri())?;
+    let mut p = Params::from_query(&req)?;
     p.read_body(req, s).await?;
     let tp = tp_caller(s, &p).await?.tp;
     let grant = p.optional("grant_type").unwrap_or("");

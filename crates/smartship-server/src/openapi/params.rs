@@ -18,6 +18,8 @@ use std::collections::HashMap;
 pub struct Params {
     values: HashMap<String, String>,
     files: HashMap<String, Vec<u8>>,
+    /// The caller's address (for per-TP IP allow-lists).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 fn parse_form(into: &mut HashMap<String, String>, bytes: &[u8]) -> Result<(), ApiError> {
@@ -32,10 +34,16 @@ fn too_large() -> ApiError {
 }
 
 impl Params {
-    /// The parameters of the query string alone.
-    pub fn from_query(uri: &axum::http::Uri) -> Result<Params, ApiError> {
-        let mut p = Params::default();
-        if let Some(q) = uri.query() {
+    /// The parameters of the query string alone, and the caller's address.
+    pub fn from_query(req: &Request) -> Result<Params, ApiError> {
+        let mut p = Params {
+            peer: req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<crate::lenient_http::PeerAddr>>()
+                .map(|c| c.0.0.ip()),
+            ..Params::default()
+        };
+        if let Some(q) = req.uri().query() {
             parse_form(&mut p.values, q.as_bytes())?;
         }
         Ok(p)

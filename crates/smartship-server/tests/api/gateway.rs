@@ -445,3 +445,73 @@ async fn missing_token_is_110_whatever_the_body() {
     .await;
     assert_eq!(v, invalid(), "package/get with a 4 MiB form body");
 }
+
+// ------------------------------------------------- IP allow-list, rate limit
+
+async fn set_allowlist(t: &TestApp, list: Value) -> u16 {
+    t.http
+        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "ip_allowlist": list }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn callers_outside_the_tps_ip_allow_list_are_refused() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    assert_eq!(
+        set_allowlist(&t, json!("10.0.0.0/8, 192.168.1.7")).await,
+        200
+    );
+    // This test calls from 127.0.0.1: both kinds of token of the TP are refused.
+    assert_eq!(
+        t.api_get("package/get", &app.token, &[]).await,
+        no_permission()
+    );
+    assert_eq!(
+        t.api_get("template/gettemplatelist", &t.tp_token, &[])
+            .await,
+        no_permission()
+    );
+    assert_eq!(set_allowlist(&t, json!("127.0.0.0/8")).await, 200);
+    assert_eq!(t.api_get("package/get", &app.token, &[]).await["errno"], 0);
+    assert_eq!(set_allowlist(&t, Value::Null).await, 200);
+    assert_eq!(t.api_get("package/get", &app.token, &[]).await["errno"], 0);
+    assert_eq!(set_allowlist(&t, json!("not-a-network")).await, 422);
+}
+
+#[tokio::test]
+async fn each_token_is_rate_limited_with_gateway_error_18() {
+    let t = spawn_with(|c| c.rate_limit_per_token = 5.0).await;
+    let (a, b) = (&t.apps[0], &t.apps[1]);
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        answers.push(t.api_get("package/get", &a.token, &[]).await);
+    }
+    let limited = answers
+        .iter()
+        .filter(|v| v.get("error_code").is_some())
+        .count();
+    assert!(
+        limited >= 1,
+        "a burst of 12 at 5/s (bucket of 10) is limited"
+    );
+    let refusal = answers
+        .iter()
+        .find(|v| v.get("error_code").is_some())
+        .unwrap();
+    assert_eq!(refusal, &gateway(18, "Open api qps request limit reached"));
+    assert_eq!(
+        t.api_get("package/get", &b.token, &[]).await["errno"],
+        0,
+        "per token"
+    );
+    // The bucket refills.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(t.api_get("package/get", &a.token, &[]).await["errno"], 0);
+}
