@@ -5,6 +5,7 @@ mod common;
 
 mod admin;
 mod artifacts;
+mod browser;
 mod concurrency;
 mod events;
 mod flow;
