@@ -437,3 +437,32 @@ async fn consent_refusals() {
     let (_, html) = consent_page(&t, &code, "https://isv.example/cb?a=<script>").await;
     assert!(!html.contains("<script>"), "escaped");
 }
+
+#[tokio::test]
+async fn a_superseded_ticket_still_works_for_a_grace_period() {
+    let t = spawn_with(|c| c.ticket_interval_secs = 0.2).await;
+    let ticket_url = format!("/admin/v1/tps/{}/ticket", t.tp_client_id);
+    let (_, v) = t.admin_get(&ticket_url).await;
+    let first = v["ticket"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, v) = t.admin_get(&ticket_url).await;
+        if v["ticket"] != first.as_str() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ticket never rotated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let v = get_json(
+        &t,
+        format!(
+            "{}/public/2.0/smartapp/auth/tp/token?client_id={}&ticket={first}",
+            t.base, t.tp_client_id
+        ),
+    )
+    .await;
+    assert_eq!(v["errno"], 0, "the previous ticket is accepted: {v}");
+}
