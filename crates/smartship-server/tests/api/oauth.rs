@@ -270,8 +270,22 @@ async fn consent_setup(t: &TestApp) -> ConsentSetup {
         )
         .await;
     assert_eq!(status, 200);
+    // The TP token as an ISV gets it: from the pushed ticket.
+    let (_, v) = t
+        .admin_get(&format!("/admin/v1/tps/{}/ticket", t.tp_client_id))
+        .await;
+    let v = get_json(
+        t,
+        format!(
+            "{}/public/2.0/smartapp/auth/tp/token?client_id={}&ticket={}",
+            t.base,
+            t.tp_client_id,
+            v["ticket"].as_str().unwrap()
+        ),
+    )
+    .await;
     ConsentSetup {
-        tp_token: t.tp_token.clone(),
+        tp_token: v["data"]["access_token"].as_str().unwrap().to_owned(),
         redirect: "https://auth.isv.example/callback?state=xyz".to_owned(),
     }
 }
@@ -364,6 +378,23 @@ async fn consent_page_signs_in_and_redirects_with_a_code() {
     assert_eq!(t.api_get("package/get", access, &[]).await["errno"], 0);
     let info = t.api_get("app/info", access, &[]).await;
     assert_eq!(info["data"]["app_id"], t.apps[0].app_id);
+
+    // Refresh: the old access token is refused (110), the old refresh
+    // token too.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let refresh_grant = [
+        ("access_token", setup.tp_token.as_str()),
+        ("grant_type", "app_to_tp_refresh_token"),
+        ("refresh_token", refresh),
+    ];
+    let renewed = oauth(&t, &refresh_grant).await;
+    let new_access = renewed["access_token"].as_str().unwrap();
+    assert_eq!(t.api_get("package/get", new_access, &[]).await["errno"], 0);
+    assert_eq!(
+        t.api_get("package/get", access, &[]).await["error_code"],
+        110
+    );
+    assert_oauth_error(&oauth(&t, &refresh_grant).await, "invalid_grant");
 
     // The consent was recorded as an authorization change for the TP.
     let (_, ev) = t
