@@ -331,6 +331,110 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
     }
 }
 
+/// `GET /mappconsole/tp/unauthorize?client_id`: the administrator's side of
+/// ending an authorization.
+pub async fn show_unauthorize(State(s): State<AppState>, req: Request) -> Response {
+    let p = match Params::from_query(&req) {
+        Ok(p) => p,
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+    };
+    let Some(client_id) = p.optional("client_id") else {
+        return error_page(StatusCode::BAD_REQUEST, "缺少 client_id 参数。");
+    };
+    match s.store.tp_by_client_id(client_id).await {
+        Ok(Some(tp)) => page(StatusCode::OK, "解除授权", &unauthorize_form(&tp, None)),
+        Ok(None) => error_page(StatusCode::BAD_REQUEST, "第三方平台不存在。"),
+        Err(e) => {
+            tracing::error!(error = ?e, "unauthorize page: loading the TP failed");
+            SYSTEM_ERROR.into_response()
+        }
+    }
+}
+
+fn unauthorize_form(tp: &Tp, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    format!(
+        r#"<h1>解除对 {tp} 的授权</h1>
+<p class="muted">解除后，{tp} 将立即无法再管理你的小程序。</p>
+{error}
+<form method="post" action="/mappconsole/tp/unauthorize">
+<input type="hidden" name="client_id" value="{client_id}">
+<label for="username">小程序管理员账号</label>
+<input type="text" id="username" name="username" autocomplete="username" required>
+<label for="password">密码</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<div class="actions"><button type="submit" name="decision" value="refuse" id="unauthorize">解除授权</button></div>
+</form>"#,
+        tp = esc(&tp.name),
+        client_id = esc(&tp.client_id),
+    )
+}
+
+/// `POST /mappconsole/tp/unauthorize`: signs the administrator in and ends
+/// the app's authorization to the TP (tokens revoked, UNAUTHORIZED pushed).
+pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Response {
+    let mut p = match Params::from_query(&req) {
+        Ok(p) => p,
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+    };
+    if p.read_body(req, &s).await.is_err() {
+        return error_page(StatusCode::BAD_REQUEST, "表单无效。");
+    }
+    let tp = match s
+        .store
+        .tp_by_client_id(p.optional("client_id").unwrap_or(""))
+        .await
+    {
+        Ok(Some(tp)) => tp,
+        Ok(None) => return error_page(StatusCode::BAD_REQUEST, "第三方平台不存在。"),
+        Err(e) => {
+            tracing::error!(error = ?e, "unauthorize: loading the TP failed");
+            return SYSTEM_ERROR.into_response();
+        }
+    };
+    let username = p.optional("username").unwrap_or("");
+    let app = match s.store.app_admin(username).await {
+        Ok(Some((app, hash)))
+            if crate::passwords::verify(p.raw("password").unwrap_or(""), &hash) =>
+        {
+            app
+        }
+        Ok(_) => {
+            return page(
+                StatusCode::UNAUTHORIZED,
+                "解除授权",
+                &unauthorize_form(&tp, Some("账号或密码错误。")),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "unauthorize: loading the account failed");
+            return SYSTEM_ERROR.into_response();
+        }
+    };
+    match s
+        .store
+        .unauthorize(app, tp.id, crate::clock::now_ms())
+        .await
+    {
+        Ok(true) => {
+            s.events_wakeup.notify_one();
+            tracing::info!(%app, tp = %tp.id, "authorization ended by the app administrator");
+            page(
+                StatusCode::OK,
+                "解除授权",
+                &format!(r#"<h1 id="done">已解除对 {} 的授权</h1>"#, esc(&tp.name)),
+            )
+        }
+        Ok(false) => error_page(StatusCode::BAD_REQUEST, "该小程序没有授权给此第三方平台。"),
+        Err(e) => {
+            tracing::error!(error = ?e, "unauthorize: failed");
+            SYSTEM_ERROR.into_response()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

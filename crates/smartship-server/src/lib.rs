@@ -121,6 +121,10 @@ pub fn router(state: AppState) -> Router {
             "/mappconsole/tp/authorization",
             get(consent::show).post(consent::submit),
         )
+        .route(
+            "/mappconsole/tp/unauthorize",
+            get(consent::show_unauthorize).post(consent::submit_unauthorize),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

@@ -497,3 +497,53 @@ async fn a_superseded_ticket_still_works_for_a_grace_period() {
     .await;
     assert_eq!(v["errno"], 0, "the previous ticket is accepted: {v}");
 }
+
+#[tokio::test]
+async fn the_app_administrator_can_end_the_authorization() {
+    let t = spawn_app().await;
+    consent_setup(&t).await;
+    let app = &t.apps[0];
+    let page = t
+        .http
+        .get(format!("{}/mappconsole/tp/unauthorize", t.base))
+        .query(&[("client_id", t.tp_client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Test ISV"));
+    let post = |password: &'static str| {
+        t.http
+            .post(format!("{}/mappconsole/tp/unauthorize", t.base))
+            .form(&[
+                ("client_id", t.tp_client_id.as_str()),
+                ("username", "shop-admin"),
+                ("password", password),
+            ])
+            .send()
+    };
+    assert_eq!(post("wrong-password").await.unwrap().status(), 401);
+    assert_eq!(t.api_get("package/get", &app.token, &[]).await["errno"], 0);
+    let resp = post("s3cret-pass").await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("已解除"));
+    assert_eq!(
+        t.api_get("package/get", &app.token, &[]).await["error_code"],
+        110
+    );
+    let (_, ev) = t
+        .admin_get(&format!("/admin/v1/events?client_id={}", t.tp_client_id))
+        .await;
+    assert!(
+        ev["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "UNAUTHORIZED")
+    );
+    assert_eq!(
+        post("s3cret-pass").await.unwrap().status(),
+        400,
+        "nothing left to end"
+    );
+}
