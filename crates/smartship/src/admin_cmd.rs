@@ -91,6 +91,12 @@ enum TpCommand {
         /// Standard Webhooks signing secret (whsec_...).
         #[arg(long)]
         webhook_secret: Option<String>,
+        /// Domain consent redirects must point to.
+        #[arg(long)]
+        redirect_domain: Option<String>,
+        /// Networks API callers must come from (comma-separated CIDRs).
+        #[arg(long)]
+        ip_allowlist: Option<String>,
     },
 }
 
@@ -124,6 +130,16 @@ enum AppCommand {
         app_id: i64,
         #[arg(long)]
         client_id: String,
+    },
+    /// Create (or reset) an administrator account of the app, used to sign
+    /// in on the consent page.
+    AddAdmin {
+        app_id: i64,
+        #[arg(long)]
+        username: String,
+        /// At least 8 characters.
+        #[arg(long, env = "SMARTSHIP_APP_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
     },
     /// End an app's authorization: its tokens stop working at once.
     Unauthorize {
@@ -219,6 +235,17 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Tp(TpCommand::Ticket { client_id }) => {
             print(&c.get(&format!("/admin/v1/tps/{client_id}/ticket")).await?)
         }
+        AdminCommand::App(AppCommand::AddAdmin {
+            app_id,
+            username,
+            password,
+        }) => print(
+            &c.post(
+                &format!("/admin/v1/apps/{app_id}/admins"),
+                &json!({"username": username, "password": password}),
+            )
+            .await?,
+        ),
         AdminCommand::App(AppCommand::Unauthorize { app_id, client_id }) => print(
             &c.delete(&format!("/admin/v1/apps/{app_id}/authorize/{client_id}"))
                 .await?,
@@ -228,12 +255,16 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             message_url,
             auth_event_url,
             webhook_secret,
+            redirect_domain,
+            ip_allowlist,
         }) => {
             let mut body = serde_json::Map::new();
             for (key, value) in [
                 ("message_url", message_url),
                 ("auth_event_url", auth_event_url),
                 ("webhook_secret", webhook_secret),
+                ("redirect_domain", redirect_domain),
+                ("ip_allowlist", ip_allowlist),
             ] {
                 if let Some(v) = value {
                     let v = if v.is_empty() {

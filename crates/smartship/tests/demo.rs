@@ -160,6 +160,30 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     let first = events["events"][0]["id"].as_str().unwrap();
     let shown = cli(dir.path(), &["events", "show", first]);
     assert_eq!(shown["id"], first);
+    let admin = cli(
+        dir.path(),
+        &[
+            "app",
+            "add-admin",
+            &app_id,
+            "--username",
+            "cli-admin",
+            "--password",
+            "long-enough",
+        ],
+    );
+    assert_eq!(admin["username"], "cli-admin");
+    let set = cli(
+        dir.path(),
+        &[
+            "tp",
+            "set-urls",
+            client_id,
+            "--redirect-domain",
+            "isv.example",
+        ],
+    );
+    assert_eq!(set["redirect_domain"], "isv.example");
     let ticket = cli(dir.path(), &["tp", "ticket", client_id]);
     assert!(ticket["ticket"].as_str().unwrap().starts_with("ticket."));
     let ended = cli(
