@@ -280,7 +280,12 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
     // or refused once.
     match s
         .store
-        .consume_code(CodeKind::PreAuth, &tokens::hash(&c.pre_auth_code), now)
+        .consume_code(
+            CodeKind::PreAuth,
+            &tokens::hash(&c.pre_auth_code),
+            c.tp.id,
+            now,
+        )
         .await
     {
         Ok(Ok(_)) => {}

@@ -93,11 +93,13 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- codes of the authorization flow ----
     async fn insert_code(&self, code: NewCode) -> Result<()>;
-    /// Marks a code of `kind` used, once; refuses unknown, expired or used ones.
+    /// Marks a code of `kind` issued to `tp` used, once; refuses unknown
+    /// (including another TP's), expired or used ones without using them.
     async fn consume_code(
         &self,
         kind: CodeKind,
         hash: &str,
+        tp: TpId,
         now: i64,
     ) -> Result<std::result::Result<UsedCode, CodeRefusal>>;
     /// Exchanges a refresh token for `new_tokens` atomically: the old

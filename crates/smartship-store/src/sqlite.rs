@@ -791,14 +791,17 @@ impl Store for SqliteStore {
         &self,
         kind: CodeKind,
         hash: &str,
+        tp: TpId,
         now: i64,
     ) -> Result<std::result::Result<UsedCode, CodeRefusal>> {
         let mut tx = self.write.begin().await?;
         let Some(row) = sqlx::query(
-            "SELECT tp_id, app_id, expires_at, used_at FROM codes WHERE hash = $1 AND kind = $2",
+            "SELECT tp_id, app_id, expires_at, used_at FROM codes \
+             WHERE hash = $1 AND kind = $2 AND tp_id = $3",
         )
         .bind(hash)
         .bind(kind.as_str())
+        .bind(tp.0)
         .fetch_optional(&mut *tx)
         .await?
         else {
@@ -841,14 +844,15 @@ impl Store for SqliteStore {
         else {
             return Ok(Err(RefreshRefusal::Unknown));
         };
+        // An ended authorization revokes its tokens: report that, not a reuse.
+        if !row.try_get::<bool, _>("active")? {
+            return Ok(Err(RefreshRefusal::NotAuthorized));
+        }
         if row.try_get::<bool, _>("revoked")? {
             return Ok(Err(RefreshRefusal::Reused));
         }
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(Err(RefreshRefusal::Expired));
-        }
-        if !row.try_get::<bool, _>("active")? {
-            return Ok(Err(RefreshRefusal::NotAuthorized));
         }
         let tp = TpId(row.try_get("tp_id")?);
         let Some(app) = row.try_get::<Option<i64>, _>("app_id")?.map(AppId) else {

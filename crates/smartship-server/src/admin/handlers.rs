@@ -602,8 +602,28 @@ pub async fn update_tp(
 ) -> Result<Json<Value>, AdminError> {
     let req = body(req)?;
     if let Some(Some(list)) = &req.ip_allowlist {
-        crate::net_guard::NetworkPolicy::parse(list)
+        let policy = crate::net_guard::NetworkPolicy::parse(list)
             .map_err(|e| AdminError::invalid(format!("ip_allowlist: {e}")))?;
+        if policy == crate::net_guard::NetworkPolicy::default() {
+            return Err(AdminError::invalid(
+                "ip_allowlist must list at least one network (null removes the allow-list)",
+            ));
+        }
+    }
+    if let Some(Some(domain)) = &req.redirect_domain {
+        let d = domain.trim().trim_start_matches('.');
+        let valid = !d.is_empty()
+            && d.len() <= 253
+            && d.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !valid {
+            return Err(AdminError::invalid(
+                "redirect_domain must be a domain name such as isv.example",
+            ));
+        }
     }
     check_event_url("message_url", &req.message_url)?;
     check_event_url("auth_event_url", &req.auth_event_url)?;

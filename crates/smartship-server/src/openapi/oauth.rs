@@ -143,9 +143,16 @@ pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
             tracing::error!(error = ?e, "oauth token internal error");
             oauth_error("server_error", "internal error")
         }
-        Err(ApiError::Gateway(_)) => oauth_error(
-            "invalid_client",
-            "access_token of the third-party platform is invalid or expired",
+        Err(ApiError::Gateway(code)) => oauth_error(
+            match code {
+                GatewayCode::RateLimited => "slow_down",
+                GatewayCode::NoPermission => "access_denied",
+                _ => "invalid_client",
+            },
+            format!(
+                "access_token of the third-party platform: {}",
+                code.message()
+            ),
         ),
         Err(ApiError::Business(_, detail)) => oauth_error("invalid_request", detail),
     }
@@ -162,12 +169,10 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             let code = p.required("code")?;
             match s
                 .store
-                .consume_code(CodeKind::Authorization, &tokens::hash(code), now)
+                .consume_code(CodeKind::Authorization, &tokens::hash(code), tp, now)
                 .await?
             {
-                Ok(used) if used.tp_id == tp && used.app_id.is_some() => {
-                    used.app_id.expect("checked")
-                }
+                Ok(used) if used.app_id.is_some() => used.app_id.expect("checked"),
                 Ok(_) | Err(CodeRefusal::Unknown) => {
                     return Ok(oauth_error(
                         "invalid_grant",
@@ -243,6 +248,12 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             ));
         }
     };
+    if !s.store.authorization_active(app, tp).await? {
+        return Ok(oauth_error(
+            "invalid_grant",
+            "the app is no longer authorized",
+        ));
+    }
     let tokens = operator::mint_app_tokens(s, app, tp).await?;
     Ok(Json(json!({
         "access_token": tokens.access_token,

@@ -547,3 +547,123 @@ async fn the_app_administrator_can_end_the_authorization() {
         "nothing left to end"
     );
 }
+
+#[tokio::test]
+async fn codes_are_bound_to_their_platform_and_authorization() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let id = app.app_id.to_string();
+    let code = t
+        .api(
+            "auth/retrieve/authorizationcode",
+            &t.tp_token,
+            &[("app_id", &id)],
+        )
+        .await["data"]["authorization_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another platform cannot use it, and trying does not use it up.
+    let (_, other) = t.second_tp().await;
+    let grant = |tp: &str| {
+        vec![
+            ("access_token", tp.to_owned()),
+            ("grant_type", "app_to_tp_authorization_code".to_owned()),
+            ("code", code.clone()),
+        ]
+    };
+    let v: Value = t
+        .http
+        .get(format!("{}/rest/2.0/oauth/token", t.base))
+        .query(&grant(&other))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_oauth_error(&v, "invalid_grant");
+    // Once the authorization has ended, the code buys nothing.
+    let resp = t
+        .http
+        .delete(format!(
+            "{}/admin/v1/apps/{id}/authorize/{}",
+            t.base, t.tp_client_id
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = t
+        .http
+        .get(format!("{}/rest/2.0/oauth/token", t.base))
+        .query(&grant(&t.tp_token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_oauth_error(&v, "invalid_grant");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no longer authorized")
+    );
+    // The refresh token of the ended authorization says so too.
+    let v = oauth(
+        &t,
+        &[
+            ("access_token", t.tp_token.as_str()),
+            ("grant_type", "app_to_tp_refresh_token"),
+            ("refresh_token", app.refresh_token.as_str()),
+        ],
+    )
+    .await;
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no longer authorized"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn tp_settings_for_the_flow_are_validated() {
+    let t = spawn_app().await;
+    for bad in [
+        json!({"ip_allowlist": ","}),
+        json!({"ip_allowlist": "10.0.0.0/99"}),
+        json!({"redirect_domain": ""}),
+        json!({"redirect_domain": "https://isv.example/"}),
+        json!({"redirect_domain": "isv..example"}),
+    ] {
+        let resp = t
+            .http
+            .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{bad}");
+    }
+    for (bad, why) in [
+        (
+            json!({"username": "", "password": "long-enough"}),
+            "empty user",
+        ),
+        (
+            json!({"username": "u", "password": "short"}),
+            "short password",
+        ),
+    ] {
+        let (status, _) = t
+            .admin_post(&format!("/admin/v1/apps/{}/admins", t.apps[0].app_id), bad)
+            .await;
+        assert_eq!(status, 422, "{why}");
+    }
+}
