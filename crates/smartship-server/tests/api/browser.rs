@@ -5,28 +5,13 @@
 //! `target/test-artifacts/consent-page.png`.
 
 use crate::common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::Command;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn consent_in_headless_chromium() {
     let t = spawn_app().await;
-    let resp = t
-        .http
-        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"redirect_domain": "isv.example"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let (status, _) = t
-        .admin_post(
-            &format!("/admin/v1/apps/{}/admins", t.apps[0].app_id),
-            json!({"username": "shop-admin", "password": "s3cret-pass"}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    t.enable_consent().await;
     let pre = t.api_get("tp/createpreauthcode", &t.tp_token, &[]).await;
     let code = pre["data"]["pre_auth_code"].as_str().unwrap();
     let mut url = url::Url::parse(&format!("{}/mappconsole/tp/authorization", t.base)).unwrap();

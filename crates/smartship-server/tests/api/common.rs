@@ -219,6 +219,36 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// `PATCH /admin/v1/tps/{client_id}` of the test TP.
+    pub async fn patch_tp(&self, body: Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .patch(format!("{}/admin/v1/tps/{}", self.base, self.tp_client_id))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Lets the first app's administrator (`shop-admin` / `s3cret-pass`)
+    /// consent to redirects on `isv.example`.
+    pub async fn enable_consent(&self) {
+        let (status, _) = self
+            .patch_tp(json!({"redirect_domain": "isv.example"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = self
+            .admin_post(
+                &format!("/admin/v1/apps/{}/admins", self.apps[0].app_id),
+                json!({"username": "shop-admin", "password": "s3cret-pass"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
         let resp = self
             .http

@@ -76,16 +76,9 @@ async fn spawn_events_app(schedule: &str) -> TestApp {
 }
 
 async fn set_urls(t: &TestApp, body: Value) -> Value {
-    let resp = t
-        .http
-        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+    let (status, tp) = t.patch_tp(body).await;
+    assert_eq!(status, 200);
+    tp
 }
 
 /// Polls the operator API until the event has left `pending`.
@@ -342,15 +335,7 @@ async fn private_destinations_are_refused_unless_allowed() {
         json!({"webhook_secret": "whsec_"}),
         json!({"webhook_secret": "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
     ] {
-        let resp = t
-            .http
-            .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 422, "{bad}");
+        assert_eq!(t.patch_tp(bad.clone()).await.0, 422, "{bad}");
     }
 }
 

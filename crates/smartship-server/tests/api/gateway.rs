@@ -449,15 +449,7 @@ async fn missing_token_is_110_whatever_the_body() {
 // ------------------------------------------------- IP allow-list, rate limit
 
 async fn set_allowlist(t: &TestApp, list: Value) -> u16 {
-    t.http
-        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({ "ip_allowlist": list }))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    t.patch_tp(json!({ "ip_allowlist": list })).await.0.as_u16()
 }
 
 #[tokio::test]

@@ -254,22 +254,7 @@ struct ConsentSetup {
 }
 
 async fn consent_setup(t: &TestApp) -> ConsentSetup {
-    let resp = t
-        .http
-        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"redirect_domain": "isv.example"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let (status, _) = t
-        .admin_post(
-            &format!("/admin/v1/apps/{}/admins", t.apps[0].app_id),
-            json!({"username": "shop-admin", "password": "s3cret-pass"}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    t.enable_consent().await;
     // The TP token as an ISV gets it: from the pushed ticket.
     let (_, v) = t
         .admin_get(&format!("/admin/v1/tps/{}/ticket", t.tp_client_id))
@@ -455,15 +440,12 @@ async fn consent_refusals() {
     assert_eq!(resp.status(), 400);
 
     // Markup in names is escaped.
-    let resp = t
-        .http
-        .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"redirect_domain": "isv.example"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        t.patch_tp(json!({"redirect_domain": "isv.example"}))
+            .await
+            .0,
+        200
+    );
     let code = pre_auth_code(&t, &setup.tp_token).await;
     let (_, html) = consent_page(&t, &code, "https://isv.example/cb?a=<script>").await;
     assert!(!html.contains("<script>"), "escaped");
@@ -641,15 +623,7 @@ async fn tp_settings_for_the_flow_are_validated() {
         json!({"redirect_domain": "https://isv.example/"}),
         json!({"redirect_domain": "isv..example"}),
     ] {
-        let resp = t
-            .http
-            .patch(format!("{}/admin/v1/tps/{}", t.base, t.tp_client_id))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 422, "{bad}");
+        assert_eq!(t.patch_tp(bad.clone()).await.0, 422, "{bad}");
     }
     for (bad, why) in [
         (
