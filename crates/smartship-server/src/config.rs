@@ -61,6 +61,10 @@ pub struct Config {
     pub events_lease_secs: f64,
     /// Deliveries in flight at once.
     pub events_concurrency: usize,
+    /// Who reviews submitted packages: `manual` (an operator, through the
+    /// operator API) or `auto-pass` (every submitted package passes; for
+    /// sandboxes and tests).
+    pub review_policy: String,
     /// Requests per second allowed per access token (a burst of twice as
     /// many is absorbed); 0 turns the limit off. Answered with gateway 18.
     pub rate_limit_per_token: f64,
@@ -98,6 +102,7 @@ impl Default for Config {
             events_allowed_networks: String::new(),
             ticket_interval_secs: 600.0,
             rate_limit_per_token: 100.0,
+            review_policy: "manual".to_owned(),
         }
     }
 }
@@ -185,6 +190,11 @@ impl Config {
         if self.events_lease_secs <= self.events_timeout_secs {
             return Err(ConfigError(
                 "events_lease_secs must be longer than events_timeout_secs".into(),
+            ));
+        }
+        if !matches!(self.review_policy.as_str(), "manual" | "auto-pass") {
+            return Err(ConfigError(
+                "review_policy must be manual or auto-pass".into(),
             ));
         }
         if !(0.0..=1_000_000.0).contains(&self.rate_limit_per_token) {

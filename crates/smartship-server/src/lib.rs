@@ -158,6 +158,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             rollback_wakeup: Default::default(),
             events_wakeup: Default::default(),
             rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),
+            review_wakeup: Default::default(),
             config,
         }),
     };
@@ -174,6 +175,12 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         state.clone(),
         shutdown.clone(),
     )));
+    if state.config.review_policy == "auto-pass" {
+        tasks.push(tokio::spawn(workers::auto_review::run(
+            state.clone(),
+            shutdown.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(workers::ticket::run(
         state.clone(),
         shutdown.clone(),

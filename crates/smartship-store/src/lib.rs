@@ -187,6 +187,8 @@ pub trait Store: Send + Sync + 'static {
         outcome: BuildOutcome,
         ctx: &ActionContext,
     ) -> Result<Decision>;
+    /// Packages under audit, oldest submission first (for automatic review).
+    async fn packages_under_audit(&self, limit: i64) -> Result<Vec<(AppId, PackageId)>>;
     /// Packages whose rollback delay has passed.
     async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
     /// When the next rollback falls due, if any.

@@ -1332,6 +1332,18 @@ impl Store for SqliteStore {
         Ok(decision)
     }
 
+    async fn packages_under_audit(&self, limit: i64) -> Result<Vec<(AppId, PackageId)>> {
+        let rows = sqlx::query(
+            "SELECT app_id, id FROM packages WHERE state = 'auditing' ORDER BY updated_at, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((AppId(r.try_get(0)?), PackageId(r.try_get(1)?))))
+            .collect()
+    }
+
     async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>> {
         let rows = sqlx::query(
             "SELECT app_id, id FROM packages WHERE state = 'rolling_back' AND rollback_due_at <= $1 \

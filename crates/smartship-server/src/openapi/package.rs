@@ -115,10 +115,14 @@ async fn lifecycle_call(
     let mut ctx = s.action_context(actor(&caller));
     ctx.submission = submission;
     let is_rollback = action == Action::Rollback;
+    let is_submission = action == Action::SubmitAudit;
     match s.store.apply(caller.app, package, action, &ctx).await? {
         Ok(_) => {
             if is_rollback {
                 s.rollback_wakeup.notify_one();
+            }
+            if is_submission {
+                s.review_wakeup.notify_one();
             }
             Ok(ok_empty())
         }

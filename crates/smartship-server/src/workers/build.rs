@@ -94,10 +94,14 @@ async fn build_one(state: &AppState, job: BuildJob) {
     let failed = matches!(outcome, BuildOutcome::Failed { .. });
     let ctx = state.action_context("worker:build".to_owned());
     match state.store.finish_build(app, package, outcome, &ctx).await {
-        Ok(Ok(_)) => tracing::info!(
+        Ok(Ok(_)) => {
+            // A direct-commit package may just have been submitted.
+            state.review_wakeup.notify_one();
+            tracing::info!(
             %package, %app, failed, elapsed_ms = started.elapsed().as_millis() as u64,
             "build finished"
-        ),
+            )
+        }
         Ok(Err(r)) => tracing::info!(%package, reason = %r, "build result dropped"),
         Err(e) => tracing::error!(error = ?e, %package, "recording a build failed"),
     }

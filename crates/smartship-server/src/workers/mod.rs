@@ -3,6 +3,7 @@
 //! claimed again, a rollback whose delay passed while the server was down
 //! completes at start-up.
 
+pub mod auto_review;
 pub mod build;
 pub mod delivery;
 pub mod rollback;

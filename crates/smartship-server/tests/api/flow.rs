@@ -213,3 +213,63 @@ async fn a_new_upload_replaces_the_development_package() {
     assert_eq!(second["version"], "1.0.1");
     assert_eq!(t.packages(app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_auto_pass_policy_reviews_submissions() {
+    let t = spawn_with(|c| c.review_policy = "auto-pass".to_owned()).await;
+    let app = &t.apps[0];
+    t.upload(app, "1.0.0", r#"{"extEnable":true}"#).await;
+    let id = t.wait_built(app).await["package_id"].as_i64().unwrap();
+    let sub = t
+        .api(
+            "package/submitaudit",
+            &app.token,
+            &[
+                ("package_id", &id.to_string()),
+                ("content", "c"),
+                ("remark", ""),
+            ],
+        )
+        .await;
+    assert_eq!(sub["errno"], 0);
+    t.wait_until(app, |l| l.iter().any(|p| p["status"] == 6))
+        .await;
+    let (_, pkg) = t.admin_get(&format!("/admin/v1/packages/{id}")).await;
+    let last = pkg["transitions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["actor"], "policy:auto-pass");
+    assert_eq!(last["to"], "audit_passed");
+    let rel = t
+        .api(
+            "package/release",
+            &app.token,
+            &[("package_id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(rel["errno"], 0);
+
+    // A direct-commit upload goes all the way to "audit passed" by itself.
+    let up = t
+        .upload(app, "2.0.0", r#"{"extEnable":true,"directCommit":true}"#)
+        .await;
+    assert_eq!(up["errno"], 0);
+    t.wait_until(app, |l| {
+        l.iter()
+            .any(|p| p["status"] == 6 && p["version"] == "2.0.0")
+    })
+    .await;
+    let (_, ev) = t
+        .admin_get(&format!("/admin/v1/events?client_id={}", t.tp_client_id))
+        .await;
+    let passes = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "PACKAGE_AUDIT_PASS")
+        .count();
+    assert_eq!(passes, 2);
+}
