@@ -27,7 +27,7 @@ enum AdminCommand {
     #[command(subcommand)]
     Tp(TpCommand),
     /// Mini-programs.
-    #[command(subcommand)]
+    #[command(subcommand, alias = "apps")]
     App(AppCommand),
     /// Packages.
     #[command(subcommand)]
@@ -103,17 +103,33 @@ enum TpCommand {
 #[derive(Debug, Subcommand)]
 enum AppCommand {
     /// Register a mini-program.
+    ///
+    /// `admin apps create --count 500 --tp CLIENT_ID --approved --json` makes
+    /// a fleet for tests and demos: a JSON array of `{app_id, access_token,
+    /// refresh_token, ...}` on stdout.
     Create {
-        #[arg(long)]
+        /// Name (numbered "NAME 1", "NAME 2"... with --count).
+        #[arg(long, default_value = "Mini program")]
         name: String,
+        /// Explicit id (only with --count 1).
         #[arg(long)]
         app_id: Option<i64>,
-        /// Basic info (name, icon, description) approved.
+        /// How many apps to create.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Basic info approved and authenticity verified: ready to submit
+        /// and release.
         #[arg(long)]
         approved: bool,
-        /// Authenticity (主体真实性认证) verified.
+        /// Basic info approved only (authenticity not verified).
+        #[arg(long, conflicts_with = "approved")]
+        basic_info_only: bool,
+        /// Authorize each app to this third-party platform and mint its tokens.
+        #[arg(long = "tp")]
+        tp: Option<String>,
+        /// Print a JSON array (one object per app) even for one app.
         #[arg(long)]
-        verified: bool,
+        json: bool,
     },
     /// Show a mini-program.
     Show { app_id: i64 },
@@ -311,16 +327,53 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::App(AppCommand::Create {
             name,
             app_id,
+            count,
             approved,
-            verified,
-        }) => print(
-            &c.post(
-                "/admin/v1/apps",
-                &json!({"name": name, "app_id": app_id, "basic_info_approved": approved,
-                        "authenticity_verified": verified}),
-            )
-            .await?,
-        ),
+            basic_info_only,
+            tp,
+            json: as_array,
+        }) => {
+            if count == 0 || (count > 1 && app_id.is_some()) {
+                anyhow::bail!("--count must be at least 1, and --app-id needs --count 1");
+            }
+            let mut created = Vec::with_capacity(count as usize);
+            for i in 1..=count {
+                let name = if count > 1 {
+                    format!("{name} {i}")
+                } else {
+                    name.clone()
+                };
+                let mut app = c
+                    .post(
+                        "/admin/v1/apps",
+                        &json!({"name": name, "app_id": app_id,
+                                "basic_info_approved": approved || basic_info_only,
+                                "authenticity_verified": approved}),
+                    )
+                    .await?;
+                if let Some(client_id) = &tp {
+                    let id = app["app_id"].as_i64().context("app_id in the answer")?;
+                    let tokens = c
+                        .post(
+                            &format!("/admin/v1/apps/{id}/authorize"),
+                            &json!({"client_id": client_id}),
+                        )
+                        .await?;
+                    for key in ["access_token", "refresh_token", "expires_in", "client_id"] {
+                        app[key] = tokens[key].clone();
+                    }
+                }
+                if count > 1 && i % 100 == 0 {
+                    eprintln!("created {i} of {count} apps");
+                }
+                created.push(app);
+            }
+            if as_array || count > 1 || tp.is_some() {
+                print(&Value::Array(created))
+            } else {
+                print(&created[0])
+            }
+        }
         AdminCommand::App(AppCommand::Show { app_id }) => {
             print(&c.get(&format!("/admin/v1/apps/{app_id}")).await?)
         }

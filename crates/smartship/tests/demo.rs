@@ -197,6 +197,38 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     );
     assert_eq!(replayed["replayed"], 0);
 
+    // A fleet of authorized apps for tests and demos, as one JSON array.
+    let fleet = cli(
+        dir.path(),
+        &[
+            "apps",
+            "create",
+            "--count",
+            "3",
+            "--tp",
+            client_id,
+            "--approved",
+            "--json",
+        ],
+    );
+    let fleet = fleet.as_array().unwrap();
+    assert_eq!(fleet.len(), 3);
+    for app in fleet {
+        assert!(app["app_id"].is_i64());
+        assert_eq!(app["authenticity_verified"], true);
+        let token = app["access_token"].as_str().unwrap();
+        assert!(
+            app["refresh_token"]
+                .as_str()
+                .unwrap()
+                .starts_with("refresh.")
+        );
+        let list = get(&format!(
+            "{base}/rest/2.0/smartapp/package/get?access_token={token}"
+        ));
+        assert_eq!(list["errno"], 0, "{list}");
+    }
+
     let printed = stop(child);
     assert!(printed.contains("curl"), "prints ready-to-paste commands");
     assert!(printed.contains(&base));
