@@ -11,7 +11,12 @@ pub struct TemplateArgs {
     #[arg(long, env = "SMARTSHIP_SERVER")]
     server: String,
     /// Third-party platform access token.
-    #[arg(long, env = "SMARTSHIP_TP_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        visible_alias = "token",
+        env = "SMARTSHIP_TOKEN",
+        hide_env_values = true
+    )]
     access_token: String,
     #[command(subcommand)]
     command: TemplateCommand,
