@@ -20,7 +20,8 @@ pub struct EventsDocExamples;
 use reqwest::multipart;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use smartship_api::template::DraftCreated;
+use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_api::template::{DraftCreated, Page, TemplateInfo};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,30 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The documented business error, when this is one smartship knows.
+    ///
+    /// ```
+    /// use smartship_api::ErrorCode;
+    /// let e = smartship_client::Error::Business { errno: 47005, msg: String::new() };
+    /// assert_eq!(e.business_code(), Some(ErrorCode::AuditInProgress));
+    /// ```
+    pub fn business_code(&self) -> Option<smartship_api::ErrorCode> {
+        match self {
+            Error::Business { errno, .. } => smartship_api::ErrorCode::from_errno(*errno),
+            _ => None,
+        }
+    }
+
+    /// The gateway error, when this is one.
+    pub fn gateway_code(&self) -> Option<i64> {
+        match self {
+            Error::Gateway { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -175,6 +200,110 @@ impl OpenApiClient {
             .await?
             .json()
             .await?)
+    }
+
+    async fn typed<T: DeserializeOwned>(&self, route: &str, params: &[(&str, &str)]) -> Result<T> {
+        decode(self.call(route, params).await?)
+    }
+
+    /// `package/upload`: a package from `template_id` with `ext_json`; the
+    /// build runs asynchronously (watch [`OpenApiClient::package_list`]).
+    pub async fn package_upload(
+        &self,
+        template_id: i64,
+        ext_json: &Value,
+        user_version: &str,
+        user_desc: &str,
+    ) -> Result<()> {
+        let (template_id, ext_json) = (template_id.to_string(), ext_json.to_string());
+        self.typed(
+            "package/upload",
+            &[
+                ("template_id", template_id.as_str()),
+                ("ext_json", ext_json.as_str()),
+                ("user_version", user_version),
+                ("user_desc", user_desc),
+            ],
+        )
+        .await
+    }
+
+    /// `package/submitaudit`.
+    pub async fn package_submit_audit(
+        &self,
+        package_id: i64,
+        content: &str,
+        remark: &str,
+    ) -> Result<()> {
+        let id = package_id.to_string();
+        self.typed(
+            "package/submitaudit",
+            &[
+                ("package_id", id.as_str()),
+                ("content", content),
+                ("remark", remark),
+            ],
+        )
+        .await
+    }
+
+    /// `package/release`.
+    pub async fn package_release(&self, package_id: i64) -> Result<()> {
+        let id = package_id.to_string();
+        self.typed("package/release", &[("package_id", id.as_str())])
+            .await
+    }
+
+    /// `package/rollback`.
+    pub async fn package_rollback(&self, package_id: i64) -> Result<()> {
+        let id = package_id.to_string();
+        self.typed("package/rollback", &[("package_id", id.as_str())])
+            .await
+    }
+
+    /// `package/withdraw`.
+    pub async fn package_withdraw(&self, package_id: i64) -> Result<()> {
+        let id = package_id.to_string();
+        self.typed("package/withdraw", &[("package_id", id.as_str())])
+            .await
+    }
+
+    /// `package/get`: the packages in the app's slots.
+    pub async fn package_list(&self) -> Result<Vec<PackageInfo>> {
+        self.typed("package/get", &[]).await
+    }
+
+    /// `package/getdetail`: by id, by status (`type`), or the online package.
+    pub async fn package_detail(
+        &self,
+        package_id: Option<i64>,
+        status: Option<i64>,
+    ) -> Result<PackageInfo> {
+        let id = package_id.map(|i| i.to_string());
+        let ty = status.map(|s| s.to_string());
+        let mut params = Vec::new();
+        if let Some(id) = &id {
+            params.push(("package_id", id.as_str()));
+        }
+        if let Some(ty) = &ty {
+            params.push(("type", ty.as_str()));
+        }
+        self.typed("package/getdetail", &params).await
+    }
+
+    /// `package/auditquota`.
+    pub async fn audit_quota(&self) -> Result<AuditQuota> {
+        self.typed("package/auditquota", &[]).await
+    }
+
+    /// `template/gettemplatelist`.
+    pub async fn template_list(&self, page: u32, page_size: u32) -> Result<Page<TemplateInfo>> {
+        let (p, s) = (page.to_string(), page_size.to_string());
+        self.typed(
+            "template/gettemplatelist",
+            &[("page", p.as_str()), ("page_size", s.as_str())],
+        )
+        .await
     }
 
     /// Uploads a draft (a zip of a mini-program source tree).

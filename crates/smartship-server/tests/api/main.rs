@@ -12,5 +12,6 @@ mod flow;
 mod gateway;
 mod oauth;
 mod preconditions;
+mod sdk;
 mod seed_examples;
 mod templates;
