@@ -10,6 +10,7 @@
 //! [`Error::Admin`] for operator API errors, and [`Error::Transport`].
 
 pub mod events;
+pub mod session;
 
 /// The examples of `docs/events.md`, run as doctests so the document cannot
 /// drift from the SDK.

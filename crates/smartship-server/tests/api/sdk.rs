@@ -87,3 +87,55 @@ async fn sdk_errors_are_told_apart() {
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test]
+async fn sessions_refresh_tokens_and_save_them_first() {
+    use smartship_client::session::{
+        AppSession, FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore,
+    };
+    use std::sync::Arc;
+    // Tokens live 61 s; sessions refresh 60 s before expiry, so after one
+    // second the token counts as expiring.
+    let t = spawn_with(|c| c.app_token_ttl_secs = 61).await;
+    let app = &t.apps[0];
+    let fresh = t.create_app("Session app", true, true).await;
+    let store = Arc::new(MemoryTokenStore::default());
+    store
+        .save(
+            fresh.app_id,
+            &StoredTokens::new(&fresh.token, &fresh.refresh_token, 61),
+        )
+        .unwrap();
+    let session = AppSession::new(&t.base, &t.tp_token, fresh.app_id, store.clone());
+    assert!(session.package_list().await.unwrap().is_empty());
+    assert_eq!(
+        store.load(fresh.app_id).unwrap().unwrap().access_token,
+        fresh.token
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(session.package_list().await.unwrap().is_empty());
+    let renewed = store.load(fresh.app_id).unwrap().unwrap();
+    assert_ne!(renewed.access_token, fresh.token, "refreshed mid-run");
+    assert_ne!(renewed.refresh_token, fresh.refresh_token);
+    // The old access token was revoked by the refresh.
+    assert_eq!(
+        t.api_get("package/get", &fresh.token, &[]).await["error_code"],
+        110
+    );
+
+    // A token refused by the gateway (here: unknown) triggers one refresh.
+    let dir = tempfile::tempdir().unwrap();
+    let files = Arc::new(FileTokenStore::new(dir.path()));
+    files
+        .save(
+            app.app_id,
+            &StoredTokens::new("app.revoked-or-unknown", &app.refresh_token, 3600),
+        )
+        .unwrap();
+    let session = AppSession::new(&t.base, &t.tp_token, app.app_id, files.clone());
+    assert!(session.package_list().await.unwrap().is_empty());
+    let saved = files.load(app.app_id).unwrap().unwrap();
+    assert_ne!(saved.access_token, "app.revoked-or-unknown");
+    assert!(dir.path().join(format!("{}.json", app.app_id)).exists());
+}
