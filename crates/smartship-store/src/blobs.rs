@@ -8,6 +8,7 @@
 use smartship_core::manifest::sha256_hex;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -39,10 +40,14 @@ impl BlobStore {
             return Ok((digest, false));
         }
         std::fs::create_dir_all(path.parent().expect("blob paths have a parent"))?;
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("{digest}.{}", std::process::id()));
+        // A temporary name unique to this write: two builds storing the same
+        // new file at once must not share (and steal) one temporary file.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let tmp = self.root.join("tmp").join(format!(
+            "{digest}.{}.{}",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
@@ -94,5 +99,21 @@ mod tests {
         assert_eq!(store.get(&d1).unwrap(), b"hello");
         assert_eq!(store.usage().unwrap(), (1, 5));
         assert!(store.get("../../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn concurrent_writes_of_the_same_content_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let content = vec![7u8; 1 << 20];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| store.put(&content).map(|(d, _)| d)))
+                .collect();
+            for h in handles {
+                h.join().unwrap().expect("every concurrent put succeeds");
+            }
+        });
+        assert_eq!(store.usage().unwrap(), (1, 1 << 20));
     }
 }
