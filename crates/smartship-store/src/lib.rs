@@ -137,7 +137,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(i64, Vec<Template>)>;
     /// Soft-deletes; false when the template is not the TP's or already gone.
     async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool>;
-    async fn template(&self, tp: TpId, id: TemplateId) -> Result<Option<Template>>;
     /// Whether the TP has this (undeleted) template, without loading its files.
     async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool>;
 
@@ -196,7 +195,6 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- event delivery ----
     async fn update_tp(&self, client_id: &str, update: TpUpdate) -> Result<Option<Tp>>;
-    async fn insert_event(&self, event: NewEvent) -> Result<i64>;
     /// Enqueues many events in one transaction.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()>;
     /// How many of the TP's events have this status.

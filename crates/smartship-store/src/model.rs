@@ -198,13 +198,14 @@ pub struct Draft {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A template as listed; its files are read only by the build (see
+/// [`BuildJob`]).
 pub struct Template {
     pub id: TemplateId,
     pub tp_id: TpId,
     pub draft_id: DraftId,
     pub user_version: String,
     pub user_desc: String,
-    pub manifest: Manifest,
     pub created_at: i64,
 }
 

@@ -314,10 +314,10 @@ async fn insert_token_in(tx: &mut Tx<'_>, t: &NewToken) -> Result<()> {
 }
 
 /// Enqueues an event, due at once.
-async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<()> {
+    sqlx::query(
         "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
-           next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6) RETURNING id",
+           next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
     )
     .bind(e.tp_id.0)
     .bind(e.app_id.map(|a| a.0))
@@ -325,8 +325,9 @@ async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<i64> {
     .bind(e.target.as_str())
     .bind(&e.payload)
     .bind(e.occurred_at)
-    .fetch_one(&mut **tx)
-    .await?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Enqueues an event for the TP's authorization-event URL.
@@ -346,7 +347,7 @@ async fn insert_auth_event(
         payload: Some(payload.to_owned()),
         occurred_at: now,
     };
-    insert_new_event(tx, &event).await.map(|_| ())
+    insert_new_event(tx, &event).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -491,7 +492,6 @@ fn template_from_row(r: &SqliteRow) -> Result<Template> {
         draft_id: DraftId(r.try_get("draft_id")?),
         user_version: r.try_get("user_version")?,
         user_desc: r.try_get("user_desc")?,
-        manifest: manifest_of(r.try_get("manifest")?)?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -1014,7 +1014,8 @@ impl Store for SqliteStore {
         .fetch_one(&self.read)
         .await?;
         let rows = sqlx::query(
-            "SELECT * FROM templates WHERE tp_id = $1 AND deleted_at IS NULL \
+            "SELECT id, tp_id, draft_id, user_version, user_desc, created_at FROM templates \
+             WHERE tp_id = $1 AND deleted_at IS NULL \
              ORDER BY id DESC LIMIT $2 OFFSET $3",
         )
         .bind(tp.0)
@@ -1036,17 +1037,6 @@ impl Store for SqliteStore {
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn template(&self, tp: TpId, id: TemplateId) -> Result<Option<Template>> {
-        sqlx::query("SELECT * FROM templates WHERE id = $1 AND tp_id = $2 AND deleted_at IS NULL")
-            .bind(id.0)
-            .bind(tp.0)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(template_from_row)
-            .transpose()
     }
 
     async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool> {
@@ -1392,13 +1382,6 @@ impl Store for SqliteStore {
         .as_ref()
         .map(tp_from_row)
         .transpose()
-    }
-
-    async fn insert_event(&self, e: NewEvent) -> Result<i64> {
-        let mut tx = self.write.begin().await?;
-        let id = insert_new_event(&mut tx, &e).await?;
-        tx.commit().await?;
-        Ok(id)
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
