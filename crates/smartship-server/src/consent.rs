@@ -114,6 +114,22 @@ fn redirect_allowed(tp: &Tp, redirect_uri: &str) -> bool {
         && (host == domain || host.ends_with(&format!(".{domain}")))
 }
 
+/// The app whose administrator these credentials are, if they are right.
+/// The deliberately slow hash runs off the async workers.
+async fn sign_in(
+    s: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<smartship_core::AppId>, anyhow::Error> {
+    let Some((app, hash)) = s.store.app_admin(username).await? else {
+        return Ok(None);
+    };
+    let password = password.to_owned();
+    let ok =
+        tokio::task::spawn_blocking(move || crate::passwords::verify(&password, &hash)).await?;
+    Ok(ok.then_some(app))
+}
+
 /// The request's parameters, checked: the TP, a usable pre-auth code and an
 /// allowed redirect.
 struct Consent {
@@ -259,10 +275,9 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         Err(refused) => return refused.into_response(),
     };
     let username = p.optional("username").unwrap_or("");
-    let password = p.raw("password").unwrap_or("");
-    let app = match s.store.app_admin(username).await {
-        Ok(Some((app, hash))) if crate::passwords::verify(password, &hash) => app,
-        Ok(_) => {
+    let app = match sign_in(&s, username, p.raw("password").unwrap_or("")).await {
+        Ok(Some(app)) => app,
+        Ok(None) => {
             tracing::info!(username, "consent: sign-in refused");
             return page(
                 StatusCode::UNAUTHORIZED,
@@ -400,13 +415,9 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         }
     };
     let username = p.optional("username").unwrap_or("");
-    let app = match s.store.app_admin(username).await {
-        Ok(Some((app, hash)))
-            if crate::passwords::verify(p.raw("password").unwrap_or(""), &hash) =>
-        {
-            app
-        }
-        Ok(_) => {
+    let app = match sign_in(&s, username, p.raw("password").unwrap_or("")).await {
+        Ok(Some(app)) => app,
+        Ok(None) => {
             return page(
                 StatusCode::UNAUTHORIZED,
                 "解除授权",

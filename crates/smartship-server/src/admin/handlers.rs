@@ -311,7 +311,8 @@ pub async fn upsert_app_admin(
         .app(AppId(app_id))
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
-    let hash = crate::passwords::hash(&req.password);
+    let password = req.password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::passwords::hash(&password)).await?;
     s.store
         .upsert_app_admin(username, AppId(app_id), &hash, crate::clock::now_ms())
         .await?;
