@@ -263,11 +263,23 @@ impl TestApp {
 
     /// Uploads from the test template with the given ext_json.
     pub async fn upload(&self, app: &AppHandle, version: &str, ext_json: &str) -> Value {
+        self.upload_from(app, &self.template_id.to_string(), version, ext_json)
+            .await
+    }
+
+    /// Uploads from any template id (as given on the wire).
+    pub async fn upload_from(
+        &self,
+        app: &AppHandle,
+        template_id: &str,
+        version: &str,
+        ext_json: &str,
+    ) -> Value {
         self.api(
             "package/upload",
             &app.token,
             &[
-                ("template_id", &self.template_id.to_string()),
+                ("template_id", template_id),
                 ("ext_json", ext_json),
                 ("user_version", version),
                 ("user_desc", &format!("desc {version}")),

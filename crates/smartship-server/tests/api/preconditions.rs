@@ -418,16 +418,7 @@ async fn upload_with_an_unknown_template_is_47007() {
     let t = spawn_app().await;
     let app = &t.apps[0];
     let r = t
-        .api(
-            "package/upload",
-            &app.token,
-            &[
-                ("template_id", "987654321"),
-                ("ext_json", r#"{"extEnable":true}"#),
-                ("user_version", "1.0.0"),
-                ("user_desc", "d"),
-            ],
-        )
+        .upload_from(app, "987654321", "1.0.0", r#"{"extEnable":true}"#)
         .await;
     assert_errno(&r, 47007);
     assert!(t.states(app).await.is_empty());
@@ -455,16 +446,7 @@ async fn upload_with_another_platforms_template_is_47007() {
     let other_template = tpl["data"]["template_id"].as_i64().unwrap().to_string();
 
     let r = t
-        .api(
-            "package/upload",
-            &app.token,
-            &[
-                ("template_id", &other_template),
-                ("ext_json", r#"{"extEnable":true}"#),
-                ("user_version", "1.0.0"),
-                ("user_desc", "d"),
-            ],
-        )
+        .upload_from(app, &other_template, "1.0.0", r#"{"extEnable":true}"#)
         .await;
     assert_errno(&r, 47007);
     assert!(t.states(app).await.is_empty());
