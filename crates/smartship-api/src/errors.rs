@@ -166,6 +166,11 @@ impl GatewayCode {
         }
     }
 
+    /// Look a code up by its wire number.
+    pub fn from_code(code: i64) -> Option<GatewayCode> {
+        GatewayCode::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// The `error_msg` sent on the wire (the public platform's texts).
     pub const fn message(self) -> &'static str {
         match self {

@@ -3,9 +3,10 @@
 //! Everything a client sees on the wire lives here and nowhere else: the three
 //! response shapes of SPEC §1 ([`response`]), the error-code table
 //! ([`errors`]) and the `data` payloads of each route ([`package`],
-//! [`template`]). This crate does no I/O so that the server, the SDK and the
+//! [`template`], [`auth`]). This crate does no I/O so that the server, the SDK and the
 //! tests share one definition of the contract.
 
+pub mod auth;
 pub mod crypto;
 pub mod errors;
 pub mod events;

@@ -356,14 +356,44 @@ async fn events_without_a_url_wait_and_count_attempts() {
     assert_eq!(r.hits().len(), 1);
 }
 
-/// Decrypts every hit of the receiver into (event, payload).
+/// Decrypts every hit of the receiver into (event, payload), checking that
+/// the SDK parses each into its typed event.
 fn decoded(r: &Receiver, tp: &Value) -> Vec<(String, Value)> {
     let sdk = sdk_receiver(tp);
+    let crypto = smartship_api::crypto::MsgCrypto::new(
+        tp["encoding_aes_key"].as_str().unwrap(),
+        tp["msg_token"].as_str().unwrap(),
+        tp["client_id"].as_str().unwrap(),
+    )
+    .unwrap();
     r.hits()
         .iter()
-        .map(|h| match sdk.receive(&h.body).unwrap() {
-            PushEvent::Other { event, payload } => (event, payload),
-            other => panic!("unexpected {other:?}"),
+        .map(|h| {
+            let payload: Value = serde_json::from_slice(
+                &crypto
+                    .open(&serde_json::from_slice(&h.body).unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
+            let event = payload["event"].as_str().unwrap().to_owned();
+            let typed = sdk.receive(&h.body).unwrap();
+            let expected_typed = match &typed {
+                PushEvent::Ticket { ticket, .. } => {
+                    event == "TICKET" && payload["Ticket"] == *ticket
+                }
+                PushEvent::Authorized { app_id, .. } => {
+                    event == "AUTHORIZED" && payload["appId"] == *app_id
+                }
+                PushEvent::UpdateAuthorized { app_id, .. } => {
+                    event == "UPDATE_AUTHORIZED" && payload["appId"] == *app_id
+                }
+                PushEvent::Unauthorized { app_id } => {
+                    event == "UNAUTHORIZED" && payload["appId"] == *app_id
+                }
+                other => panic!("unexpected {other:?}"),
+            };
+            assert!(expected_typed, "{typed:?} for {payload}");
+            (event, payload)
         })
         .collect()
 }
