@@ -10,7 +10,9 @@
 //! shared by a template and all packages built from it is stored once.
 
 pub mod blobs;
+mod group_commit;
 pub mod model;
+mod read_cache;
 pub mod sqlite;
 
 pub use model::*;
@@ -31,6 +33,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The store cannot take writes (its committer task is gone or a group
+    /// commit failed); answered as an internal error.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

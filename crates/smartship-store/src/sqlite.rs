@@ -7,7 +7,9 @@
 //! keeps the slot invariants under concurrent calls. Reads use their own
 //! pool and never wait for writers (WAL).
 
+use crate::group_commit::{BoxFuture, GroupCommit};
 use crate::model::*;
+use crate::read_cache::ReadCache;
 use crate::{AddTemplate, Decision, Result, Store, StoreError};
 use async_trait::async_trait;
 use smartship_core::lifecycle::{
@@ -15,6 +17,7 @@ use smartship_core::lifecycle::{
 };
 use smartship_core::manifest::Manifest;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+use sqlx::Connection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -29,6 +32,12 @@ use std::time::Duration;
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    /// Token lookups and slotted packages, invalidated by the writes here;
+    /// shared by every clone of the store.
+    cache: std::sync::Arc<ReadCache>,
+    /// Lifecycle transactions (upload, transitions, build results) share
+    /// fsyncs through this committer.
+    commits: GroupCommit,
 }
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -42,6 +51,60 @@ macro_rules! package_cols {
 }
 
 impl SqliteStore {
+    /// Runs a lifecycle transaction of `app` through group commit and, once
+    /// it is durable, drops the app's cached packages.
+    async fn lifecycle<T, F>(&self, app: AppId, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T>>
+            + Send
+            + 'static,
+    {
+        let result = self.commits.run(f).await;
+        self.cache.invalidate_app(app);
+        result
+    }
+
+    async fn token_uncached(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
+               COALESCE(a.active, FALSE) AS authorized, p.ip_allowlist \
+             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+               JOIN tps p ON p.id = t.tp_id \
+             WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(TokenRecord {
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            tp_id: TpId(r.try_get("tp_id")?),
+            app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
+            expires_at: r.try_get("expires_at")?,
+            revoked: r.try_get("revoked")?,
+            authorized: r.try_get("authorized")?,
+            ip_allowlist: r.try_get("ip_allowlist")?,
+        }))
+    }
+
+    async fn slotted_packages_uncached(&self, app: AppId) -> Result<Vec<Package>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 AND state IN ",
+            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
+            " ORDER BY id DESC"
+        ))
+        .bind(app.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(package_from_row).collect()
+    }
+
     /// Opens (creating if needed) the database file and applies migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
         let opts = SqliteConnectOptions::new()
@@ -62,7 +125,12 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            commits: GroupCommit::start(write.clone()),
+            write,
+            read,
+            cache: Default::default(),
+        })
     }
 
     /// Opens from a `sqlite:` URL or plain path.
@@ -407,6 +475,18 @@ fn manifest_json(m: &Manifest) -> String {
     serde_json::to_string(m).expect("manifests always serialize")
 }
 
+/// A built package's `manifest` column: a delta over its template's
+/// manifest (`{"template_delta": {...}}`), or, in rows written before deltas
+/// existed, the whole manifest.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum StoredPackageManifest {
+    Delta {
+        template_delta: smartship_core::manifest::ManifestDelta,
+    },
+    Full(Manifest),
+}
+
 fn package_from_row(r: &SqliteRow) -> Result<Package> {
     Ok(Package {
         id: PackageId(r.try_get("id")?),
@@ -618,40 +698,46 @@ impl Store for SqliteStore {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization> {
-        let mut tx = self.write.begin().await?;
-        let was_active: Option<bool> = sqlx::query_scalar(
-            "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
-        )
-        .bind(app.0)
-        .bind(tp.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, TRUE, $4, $4) \
-             ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
-               updated_at = excluded.updated_at",
-        )
-        .bind(app.0)
-        .bind(tp.0)
-        .bind(scopes)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let kind = if was_active == Some(true) {
-            "UPDATE_AUTHORIZED"
-        } else {
-            "AUTHORIZED"
-        };
-        let payload = serde_json::json!({ "scopes": scopes }).to_string();
-        insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
-        tx.commit().await?;
-        Ok(Authorization {
-            app_id: app,
-            tp_id: tp,
-            scopes: scopes.to_owned(),
-            active: true,
-        })
+        let result: Result<Authorization> = async {
+            let mut tx = self.write.begin().await?;
+            let was_active: Option<bool> = sqlx::query_scalar(
+                "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
+            )
+            .bind(app.0)
+            .bind(tp.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, TRUE, $4, $4) \
+                 ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
+                   updated_at = excluded.updated_at",
+            )
+            .bind(app.0)
+            .bind(tp.0)
+            .bind(scopes)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let kind = if was_active == Some(true) {
+                "UPDATE_AUTHORIZED"
+            } else {
+                "AUTHORIZED"
+            };
+            let payload = serde_json::json!({ "scopes": scopes }).to_string();
+            insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
+            tx.commit().await?;
+            Ok(Authorization {
+                app_id: app,
+                tp_id: tp,
+                scopes: scopes.to_owned(),
+                active: true,
+            })
+        }
+        .await;
+        // After the commit: readers must not keep what this changed.
+        self.cache.invalidate_tokens();
+        result
     }
 
     async fn authorization_active(&self, app: AppId, tp: TpId) -> Result<bool> {
@@ -669,27 +755,33 @@ impl Store for SqliteStore {
     }
 
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query(
-            "UPDATE authorizations SET active = FALSE, updated_at = $1 \
-             WHERE app_id = $2 AND tp_id = $3 AND active",
-        )
-        .bind(now)
-        .bind(app.0)
-        .bind(tp.0)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE app_id = $1 AND tp_id = $2")
+        let result: Result<bool> = async {
+            let mut tx = self.write.begin().await?;
+            let done = sqlx::query(
+                "UPDATE authorizations SET active = FALSE, updated_at = $1 \
+                 WHERE app_id = $2 AND tp_id = $3 AND active",
+            )
+            .bind(now)
             .bind(app.0)
             .bind(tp.0)
             .execute(&mut *tx)
             .await?;
-        insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
-        tx.commit().await?;
-        Ok(true)
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE app_id = $1 AND tp_id = $2")
+                .bind(app.0)
+                .bind(tp.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await;
+        // After the commit: readers must not keep what this changed.
+        self.cache.invalidate_tokens();
+        result
     }
 
     async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
@@ -831,53 +923,59 @@ impl Store for SqliteStore {
         new_tokens: &[NewToken],
         now: i64,
     ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>> {
-        let mut tx = self.write.begin().await?;
-        let Some(row) = sqlx::query(
-            "SELECT t.tp_id, t.app_id, t.expires_at, t.revoked, t.created_at, \
-               COALESCE(a.active, FALSE) AS active \
-             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
-             WHERE t.hash = $1 AND t.kind = 'app_refresh'",
-        )
-        .bind(old_hash)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(Err(RefreshRefusal::Unknown));
-        };
-        // An ended authorization revokes its tokens: report that, not a reuse.
-        if !row.try_get::<bool, _>("active")? {
-            return Ok(Err(RefreshRefusal::NotAuthorized));
-        }
-        if row.try_get::<bool, _>("revoked")? {
-            return Ok(Err(RefreshRefusal::Reused));
-        }
-        if row.try_get::<i64, _>("expires_at")? <= now {
-            return Ok(Err(RefreshRefusal::Expired));
-        }
-        let tp = TpId(row.try_get("tp_id")?);
-        let Some(app) = row.try_get::<Option<i64>, _>("app_id")?.map(AppId) else {
-            return Ok(Err(RefreshRefusal::Unknown));
-        };
-        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
+        let result: Result<std::result::Result<(TpId, AppId), RefreshRefusal>> = async {
+            let mut tx = self.write.begin().await?;
+            let Some(row) = sqlx::query(
+                "SELECT t.tp_id, t.app_id, t.expires_at, t.revoked, t.created_at, \
+                   COALESCE(a.active, FALSE) AS active \
+                 FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+                 WHERE t.hash = $1 AND t.kind = 'app_refresh'",
+            )
             .bind(old_hash)
+            .fetch_optional(&mut *tx)
+            .await?
+            else {
+                return Ok(Err(RefreshRefusal::Unknown));
+            };
+            // An ended authorization revokes its tokens: report that, not a reuse.
+            if !row.try_get::<bool, _>("active")? {
+                return Ok(Err(RefreshRefusal::NotAuthorized));
+            }
+            if row.try_get::<bool, _>("revoked")? {
+                return Ok(Err(RefreshRefusal::Reused));
+            }
+            if row.try_get::<i64, _>("expires_at")? <= now {
+                return Ok(Err(RefreshRefusal::Expired));
+            }
+            let tp = TpId(row.try_get("tp_id")?);
+            let Some(app) = row.try_get::<Option<i64>, _>("app_id")?.map(AppId) else {
+                return Ok(Err(RefreshRefusal::Unknown));
+            };
+            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await?;
+            // The access token issued with the old refresh token (same instant)
+            // is replaced too.
+            sqlx::query(
+                "UPDATE tokens SET revoked = TRUE WHERE kind = 'app_access' AND app_id = $1 \
+                   AND tp_id = $2 AND created_at = $3",
+            )
+            .bind(app.0)
+            .bind(tp.0)
+            .bind(row.try_get::<i64, _>("created_at")?)
             .execute(&mut *tx)
             .await?;
-        // The access token issued with the old refresh token (same instant)
-        // is replaced too.
-        sqlx::query(
-            "UPDATE tokens SET revoked = TRUE WHERE kind = 'app_access' AND app_id = $1 \
-               AND tp_id = $2 AND created_at = $3",
-        )
-        .bind(app.0)
-        .bind(tp.0)
-        .bind(row.try_get::<i64, _>("created_at")?)
-        .execute(&mut *tx)
-        .await?;
-        for t in new_tokens {
-            insert_token_in(&mut tx, t).await?;
+            for t in new_tokens {
+                insert_token_in(&mut tx, t).await?;
+            }
+            tx.commit().await?;
+            Ok(Ok((tp, app)))
         }
-        tx.commit().await?;
-        Ok(Ok((tp, app)))
+        .await;
+        // After the commit: readers must not keep what this changed.
+        self.cache.invalidate_tokens();
+        result
     }
 
     async fn insert_token(&self, t: NewToken) -> Result<()> {
@@ -888,29 +986,25 @@ impl Store for SqliteStore {
     }
 
     async fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        let Some(r) = sqlx::query(
-            "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
-               COALESCE(a.active, FALSE) AS authorized, p.ip_allowlist \
-             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
-               JOIN tps p ON p.id = t.tp_id \
-             WHERE t.hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.read)
-        .await?
-        else {
-            return Ok(None);
+        let seen = match self.cache.token(hash) {
+            Ok(record) => return Ok(Some(record)),
+            Err(generation) => generation,
         };
-        let kind: String = r.try_get("kind")?;
-        Ok(Some(TokenRecord {
-            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
-            tp_id: TpId(r.try_get("tp_id")?),
-            app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
-            expires_at: r.try_get("expires_at")?,
-            revoked: r.try_get("revoked")?,
-            authorized: r.try_get("authorized")?,
-            ip_allowlist: r.try_get("ip_allowlist")?,
-        }))
+        let record = self.token_uncached(hash).await?;
+        if let Some(r) = &record {
+            self.cache.put_token(hash, r.clone(), seen);
+        }
+        Ok(record)
+    }
+
+    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>> {
+        let seen = match self.cache.packages(app) {
+            Ok(list) => return Ok(list),
+            Err(generation) => generation,
+        };
+        let list = self.slotted_packages_uncached(app).await?;
+        self.cache.put_packages(app, list.clone(), seen);
+        Ok(list)
     }
 
     async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
@@ -1055,56 +1149,65 @@ impl Store for SqliteStore {
         u: NewUpload,
         ctx: &ActionContext,
     ) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
-        let mut tx = self.write.begin().await?;
-        let needs_quota = u.direct_commit;
-        let Some(snap) = self
-            .snapshot(&mut tx, u.app_id, None, needs_quota, ctx)
-            .await?
-        else {
-            return Ok(Err(lifecycle::Refusal::PackageNotFound));
-        };
-        let action = Action::Upload {
-            direct_commit: u.direct_commit,
-        };
-        let fx = match lifecycle::decide(&snap, &action) {
-            Ok(fx) => fx,
-            Err(r) => return Ok(Err(r)),
-        };
-        self.write_effects(&mut tx, u.app_id, None, &action, &fx, ctx)
+        let app_for_cache = u.app_id;
+        let this = self.clone();
+        let ctx_owned = ctx.clone();
+        self.lifecycle(app_for_cache, move |conn| {
+                Box::pin(async move {
+            let ctx = &ctx_owned;
+            let mut tx = conn.begin().await?;
+            let needs_quota = u.direct_commit;
+            let Some(snap) = this
+                .snapshot(&mut tx, u.app_id, None, needs_quota, ctx)
+                .await?
+            else {
+                return Ok(Err(lifecycle::Refusal::PackageNotFound));
+            };
+            let action = Action::Upload {
+                direct_commit: u.direct_commit,
+            };
+            let fx = match lifecycle::decide(&snap, &action) {
+                Ok(fx) => fx,
+                Err(r) => return Ok(Err(r)),
+            };
+            this.write_effects(&mut tx, u.app_id, None, &action, &fx, ctx)
+                .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \
+                   ext_json, direct_commit, test_account, test_password, committer, commit_time, \
+                   created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'development', 'building', $6, $7, $8, $9, $10, $11, $11, $11) \
+                 RETURNING id",
+            )
+            .bind(u.app_id.0)
+            .bind(u.tp_id.0)
+            .bind(u.template_id.0)
+            .bind(&u.version)
+            .bind(&u.version_desc)
+            .bind(&u.ext_json)
+            .bind(u.direct_commit)
+            .bind(&u.test_account)
+            .bind(&u.test_password)
+            .bind(&u.committer)
+            .bind(ctx.now)
+            .fetch_one(&mut *tx)
             .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \
-               ext_json, direct_commit, test_account, test_password, committer, commit_time, \
-               created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'development', 'building', $6, $7, $8, $9, $10, $11, $11, $11) \
-             RETURNING id",
-        )
-        .bind(u.app_id.0)
-        .bind(u.tp_id.0)
-        .bind(u.template_id.0)
-        .bind(&u.version)
-        .bind(&u.version_desc)
-        .bind(&u.ext_json)
-        .bind(u.direct_commit)
-        .bind(&u.test_account)
-        .bind(&u.test_password)
-        .bind(&u.committer)
-        .bind(ctx.now)
-        .fetch_one(&mut *tx)
-        .await?;
-        record_transition(
-            &mut tx,
-            PackageId(id),
-            u.app_id,
-            "upload",
-            None,
-            PackageState::Development,
-            ctx,
-            "",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(PackageId(id)))
+            record_transition(
+                &mut tx,
+                PackageId(id),
+                u.app_id,
+                "upload",
+                None,
+                PackageState::Development,
+                ctx,
+                "",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Ok(PackageId(id)))
+        })
+            })
+            .await
     }
 
     async fn apply(
@@ -1114,26 +1217,20 @@ impl Store for SqliteStore {
         action: Action,
         ctx: &ActionContext,
     ) -> Result<Decision> {
-        let mut tx = self.write.begin().await?;
-        let decision = self.apply_in(&mut tx, app, package, &action, ctx).await?;
-        if decision.is_ok() {
-            tx.commit().await?;
-        }
-        Ok(decision)
-    }
-
-    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            " FROM packages WHERE app_id = $1 AND state IN ",
-            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
-            " ORDER BY id DESC"
-        ))
-        .bind(app.0)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(package_from_row).collect()
+        let this = self.clone();
+        let ctx_owned = ctx.clone();
+        self.lifecycle(app, move |conn| {
+            Box::pin(async move {
+                let ctx = &ctx_owned;
+                let mut tx = conn.begin().await?;
+                let decision = this.apply_in(&mut tx, app, package, &action, ctx).await?;
+                if decision.is_ok() {
+                    tx.commit().await?;
+                }
+                Ok(decision)
+            })
+        })
+        .await
     }
 
     async fn package(&self, app: AppId, id: PackageId) -> Result<Option<Package>> {
@@ -1270,56 +1367,79 @@ impl Store for SqliteStore {
         outcome: BuildOutcome,
         ctx: &ActionContext,
     ) -> Result<Decision> {
-        let mut tx = self.write.begin().await?;
-        let action = match &outcome {
-            BuildOutcome::Built { .. } => Action::BuildSucceeded,
-            BuildOutcome::Failed { .. } => Action::BuildFailed,
-        };
-        let decision = self.apply_in(&mut tx, app, package, &action, ctx).await?;
-        if decision.is_err() {
-            return Ok(decision);
-        }
-        match outcome {
-            BuildOutcome::Built { manifest } => {
-                sqlx::query("UPDATE packages SET manifest = $1, size = $2 WHERE id = $3")
-                    .bind(manifest_json(&manifest))
-                    .bind(manifest.total_size() as i64)
+        let this = self.clone();
+        let ctx_owned = ctx.clone();
+        self.lifecycle(app, move |conn| {
+                Box::pin(async move {
+            let ctx = &ctx_owned;
+            let mut tx = conn.begin().await?;
+            let action = match &outcome {
+                BuildOutcome::Built { .. } => Action::BuildSucceeded,
+                BuildOutcome::Failed { .. } => Action::BuildFailed,
+            };
+            let decision = this.apply_in(&mut tx, app, package, &action, ctx).await?;
+            if decision.is_err() {
+                return Ok(decision);
+            }
+            match outcome {
+                BuildOutcome::Built { manifest } => {
+                    // Templates are only ever soft-deleted, so the base of the
+                    // delta stays readable for as long as the package exists.
+                    let template: Option<String> = sqlx::query_scalar(
+                        "SELECT t.manifest FROM templates t JOIN packages p ON p.template_id = t.id \
+                         WHERE p.id = $1",
+                    )
+                    .bind(package.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let stored = match template.as_deref().map(manifest_of).transpose()? {
+                        Some(base) => StoredPackageManifest::Delta {
+                            template_delta: manifest.delta_from(&base),
+                        },
+                        None => StoredPackageManifest::Full(manifest.clone()),
+                    };
+                    sqlx::query("UPDATE packages SET manifest = $1, size = $2 WHERE id = $3")
+                        .bind(serde_json::to_string(&stored).expect("manifests always serialize"))
+                        .bind(manifest.total_size() as i64)
+                        .bind(package.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    let direct: bool =
+                        sqlx::query_scalar("SELECT direct_commit FROM packages WHERE id = $1")
+                            .bind(package.0)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if direct {
+                        let submit = this
+                            .apply_in(&mut tx, app, package, &Action::SubmitAudit, ctx)
+                            .await?;
+                        if let Err(refusal) = submit {
+                            // The package stays in development, built; msg says
+                            // why it was not submitted.
+                            sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
+                                .bind(format!("directCommit 未能自动送审: {refusal}"))
+                                .bind(package.0)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                BuildOutcome::Failed { code, message } => {
+                    sqlx::query(
+                        "UPDATE packages SET build_error_code = $1, build_error = $2 WHERE id = $3",
+                    )
+                    .bind(code)
+                    .bind(&message)
                     .bind(package.0)
                     .execute(&mut *tx)
                     .await?;
-                let direct: bool =
-                    sqlx::query_scalar("SELECT direct_commit FROM packages WHERE id = $1")
-                        .bind(package.0)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if direct {
-                    let submit = self
-                        .apply_in(&mut tx, app, package, &Action::SubmitAudit, ctx)
-                        .await?;
-                    if let Err(refusal) = submit {
-                        // The package stays in development, built; msg says
-                        // why it was not submitted.
-                        sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
-                            .bind(format!("directCommit 未能自动送审: {refusal}"))
-                            .bind(package.0)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
                 }
             }
-            BuildOutcome::Failed { code, message } => {
-                sqlx::query(
-                    "UPDATE packages SET build_error_code = $1, build_error = $2 WHERE id = $3",
-                )
-                .bind(code)
-                .bind(&message)
-                .bind(package.0)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(decision)
+            tx.commit().await?;
+            Ok(decision)
+        })
+            })
+            .await
     }
 
     async fn packages_under_audit(&self, limit: i64) -> Result<Vec<(AppId, PackageId)>> {
@@ -1356,32 +1476,38 @@ impl Store for SqliteStore {
     }
 
     async fn update_tp(&self, client_id: &str, u: TpUpdate) -> Result<Option<Tp>> {
-        // A flag per field tells "leave as is" from "set (possibly to NULL)".
-        sqlx::query(
-            "UPDATE tps SET \
-               message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
-               auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
-               webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
-               redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
-               ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
-             WHERE client_id = $7 RETURNING *",
-        )
-        .bind(u.message_url.is_some())
-        .bind(u.message_url.flatten())
-        .bind(u.auth_event_url.is_some())
-        .bind(u.auth_event_url.flatten())
-        .bind(u.webhook_secret.is_some())
-        .bind(u.webhook_secret.flatten())
-        .bind(client_id)
-        .bind(u.redirect_domain.is_some())
-        .bind(u.redirect_domain.flatten())
-        .bind(u.ip_allowlist.is_some())
-        .bind(u.ip_allowlist.flatten())
-        .fetch_optional(&self.write)
-        .await?
-        .as_ref()
-        .map(tp_from_row)
-        .transpose()
+        let result: Result<Option<Tp>> = async {
+            // A flag per field tells "leave as is" from "set (possibly to NULL)".
+            sqlx::query(
+                "UPDATE tps SET \
+                   message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
+                   auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
+                   webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
+                   redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
+                   ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
+                 WHERE client_id = $7 RETURNING *",
+            )
+            .bind(u.message_url.is_some())
+            .bind(u.message_url.flatten())
+            .bind(u.auth_event_url.is_some())
+            .bind(u.auth_event_url.flatten())
+            .bind(u.webhook_secret.is_some())
+            .bind(u.webhook_secret.flatten())
+            .bind(client_id)
+            .bind(u.redirect_domain.is_some())
+            .bind(u.redirect_domain.flatten())
+            .bind(u.ip_allowlist.is_some())
+            .bind(u.ip_allowlist.flatten())
+            .fetch_optional(&self.write)
+            .await?
+            .as_ref()
+            .map(tp_from_row)
+            .transpose()
+        }
+        .await;
+        // After the commit: readers must not keep what this changed.
+        self.cache.invalidate_tokens();
+        result
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
@@ -1567,11 +1693,27 @@ impl Store for SqliteStore {
     }
 
     async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>> {
-        let m: Option<Option<String>> =
-            sqlx::query_scalar("SELECT manifest FROM packages WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&self.read)
-                .await?;
-        m.flatten().as_deref().map(manifest_of).transpose()
+        let row = sqlx::query(
+            "SELECT p.manifest, t.manifest FROM packages p LEFT JOIN templates t ON t.id = p.template_id \
+             WHERE p.id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(stored) = row.try_get::<Option<String>, _>(0)? else {
+            return Ok(None);
+        };
+        let stored: StoredPackageManifest = serde_json::from_str(&stored)
+            .map_err(|e| StoreError::Corrupt(format!("package manifest: {e}")))?;
+        match stored {
+            StoredPackageManifest::Full(m) => Ok(Some(m)),
+            StoredPackageManifest::Delta { template_delta } => {
+                let base: String = row.try_get::<Option<String>, _>(1)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("package {id}: its template is gone"))
+                })?;
+                Ok(Some(template_delta.apply(&manifest_of(&base)?)))
+            }
+        }
     }
 }
