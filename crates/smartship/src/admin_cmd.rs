@@ -180,6 +180,11 @@ enum PackageCommand {
         #[arg(long)]
         fail: Option<String>,
     },
+    /// Packages under audit, oldest submission first.
+    Queue {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
     /// Download a built package as a zip.
     Download {
         package_id: i64,
@@ -417,6 +422,10 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                     .await?,
             )
         }
+        AdminCommand::Package(PackageCommand::Queue { limit }) => print(
+            &c.get(&format!("/admin/v1/review-queue?limit={limit}"))
+                .await?,
+        ),
         AdminCommand::Package(PackageCommand::Download { package_id, output }) => {
             let bytes = c
                 .get_bytes(&format!("/admin/v1/packages/{package_id}/download"))

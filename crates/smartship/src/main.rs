@@ -1,6 +1,9 @@
 //! `smartship`: the server and its command-line tools.
 
 mod admin_cmd;
+mod fleet_cmd;
+mod output;
+mod package_cmd;
 mod serve_cmd;
 mod template_cmd;
 
@@ -23,8 +26,12 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Operator commands (talk to a running server's /admin/v1 API).
     Admin(admin_cmd::AdminArgs),
-    /// Third-party platform template commands.
+    /// Third-party platform template commands (TP token).
     Template(template_cmd::TemplateArgs),
+    /// One app's package lifecycle (app token).
+    Package(package_cmd::PackageArgs),
+    /// One template version to many apps: upgrade, status, rollback.
+    Fleet(fleet_cmd::FleetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +45,8 @@ fn main() -> std::process::ExitCode {
             Command::Serve(a) => serve_cmd::run(a).await,
             Command::Admin(a) => admin_cmd::run(a).await,
             Command::Template(a) => template_cmd::run(a).await,
+            Command::Package(a) => package_cmd::run(a).await,
+            Command::Fleet(a) => fleet_cmd::run(a).await,
         }
     });
     match result {

@@ -1,23 +1,15 @@
 //! `smartship template ...`: commands of a third-party platform.
 
+use crate::output::{OpenApiArgs, print_json, table};
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use smartship_client::OpenApiClient;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// Server base URL.
-    #[arg(long, env = "SMARTSHIP_SERVER")]
-    server: String,
-    /// Third-party platform access token.
-    #[arg(
-        long,
-        visible_alias = "token",
-        env = "SMARTSHIP_TOKEN",
-        hide_env_values = true
-    )]
-    access_token: String,
+    #[command(flatten)]
+    api: OpenApiArgs,
     #[command(subcommand)]
     command: TemplateCommand,
 }
@@ -39,9 +31,19 @@ enum TemplateCommand {
         user_desc: String,
     },
     /// List drafts.
-    Drafts,
+    Drafts {
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+    },
     /// List templates.
-    List,
+    List {
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+    },
     /// Delete a template.
     Delete { template_id: i64 },
 }
@@ -83,9 +85,42 @@ fn zip_of(path: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+fn time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// A page of drafts or templates: JSON as on the wire, or a table of
+/// (id, version, created, description) rows and the total count.
+fn print_page<'a, T: serde::Serialize>(
+    as_json: bool,
+    page: &smartship_api::template::Page<T>,
+    id_header: &str,
+    noun: &str,
+    rows: impl Iterator<Item = (i64, &'a String, i64, &'a String)>,
+) -> anyhow::Result<()> {
+    if as_json {
+        print_json(&serde_json::to_value(page)?);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = rows
+        .map(|(id, version, created, desc)| {
+            vec![id.to_string(), version.clone(), time(created), desc.clone()]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&[id_header, "VERSION", "CREATED", "DESCRIPTION"], &rows)
+    );
+    println!("({} {noun})", page.count);
+    Ok(())
+}
+
 pub async fn run(a: TemplateArgs) -> anyhow::Result<()> {
-    let c = OpenApiClient::new(a.server, a.access_token);
-    let out = match a.command {
+    let c = a.api.client()?;
+    let as_json = a.api.json;
+    match a.command {
         TemplateCommand::UploadDraft {
             path,
             user_version,
@@ -93,35 +128,47 @@ pub async fn run(a: TemplateArgs) -> anyhow::Result<()> {
         } => {
             let zip = zip_of(&path)?;
             let d = c.upload_draft(zip, &user_version, &user_desc).await?;
-            serde_json::json!({"draft_id": d.draft_id})
+            if as_json {
+                print_json(&json!({"draft_id": d.draft_id}));
+            } else {
+                println!("draft {}", d.draft_id);
+            }
         }
         TemplateCommand::Add {
             draft_id,
             user_desc,
         } => {
-            let id = draft_id.to_string();
-            smartship_client::decode(
-                c.call(
-                    "template/addtotemplate",
-                    &[("draft_id", &id), ("user_desc", &user_desc)],
-                )
-                .await?,
-            )?
+            let t = c.template_add(draft_id, &user_desc).await?;
+            if as_json {
+                print_json(&json!({"template_id": t.template_id}));
+            } else {
+                println!("template {}", t.template_id);
+            }
         }
-        TemplateCommand::Drafts => {
-            smartship_client::decode(c.call("template/gettemplatedraftlist", &[]).await?)?
+        TemplateCommand::Drafts { page, page_size } => {
+            let list = c.template_draft_list(page, page_size).await?;
+            let rows = list
+                .list
+                .iter()
+                .map(|d| (d.draft_id, &d.user_version, d.create_time, &d.user_desc));
+            print_page(as_json, &list, "DRAFT", "drafts", rows)?;
         }
-        TemplateCommand::List => {
-            smartship_client::decode(c.call("template/gettemplatelist", &[]).await?)?
+        TemplateCommand::List { page, page_size } => {
+            let list = c.template_list(page, page_size).await?;
+            let rows = list
+                .list
+                .iter()
+                .map(|t| (t.template_id, &t.user_version, t.create_time, &t.user_desc));
+            print_page(as_json, &list, "TEMPLATE", "templates", rows)?;
         }
         TemplateCommand::Delete { template_id } => {
-            let id = template_id.to_string();
-            smartship_client::decode(
-                c.call("template/deltemplate", &[("template_id", &id)])
-                    .await?,
-            )?
+            let r = c.template_delete(template_id).await?;
+            if as_json {
+                print_json(&json!({"result": r.result}));
+            } else {
+                println!("deleted template {template_id}");
+            }
         }
-    };
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    }
     Ok(())
 }

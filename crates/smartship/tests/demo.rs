@@ -104,7 +104,14 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     );
     let tp = |args: &[&str]| -> Value {
         let out = Command::new(BIN)
-            .args(["template", "--server", &base, "--access-token", tp_token])
+            .args([
+                "template",
+                "--json",
+                "--server",
+                &base,
+                "--access-token",
+                tp_token,
+            ])
             .args(args)
             .output()
             .unwrap();

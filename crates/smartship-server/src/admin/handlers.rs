@@ -659,3 +659,25 @@ pub async fn storage(State(s): State<AppState>) -> Result<Json<Value>, AdminErro
     let (count, bytes) = tokio::task::spawn_blocking(move || blobs.usage()).await??;
     Ok(Json(json!({"blob_count": count, "blob_bytes": bytes})))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    limit: Option<i64>,
+}
+
+/// The review queue: packages under audit, oldest submission first.
+pub async fn review_queue(
+    State(s): State<AppState>,
+    q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let list = s.store.packages_under_audit(limit).await?;
+    Ok(Json(json!({
+        "packages": list
+            .iter()
+            .map(|(app, package)| json!({"app_id": app.0, "package_id": package.0}))
+            .collect::<Vec<_>>()
+    })))
+}

@@ -172,6 +172,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/admin/v1/packages/{package_id}/download",
             get(handlers::download),
         )
+        .route("/admin/v1/review-queue", get(handlers::review_queue))
         .route("/admin/v1/events", get(handlers::events))
         .route("/admin/v1/events/{event_id}", get(handlers::get_event))
         .route(

@@ -69,3 +69,42 @@ async fn every_admin_error_is_json() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["code"], "unauthorized");
 }
+
+#[tokio::test]
+async fn the_review_queue_lists_packages_under_audit_oldest_first() {
+    let t = spawn_app().await;
+    let (_, v) = t.admin_get("/admin/v1/review-queue").await;
+    assert_eq!(v, json!({"packages": []}));
+    let mut submitted = Vec::new();
+    for app in &t.apps {
+        t.upload(app, "1.0.0", r#"{"extEnable":true}"#).await;
+        let id = t.wait_built(app).await["package_id"].as_i64().unwrap();
+        let v = t
+            .api(
+                "package/submitaudit",
+                &app.token,
+                &[("package_id", &id.to_string()), ("content", "c")],
+            )
+            .await;
+        assert_eq!(v["errno"], 0, "{v}");
+        submitted.push(json!({"app_id": app.app_id, "package_id": id}));
+    }
+    let (status, v) = t.admin_get("/admin/v1/review-queue").await;
+    assert_eq!(status, 200);
+    assert_eq!(v["packages"], json!(submitted));
+    let (_, v) = t.admin_get("/admin/v1/review-queue?limit=1").await;
+    assert_eq!(v["packages"], json!([submitted[0]]));
+    // Reviewed packages leave the queue.
+    t.review(submitted[0]["package_id"].as_i64().unwrap(), false, "no")
+        .await;
+    let (_, v) = t.admin_get("/admin/v1/review-queue").await;
+    assert_eq!(v["packages"], json!([submitted[1]]));
+    for bad in ["limit=x", "other=1"] {
+        let (status, v) = t.admin_get(&format!("/admin/v1/review-queue?{bad}")).await;
+        assert_eq!(
+            (status.as_u16(), &v["error"]["code"]),
+            (422, &json!("invalid")),
+            "{bad}: {v}"
+        );
+    }
+}
