@@ -10,27 +10,8 @@ use smartship_server::config::Config;
 use smartship_server::{StartOptions, operator};
 use smartship_store::{EventTarget, NewEvent, TpUpdate};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-async fn receiver() -> anyhow::Result<(String, Arc<AtomicU64>)> {
-    let hits = Arc::new(AtomicU64::new(0));
-    let counter = hits.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/hook", listener.local_addr()?);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |_body: axum::body::Bytes| {
-            let c = counter.clone();
-            async move {
-                c.fetch_add(1, Ordering::Relaxed);
-                "success"
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok((url, hits))
-}
 
 async fn baseline(url: &str, n: usize, concurrency: usize, body_len: usize) -> anyhow::Result<f64> {
     let client = reqwest::Client::builder()
@@ -55,7 +36,14 @@ async fn baseline(url: &str, n: usize, concurrency: usize, body_len: usize) -> a
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-pub async fn run(n: usize) -> anyhow::Result<()> {
+pub struct EventsResult {
+    pub end_to_end_per_sec: f64,
+    pub draining_per_sec: f64,
+    pub baseline_per_sec: f64,
+    pub peak_rss_mib: u64,
+}
+
+pub async fn run(n: usize) -> anyhow::Result<EventsResult> {
     let dir = tempfile::tempdir()?;
     let config = Config {
         listen: "127.0.0.1:0".to_owned(),
@@ -64,12 +52,12 @@ pub async fn run(n: usize) -> anyhow::Result<()> {
         events_allowed_networks: "127.0.0.0/8".to_owned(),
         // The bench measures the steady drain, not the ticket schedule.
         ticket_interval_secs: 86_400.0,
-        ..Config::default()
+        ..crate::setup::config(dir.path())
     };
     let concurrency = config.events_concurrency;
     let server = smartship_server::start(config, StartOptions::default()).await?;
     let state = server.state.clone();
-    let (url, hits) = receiver().await?;
+    let (url, hits) = crate::setup::receiver().await?;
     let tp = operator::create_tp(
         &state,
         operator::TpSpec {
@@ -140,5 +128,10 @@ pub async fn run(n: usize) -> anyhow::Result<()> {
         peak / 1024,
     );
     server.stop().await?;
-    Ok(())
+    Ok(EventsResult {
+        end_to_end_per_sec: rate,
+        draining_per_sec: drain_rate,
+        baseline_per_sec: base,
+        peak_rss_mib: peak / 1024,
+    })
 }

@@ -1,21 +1,38 @@
-//! `cargo run --release -p smartship-bench -- <scenario> [--quick]`
+//! `cargo run --release -p smartship-bench -- [all|read|writes|fleet|events] [--quick]`
 //!
 //! Each scenario starts what it measures itself (a server on port 0 in a
-//! temporary data directory, a local receiver), runs a baseline in the same
-//! process for comparison, and prints one line per scenario: raw figures and
-//! the ratio to the baseline. `--quick` shrinks the load for a smoke run;
-//! its numbers are not meant to be judged.
+//! temporary data directory, a local receiver, a baseline), generates the
+//! load in-process, and prints one line: raw figures and the ratio to the
+//! baseline measured in the same run. `--quick` shrinks every scenario to a
+//! smoke run (CI runs it; its numbers are not meant to be judged).
+//! `--chart-dir DIR` writes the throughput and latency charts as SVG.
 
+mod chart;
 mod events;
+mod fleet;
+mod loadgen;
+mod peers;
+mod read;
+mod setup;
+mod writes;
 
 use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
     /// Every scenario.
     All,
+    /// package/get against a plain hyper server, closed and open loop.
+    Read,
+    /// Durable lifecycle transitions against fsynced SQLite commits.
+    Writes,
+    /// A fleet of apps through the whole lifecycle, with storage.
+    Fleet,
     /// A burst of events drained to a local receiver.
     Events,
+    /// Prism, json-server and WireMock on the same read route.
+    Peers,
 }
 
 #[derive(Debug, Parser)]
@@ -29,6 +46,16 @@ struct Args {
     /// Events in the burst (default 10,000; 500 with --quick).
     #[arg(long)]
     events: Option<usize>,
+    /// Apps in the fleet (default 10,000; 100 with --quick).
+    #[arg(long)]
+    apps: Option<usize>,
+    /// Write bench-throughput.svg and bench-latency.svg here.
+    #[arg(long)]
+    chart_dir: Option<PathBuf>,
+    /// Write the scenario's figures here as JSON instead of printing the
+    /// summary (how `all` collects its child processes' results).
+    #[arg(long, hide = true)]
+    collect_json: Option<PathBuf>,
 }
 
 /// Resident set size of this process, in KiB (Linux).
@@ -44,16 +71,222 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// A percentile's label, smartship's latency and the harness's own (ms).
+type LatencyPoint = (String, f64, f64);
+
+/// What a scenario contributes to the summary and the charts; a child
+/// process of `all` hands it to its parent as JSON.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Collected {
+    summary: Vec<String>,
+    /// (label, per second, is a baseline)
+    bars: Vec<(String, f64, bool)>,
+    /// (title, [(percentile, smartship ms, the harness against hyper ms)])
+    latency: Option<(String, Vec<LatencyPoint>)>,
+}
+
+async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected> {
+    let wants = |s: Scenario| only == s;
+    let mut bars: Vec<(String, f64, bool)> = Vec::new();
+    let mut latency = None;
+    let mut summary: Vec<String> = Vec::new();
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    if wants(Scenario::Read) {
+        let r = read::run(args.quick).await?;
+        bars.push((
+            "read: package/get (64 conns)".into(),
+            r.smartship.rps(),
+            false,
+        ));
+        bars.push(("baseline: hello-JSON hyper".into(), r.baseline.rps(), true));
+        let ratio = r.smartship.rps() / r.baseline.rps();
+        summary.push(format!(
+            "read    {:.0} req/s = {ratio:.2} of hyper (>= 0.50: {}); p99 {:.2} ms at {:.0} req/s open loop (< 5 ms: {})",
+            r.smartship.rps(),
+            verdict(ratio >= 0.5),
+            r.open_loop.ms(99.0),
+            r.open_rate,
+            verdict(r.open_loop.ms(99.0) < 5.0 && r.open_loop.errors == 0),
+        ));
+        summary.push(format!(
+            "        (the harness alone, same schedule against hyper: p99 {:.2} ms)",
+            r.baseline_open_loop.ms(99.0)
+        ));
+        latency = Some((
+            format!(
+                "package/get latency, open loop at {:.0} req/s (64 connections)",
+                r.open_rate
+            ),
+            [50.0, 90.0, 99.0, 99.9]
+                .iter()
+                .map(|p| {
+                    (
+                        format!("p{p}"),
+                        r.open_loop.ms(*p),
+                        r.baseline_open_loop.ms(*p),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if wants(Scenario::Writes) {
+        let w = writes::run(args.quick).await?;
+        bars.push((
+            "writes: durable transitions".into(),
+            w.transitions_per_sec,
+            false,
+        ));
+        bars.push((
+            "baseline: fsynced SQLite commits".into(),
+            w.commits_per_sec,
+            true,
+        ));
+        summary.push(format!(
+            "writes  {:.0} durable transitions/s, {} errors (>= 5,000: {})",
+            w.transitions_per_sec,
+            w.errors,
+            verdict(w.transitions_per_sec >= 5000.0 && w.errors == 0),
+        ));
+    }
+    if wants(Scenario::Events) {
+        let n = args.events.unwrap_or(if args.quick { 500 } else { 10_000 });
+        let e = events::run(n).await?;
+        bars.push((
+            "events: delivered (draining)".into(),
+            e.draining_per_sec,
+            false,
+        ));
+        bars.push(("baseline: plain POSTs".into(), e.baseline_per_sec, true));
+        summary.push(format!(
+            "events  {:.0}/s draining, {:.0}/s end to end, peak RSS {} MiB (>= 5,000: {})",
+            e.draining_per_sec,
+            e.end_to_end_per_sec,
+            e.peak_rss_mib,
+            verdict(e.end_to_end_per_sec >= 5000.0),
+        ));
+    }
+    if wants(Scenario::Fleet) {
+        let n = args.apps.unwrap_or(if args.quick { 100 } else { 10_000 });
+        let f = fleet::run(n).await?;
+        bars.push((
+            "fleet: apps released".into(),
+            f.apps as f64 / f.seconds,
+            false,
+        ));
+        bars.push((
+            "baseline: one package/get per app".into(),
+            f.baseline_reads_per_sec,
+            true,
+        ));
+        let per_app_kb = (f.blob_bytes_added + f.db_bytes_added) as f64 / 1024.0 / f.apps as f64;
+        summary.push(format!(
+            "fleet   {} apps, {} released, {} events in {:.1} s (<= 30 s: {}); peak RSS {} MiB (< 512: {}); \
+             storage template {:.2} MB + {per_app_kb:.1} KB/app (<= 10 KB/app: {})",
+            f.apps,
+            f.released,
+            f.events_delivered,
+            f.seconds,
+            verdict(f.seconds <= 30.0 && f.released == f.apps),
+            f.peak_rss_mib,
+            verdict(f.peak_rss_mib < 512),
+            f.template_bytes as f64 / 1e6,
+            verdict(per_app_kb <= 10.0),
+        ));
+    }
+    if wants(Scenario::Peers) {
+        match peers::run(args.quick).await? {
+            Some(p) => {
+                bars.push((
+                    "peers run: smartship package/get".into(),
+                    p.smartship.rps(),
+                    false,
+                ));
+                for peer in &p.peers {
+                    let ratio = p.smartship.rps() / peer.stats.rps().max(1.0);
+                    bars.push((format!("peer: {}", peer.name), peer.stats.rps(), true));
+                    summary.push(format!(
+                        "peers   {:.1}x {} ({:.0} vs {:.0} req/s) (>= 10x: {})",
+                        ratio,
+                        peer.name,
+                        p.smartship.rps(),
+                        peer.stats.rps(),
+                        verdict(ratio >= 10.0),
+                    ));
+                }
+            }
+            None => {
+                summary.push("peers   not installed (scripts/bench-peers): not measured".into())
+            }
+        }
+    }
+    Ok(Collected {
+        summary,
+        bars,
+        latency,
+    })
+}
+
+/// `all`: each scenario in a fresh child process, so that none inherits
+/// another's memory, threads or sockets.
+fn run_children(args: &Args) -> anyhow::Result<Collected> {
+    let mut all = Collected::default();
+    for scenario in ["read", "writes", "events", "fleet", "peers"] {
+        let out = tempfile::NamedTempFile::new()?;
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg(scenario).arg("--collect-json").arg(out.path());
+        if args.quick {
+            cmd.arg("--quick");
+        }
+        if let Some(n) = args.events {
+            cmd.arg("--events").arg(n.to_string());
+        }
+        if let Some(n) = args.apps {
+            cmd.arg("--apps").arg(n.to_string());
+        }
+        let status = cmd.status()?;
+        anyhow::ensure!(status.success(), "scenario {scenario} failed: {status}");
+        let c: Collected = serde_json::from_slice(&std::fs::read(out.path())?)?;
+        all.summary.extend(c.summary);
+        all.bars.extend(c.bars);
+        all.latency = all.latency.or(c.latency);
+    }
+    Ok(all)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        if matches!(args.scenario, Scenario::All | Scenario::Events) {
-            let n = args.events.unwrap_or(if args.quick { 500 } else { 10_000 });
-            events::run(n).await?;
+    let collected = if args.scenario == Scenario::All {
+        run_children(&args)?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run_scenarios(&args, args.scenario))?
+    };
+    if let Some(path) = &args.collect_json {
+        std::fs::write(path, serde_json::to_vec(&collected)?)?;
+        return Ok(());
+    }
+    if !collected.summary.is_empty() {
+        println!(
+            "summary{}:",
+            if args.quick {
+                " (--quick: smoke run, not judged)"
+            } else {
+                ""
+            }
+        );
+        for line in &collected.summary {
+            println!("  {line}");
         }
-        Ok(())
-    })
+    }
+    if let Some(dir) = &args.chart_dir {
+        std::fs::create_dir_all(dir)?;
+        chart::throughput(&dir.join("bench-throughput.svg"), &collected.bars)?;
+        if let Some((title, points)) = &collected.latency {
+            chart::latency(&dir.join("bench-latency.svg"), title, points, 5.0)?;
+        }
+        println!("charts written to {}", dir.display());
+    }
+    Ok(())
 }

@@ -1,0 +1,152 @@
+//! `package/get` with its token check, 64 keep-alive connections. Baseline:
+//! a plain hyper server answering a fixed JSON body of the same size,
+//! started on the same runtime and loaded the same way. Then an open-loop
+//! run at a fixed rate for latency.
+
+use crate::loadgen::{self, Pace, Stats};
+use crate::setup;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub struct ReadResult {
+    pub smartship: Stats,
+    pub baseline: Stats,
+    pub open_loop: Stats,
+    pub baseline_open_loop: Stats,
+    pub open_rate: f64,
+}
+
+/// A hyper server answering every request with `body` (the "hello JSON"
+/// baseline: no routing, no token, no database).
+async fn hello_json(body: Bytes) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(body))
+                                .expect("static response"),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+pub async fn run(quick: bool) -> anyhow::Result<ReadResult> {
+    let duration = Duration::from_secs(if quick { 1 } else { 10 });
+    let open_rate = if quick { 1_000.0 } else { 10_000.0 };
+    let b = setup::start(|_| {}, &setup::sample_template()).await?;
+    let apps = b.apps(1).await?;
+    let (_, token, _) = &apps[0];
+    // One package online and one in development: a realistic list.
+    let client = smartship_client::OpenApiClient::new(&b.base, token);
+    let ext = serde_json::json!({"extEnable": true});
+    client
+        .package_upload(b.template_id, &ext, "1.0.0", "bench")
+        .await?;
+    let dev = loop {
+        let list = client.package_list().await?;
+        if let Some(p) = list.into_iter().find(|p| p.upload_status == Some(2)) {
+            break p;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    client
+        .package_submit_audit(dev.package_id, "bench", "")
+        .await?;
+    let admin = smartship_client::AdminClient::new(&b.base, setup::ADMIN_TOKEN);
+    admin
+        .post(
+            &format!("/admin/v1/packages/{}/review", dev.package_id),
+            &serde_json::json!({"decision": "pass"}),
+        )
+        .await?;
+    client.package_release(dev.package_id).await?;
+    client
+        .package_upload(b.template_id, &ext, "1.1.0", "bench")
+        .await?;
+    let path = format!("/rest/2.0/smartapp/package/get?access_token={token}");
+    let sample = reqwest::get(format!("{}{path}", b.base))
+        .await?
+        .bytes()
+        .await?;
+    anyhow::ensure!(
+        sample.starts_with(br#"{"errno":0"#),
+        "package/get answered {}",
+        String::from_utf8_lossy(&sample)
+    );
+    let baseline_addr = hello_json(sample.clone()).await?;
+
+    let expect: &'static [u8] = br#""errno":0"#;
+    let smartship =
+        loadgen::on_own_thread(b.addr(), path.clone(), expect, 64, Pace::Closed, duration)?;
+    let baseline = loadgen::on_own_thread(
+        baseline_addr,
+        "/".to_owned(),
+        expect,
+        64,
+        Pace::Closed,
+        duration,
+    )?;
+    let open_loop =
+        loadgen::on_own_thread(b.addr(), path, expect, 64, Pace::Open(open_rate), duration)?;
+    // The same schedule against the baseline: what the harness itself adds
+    // (timer granularity, sharing two cores with the server).
+    let baseline_open_loop = loadgen::on_own_thread(
+        baseline_addr,
+        "/".to_owned(),
+        expect,
+        64,
+        Pace::Open(open_rate),
+        duration,
+    )?;
+    println!(
+        "read: package/get (token check, {} B answer), 64 connections: {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms, {} errors); \
+         baseline hello-JSON hyper {:.0} req/s; ratio {:.2} (target >= 0.50); \
+         open loop {open_rate:.0} req/s offered: {:.0} answered, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms (target p99 < 5 ms); \
+         baseline at the same schedule p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+        sample.len(),
+        smartship.rps(),
+        smartship.ms(50.0),
+        smartship.ms(99.0),
+        smartship.errors,
+        baseline.rps(),
+        smartship.rps() / baseline.rps(),
+        open_loop.rps(),
+        open_loop.ms(50.0),
+        open_loop.ms(99.0),
+        open_loop.ms(99.9),
+        baseline_open_loop.ms(50.0),
+        baseline_open_loop.ms(99.0),
+        baseline_open_loop.ms(99.9),
+    );
+    b.server.stop().await?;
+    Ok(ReadResult {
+        smartship,
+        baseline,
+        open_loop,
+        baseline_open_loop,
+        open_rate,
+    })
+}

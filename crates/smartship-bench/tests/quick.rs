@@ -1,0 +1,41 @@
+//! The harness's smoke run, as CI runs it: `all --quick` starts every
+//! scenario's server, baseline and load itself, prints one line per
+//! scenario with its ratio to the baseline, the summary, and the charts.
+//! The figures of a debug build on a shared CI machine are not judged.
+
+use std::process::Command;
+
+#[test]
+fn all_quick_prints_every_scenario_with_its_ratio_and_draws_the_charts() {
+    let charts = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_smartship-bench"))
+        .args(["all", "--quick", "--chart-dir"])
+        .arg(charts.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for scenario in ["read:", "writes:", "events:", "fleet:"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(scenario))
+            .unwrap_or_else(|| panic!("no {scenario} line in:\n{stdout}"));
+        assert!(line.contains("ratio"), "{line}");
+        assert!(line.contains("baseline"), "{line}");
+    }
+    assert!(
+        stdout.contains("summary (--quick: smoke run, not judged):"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 errors"), "{stdout}");
+    assert!(stdout.contains("100 apps, 100 released"), "{stdout}");
+    for svg in ["bench-throughput.svg", "bench-latency.svg"] {
+        let text = std::fs::read_to_string(charts.path().join(svg)).unwrap();
+        assert!(text.starts_with("<svg"), "{svg}");
+        assert!(text.contains("baseline") || text.contains("p99"), "{svg}");
+    }
+}
