@@ -186,9 +186,12 @@ pub async fn run(quick: bool) -> anyhow::Result<Option<PeersResult>> {
         } else {
             "--host"
         };
-        cmd.current_dir(dir.path())
-            .args(args)
-            .args(["--port", &port.to_string(), host_flag, "127.0.0.1"]);
+        cmd.current_dir(dir.path()).args(args).args([
+            "--port",
+            &port.to_string(),
+            host_flag,
+            "127.0.0.1",
+        ]);
         let peer = start(cmd, port, load_path).await?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         let stats = loadgen::on_own_thread(
