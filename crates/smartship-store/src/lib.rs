@@ -11,6 +11,7 @@
 
 pub mod blobs;
 mod group_commit;
+mod lifecycle_tx;
 pub mod model;
 mod read_cache;
 pub mod sqlite;
@@ -27,6 +28,9 @@ use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the group-commit writer's connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]

@@ -1,23 +1,27 @@
 //! The embedded default: SQLite in WAL mode.
 //!
-//! Writes go through a pool of exactly one connection. SQLite allows one
-//! writer at a time anyway; queueing writers in-process instead of letting
-//! them race for the file lock removes `SQLITE_BUSY` under load and makes
-//! every read-decide-write transaction serial per database, which is what
-//! keeps the slot invariants under concurrent calls. Reads use their own
-//! pool and never wait for writers (WAL).
+//! The hot writes — uploads, lifecycle transitions, build results, worker
+//! claims and delivery attempts — run on the group-commit writer thread
+//! (`group_commit`, SQL in `lifecycle_tx`), many transactions per fsync.
+//! The rare ones (parties, tokens, templates, settings) go through an async
+//! pool of exactly one connection. SQLite allows one writer at a time; the
+//! two wait for each other on the file lock (busy timeout). Their
+//! transactions begin `IMMEDIATE`: a deferred one that had read before the
+//! other connection committed could not upgrade to writing
+//! (`SQLITE_BUSY_SNAPSHOT`) and would fail instead of waiting. Every
+//! read-decide-write transaction runs inside one write transaction, which
+//! is what keeps the slot invariants under concurrent calls. Reads use
+//! their own pool and never wait for writers (WAL).
 
-use crate::group_commit::{BoxFuture, GroupCommit};
+use crate::group_commit::GroupCommit;
+use crate::lifecycle_tx;
 use crate::model::*;
 use crate::read_cache::ReadCache;
 use crate::{AddTemplate, Decision, Result, Store, StoreError};
 use async_trait::async_trait;
-use smartship_core::lifecycle::{
-    self, Action, AppSnapshot, AuditEvent, BuildState, Effects, PackageState, PackageView,
-};
+use smartship_core::lifecycle::{self, Action, BuildState, PackageState};
 use smartship_core::manifest::Manifest;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
-use sqlx::Connection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -56,9 +60,7 @@ impl SqliteStore {
     async fn lifecycle<T, F>(&self, app: AppId, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         let result = self.commits.run(f).await;
         self.cache.invalidate_app(app);
@@ -126,7 +128,7 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await?;
         Ok(SqliteStore {
-            commits: GroupCommit::start(write.clone()),
+            commits: GroupCommit::start(path)?,
             write,
             read,
             cache: Default::default(),
@@ -141,227 +143,6 @@ impl SqliteStore {
             .unwrap_or(url);
         let path = path.split('?').next().unwrap_or(path);
         SqliteStore::open(&std::path::PathBuf::from_str(path).expect("infallible")).await
-    }
-
-    async fn snapshot(
-        &self,
-        tx: &mut Tx<'_>,
-        app: AppId,
-        target: Option<PackageId>,
-        needs_quota: bool,
-        ctx: &ActionContext,
-    ) -> Result<Option<AppSnapshot>> {
-        let Some(flags) = sqlx::query(
-            "SELECT basic_info_approved, authenticity_verified FROM apps WHERE id = $1",
-        )
-        .bind(app.0)
-        .fetch_optional(&mut **tx)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let mut snap = AppSnapshot {
-            basic_info_approved: flags.try_get(0)?,
-            authenticity_verified: flags.try_get(1)?,
-            ..Default::default()
-        };
-        let rows = sqlx::query(concat!(
-            "SELECT id, state, build, version FROM packages WHERE app_id = $1 AND (state IN ",
-            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
-            " OR id = $2)"
-        ))
-        .bind(app.0)
-        .bind(target.map(|t| t.0).unwrap_or(-1))
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in rows {
-            let view = view_from_row(&row)?;
-            if Some(view.id) == target {
-                snap.target = Some(view.clone());
-            }
-            if view.state.slot().is_some() {
-                snap.slotted.push(view);
-            }
-        }
-        let history = sqlx::query(
-            // Release order is id order (a package can only be released after
-            // every older live package left the slots), so the newest earlier
-            // version is the highest id, whatever the wall clock did.
-            "SELECT id, state, build, version FROM packages WHERE app_id = $1 AND state = 'history' \
-             ORDER BY id DESC LIMIT 2",
-        )
-        .bind(app.0)
-        .fetch_all(&mut **tx)
-        .await?;
-        snap.history = history.iter().map(view_from_row).collect::<Result<_>>()?;
-        if let Some(q) = ctx.quota.filter(|_| needs_quota) {
-            let used: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2",
-            )
-            .bind(app.0)
-            .bind(q.period_start)
-            .fetch_one(&mut **tx)
-            .await?;
-            snap.quota_remaining = Some(q.limit - used);
-        }
-        Ok(Some(snap))
-    }
-
-    async fn write_effects(
-        &self,
-        tx: &mut Tx<'_>,
-        app: AppId,
-        target: Option<PackageId>,
-        action: &Action,
-        fx: &Effects,
-        ctx: &ActionContext,
-    ) -> Result<()> {
-        let detail = match action {
-            Action::Review(lifecycle::Verdict::Fail { reason }) => reason.clone(),
-            _ => String::new(),
-        };
-        for t in &fx.transitions {
-            let done = sqlx::query(
-                "UPDATE packages SET state = $1, updated_at = $2, \
-                   released_at = CASE WHEN $1 = 'online' THEN $2 ELSE released_at END, \
-                   rollback_due_at = CASE WHEN $1 = 'rolling_back' THEN rollback_due_at ELSE NULL END \
-                 WHERE id = $3 AND state = $4",
-            )
-            .bind(t.to.as_str())
-            .bind(ctx.now)
-            .bind(t.package.0)
-            .bind(t.from.as_str())
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "package {} was not {:?}",
-                    t.package, t.from
-                )));
-            }
-            record_transition(
-                tx,
-                t.package,
-                app,
-                action.name(),
-                Some(t.from),
-                t.to,
-                ctx,
-                &detail,
-            )
-            .await?;
-        }
-        let Some(target) = target else {
-            return Ok(());
-        };
-        if let Some(b) = fx.build {
-            sqlx::query(
-                "UPDATE packages SET build = $1, build_lease_until = NULL, updated_at = $2 WHERE id = $3",
-            )
-            .bind(b.as_str())
-            .bind(ctx.now)
-            .bind(target.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if let Some((pkg, version)) = &fx.rollback_version {
-            sqlx::query("UPDATE packages SET rollback_version = $1 WHERE id = $2")
-                .bind(version.as_deref())
-                .bind(pkg.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if let Some(msg) = &fx.audit_msg {
-            sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
-                .bind(msg)
-                .bind(target.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if fx.consume_quota {
-            sqlx::query("INSERT INTO quota_uses (app_id, package_id, at) VALUES ($1, $2, $3)")
-                .bind(app.0)
-                .bind(target.0)
-                .bind(ctx.now)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if let (Action::SubmitAudit, Some(sub)) = (action, &ctx.submission) {
-            sqlx::query(
-                "UPDATE packages SET audit_content = $1, remark = $2, \
-                   test_account = COALESCE($3, test_account), \
-                   test_password = COALESCE($4, test_password) WHERE id = $5",
-            )
-            .bind(&sub.content)
-            .bind(&sub.remark)
-            .bind(sub.test_account.as_deref())
-            .bind(sub.test_password.as_deref())
-            .bind(target.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if fx.start_rollback_timer {
-            sqlx::query("UPDATE packages SET rollback_due_at = $1 WHERE id = $2")
-                .bind(ctx.now + ctx.rollback_delay_ms)
-                .bind(target.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if let Some(ev) = &fx.event {
-            let (kind, package, version, reason) = match ev {
-                AuditEvent::Pass { package, version } => {
-                    ("PACKAGE_AUDIT_PASS", package, version, None)
-                }
-                AuditEvent::Fail {
-                    package,
-                    version,
-                    reason,
-                } => (
-                    "PACKAGE_AUDIT_FAIL",
-                    package,
-                    version,
-                    Some(reason.as_str()),
-                ),
-            };
-            sqlx::query(
-                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
-                   status, attempts, next_attempt_at) \
-                 SELECT tp_id, app_id, $1, id, $2, $3, $4, 'pending', 0, $4 FROM packages WHERE id = $5",
-            )
-            .bind(kind)
-            .bind(version)
-            .bind(reason)
-            .bind(ctx.now)
-            .bind(package.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
-    async fn apply_in(
-        &self,
-        tx: &mut Tx<'_>,
-        app: AppId,
-        package: PackageId,
-        action: &Action,
-        ctx: &ActionContext,
-    ) -> Result<Decision> {
-        let needs_quota = matches!(action, Action::SubmitAudit);
-        let Some(snap) = self
-            .snapshot(tx, app, Some(package), needs_quota, ctx)
-            .await?
-        else {
-            return Ok(Err(lifecycle::Refusal::PackageNotFound));
-        };
-        match lifecycle::decide(&snap, action) {
-            Err(refusal) => Ok(Err(refusal)),
-            Ok(fx) => {
-                self.write_effects(tx, app, Some(package), action, &fx, ctx)
-                    .await?;
-                Ok(Ok(fx))
-            }
-        }
     }
 }
 
@@ -418,56 +199,19 @@ async fn insert_auth_event(
     insert_new_event(tx, &event).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record_transition(
-    tx: &mut Tx<'_>,
-    package: PackageId,
-    app: AppId,
-    action: &str,
-    from: Option<PackageState>,
-    to: PackageState,
-    ctx: &ActionContext,
-    detail: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO package_transitions (package_id, app_id, action, from_state, to_state, actor, detail, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(package.0)
-    .bind(app.0)
-    .bind(action)
-    .bind(from.map(PackageState::as_str))
-    .bind(to.as_str())
-    .bind(&ctx.actor)
-    .bind(detail)
-    .bind(ctx.now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn state_of(s: &str) -> Result<PackageState> {
+pub(crate) fn state_of(s: &str) -> Result<PackageState> {
     PackageState::parse(s).ok_or_else(|| corrupt("package state", s))
 }
 
-fn build_of(s: &str) -> Result<BuildState> {
+pub(crate) fn build_of(s: &str) -> Result<BuildState> {
     BuildState::parse(s).ok_or_else(|| corrupt("build state", s))
 }
 
-fn view_from_row(row: &SqliteRow) -> Result<PackageView> {
-    Ok(PackageView {
-        id: PackageId(row.try_get(0)?),
-        state: state_of(row.try_get(1)?)?,
-        build: build_of(row.try_get(2)?)?,
-        version: row.try_get(3)?,
-    })
-}
-
-fn manifest_of(json: &str) -> Result<Manifest> {
+pub(crate) fn manifest_of(json: &str) -> Result<Manifest> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))
 }
 
@@ -480,7 +224,7 @@ fn manifest_json(m: &Manifest) -> String {
 /// existed, the whole manifest.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-enum StoredPackageManifest {
+pub(crate) enum StoredPackageManifest {
     Delta {
         template_delta: smartship_core::manifest::ManifestDelta,
     },
@@ -699,7 +443,7 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<Authorization> {
         let result: Result<Authorization> = async {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let was_active: Option<bool> = sqlx::query_scalar(
                 "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
             )
@@ -756,7 +500,7 @@ impl Store for SqliteStore {
 
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool> {
         let result: Result<bool> = async {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let done = sqlx::query(
                 "UPDATE authorizations SET active = FALSE, updated_at = $1 \
                  WHERE app_id = $2 AND tp_id = $3 AND active",
@@ -785,7 +529,7 @@ impl Store for SqliteStore {
     }
 
     async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
             .bind(tp.0)
             .bind(ticket)
@@ -886,7 +630,7 @@ impl Store for SqliteStore {
         tp: TpId,
         now: i64,
     ) -> Result<std::result::Result<UsedCode, CodeRefusal>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let Some(row) = sqlx::query(
             "SELECT tp_id, app_id, expires_at, used_at FROM codes \
              WHERE hash = $1 AND kind = $2 AND tp_id = $3",
@@ -924,7 +668,7 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>> {
         let result: Result<std::result::Result<(TpId, AppId), RefreshRefusal>> = async {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let Some(row) = sqlx::query(
                 "SELECT t.tp_id, t.app_id, t.expires_at, t.revoked, t.created_at, \
                    COALESCE(a.active, FALSE) AS active \
@@ -979,7 +723,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, t: NewToken) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         insert_token_in(&mut tx, &t).await?;
         tx.commit().await?;
         Ok(())
@@ -1060,7 +804,7 @@ impl Store for SqliteStore {
         max: i64,
         now: i64,
     ) -> Result<AddTemplate> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let Some(d) =
             sqlx::query("SELECT user_version, manifest FROM drafts WHERE id = $1 AND tp_id = $2")
                 .bind(draft.0)
@@ -1149,65 +893,11 @@ impl Store for SqliteStore {
         u: NewUpload,
         ctx: &ActionContext,
     ) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
-        let app_for_cache = u.app_id;
-        let this = self.clone();
-        let ctx_owned = ctx.clone();
-        self.lifecycle(app_for_cache, move |conn| {
-                Box::pin(async move {
-            let ctx = &ctx_owned;
-            let mut tx = conn.begin().await?;
-            let needs_quota = u.direct_commit;
-            let Some(snap) = this
-                .snapshot(&mut tx, u.app_id, None, needs_quota, ctx)
-                .await?
-            else {
-                return Ok(Err(lifecycle::Refusal::PackageNotFound));
-            };
-            let action = Action::Upload {
-                direct_commit: u.direct_commit,
-            };
-            let fx = match lifecycle::decide(&snap, &action) {
-                Ok(fx) => fx,
-                Err(r) => return Ok(Err(r)),
-            };
-            this.write_effects(&mut tx, u.app_id, None, &action, &fx, ctx)
-                .await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \
-                   ext_json, direct_commit, test_account, test_password, committer, commit_time, \
-                   created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'development', 'building', $6, $7, $8, $9, $10, $11, $11, $11) \
-                 RETURNING id",
-            )
-            .bind(u.app_id.0)
-            .bind(u.tp_id.0)
-            .bind(u.template_id.0)
-            .bind(&u.version)
-            .bind(&u.version_desc)
-            .bind(&u.ext_json)
-            .bind(u.direct_commit)
-            .bind(&u.test_account)
-            .bind(&u.test_password)
-            .bind(&u.committer)
-            .bind(ctx.now)
-            .fetch_one(&mut *tx)
-            .await?;
-            record_transition(
-                &mut tx,
-                PackageId(id),
-                u.app_id,
-                "upload",
-                None,
-                PackageState::Development,
-                ctx,
-                "",
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Ok(PackageId(id)))
+        let ctx = ctx.clone();
+        self.lifecycle(u.app_id, move |conn| {
+            lifecycle_tx::create_upload(conn, &u, &ctx)
         })
-            })
-            .await
+        .await
     }
 
     async fn apply(
@@ -1217,18 +907,9 @@ impl Store for SqliteStore {
         action: Action,
         ctx: &ActionContext,
     ) -> Result<Decision> {
-        let this = self.clone();
-        let ctx_owned = ctx.clone();
+        let ctx = ctx.clone();
         self.lifecycle(app, move |conn| {
-            Box::pin(async move {
-                let ctx = &ctx_owned;
-                let mut tx = conn.begin().await?;
-                let decision = this.apply_in(&mut tx, app, package, &action, ctx).await?;
-                if decision.is_ok() {
-                    tx.commit().await?;
-                }
-                Ok(decision)
-            })
+            lifecycle_tx::apply(conn, app, package, &action, &ctx)
         })
         .await
     }
@@ -1326,16 +1007,10 @@ impl Store for SqliteStore {
     }
 
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>> {
-        let Some(id): Option<i64> = sqlx::query_scalar(
-            "UPDATE packages SET build_lease_until = $1 WHERE id = ( \
-               SELECT id FROM packages WHERE build = 'building' AND state = 'development' \
-                 AND (build_lease_until IS NULL OR build_lease_until < $2) ORDER BY id LIMIT 1) \
-             RETURNING id",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .fetch_optional(&self.write)
-        .await?
+        let Some(id) = self
+            .commits
+            .run(move |conn| lifecycle_tx::claim_build(conn, now, lease_ms))
+            .await?
         else {
             return Ok(None);
         };
@@ -1345,14 +1020,14 @@ impl Store for SqliteStore {
             " FROM packages WHERE id = $1"
         ))
         .bind(id)
-        .fetch_one(&self.write)
+        .fetch_one(&self.read)
         .await?;
         let package = package_from_row(&row)?;
         let template: Option<String> =
             sqlx::query_scalar("SELECT manifest FROM templates WHERE id = $1 AND tp_id = $2")
                 .bind(package.template_id.0)
                 .bind(package.tp_id.0)
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?;
         Ok(Some(BuildJob {
             package,
@@ -1367,79 +1042,11 @@ impl Store for SqliteStore {
         outcome: BuildOutcome,
         ctx: &ActionContext,
     ) -> Result<Decision> {
-        let this = self.clone();
-        let ctx_owned = ctx.clone();
+        let ctx = ctx.clone();
         self.lifecycle(app, move |conn| {
-                Box::pin(async move {
-            let ctx = &ctx_owned;
-            let mut tx = conn.begin().await?;
-            let action = match &outcome {
-                BuildOutcome::Built { .. } => Action::BuildSucceeded,
-                BuildOutcome::Failed { .. } => Action::BuildFailed,
-            };
-            let decision = this.apply_in(&mut tx, app, package, &action, ctx).await?;
-            if decision.is_err() {
-                return Ok(decision);
-            }
-            match outcome {
-                BuildOutcome::Built { manifest } => {
-                    // Templates are only ever soft-deleted, so the base of the
-                    // delta stays readable for as long as the package exists.
-                    let template: Option<String> = sqlx::query_scalar(
-                        "SELECT t.manifest FROM templates t JOIN packages p ON p.template_id = t.id \
-                         WHERE p.id = $1",
-                    )
-                    .bind(package.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let stored = match template.as_deref().map(manifest_of).transpose()? {
-                        Some(base) => StoredPackageManifest::Delta {
-                            template_delta: manifest.delta_from(&base),
-                        },
-                        None => StoredPackageManifest::Full(manifest.clone()),
-                    };
-                    sqlx::query("UPDATE packages SET manifest = $1, size = $2 WHERE id = $3")
-                        .bind(serde_json::to_string(&stored).expect("manifests always serialize"))
-                        .bind(manifest.total_size() as i64)
-                        .bind(package.0)
-                        .execute(&mut *tx)
-                        .await?;
-                    let direct: bool =
-                        sqlx::query_scalar("SELECT direct_commit FROM packages WHERE id = $1")
-                            .bind(package.0)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if direct {
-                        let submit = this
-                            .apply_in(&mut tx, app, package, &Action::SubmitAudit, ctx)
-                            .await?;
-                        if let Err(refusal) = submit {
-                            // The package stays in development, built; msg says
-                            // why it was not submitted.
-                            sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
-                                .bind(format!("directCommit 未能自动送审: {refusal}"))
-                                .bind(package.0)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    }
-                }
-                BuildOutcome::Failed { code, message } => {
-                    sqlx::query(
-                        "UPDATE packages SET build_error_code = $1, build_error = $2 WHERE id = $3",
-                    )
-                    .bind(code)
-                    .bind(&message)
-                    .bind(package.0)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(decision)
+            lifecycle_tx::finish_build(conn, app, package, &outcome, &ctx)
         })
-            })
-            .await
+        .await
     }
 
     async fn packages_under_audit(&self, limit: i64) -> Result<Vec<(AppId, PackageId)>> {
@@ -1511,7 +1118,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         for e in events {
             insert_new_event(&mut tx, e).await?;
         }
@@ -1587,24 +1194,27 @@ impl Store for SqliteStore {
     }
 
     async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>> {
+        let ids = self
+            .commits
+            .run(move |conn| lifecycle_tx::claim_events(conn, now, lease_ms, limit))
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The claim is committed and leased to us: read the events whole.
         let rows = sqlx::query(
-            "UPDATE events SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM events WHERE status = 'pending' AND next_attempt_at <= $2 \
-                 AND (lease_until IS NULL OR lease_until < $2) \
-               ORDER BY next_attempt_at, id LIMIT $3) \
-             RETURNING *",
+            "SELECT * FROM events WHERE id IN (SELECT value FROM json_each($1)) \
+             ORDER BY next_attempt_at, id",
         )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.write)
+        .bind(serde_json::to_string(&ids).expect("ids serialize"))
+        .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
                 let event = event_from_row(r)?;
                 Ok(ClaimedEvent {
                     attempt: event.attempts,
-                    lease_until: r.try_get("lease_until")?,
+                    lease_until: now + lease_ms,
                     event,
                 })
             })
@@ -1612,52 +1222,10 @@ impl Store for SqliteStore {
     }
 
     async fn record_attempts(&self, attempts: &[AttemptRecord], now: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        for a in attempts {
-            sqlx::query(
-                "INSERT INTO event_attempts (event_id, attempt, url, started_at, duration_ms, \
-                   status_code, response_body, error, outcome) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(a.event_id)
-            .bind(a.attempt)
-            .bind(&a.url)
-            .bind(a.started_at)
-            .bind(a.duration_ms)
-            .bind(a.status_code)
-            .bind(&a.response_body)
-            .bind(&a.error)
-            .bind(a.outcome.as_str())
-            .execute(&mut *tx)
-            .await?;
-            let (status, next, delivered) = match a.outcome {
-                AttemptOutcome::Delivered => ("delivered", None, Some(now)),
-                AttemptOutcome::Retry { next_attempt_at } => {
-                    ("pending", Some(next_attempt_at), None)
-                }
-                AttemptOutcome::Failed => ("failed", None, None),
-            };
-            let error = a.error.clone().or_else(|| {
-                a.status_code
-                    .map(|c| format!("HTTP {c}: {}", a.response_body.as_deref().unwrap_or("")))
-            });
-            sqlx::query(
-                "UPDATE events SET status = $1, lease_until = NULL, \
-                   next_attempt_at = COALESCE($2, next_attempt_at), delivered_at = $3, \
-                   last_error = CASE WHEN $1 = 'delivered' THEN NULL ELSE $4 END \
-                 WHERE id = $5 AND status = 'pending' AND lease_until = $6",
-            )
-            .bind(status)
-            .bind(next)
-            .bind(delivered)
-            .bind(error)
-            .bind(a.event_id)
-            .bind(a.lease_until)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let attempts = attempts.to_vec();
+        self.commits
+            .run(move |conn| lifecycle_tx::record_attempts(conn, &attempts, now))
+            .await
     }
 
     async fn next_event_due(&self) -> Result<Option<i64>> {
