@@ -139,8 +139,10 @@ impl<S> LenientStream<S> {
     }
 }
 
+/// Runs once per request head on every connection, so a vectorised search
+/// rather than a comparison at every offset.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// Percent-encodes the bytes hyper refuses in a request target and returns
@@ -173,25 +175,23 @@ fn rewrite_head(head: &[u8]) -> (Vec<u8>, Mode) {
 }
 
 fn framing(head: &[u8]) -> Mode {
-    let text = String::from_utf8_lossy(head);
     let mut length = None;
-    for line in text.split("\r\n").skip(1) {
-        let Some((name, value)) = line.split_once(':') else {
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
-        let name = name.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"transfer-encoding") || name.eq_ignore_ascii_case(b"upgrade")
+        {
             // Chunked (or anything else unusual): stop rewriting.
             return Mode::Passthrough;
         }
-        if name.eq_ignore_ascii_case("content-length") {
-            match value.trim().parse::<u64>() {
-                Ok(n) if length.is_none_or(|l| l == n) => length = Some(n),
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let value = std::str::from_utf8(line[colon + 1..].trim_ascii()).ok();
+            match value.and_then(|v| v.parse::<u64>().ok()) {
+                Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
                 _ => return Mode::Passthrough,
             }
-        }
-        if name.eq_ignore_ascii_case("upgrade") {
-            return Mode::Passthrough;
         }
     }
     match length {

@@ -167,7 +167,9 @@ pub trait Store: Send + Sync + 'static {
         ctx: &ActionContext,
     ) -> Result<Decision>;
     /// The packages in a slot (what `package/get` lists), newest first.
-    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>>;
+    /// Shared, not copied: `package/get` is the hottest read and may be
+    /// served from a cache.
+    async fn slotted_packages(&self, app: AppId) -> Result<std::sync::Arc<[Package]>>;
     /// One package of the app (any state).
     async fn package(&self, app: AppId, id: PackageId) -> Result<Option<Package>>;
     /// The app's package in the given state (most recent first).

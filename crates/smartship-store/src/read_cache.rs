@@ -22,7 +22,7 @@
 use crate::model::{Package, TokenRecord};
 use smartship_core::AppId;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long an entry is served without a database read.
@@ -64,7 +64,7 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cached<K, V> {
 /// See the module documentation.
 pub struct ReadCache {
     tokens: Mutex<Cached<String, TokenRecord>>,
-    packages: Mutex<Cached<AppId, Vec<Package>>>,
+    packages: Mutex<Cached<AppId, Arc<[Package]>>>,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -106,12 +106,12 @@ impl ReadCache {
 
     /// An app's cached slotted packages, or the generation to pass to
     /// [`ReadCache::put_packages`].
-    pub fn packages(&self, app: AppId) -> Result<Vec<Package>, u64> {
+    pub fn packages(&self, app: AppId) -> Result<Arc<[Package]>, u64> {
         let c = self.packages.lock().expect("not poisoned");
         c.get(&app).ok_or(c.generation)
     }
 
-    pub fn put_packages(&self, app: AppId, packages: Vec<Package>, seen: u64) {
+    pub fn put_packages(&self, app: AppId, packages: Arc<[Package]>, seen: u64) {
         self.packages
             .lock()
             .expect("not poisoned")
@@ -137,12 +137,12 @@ mod tests {
         let seen = cache.packages(app).unwrap_err();
         // A write commits and invalidates while the read is in flight.
         cache.invalidate_app(app);
-        cache.put_packages(app, Vec::new(), seen);
+        cache.put_packages(app, Arc::from(Vec::new()), seen);
         assert!(cache.packages(app).is_err(), "stale result cached");
         // A read that started after the write is cached.
         let seen = cache.packages(app).unwrap_err();
-        cache.put_packages(app, Vec::new(), seen);
-        assert_eq!(cache.packages(app).unwrap(), Vec::new());
+        cache.put_packages(app, Arc::from(Vec::new()), seen);
+        assert!(cache.packages(app).unwrap().is_empty());
         // Another app's write does not drop it.
         cache.invalidate_app(AppId(2));
         assert!(cache.packages(app).is_ok());

@@ -741,12 +741,12 @@ impl Store for SqliteStore {
         Ok(record)
     }
 
-    async fn slotted_packages(&self, app: AppId) -> Result<Vec<Package>> {
+    async fn slotted_packages(&self, app: AppId) -> Result<std::sync::Arc<[Package]>> {
         let seen = match self.cache.packages(app) {
             Ok(list) => return Ok(list),
             Err(generation) => generation,
         };
-        let list = self.slotted_packages_uncached(app).await?;
+        let list: std::sync::Arc<[Package]> = self.slotted_packages_uncached(app).await?.into();
         self.cache.put_packages(app, list.clone(), seen);
         Ok(list)
     }

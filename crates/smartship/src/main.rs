@@ -1,5 +1,11 @@
 //! `smartship`: the server and its command-line tools.
 
+/// The server's request path makes many small, short-lived allocations;
+/// mimalloc serves them with less work than the system allocator (see
+/// docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin_cmd;
 mod fleet_cmd;
 mod output;

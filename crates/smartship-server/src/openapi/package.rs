@@ -177,9 +177,10 @@ fn list_rank(p: &Package) -> u8 {
 /// `GET package/get`
 pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let caller = call.caller;
-    let mut packages = s.store.slotted_packages(caller.app).await?;
-    packages.sort_by_key(list_rank);
-    let list: Vec<PackageInfo> = packages.iter().map(|pk| render(pk, s.tz)).collect();
+    let slotted = s.store.slotted_packages(caller.app).await?;
+    let mut packages: Vec<&Package> = slotted.iter().collect();
+    packages.sort_by_key(|pk| list_rank(pk));
+    let list: Vec<PackageInfo> = packages.into_iter().map(|pk| render(pk, s.tz)).collect();
     Ok(ok(list))
 }
 
@@ -209,8 +210,9 @@ pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Resp
             .store
             .slotted_packages(caller.app)
             .await?
-            .into_iter()
-            .find(|pk| pk.state.slot() == Some(Slot::Online)),
+            .iter()
+            .find(|pk| pk.state.slot() == Some(Slot::Online))
+            .cloned(),
     };
     match package {
         Some(pk) => Ok(ok(render(&pk, s.tz))),
