@@ -148,7 +148,12 @@ fn run_batch(
         }
         let step = (|| {
             conn.execute_batch("SAVEPOINT job")?;
-            if (job.run)(conn) {
+            // A job that panics is rolled back like one that failed (its
+            // caller hears that the writer dropped it); the writer and the
+            // rest of the batch go on.
+            let run = job.run;
+            let kept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(conn)));
+            if kept.unwrap_or(false) {
                 conn.execute_batch("RELEASE job")
             } else {
                 conn.execute_batch("ROLLBACK TO job; RELEASE job")
@@ -243,5 +248,33 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_is_rolled_back_and_the_writer_goes_on() {
+        let (dir, commits) = table_t();
+        let panicked = commits
+            .run(|conn| -> Result<()> {
+                conn.execute("INSERT INTO t (n) VALUES (1)", [])?;
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Unavailable(_))),
+            "{panicked:?}"
+        );
+        commits
+            .run(|conn| Ok(conn.execute("INSERT INTO t (n) VALUES (2)", [])?))
+            .await
+            .unwrap();
+        let other = Connection::open(dir.path().join("t.db")).unwrap();
+        let rows: Vec<i64> = other
+            .prepare("SELECT n FROM t")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows, [2]);
     }
 }
