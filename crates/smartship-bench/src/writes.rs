@@ -54,8 +54,11 @@ pub async fn run(quick: bool) -> anyhow::Result<WritesResult> {
     let ext = serde_json::json!({"extEnable": true});
     // Every app gets a built development package.
     let mut ready = Vec::with_capacity(apps_n);
+    // One connection pool for all apps: a client of its own per app would
+    // load the system's root certificates 256 times during setup.
+    let pool = OpenApiClient::new(&b.base, "");
     for (_, token, _) in &apps {
-        let c = OpenApiClient::new(&b.base, token);
+        let c = pool.with_token(token.clone());
         c.package_upload(b.template_id, &ext, "1.0.0", "bench")
             .await?;
         ready.push(c);
