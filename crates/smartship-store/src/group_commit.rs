@@ -21,9 +21,9 @@
 use crate::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{Mutex, oneshot};
 
 /// Jobs per outer transaction at most.
 const MAX_BATCH: usize = 256;
@@ -66,13 +66,15 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 impl GroupCommit {
     /// Opens the database at `path` (already created and migrated) for the
-    /// writer thread and starts it.
-    pub fn start(path: &Path) -> Result<GroupCommit> {
+    /// writer thread and starts it. The thread holds `turn` while it runs a
+    /// batch; other writers of the same database in this process take it
+    /// too, and get it in the order they asked.
+    pub fn start(path: &Path, turn: Arc<Mutex<()>>) -> Result<GroupCommit> {
         let conn = open(path).map_err(StoreError::from)?;
         let (jobs, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("smartship-writer".to_owned())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer(conn, rx, turn))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(GroupCommit { jobs })
     }
@@ -110,7 +112,7 @@ impl GroupCommit {
     }
 }
 
-fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer(conn: Connection, rx: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -120,12 +122,14 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         let mut waiting = Vec::with_capacity(batch.len());
+        let my_turn = turn.blocking_lock();
         let outcome = run_batch(&conn, batch, &mut waiting).map_err(|e| {
             tracing::error!(error = %e, "group commit failed");
             // Leave no half-open transaction behind for the next batch.
             let _ = conn.execute_batch("ROLLBACK");
             e.to_string()
         });
+        drop(my_turn);
         for w in waiting {
             let _ = w.send(outcome.clone());
         }
@@ -181,7 +185,7 @@ mod tests {
             .unwrap()
             .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER NOT NULL)")
             .unwrap();
-        let commits = GroupCommit::start(&path).unwrap();
+        let commits = GroupCommit::start(&path, Default::default()).unwrap();
         (dir, commits)
     }
 

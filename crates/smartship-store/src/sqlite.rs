@@ -5,7 +5,8 @@
 //! (`group_commit`, SQL in `lifecycle_tx`), many transactions per fsync.
 //! The rare ones (parties, tokens, templates, settings) go through an async
 //! pool of exactly one connection. SQLite allows one writer at a time; the
-//! two wait for each other on the file lock (busy timeout). Their
+//! two take turns through a fair in-process mutex (`write_turn`), and wait
+//! on the file lock (busy timeout) only for another process. The pool's
 //! transactions begin `IMMEDIATE`: a deferred one that had read before the
 //! other connection committed could not upgrade to writing
 //! (`SQLITE_BUSY_SNAPSHOT`) and would fail instead of waiting. Every
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite-backed [`Store`].
@@ -39,6 +41,12 @@ pub struct SqliteStore {
     /// Token lookups and slotted packages, invalidated by the writes here;
     /// shared by every clone of the store.
     cache: std::sync::Arc<ReadCache>,
+    /// Taken by the writer thread for each batch and by every write on the
+    /// `write` pool, so that the two take turns in the order they asked
+    /// (the mutex is fair) instead of polling SQLite's file lock, where
+    /// the writer thread, back for its next batch at once, would starve
+    /// the pool.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Lifecycle transactions (upload, transitions, build results) share
     /// fsyncs through this committer.
     commits: GroupCommit,
@@ -127,8 +135,10 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts.read_only(true))
             .await?;
+        let write_turn = Arc::new(tokio::sync::Mutex::new(()));
         Ok(SqliteStore {
-            commits: GroupCommit::start(path)?,
+            commits: GroupCommit::start(path, write_turn.clone())?,
+            write_turn,
             write,
             read,
             cache: Default::default(),
@@ -330,6 +340,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -342,6 +353,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp> {
+        let _turn = self.write_turn.lock().await;
         let row = sqlx::query(
             "INSERT INTO tps (client_id, name, message_url, auth_event_url, msg_token, encoding_aes_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -385,6 +397,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_app(&self, app: NewApp, now: i64) -> Result<App> {
+        let _turn = self.write_turn.lock().await;
         let row = sqlx::query(
             "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -418,6 +431,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_app(&self, id: AppId, u: AppUpdate) -> Result<Option<App>> {
+        let _turn = self.write_turn.lock().await;
         sqlx::query(
             "UPDATE apps SET name = COALESCE($1, name), \
                basic_info_approved = COALESCE($2, basic_info_approved), \
@@ -442,6 +456,7 @@ impl Store for SqliteStore {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization> {
+        let _turn = self.write_turn.lock().await;
         let result: Result<Authorization> = async {
             let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let was_active: Option<bool> = sqlx::query_scalar(
@@ -499,6 +514,7 @@ impl Store for SqliteStore {
     }
 
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool> {
+        let _turn = self.write_turn.lock().await;
         let result: Result<bool> = async {
             let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let done = sqlx::query(
@@ -529,6 +545,7 @@ impl Store for SqliteStore {
     }
 
     async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
             .bind(tp.0)
@@ -570,6 +587,7 @@ impl Store for SqliteStore {
         password_hash: &str,
         now: i64,
     ) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         sqlx::query(
             "INSERT INTO app_admins (username, app_id, password_hash, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
@@ -608,6 +626,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_code(&self, c: NewCode) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         sqlx::query(
             "INSERT INTO codes (hash, kind, tp_id, app_id, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -630,6 +649,7 @@ impl Store for SqliteStore {
         tp: TpId,
         now: i64,
     ) -> Result<std::result::Result<UsedCode, CodeRefusal>> {
+        let _turn = self.write_turn.lock().await;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let Some(row) = sqlx::query(
             "SELECT tp_id, app_id, expires_at, used_at FROM codes \
@@ -667,6 +687,7 @@ impl Store for SqliteStore {
         new_tokens: &[NewToken],
         now: i64,
     ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>> {
+        let _turn = self.write_turn.lock().await;
         let result: Result<std::result::Result<(TpId, AppId), RefreshRefusal>> = async {
             let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             let Some(row) = sqlx::query(
@@ -723,6 +744,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, t: NewToken) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         insert_token_in(&mut tx, &t).await?;
         tx.commit().await?;
@@ -752,6 +774,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
+        let _turn = self.write_turn.lock().await;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO drafts (tp_id, user_version, user_desc, manifest, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -804,6 +827,7 @@ impl Store for SqliteStore {
         max: i64,
         now: i64,
     ) -> Result<AddTemplate> {
+        let _turn = self.write_turn.lock().await;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let Some(d) =
             sqlx::query("SELECT user_version, manifest FROM drafts WHERE id = $1 AND tp_id = $2")
@@ -866,6 +890,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool> {
+        let _turn = self.write_turn.lock().await;
         let done = sqlx::query(
             "UPDATE templates SET deleted_at = $1 WHERE id = $2 AND tp_id = $3 AND deleted_at IS NULL",
         )
@@ -1083,6 +1108,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_tp(&self, client_id: &str, u: TpUpdate) -> Result<Option<Tp>> {
+        let _turn = self.write_turn.lock().await;
         let result: Result<Option<Tp>> = async {
             // A flag per field tells "leave as is" from "set (possibly to NULL)".
             sqlx::query(
@@ -1118,6 +1144,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         for e in events {
             insert_new_event(&mut tx, e).await?;
@@ -1237,6 +1264,7 @@ impl Store for SqliteStore {
     }
 
     async fn replay_event(&self, id: i64, now: i64) -> Result<bool> {
+        let _turn = self.write_turn.lock().await;
         let done = sqlx::query(
             "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
                lease_until = NULL, delivered_at = NULL WHERE id = $2",
@@ -1249,6 +1277,7 @@ impl Store for SqliteStore {
     }
 
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64> {
+        let _turn = self.write_turn.lock().await;
         let done = sqlx::query(
             "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
                lease_until = NULL WHERE tp_id = $2 AND status = 'failed'",
