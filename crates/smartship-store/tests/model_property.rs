@@ -3,11 +3,12 @@
 //! `smartship_core::lifecycle`: same accept/refuse decision, same state of
 //! every package, and the slot invariant after every step.
 
+mod common;
+
 use proptest::prelude::*;
 use smartship_core::lifecycle::{Action, BuildState, PackageState, Verdict};
 use smartship_core::manifest::Manifest;
 use smartship_core::{PackageId, TemplateId};
-use smartship_store::sqlite::SqliteStore;
 use smartship_store::*;
 use std::collections::BTreeMap;
 
@@ -239,22 +240,7 @@ async fn run(ops: Vec<Op>) {
             o => vec![o],
         })
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    let tp = store
-        .create_tp(
-            NewTp {
-                client_id: "c".into(),
-                name: "tp".into(),
-                message_url: None,
-                auth_event_url: None,
-                msg_token: "t".into(),
-                encoding_aes_key: "k".into(),
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    let (_dir, store, tp) = common::store_with_tp().await;
     let app = store
         .create_app(
             NewApp {

@@ -5,9 +5,10 @@
 //! pool's transactions begin IMMEDIATE and both wait on the busy timeout,
 //! so none fails with SQLITE_BUSY or on a stale snapshot.
 
+mod common;
+
 use smartship_core::lifecycle::{PackageState, Refusal};
 use smartship_core::{AppId, TemplateId};
-use smartship_store::sqlite::SqliteStore;
 use smartship_store::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,22 +41,7 @@ fn new_app(n: usize) -> NewApp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lifecycle_writes_and_pool_writes_interleave_without_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    let tp = store
-        .create_tp(
-            NewTp {
-                client_id: "c".into(),
-                name: "tp".into(),
-                message_url: None,
-                auth_event_url: None,
-                msg_token: "t".into(),
-                encoding_aes_key: "k".into(),
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    let (_dir, store, tp) = common::store_with_tp().await;
     let mut apps = Vec::new();
     for n in 0..APPS {
         apps.push(store.create_app(new_app(n), 0).await.unwrap().id);
