@@ -17,8 +17,11 @@ use smartship_core::lifecycle::{
 };
 use smartship_core::{AppId, PackageId};
 
-const SLOTTED: &str =
-    "('development','auditing','audit_failed','audit_passed','online','rolling_back')";
+/// The app's packages in a slot, and the action's target whatever its state.
+/// A literal, so that the statement cache finds it without formatting it.
+const SLOTTED_OR_TARGET: &str = "SELECT id, state, build, version FROM packages WHERE app_id = ?1 \
+     AND (state IN ('development','auditing','audit_failed','audit_passed','online','rolling_back') \
+     OR id = ?2)";
 
 fn view(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
@@ -55,10 +58,7 @@ fn snapshot(
         authenticity_verified,
         ..Default::default()
     };
-    let mut slotted = conn.prepare_cached(&format!(
-        "SELECT id, state, build, version FROM packages WHERE app_id = ?1 AND (state IN {SLOTTED} \
-         OR id = ?2)"
-    ))?;
+    let mut slotted = conn.prepare_cached(SLOTTED_OR_TARGET)?;
     let rows = slotted.query_map(params![app.0, target.map(|t| t.0).unwrap_or(-1)], view)?;
     for row in rows {
         let view = to_view(row?)?;
