@@ -486,6 +486,49 @@ fn build_failures_and_rejected_audits_are_reported_with_their_reasons() {
     ));
     assert_eq!(report_of(&out)["summary"], report["summary"]);
     assert_eq!(env.packages_of(&apps), before);
+
+    // --retry-failed, with the overrides fixed and a reviewer who now passes
+    // everything: the eleven start again from a fresh upload and are
+    // released; the 29 released before are not touched.
+    for a in &mut apps {
+        let id = a["app_id"].as_i64().unwrap();
+        if bad_build.contains(&id) || bad_type.contains(&id) {
+            a["ext_json"] = json!({"ext": {"shop": format!("Shop {id}")}});
+        }
+    }
+    std::fs::write(env.path("apps.json"), serde_json::to_vec(&apps).unwrap()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let review = reviewer(&env, BTreeSet::new(), stop.clone());
+    let out = env.run(&Env::upgrade_args(
+        "3.0.0",
+        &["--state", "fleet.state", "--retry-failed", "--json"],
+    ));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(review.join().unwrap(), 11, "each retried app reviewed once");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report_of(&out)["summary"]["released"], 40);
+    let after = env.packages_of(&apps);
+    for (app, list) in &after {
+        let retried = bad_build.contains(app) || bad_type.contains(app) || rejected.contains(app);
+        if !retried {
+            assert_eq!(list, &before[app], "app {app} was touched");
+            continue;
+        }
+        let online: Vec<_> = list
+            .iter()
+            .filter(|(_, state, _)| state == "online")
+            .collect();
+        assert_eq!(online.len(), 1, "app {app}: {list:?}");
+        assert_eq!(online[0].0, "3.0.0");
+        assert!(
+            list.iter().all(|(_, state, _)| state != "development"),
+            "app {app} has a stray development package: {list:?}"
+        );
+    }
 }
 
 #[test]

@@ -380,6 +380,8 @@ struct Driver<'a> {
     state_conflicts: u32,
     /// The earlier run stopped while its upload of this app was in flight.
     cut_off_upload: bool,
+    /// The rejected package a `--retry-failed` upload replaces.
+    superseded: Option<i64>,
 }
 
 /// What the server shows for the run's version.
@@ -391,10 +393,13 @@ enum Seen {
     Nothing,
 }
 
-fn seen(packages: Vec<PackageInfo>, version: &str) -> Seen {
+/// What the server shows for `version`, leaving out `superseded` (a
+/// rejected package this run has already replaced with a fresh upload: it
+/// stays in the audit slot until the new one is submitted).
+fn seen(packages: Vec<PackageInfo>, version: &str, superseded: Option<i64>) -> Seen {
     let mut of_version: Vec<PackageInfo> = packages
         .into_iter()
-        .filter(|p| p.version == version)
+        .filter(|p| p.version == version && Some(p.package_id) != superseded)
         .collect();
     // The most advanced slot wins: online, then audit, then development.
     of_version.sort_by_key(|p| match p.status {
@@ -556,7 +561,7 @@ impl Driver<'_> {
                 Ok(p) => p,
                 Err(e) => return self.fail(&e),
             };
-            match seen(packages, &o.version) {
+            match seen(packages, &o.version, self.superseded) {
                 Seen::Online(p) => {
                     self.package_id = Some(p.package_id);
                     return self.finish(Outcome::Released, None, None);
@@ -571,6 +576,7 @@ impl Driver<'_> {
                 }
                 Seen::InAudit(p) if p.status == 5 && self.redo && !self.uploaded => {
                     self.redo = false;
+                    self.superseded = Some(p.package_id);
                     if let Some(exit) = self.upload_step().await {
                         return exit;
                     }
@@ -957,6 +963,7 @@ pub async fn upgrade_until(
                 redo,
                 state_conflicts: 0,
                 cut_off_upload,
+                superseded: None,
                 app,
             };
             match driver.drive(first_slot).await {
@@ -1098,6 +1105,7 @@ pub async fn rollback(
                 redo: false,
                 state_conflicts: 0,
                 cut_off_upload: false,
+                superseded: None,
                 app,
             };
             d.enter(Stage::RollingBack);
