@@ -31,10 +31,14 @@ const MAX_BATCH: usize = 256;
 /// A job's body: gets the connection inside the outer transaction and says
 /// whether its writes are kept (`false` rolls its savepoint back).
 type JobFn = Box<dyn FnOnce(&Connection) -> bool + Send>;
+/// Runs on the writer thread once the job's batch has ended.
+type AfterFn = Box<dyn FnOnce() + Send>;
+type Committed = oneshot::Sender<std::result::Result<(), String>>;
 
 struct Job {
     run: JobFn,
-    committed: oneshot::Sender<std::result::Result<(), String>>,
+    after: AfterFn,
+    committed: Committed,
 }
 
 /// Handle to the writer thread; it stops when the last handle is dropped.
@@ -87,6 +91,20 @@ impl GroupCommit {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.run_then(f, || {}).await
+    }
+
+    /// [`GroupCommit::run`], and `after` runs on the writer thread as soon
+    /// as the batch has committed (or failed), before any caller of the
+    /// batch hears back. It runs even if this call's future was dropped
+    /// meanwhile: what must follow a commit (dropping cached reads) cannot
+    /// be skipped by a caller that went away.
+    pub async fn run_then<T, F, A>(&self, f: F, after: A) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        A: FnOnce() + Send + 'static,
+    {
         let (result_tx, result_rx) = oneshot::channel();
         let (committed_tx, committed_rx) = oneshot::channel();
         let run: JobFn = Box::new(move |conn| {
@@ -98,6 +116,7 @@ impl GroupCommit {
         self.jobs
             .send(Job {
                 run,
+                after: Box::new(after),
                 committed: committed_tx,
             })
             .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
@@ -130,7 +149,11 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
             e.to_string()
         });
         drop(my_turn);
-        for w in waiting {
+        let (answers, afters): (Vec<Committed>, Vec<AfterFn>) = waiting.into_iter().unzip();
+        for after in afters {
+            after();
+        }
+        for w in answers {
             let _ = w.send(outcome.clone());
         }
     }
@@ -139,14 +162,14 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
 fn run_batch(
     conn: &Connection,
     batch: Vec<Job>,
-    waiting: &mut Vec<oneshot::Sender<std::result::Result<(), String>>>,
+    waiting: &mut Vec<(Committed, AfterFn)>,
 ) -> rusqlite::Result<()> {
     // IMMEDIATE: take the write lock now, so that no job can fail half way
     // on a lock another connection holds.
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let mut failed = None;
     for job in batch {
-        waiting.push(job.committed);
+        waiting.push((job.committed, job.after));
         if failed.is_some() {
             continue;
         }
@@ -280,5 +303,33 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(rows, [2]);
+    }
+
+    #[tokio::test]
+    async fn what_follows_a_commit_runs_even_when_the_caller_went_away() {
+        let (dir, commits) = table_t();
+        let after_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = after_ran.clone();
+        // The caller gives up while its job is still running.
+        let gave_up = tokio::time::timeout(
+            std::time::Duration::from_millis(5),
+            commits.run_then(
+                |conn| {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    Ok(conn.execute("INSERT INTO t (n) VALUES (1)", [])?)
+                },
+                move || flag.store(true, std::sync::atomic::Ordering::SeqCst),
+            ),
+        )
+        .await;
+        assert!(gave_up.is_err(), "the caller was meant to time out");
+        // A later job is answered after that batch has ended.
+        commits.run(|_| Ok(())).await.unwrap();
+        assert!(after_ran.load(std::sync::atomic::Ordering::SeqCst));
+        let other = Connection::open(dir.path().join("t.db")).unwrap();
+        let n: i64 = other
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "the job committed without its caller");
     }
 }

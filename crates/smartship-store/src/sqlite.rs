@@ -64,15 +64,17 @@ macro_rules! package_cols {
 
 impl SqliteStore {
     /// Runs a lifecycle transaction of `app` through group commit and, once
-    /// it is durable, drops the app's cached packages.
+    /// it is durable, drops the app's cached packages (on the writer
+    /// thread, so also when the caller has gone away meanwhile).
     async fn lifecycle<T, F>(&self, app: AppId, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
-        let result = self.commits.run(f).await;
-        self.cache.invalidate_app(app);
-        result
+        let cache = self.cache.clone();
+        self.commits
+            .run_then(f, move || cache.invalidate_app(app))
+            .await
     }
 
     async fn token_uncached(&self, hash: &str) -> Result<Option<TokenRecord>> {
@@ -1228,12 +1230,16 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // The claim is committed and leased to us: read the events whole.
+        // The claim is committed: read the events whole. Only those still
+        // under this lease: one replayed in between has lost it (and will
+        // be claimed again), as if the claim had never taken it.
         let rows = sqlx::query(
             "SELECT * FROM events WHERE id IN (SELECT value FROM json_each($1)) \
+               AND status = 'pending' AND lease_until = $2 \
              ORDER BY next_attempt_at, id",
         )
         .bind(serde_json::to_string(&ids).expect("ids serialize"))
+        .bind(now + lease_ms)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
