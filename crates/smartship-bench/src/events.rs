@@ -6,8 +6,6 @@
 //! attempt log.
 
 use smartship_core::TpId;
-use smartship_server::config::Config;
-use smartship_server::{StartOptions, operator};
 use smartship_store::{EventTarget, NewEvent, TpUpdate};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -44,28 +42,12 @@ pub struct EventsResult {
 }
 
 pub async fn run(n: usize) -> anyhow::Result<EventsResult> {
-    let dir = tempfile::tempdir()?;
-    let config = Config {
-        listen: "127.0.0.1:0".to_owned(),
-        data_dir: dir.path().to_path_buf(),
-        admin_token: Some("bench-admin-token-0123456789".to_owned()),
-        events_allowed_networks: "127.0.0.0/8".to_owned(),
-        // The bench measures the steady drain, not the ticket schedule.
-        ticket_interval_secs: 86_400.0,
-        ..crate::setup::config(dir.path())
-    };
-    let concurrency = config.events_concurrency;
-    let server = smartship_server::start(config, StartOptions::default()).await?;
+    // setup::config already turns the ticket schedule off: the bench
+    // measures the steady drain.
+    let (server, tp, _dir) = crate::setup::platform(|_| {}).await?;
+    let concurrency = server.state.config.events_concurrency;
     let state = server.state.clone();
     let (url, hits) = crate::setup::receiver().await?;
-    let tp = operator::create_tp(
-        &state,
-        operator::TpSpec {
-            name: "bench".to_owned(),
-            ..Default::default()
-        },
-    )
-    .await?;
     state
         .store
         .update_tp(

@@ -5,6 +5,7 @@ use smartship_client::OpenApiClient;
 use smartship_core::{AppId, TpId};
 use smartship_server::config::Config;
 use smartship_server::{Server, StartOptions, operator};
+use smartship_store::Tp;
 use std::collections::BTreeMap;
 
 pub const ADMIN_TOKEN: &str = "bench-admin-token-0123456789";
@@ -35,23 +36,31 @@ pub fn config(dir: &std::path::Path) -> Config {
     }
 }
 
-pub async fn start(
+/// A server with `tweak` applied to [`config`], and a platform on it.
+pub async fn platform(
     tweak: impl FnOnce(&mut Config),
-    template: &BTreeMap<String, Vec<u8>>,
-) -> anyhow::Result<Bench> {
+) -> anyhow::Result<(Server, Tp, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let mut config = config(dir.path());
     tweak(&mut config);
     let server = smartship_server::start(config, StartOptions::default()).await?;
-    let state = server.state.clone();
     let tp = operator::create_tp(
-        &state,
+        &server.state,
         operator::TpSpec {
             name: "bench".to_owned(),
             ..Default::default()
         },
     )
     .await?;
+    Ok((server, tp, dir))
+}
+
+pub async fn start(
+    tweak: impl FnOnce(&mut Config),
+    template: &BTreeMap<String, Vec<u8>>,
+) -> anyhow::Result<Bench> {
+    let (server, tp, dir) = platform(tweak).await?;
+    let state = server.state.clone();
     let tp_token = operator::mint_tp_token(&state, tp.id).await?.access_token;
     let base = server.base_url.clone();
     let client = OpenApiClient::new(&base, &tp_token);
