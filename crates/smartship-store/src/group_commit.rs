@@ -310,19 +310,25 @@ mod tests {
         let (dir, commits) = table_t();
         let after_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = after_ran.clone();
-        // The caller gives up while its job is still running.
+        // The caller gives up while its job is still running: the job holds
+        // until the caller is gone.
+        let (release_job, job_may_go) = std::sync::mpsc::channel::<()>();
         let gave_up = tokio::time::timeout(
             std::time::Duration::from_millis(5),
             commits.run_then(
-                |conn| {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+                move |conn| {
+                    let _ = job_may_go.recv();
                     Ok(conn.execute("INSERT INTO t (n) VALUES (1)", [])?)
                 },
                 move || flag.store(true, std::sync::atomic::Ordering::SeqCst),
             ),
         )
         .await;
-        assert!(gave_up.is_err(), "the caller was meant to time out");
+        assert!(
+            gave_up.is_err(),
+            "the job cannot finish before it is let go"
+        );
+        release_job.send(()).unwrap();
         // A later job is answered after that batch has ended.
         commits.run(|_| Ok(())).await.unwrap();
         assert!(after_ran.load(std::sync::atomic::Ordering::SeqCst));
