@@ -17,7 +17,9 @@ pub struct DraftInfo {
     pub user_desc: String,
     /// Unix seconds.
     pub create_time: i64,
-    pub web_status: i64,
+    /// Whether the template can be compiled for the web; the official SDKs
+    /// declare a boolean. smartship builds no web version: always false.
+    pub web_status: bool,
 }
 
 /// An entry of `template/gettemplatelist`.
@@ -28,7 +30,9 @@ pub struct TemplateInfo {
     pub user_desc: String,
     /// Unix seconds.
     pub create_time: i64,
-    pub web_status: i64,
+    /// Whether the template can be compiled for the web; the official SDKs
+    /// declare a boolean. smartship builds no web version: always false.
+    pub web_status: bool,
 }
 
 /// `data` of `template/addtotemplate`.

@@ -39,7 +39,7 @@ pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Respo
                 user_version: d.user_version,
                 user_desc: d.user_desc,
                 create_time: d.created_at / 1000,
-                web_status: 0,
+                web_status: false,
             })
             .collect::<Vec<_>>(),
     }))
@@ -85,7 +85,7 @@ pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Re
                 user_version: t.user_version,
                 user_desc: t.user_desc,
                 create_time: t.created_at / 1000,
-                web_status: 0,
+                web_status: false,
             })
             .collect::<Vec<_>>(),
     }))

@@ -32,7 +32,11 @@ fn assert_entry(e: &Value, id_field: &str) {
     assert!(e[id_field].is_i64(), "{id_field} is a JSON integer: {e}");
     assert!(e["user_version"].is_string(), "{e}");
     assert!(e["user_desc"].is_string(), "{e}");
-    assert!(e["web_status"].is_i64(), "{e}");
+    assert_eq!(
+        e["web_status"],
+        Value::Bool(false),
+        "web_status is a JSON boolean, as the official SDKs declare: {e}"
+    );
     let ct = e["create_time"]
         .as_i64()
         .expect("create_time is an integer");
