@@ -56,6 +56,7 @@ pub async fn run(n: usize) -> anyhow::Result<EventsResult> {
                 message_url: Some(Some(url.clone())),
                 ..Default::default()
             },
+            smartship_server::clock::now_ms(),
         )
         .await?;
     let tp_id: TpId = tp.id;

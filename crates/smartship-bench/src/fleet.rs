@@ -120,6 +120,7 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
                 auth_event_url: Some(Some(url)),
                 ..Default::default()
             },
+            smartship_server::clock::now_ms(),
         )
         .await?;
     let created = b.apps(n).await?;

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod demo;
+pub mod home;
 pub mod lenient_http;
 pub mod net_guard;
 pub mod openapi;
@@ -64,6 +65,7 @@ impl Server {
         for t in self.tasks {
             let _ = t.await;
         }
+        remove_server_file(&self.state.config.data_dir.join("server.json"));
         Ok(())
     }
 
@@ -79,6 +81,19 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+/// Removes `server.json` on a clean stop, so that no tool reads the address
+/// and pid of a server that is gone. Left alone when another process has
+/// written it since (two servers on one data directory).
+fn remove_server_file(path: &Path) {
+    let ours = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["pid"].as_u64() == Some(u64::from(std::process::id())));
+    if ours && let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove server.json");
+    }
 }
 
 fn admin_token(config: &Config) -> anyhow::Result<String> {
@@ -126,6 +141,7 @@ pub fn router(state: AppState) -> Router {
             get(consent::show_unauthorize).post(consent::submit_unauthorize),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(home::show))
         .with_state(state)
 }
 

@@ -205,8 +205,30 @@ pub trait Store: Send + Sync + 'static {
     /// When the next rollback falls due, if any.
     async fn next_rollback_due(&self) -> Result<Option<i64>>;
 
+    // ---- operator listings ----
+    /// Apps, by id, with the total that match.
+    async fn list_apps(&self, filter: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)>;
+    /// TPs, by id, with the total.
+    async fn list_tps(&self, page: PageRequest) -> Result<(i64, Vec<Tp>)>;
+    /// Packages of any app (retired ones included), newest first.
+    async fn list_packages(
+        &self,
+        filter: &PackageFilter,
+        page: PageRequest,
+    ) -> Result<(i64, Vec<Package>)>;
+    /// Undeleted templates of one TP or of all, newest first.
+    async fn list_all_templates(
+        &self,
+        tp: Option<TpId>,
+        page: PageRequest,
+    ) -> Result<(i64, Vec<Template>)>;
+    /// What exists and what waits, for `admin status`.
+    async fn status_counts(&self) -> Result<StatusCounts>;
+
     // ---- event delivery ----
-    async fn update_tp(&self, client_id: &str, update: TpUpdate) -> Result<Option<Tp>>;
+    /// Changes a TP's settings; events held `undeliverable` for want of a
+    /// URL that is now set become due at `now`, in the same transaction.
+    async fn update_tp(&self, client_id: &str, update: TpUpdate, now: i64) -> Result<Option<Tp>>;
     /// Enqueues many events in one transaction.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()>;
     /// How many of the TP's events have this status.

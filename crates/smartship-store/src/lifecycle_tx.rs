@@ -401,6 +401,17 @@ pub(crate) fn record_attempts(
     now: i64,
 ) -> Result<()> {
     for a in attempts {
+        if a.outcome == AttemptOutcome::Undeliverable {
+            // No request was made: no attempt row, and the claim's count of
+            // the attempt is given back, so holding costs no retry.
+            conn.prepare_cached(
+                "UPDATE events SET status = 'undeliverable', lease_until = NULL, \
+                   attempts = attempts - 1, last_error = ?1 \
+                 WHERE id = ?2 AND status = 'pending' AND lease_until = ?3",
+            )?
+            .execute(params![a.error, a.event_id, a.lease_until])?;
+            continue;
+        }
         conn.prepare_cached(
             "INSERT INTO event_attempts (event_id, attempt, url, started_at, duration_ms, \
                status_code, response_body, error, outcome) \
@@ -421,6 +432,7 @@ pub(crate) fn record_attempts(
             AttemptOutcome::Delivered => ("delivered", None, Some(now)),
             AttemptOutcome::Retry { next_attempt_at } => ("pending", Some(next_attempt_at), None),
             AttemptOutcome::Failed => ("failed", None, None),
+            AttemptOutcome::Undeliverable => unreachable!("handled above"),
         };
         let error = a.error.clone().or_else(|| {
             a.status_code

@@ -306,7 +306,7 @@ pub struct TransitionRecord {
 }
 
 /// Which of the TP's URLs an event goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventTarget {
     /// `message_url`: audit results.
     Message,
@@ -380,8 +380,13 @@ pub struct ClaimedEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
     Delivered,
-    Retry { next_attempt_at: i64 },
+    Retry {
+        next_attempt_at: i64,
+    },
     Failed,
+    /// Not attempted: the TP has no URL for the event's target. The event
+    /// waits, without using up its retries, until a URL is set.
+    Undeliverable,
 }
 
 impl AttemptOutcome {
@@ -390,6 +395,7 @@ impl AttemptOutcome {
             AttemptOutcome::Delivered => "delivered",
             AttemptOutcome::Retry { .. } => "retry",
             AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Undeliverable => "undeliverable",
         }
     }
 }
@@ -409,4 +415,53 @@ pub struct AttemptRecord {
     pub response_body: Option<String>,
     pub error: Option<String>,
     pub outcome: AttemptOutcome,
+}
+
+/// A page of an operator listing: rows `offset..offset + limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Which apps an operator listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppFilter {
+    /// Part of the name, matched case-insensitively.
+    pub name_contains: Option<String>,
+    /// Only apps with an active authorization to this TP.
+    pub tp: Option<TpId>,
+}
+
+/// Which packages an operator listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageFilter {
+    pub app: Option<AppId>,
+    pub tp: Option<TpId>,
+    pub state: Option<PackageState>,
+    /// `user_version`, exactly.
+    pub version: Option<String>,
+}
+
+/// Counts for `admin status`: what exists and what is waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub apps: i64,
+    pub tps: i64,
+    pub templates: i64,
+    /// (state name, count) for every state that has packages.
+    pub packages_by_state: Vec<(String, i64)>,
+    /// Packages whose build has not finished.
+    pub builds_pending: i64,
+    /// Development packages whose build failed.
+    pub builds_failed: i64,
+    /// Packages waiting for a reviewer, and when the oldest was submitted.
+    pub review_queue: i64,
+    pub oldest_review_since: Option<i64>,
+    /// Rollbacks waiting for their delay.
+    pub rollbacks_pending: i64,
+    /// (status, count) for every event status that has events.
+    pub events_by_status: Vec<(String, i64)>,
+    /// Client ids of the TPs that have events held `undeliverable`.
+    pub tps_with_undeliverable: Vec<String>,
 }

@@ -555,6 +555,16 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        // A ticket held for want of a URL is worthless once a newer one
+        // exists: only the newest is delivered when a URL is set.
+        sqlx::query(
+            "UPDATE events SET status = 'discarded', \
+               last_error = 'superseded by a newer ticket before it could be delivered' \
+             WHERE tp_id = $1 AND kind = 'TICKET' AND status = 'undeliverable'",
+        )
+        .bind(tp.0)
+        .execute(&mut *tx)
+        .await?;
         insert_auth_event(&mut tx, tp, None, "TICKET", payload, now).await?;
         tx.commit().await?;
         Ok(())
@@ -1109,11 +1119,12 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn update_tp(&self, client_id: &str, u: TpUpdate) -> Result<Option<Tp>> {
+    async fn update_tp(&self, client_id: &str, u: TpUpdate, now: i64) -> Result<Option<Tp>> {
         let _turn = self.write_turn.lock().await;
         let result: Result<Option<Tp>> = async {
+            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
             // A flag per field tells "leave as is" from "set (possibly to NULL)".
-            sqlx::query(
+            let tp = sqlx::query(
                 "UPDATE tps SET \
                    message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
                    auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
@@ -1133,16 +1144,192 @@ impl Store for SqliteStore {
             .bind(u.redirect_domain.flatten())
             .bind(u.ip_allowlist.is_some())
             .bind(u.ip_allowlist.flatten())
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *tx)
             .await?
             .as_ref()
             .map(tp_from_row)
-            .transpose()
+            .transpose()?;
+            if let Some(tp) = &tp {
+                // Events held for want of a URL go out now that there is one.
+                for (target, url) in [
+                    (EventTarget::Message, &tp.message_url),
+                    (EventTarget::Auth, &tp.auth_event_url),
+                ] {
+                    if url.is_some() {
+                        sqlx::query(
+                            "UPDATE events SET status = 'pending', next_attempt_at = $1, \
+                               last_error = NULL \
+                             WHERE tp_id = $2 AND target = $3 AND status = 'undeliverable'",
+                        )
+                        .bind(now)
+                        .bind(tp.id.0)
+                        .bind(target.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(tp)
         }
         .await;
         // After the commit: readers must not keep what this changed.
         self.cache.invalidate_tokens();
         result
+    }
+
+    async fn list_apps(&self, f: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)> {
+        // `instr` on lowered text: a name filter with % or _ matches them
+        // literally, which LIKE would not.
+        macro_rules! filter {
+            () => {
+                " FROM apps a WHERE ($1 IS NULL OR instr(lower(a.name), lower($1)) > 0) \
+                 AND ($2 IS NULL OR EXISTS (SELECT 1 FROM authorizations z \
+                      WHERE z.app_id = a.id AND z.tp_id = $2 AND z.active))"
+            };
+        }
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", filter!()))
+            .bind(&f.name_contains)
+            .bind(f.tp.map(|t| t.0))
+            .fetch_one(&self.read)
+            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT a.*",
+            filter!(),
+            " ORDER BY a.id LIMIT $3 OFFSET $4"
+        ))
+        .bind(&f.name_contains)
+        .bind(f.tp.map(|t| t.0))
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.read)
+        .await?;
+        Ok((total, rows.iter().map(app_from_row).collect::<Result<_>>()?))
+    }
+
+    async fn list_tps(&self, page: PageRequest) -> Result<(i64, Vec<Tp>)> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tps")
+            .fetch_one(&self.read)
+            .await?;
+        let rows = sqlx::query("SELECT * FROM tps ORDER BY id LIMIT $1 OFFSET $2")
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.read)
+            .await?;
+        Ok((total, rows.iter().map(tp_from_row).collect::<Result<_>>()?))
+    }
+
+    async fn list_packages(
+        &self,
+        f: &PackageFilter,
+        page: PageRequest,
+    ) -> Result<(i64, Vec<Package>)> {
+        macro_rules! filter {
+            () => {
+                " FROM packages WHERE ($1 IS NULL OR app_id = $1) AND ($2 IS NULL OR tp_id = $2) \
+                 AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR version = $4)"
+            };
+        }
+        let state = f.state.map(PackageState::as_str);
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", filter!()))
+            .bind(f.app.map(|a| a.0))
+            .bind(f.tp.map(|t| t.0))
+            .bind(state)
+            .bind(&f.version)
+            .fetch_one(&self.read)
+            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            filter!(),
+            " ORDER BY id DESC LIMIT $5 OFFSET $6"
+        ))
+        .bind(f.app.map(|a| a.0))
+        .bind(f.tp.map(|t| t.0))
+        .bind(state)
+        .bind(&f.version)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.read)
+        .await?;
+        Ok((
+            total,
+            rows.iter().map(package_from_row).collect::<Result<_>>()?,
+        ))
+    }
+
+    async fn list_all_templates(
+        &self,
+        tp: Option<TpId>,
+        page: PageRequest,
+    ) -> Result<(i64, Vec<Template>)> {
+        let tp = tp.map(|t| t.0);
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM templates WHERE ($1 IS NULL OR tp_id = $1) AND deleted_at IS NULL",
+        )
+        .bind(tp)
+        .fetch_one(&self.read)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT id, tp_id, draft_id, user_version, user_desc, created_at FROM templates \
+             WHERE ($1 IS NULL OR tp_id = $1) AND deleted_at IS NULL \
+             ORDER BY id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(tp)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.read)
+        .await?;
+        Ok((
+            total,
+            rows.iter().map(template_from_row).collect::<Result<_>>()?,
+        ))
+    }
+
+    async fn status_counts(&self) -> Result<StatusCounts> {
+        let count = |sql: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&self.read)
+                .await
+        };
+        let grouped = |sql: &'static str| async move {
+            sqlx::query_as::<_, (String, i64)>(sql)
+                .fetch_all(&self.read)
+                .await
+        };
+        let (review_queue, oldest_review_since): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(updated_at) FROM packages WHERE state = 'auditing'",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(StatusCounts {
+            apps: count("SELECT COUNT(*) FROM apps").await?,
+            tps: count("SELECT COUNT(*) FROM tps").await?,
+            templates: count("SELECT COUNT(*) FROM templates WHERE deleted_at IS NULL").await?,
+            packages_by_state: grouped(
+                "SELECT state, COUNT(*) FROM packages GROUP BY state ORDER BY state",
+            )
+            .await?,
+            builds_pending: count("SELECT COUNT(*) FROM packages WHERE build = 'building'").await?,
+            builds_failed: count(
+                "SELECT COUNT(*) FROM packages WHERE state = 'development' AND build = 'failed'",
+            )
+            .await?,
+            review_queue,
+            oldest_review_since,
+            rollbacks_pending: count("SELECT COUNT(*) FROM packages WHERE state = 'rolling_back'")
+                .await?,
+            events_by_status: grouped(
+                "SELECT status, COUNT(*) FROM events GROUP BY status ORDER BY status",
+            )
+            .await?,
+            tps_with_undeliverable: sqlx::query_scalar(
+                "SELECT t.client_id FROM tps t WHERE EXISTS (SELECT 1 FROM events e \
+                   WHERE e.tp_id = t.id AND e.status = 'undeliverable') ORDER BY t.id",
+            )
+            .fetch_all(&self.read)
+            .await?,
+        })
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {

@@ -28,7 +28,7 @@ fn conflict_or_internal(e: StoreError) -> AdminError {
     }
 }
 
-fn tp_json(tp: &Tp) -> Value {
+pub(super) fn tp_json(tp: &Tp) -> Value {
     json!({
         "client_id": tp.client_id,
         "tp_app_id": tp.id.0,
@@ -43,7 +43,7 @@ fn tp_json(tp: &Tp) -> Value {
     })
 }
 
-fn app_json(app: &App) -> Value {
+pub(super) fn app_json(app: &App) -> Value {
     json!({
         "app_id": app.id.0,
         "app_key": app.app_key,
@@ -54,7 +54,7 @@ fn app_json(app: &App) -> Value {
     })
 }
 
-fn package_json(s: &AppState, p: &Package) -> Value {
+pub(super) fn package_json(s: &AppState, p: &Package) -> Value {
     let mut v = serde_json::to_value(render(p, s.tz)).expect("serializable");
     let extra = json!({
         "app_id": p.app_id.0,
@@ -120,7 +120,7 @@ pub async fn create_tp(
     Ok((StatusCode::CREATED, Json(tp_json(&tp))).into_response())
 }
 
-async fn tp_of(s: &AppState, client_id: &str) -> Result<Tp, AdminError> {
+pub(super) async fn tp_of(s: &AppState, client_id: &str) -> Result<Tp, AdminError> {
     s.store
         .tp_by_client_id(client_id)
         .await?
@@ -485,10 +485,13 @@ pub async fn events(
         None => None,
     };
     if let Some(st) = &q.status
-        && !matches!(st.as_str(), "pending" | "delivered" | "failed")
+        && !matches!(
+            st.as_str(),
+            "pending" | "delivered" | "failed" | "undeliverable" | "discarded"
+        )
     {
         return Err(AdminError::invalid(
-            "status must be pending, delivered or failed",
+            "status must be pending, delivered, failed, undeliverable or discarded",
         ));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -648,9 +651,12 @@ pub async fn update_tp(
                     .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
                 ip_allowlist: req.ip_allowlist,
             },
+            crate::clock::now_ms(),
         )
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))?;
+    // Held events may have become due.
+    s.events_wakeup.notify_one();
     Ok(Json(tp_json(&tp)))
 }
 

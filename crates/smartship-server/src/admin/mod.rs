@@ -2,6 +2,7 @@
 //! ordinary HTTP status codes, errors as `{"error": {"code", "message"}}`.
 
 mod handlers;
+mod listings;
 
 use crate::state::AppState;
 use axum::Json;
@@ -128,7 +129,11 @@ async fn unknown_route() -> AdminError {
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/tps", post(handlers::create_tp))
+        .route("/admin/v1/status", get(listings::status))
+        .route(
+            "/admin/v1/tps",
+            get(listings::tps).post(handlers::create_tp),
+        )
         .route(
             "/admin/v1/tps/{client_id}",
             get(handlers::get_tp).patch(handlers::update_tp),
@@ -138,7 +143,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(handlers::replay_failed),
         )
         .route("/admin/v1/tps/{client_id}/token", post(handlers::tp_token))
-        .route("/admin/v1/apps", post(handlers::create_app))
+        .route(
+            "/admin/v1/apps",
+            get(listings::apps).post(handlers::create_app),
+        )
+        .route("/admin/v1/packages", get(listings::packages))
+        .route("/admin/v1/templates", get(listings::templates))
         .route(
             "/admin/v1/apps/{app_id}",
             get(handlers::get_app).patch(handlers::update_app),

@@ -35,6 +35,9 @@ struct Deliverer {
     client: reqwest::Client,
     policy: Arc<NetworkPolicy>,
     schedule: Vec<Duration>,
+    /// (TP, target) pairs already logged as holding events for want of a
+    /// URL: the log says so once per process, not once per event.
+    warned_no_url: std::sync::Mutex<std::collections::HashSet<(i64, EventTarget)>>,
 }
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {
@@ -61,6 +64,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         client,
         policy,
         schedule,
+        warned_no_url: Default::default(),
     });
     let lease_ms = (state.config.events_lease_secs * 1000.0) as i64;
     let permits = Arc::new(Semaphore::new(concurrency));
@@ -303,6 +307,42 @@ impl Deliverer {
         })
     }
 
+    /// An event whose TP has no URL for it is held `undeliverable` (no
+    /// request, no retry used) until the URL is set; logged once per TP.
+    fn hold_without_url(&self, ev: ClaimedEvent, tp: &Tp, started_at: i64) -> AttemptRecord {
+        let setting = match ev.event.target {
+            EventTarget::Message => "message_url",
+            EventTarget::Auth => "auth_event_url",
+        };
+        let first = self
+            .warned_no_url
+            .lock()
+            .expect("not poisoned")
+            .insert((tp.id.0, ev.event.target));
+        if first {
+            tracing::warn!(
+                client_id = %tp.client_id,
+                setting,
+                "events held as undeliverable: the platform has no {setting}; they are sent \
+                 once it is set (smartship admin tp set-urls {} --{})",
+                tp.client_id,
+                setting.replace('_', "-"),
+            );
+        }
+        AttemptRecord {
+            event_id: ev.event.id,
+            attempt: ev.attempt,
+            lease_until: ev.lease_until,
+            url: String::new(),
+            started_at,
+            duration_ms: 0,
+            status_code: None,
+            response_body: None,
+            error: Some(format!("no {setting} configured")),
+            outcome: AttemptOutcome::Undeliverable,
+        }
+    }
+
     fn next_delay(&self, attempt: i64, retry_after: Option<Duration>) -> Option<Duration> {
         retry_delay(&self.schedule, attempt, retry_after, rand::random::<f64>())
     }
@@ -316,10 +356,7 @@ impl Deliverer {
         });
         let result = match (&tp, &url) {
             (None, _) => Err("third-party platform not found".to_owned()),
-            (Some(_), None) => Err(match ev.event.target {
-                EventTarget::Message => "no message_url configured".to_owned(),
-                EventTarget::Auth => "no auth_event_url configured".to_owned(),
-            }),
+            (Some(tp), None) => return self.hold_without_url(ev, tp, started_at),
             (Some(tp), Some(url)) => self.send(&ev, tp, url).await,
         };
         let duration_ms = t0.elapsed().as_millis() as i64;

@@ -340,20 +340,86 @@ async fn private_destinations_are_refused_unless_allowed() {
 }
 
 #[tokio::test]
-async fn events_without_a_url_wait_and_count_attempts() {
+async fn events_without_a_url_are_held_undeliverable_and_sent_once_it_is_set() {
     let t = spawn_events_app("0.05").await;
     t.passed_package(&t.apps[0], "1.0.0").await;
     let id = all_events(&t).await[0]["id"].as_str().unwrap().to_owned();
     let e = settled(&t, &id).await;
-    assert_eq!(e["status"], "failed");
-    assert_eq!(e["attempt_log"][0]["error"], "no message_url configured");
-    // Once the URL is set, a replay delivers.
+    // Held, not failed: no request, no retry used, nothing in the attempt log.
+    assert_eq!(e["status"], "undeliverable", "{e}");
+    assert_eq!(e["attempts"], 0, "{e}");
+    assert_eq!(e["last_error"], "no message_url configured", "{e}");
+    assert_eq!(e["attempt_log"], json!([]), "{e}");
+    // It stays held (the worker does not spin on it), and status shows it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, again) = t.admin_get(&format!("/admin/v1/events/{id}")).await;
+    assert_eq!(
+        (again["status"].as_str(), again["attempts"].as_i64()),
+        (Some("undeliverable"), Some(0))
+    );
+    let (_, status) = t.admin_get("/admin/v1/status").await;
+    assert!(
+        status["events"]["undeliverable"].as_i64().unwrap() >= 1,
+        "{status}"
+    );
+    assert_eq!(
+        status["undeliverable_tps"],
+        json!([t.tp_client_id]),
+        "{status}"
+    );
+    let (_, held) = t.admin_get("/admin/v1/events?status=undeliverable").await;
+    assert!(
+        held["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id.as_str())
+    );
+
+    // Setting the URL sends what was held, without a replay.
     let r = start_receiver(vec![]).await;
     set_urls(&t, json!({"message_url": r.url})).await;
-    t.admin_post(&format!("/admin/v1/events/{id}/replay"), json!({}))
-        .await;
-    assert_eq!(settled(&t, &id).await["status"], "delivered");
+    let e = settled(&t, &id).await;
+    assert_eq!(e["status"], "delivered", "{e}");
+    assert_eq!(e["attempts"], 1, "{e}");
     assert_eq!(r.hits().len(), 1);
+    // Authorization events (auth target) are still held: that URL is unset.
+    let (_, status) = t.admin_get("/admin/v1/status").await;
+    assert_eq!(
+        status["undeliverable_tps"],
+        json!([t.tp_client_id]),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_newest_held_ticket_is_sent_when_the_url_is_set() {
+    let t = spawn_with(|c| {
+        c.events_allowed_networks = "127.0.0.0/8".to_owned();
+        c.ticket_interval_secs = 0.2;
+    })
+    .await;
+    // Let a few tickets rotate while the platform has no auth_event_url.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, v) = t.admin_get("/admin/v1/events?status=discarded").await;
+        if v["events"].as_array().unwrap().len() >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "tickets did not rotate: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, held) = t.admin_get("/admin/v1/events?status=undeliverable").await;
+    let held_tickets = held["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "TICKET")
+        .count();
+    assert!(
+        held_tickets <= 1,
+        "older tickets are discarded, not held: {held}"
+    );
 }
 
 /// Decrypts every hit of the receiver into (event, payload), checking that

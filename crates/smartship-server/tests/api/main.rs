@@ -10,6 +10,7 @@ mod concurrency;
 mod events;
 mod flow;
 mod gateway;
+mod listings;
 mod oauth;
 mod preconditions;
 mod sdk;

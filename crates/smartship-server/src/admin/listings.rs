@@ -1,0 +1,248 @@
+//! What exists: paged, filtered lists of apps, platforms, packages and
+//! templates, and `GET /admin/v1/status`, the counts an operator checks
+//! first (and that `smartship admin status` prints).
+//!
+//! Every list answers `{"<items>": [...], "total", "page", "page_size"}`:
+//! `total` counts every match, so a client pages until it has them all.
+
+use super::AdminError;
+use super::handlers::{app_json, package_json, tp_of};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use smartship_core::AppId;
+use smartship_core::lifecycle::PackageState;
+use smartship_store::{AppFilter, PackageFilter, PageRequest, Tp};
+use std::collections::HashMap;
+
+/// Largest `page_size` a list accepts.
+pub const MAX_PAGE_SIZE: i64 = 500;
+const DEFAULT_PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    page: Option<i64>,
+    page_size: Option<i64>,
+    /// apps: part of the name.
+    q: Option<String>,
+    /// apps: authorized to this platform; packages and templates: of it.
+    client_id: Option<String>,
+    /// packages.
+    app_id: Option<i64>,
+    /// packages: a state name (`auditing`) or a wire status (`4`).
+    state: Option<String>,
+    /// packages: `user_version`.
+    version: Option<String>,
+}
+
+type Q = Result<Query<ListQuery>, QueryRejection>;
+
+/// The page asked for, checked: `page` from 1, `page_size` 1 to 500.
+fn paging(q: &ListQuery) -> Result<(i64, i64, PageRequest), AdminError> {
+    let page = q.page.unwrap_or(1);
+    let size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page < 1 {
+        return Err(AdminError::invalid("page must be 1 or more"));
+    }
+    if !(1..=MAX_PAGE_SIZE).contains(&size) {
+        return Err(AdminError::invalid(format!(
+            "page_size must be 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    let offset = (page - 1)
+        .checked_mul(size)
+        .ok_or_else(|| AdminError::invalid("page is too large"))?;
+    Ok((
+        page,
+        size,
+        PageRequest {
+            offset,
+            limit: size,
+        },
+    ))
+}
+
+fn query(q: Q) -> Result<ListQuery, AdminError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| AdminError::invalid(e.body_text()))
+}
+
+/// Only the filters a list understands may be given: a typo must not
+/// silently list everything.
+fn only(q: &ListQuery, allowed: &[&str]) -> Result<(), AdminError> {
+    let given = [
+        ("q", q.q.is_some()),
+        ("client_id", q.client_id.is_some()),
+        ("app_id", q.app_id.is_some()),
+        ("state", q.state.is_some()),
+        ("version", q.version.is_some()),
+    ];
+    match given
+        .iter()
+        .find(|(name, set)| *set && !allowed.contains(name))
+    {
+        Some((name, _)) => Err(AdminError::invalid(format!(
+            "{name} is not a filter of this list (filters: {})",
+            if allowed.is_empty() {
+                "none".to_owned()
+            } else {
+                allowed.join(", ")
+            }
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn page_json(key: &str, items: Vec<Value>, total: i64, page: i64, size: i64) -> Json<Value> {
+    Json(json!({key: items, "total": total, "page": page, "page_size": size}))
+}
+
+async fn tp_filter(s: &AppState, client_id: &Option<String>) -> Result<Option<Tp>, AdminError> {
+    match client_id {
+        Some(c) => Ok(Some(tp_of(s, c).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A state by name or by wire status.
+fn parse_state(raw: &str) -> Result<PackageState, AdminError> {
+    let raw = raw.trim();
+    raw.parse::<i64>()
+        .ok()
+        .and_then(PackageState::from_wire_status)
+        .or_else(|| PackageState::parse(raw))
+        .ok_or_else(|| {
+            let names: Vec<&str> = PackageState::ALL.iter().map(|s| s.as_str()).collect();
+            AdminError::invalid(format!(
+                "state must be one of {} or a wire status (1, 3, 4, 5, 6, 8), got {raw:?}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// `GET /admin/v1/apps?q=&client_id=&page=&page_size=`
+pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+    let q = query(q)?;
+    only(&q, &["q", "client_id"])?;
+    let (page, size, req) = paging(&q)?;
+    let tp = tp_filter(&s, &q.client_id).await?;
+    let filter = AppFilter {
+        name_contains: q.q.clone().filter(|t| !t.trim().is_empty()),
+        tp: tp.map(|t| t.id),
+    };
+    let (total, list) = s.store.list_apps(&filter, req).await?;
+    Ok(page_json(
+        "apps",
+        list.iter().map(app_json).collect(),
+        total,
+        page,
+        size,
+    ))
+}
+
+/// `GET /admin/v1/tps?page=&page_size=`: a summary per platform; its
+/// secrets only in `GET /admin/v1/tps/{client_id}`.
+pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+    let q = query(q)?;
+    only(&q, &[])?;
+    let (page, size, req) = paging(&q)?;
+    let (total, list) = s.store.list_tps(req).await?;
+    let items = list
+        .iter()
+        .map(|tp| {
+            json!({
+                "client_id": tp.client_id,
+                "tp_app_id": tp.id.0,
+                "name": tp.name,
+                "message_url": tp.message_url,
+                "auth_event_url": tp.auth_event_url,
+                "created_at": crate::clock::event_time(tp.created_at, s.tz),
+            })
+        })
+        .collect();
+    Ok(page_json("tps", items, total, page, size))
+}
+
+/// `GET /admin/v1/packages?app_id=&client_id=&state=&version=&page=&page_size=`
+pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+    let q = query(q)?;
+    only(&q, &["app_id", "client_id", "state", "version"])?;
+    let (page, size, req) = paging(&q)?;
+    let tp = tp_filter(&s, &q.client_id).await?;
+    let filter = PackageFilter {
+        app: q.app_id.map(AppId),
+        tp: tp.map(|t| t.id),
+        state: q.state.as_deref().map(parse_state).transpose()?,
+        version: q.version.clone(),
+    };
+    let (total, list) = s.store.list_packages(&filter, req).await?;
+    let items = list.iter().map(|p| package_json(&s, p)).collect();
+    Ok(page_json("packages", items, total, page, size))
+}
+
+/// `GET /admin/v1/templates?client_id=&page=&page_size=`
+pub async fn templates(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+    let q = query(q)?;
+    only(&q, &["client_id"])?;
+    let (page, size, req) = paging(&q)?;
+    let tp = tp_filter(&s, &q.client_id).await?;
+    let (total, list) = s.store.list_all_templates(tp.map(|t| t.id), req).await?;
+    // The platforms of one page, each looked up once.
+    let mut client_ids = HashMap::new();
+    for t in &list {
+        if let std::collections::hash_map::Entry::Vacant(e) = client_ids.entry(t.tp_id.0) {
+            let tp = s.store.tp_by_id(t.tp_id).await?;
+            e.insert(tp.map(|tp| tp.client_id));
+        }
+    }
+    let items = list
+        .iter()
+        .map(|t| {
+            json!({
+                "template_id": t.id.0,
+                "client_id": client_ids.get(&t.tp_id.0).cloned().flatten(),
+                "draft_id": t.draft_id.0,
+                "user_version": t.user_version,
+                "user_desc": t.user_desc,
+                "create_time": t.created_at / 1000,
+                "created_at": crate::clock::event_time(t.created_at, s.tz),
+            })
+        })
+        .collect();
+    Ok(page_json("templates", items, total, page, size))
+}
+
+/// `GET /admin/v1/status`: counts of what exists, what waits, and how
+/// event delivery stands.
+pub async fn status(State(s): State<AppState>) -> Result<Json<Value>, AdminError> {
+    let c = s.store.status_counts().await?;
+    let now = crate::clock::now_ms();
+    let pairs = |v: &[(String, i64)]| -> Value {
+        Value::Object(
+            v.iter()
+                .map(|(k, n)| (k.clone(), Value::from(*n)))
+                .collect(),
+        )
+    };
+    Ok(Json(json!({
+        "apps": c.apps,
+        "tps": c.tps,
+        "templates": c.templates,
+        "packages": pairs(&c.packages_by_state),
+        "builds": {"pending": c.builds_pending, "failed": c.builds_failed},
+        "review_queue": {
+            "waiting": c.review_queue,
+            "oldest_since": c.oldest_review_since.map(|t| crate::clock::event_time(t, s.tz)),
+            "oldest_wait_secs": c.oldest_review_since.map(|t| (now - t).max(0) / 1000),
+        },
+        "rollbacks_pending": c.rollbacks_pending,
+        "events": pairs(&c.events_by_status),
+        "undeliverable_tps": c.tps_with_undeliverable,
+        "review_policy": s.config.review_policy,
+        "timezone": s.config.timezone,
+    })))
+}
