@@ -236,7 +236,7 @@ impl Action {
 pub enum Refusal {
     #[error("package not found")]
     PackageNotFound,
-    #[error("package is {0:?}, the action needs {1}")]
+    #[error("package is {state}, the action needs {needs}", state = .0.as_str(), needs = .1)]
     WrongState(PackageState, &'static str),
     #[error("package is not built")]
     NotBuilt,

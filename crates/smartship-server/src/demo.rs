@@ -68,6 +68,15 @@ pub struct DemoApp {
 /// The content of `demo.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoInfo {
+    /// Where this file is (for the banner; not needed by clients).
+    #[serde(skip)]
+    pub path: std::path::PathBuf,
+    /// The review policy in force (for the banner).
+    #[serde(skip)]
+    pub review_policy: String,
+    /// Whether the demo platform has an event URL (for the banner).
+    #[serde(skip)]
+    pub tp_has_event_url: bool,
     pub base_url: String,
     pub admin_token: String,
     pub tp: DemoTp,
@@ -173,7 +182,11 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
             authenticity_verified: app.authenticity_verified,
         });
     }
+    let path = s.config.data_dir.join("demo.json");
     let info = DemoInfo {
+        path: path.clone(),
+        review_policy: s.config.review_policy.clone(),
+        tp_has_event_url: tp.message_url.is_some() || tp.auth_event_url.is_some(),
         base_url: base_url.to_owned(),
         admin_token: s.admin_token.clone(),
         tp: DemoTp {
@@ -185,7 +198,6 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
         template_id: seed.template_id,
         apps,
     };
-    let path = s.config.data_dir.join("demo.json");
     crate::write_file_atomically(&path, serde_json::to_string_pretty(&info)?.as_bytes())?;
     Ok(info)
 }
@@ -197,7 +209,10 @@ pub fn instructions(info: &DemoInfo) -> String {
     let t = &app.access_token;
     let ext = "%7B%22extEnable%22%3Atrue%2C%22ext%22%3A%7B%22name%22%3A%22Demo%20Shop%22%7D%7D";
     format!(
-        r#"smartship demo is ready at {b}  (tokens in demo.json)
+        r#"smartship demo is ready at {b}
+  tokens, ids and keys: {path}
+  review policy: {policy}
+  events: {events}
 
 # 1. upload a package from template {tpl} (returns at once; the build is asynchronous)
 curl -s -X POST '{b}/rest/2.0/smartapp/package/upload?access_token={t}&template_id={tpl}&ext_json={ext}&user_version=1.0.0&user_desc=first'
@@ -217,6 +232,17 @@ curl -s -X POST '{b}/rest/2.0/smartapp/package/rollback?access_token={t}&package
 # the second app ({app2}) has neither basic info nor authenticity approved: submitaudit answers 47003
 "#,
         tpl = info.template_id,
+        path = info.path.display(),
+        policy = match info.review_policy.as_str() {
+            "auto-pass" => "auto-pass (the server passes every audit itself)",
+            _ => "manual (an operator passes or fails each audit: smartship admin package queue)",
+        },
+        events = if info.tp_has_event_url {
+            "pushed to the demo platform's URLs"
+        } else {
+            "the demo platform has no event URL, so its events are held as undeliverable until one is set \
+             (smartship admin tp set-urls CLIENT_ID --message-url URL --auth-event-url URL)"
+        },
         admin = info.admin_token,
         app2 = info.apps[1].app_id,
     )

@@ -6,10 +6,12 @@ use serde_json::{Value, json};
 use smartship_client::AdminClient;
 use std::path::PathBuf;
 
+use crate::output;
+
 #[derive(Debug, Args)]
 pub struct AdminArgs {
     /// Server base URL; default: `base_url` of <data-dir>/server.json.
-    #[arg(long, env = "SMARTSHIP_SERVER")]
+    #[arg(long, env = "SMARTSHIP_SERVER", hide_env_values = true)]
     server: Option<String>,
     /// Admin bearer token; default: <data-dir>/admin_token.
     #[arg(long, env = "SMARTSHIP_ADMIN_TOKEN", hide_env_values = true)]
@@ -17,12 +19,21 @@ pub struct AdminArgs {
     /// Data directory of a local server, used to find the two values above.
     #[arg(long, default_value = "./data")]
     data_dir: PathBuf,
+    /// Print JSON instead of a table (lists and status).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: AdminCommand,
 }
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
+    /// Counts of apps, platforms, packages by state, the review queue and
+    /// events by status.
+    Status,
+    /// Templates of every platform (or of one).
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Third-party platforms.
     #[command(subcommand)]
     Tp(TpCommand),
@@ -60,8 +71,36 @@ enum EventsCommand {
     },
 }
 
+/// `--page` and `--page-size` of the list commands.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct PageArgs {
+    /// Page number, from 1.
+    #[arg(long, default_value_t = 1)]
+    page: i64,
+    /// Rows per page (at most 500).
+    #[arg(long, default_value_t = 50)]
+    page_size: i64,
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    /// List templates, newest first.
+    List {
+        /// Only this platform's.
+        #[arg(long)]
+        client_id: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum TpCommand {
+    /// List third-party platforms.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Register a third-party platform (secrets are generated).
     Create {
         #[arg(long)]
@@ -102,6 +141,17 @@ enum TpCommand {
 
 #[derive(Debug, Subcommand)]
 enum AppCommand {
+    /// List mini-programs.
+    List {
+        /// Only apps whose name contains this text.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only apps authorized to this platform.
+        #[arg(long)]
+        client_id: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Register a mini-program.
     ///
     /// `admin apps create --count 500 --tp CLIENT_ID --approved --json` makes
@@ -169,11 +219,34 @@ enum AppCommand {
 
 #[derive(Debug, Subcommand)]
 enum PackageCommand {
+    /// List packages of every app (retired ones included), newest first.
+    List {
+        #[arg(long)]
+        app_id: Option<i64>,
+        /// Only packages of this platform's apps.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// A state (development, auditing, audit_failed, audit_passed,
+        /// online, rolling_back, history, superseded, rolled_back) or a
+        /// wire status (1, 3, 4, 5, 6, 8).
+        #[arg(long)]
+        state: Option<String>,
+        /// user_version.
+        #[arg(long)]
+        version: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Show a package and its transition history.
     Show { package_id: i64 },
-    /// Pass or fail the audit of a package under audit.
+    /// Pass or fail the audit of a package under audit, or of every package
+    /// in the review queue (--all-queued).
     Review {
-        package_id: i64,
+        #[arg(required_unless_present = "all_queued", conflicts_with = "all_queued")]
+        package_id: Option<i64>,
+        /// Every package waiting in the review queue, oldest first.
+        #[arg(long)]
+        all_queued: bool,
         #[arg(long, conflicts_with = "fail")]
         pass: bool,
         /// Fail with this reason.
@@ -230,9 +303,241 @@ fn print(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).expect("JSON prints"));
 }
 
+/// A list route's path with its filters and page, query-encoded.
+fn list_path(route: &str, filters: &[(&str, Option<String>)], page: PageArgs) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("page", &page.page.to_string());
+    q.append_pair("page_size", &page.page_size.to_string());
+    format!("{route}?{}", q.finish())
+}
+
+/// A page of a list: JSON with --json; otherwise a table of `columns`
+/// (header, field) and a line with the total.
+fn print_list(v: &Value, key: &str, columns: &[(&str, &str)], as_json: bool) {
+    if as_json {
+        print(v);
+        return;
+    }
+    let rows: Vec<Vec<String>> = v[key]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|item| columns.iter().map(|(_, f)| cell(&item[*f])).collect())
+        .collect();
+    let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    print!("{}", output::table(&headers, &rows));
+    let (total, page, size) = (
+        v["total"].as_i64().unwrap_or(0),
+        v["page"].as_i64().unwrap_or(1),
+        v["page_size"].as_i64().unwrap_or(1),
+    );
+    let first = (page - 1) * size + 1;
+    if rows.is_empty() {
+        println!("{total} in all; none on page {page}");
+    } else {
+        println!("{first}-{} of {total}", first + rows.len() as i64 - 1);
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn print_status(v: &Value) {
+    let counts = |o: &Value| -> String {
+        match o.as_object() {
+            Some(m) if !m.is_empty() => m
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "none".to_owned(),
+        }
+    };
+    let queue = &v["review_queue"];
+    let waiting = queue["waiting"].as_i64().unwrap_or(0);
+    let queue_text = if waiting == 0 {
+        "empty".to_owned()
+    } else {
+        format!(
+            "{waiting} waiting for a reviewer, the oldest since {} ({}s); see `smartship admin package queue`",
+            cell(&queue["oldest_since"]),
+            cell(&queue["oldest_wait_secs"])
+        )
+    };
+    let undeliverable = v["undeliverable_tps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut fields = vec![
+        ("apps", cell(&v["apps"])),
+        ("platforms", cell(&v["tps"])),
+        ("templates", cell(&v["templates"])),
+        ("packages", counts(&v["packages"])),
+        (
+            "builds",
+            format!(
+                "{} pending, {} failed",
+                cell(&v["builds"]["pending"]),
+                cell(&v["builds"]["failed"])
+            ),
+        ),
+        ("review queue", queue_text),
+        ("review policy", cell(&v["review_policy"])),
+        (
+            "rollbacks",
+            format!("{} pending", cell(&v["rollbacks_pending"])),
+        ),
+        ("events", counts(&v["events"])),
+    ];
+    if !undeliverable.is_empty() {
+        let ids: Vec<String> = undeliverable.iter().map(cell).collect();
+        fields.push((
+            "undeliverable",
+            format!(
+                "events held for platforms with no event URL: {} (set one with `smartship admin tp set-urls`)",
+                ids.join(", ")
+            ),
+        ));
+    }
+    output::print_fields(&fields);
+}
+
+/// Reviews the review queue page by page until it is empty. A package
+/// another reviewer (or a withdraw) took meanwhile is skipped, not an error.
+async fn review_queued(c: &AdminClient, decision: &Value) -> anyhow::Result<()> {
+    let mut reviewed = 0u64;
+    let mut skipped = std::collections::HashSet::new();
+    loop {
+        let queue = c.get("/admin/v1/review-queue?limit=1000").await?;
+        let ids: Vec<i64> = queue["packages"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p["package_id"].as_i64())
+            .filter(|id| !skipped.contains(id))
+            .collect();
+        if ids.is_empty() {
+            break;
+        }
+        for id in ids {
+            match c
+                .post(&format!("/admin/v1/packages/{id}/review"), decision)
+                .await
+            {
+                Ok(_) => reviewed += 1,
+                Err(e) => {
+                    eprintln!("package {id}: {e:#}");
+                    skipped.insert(id);
+                }
+            }
+            if reviewed > 0 && reviewed % 100 == 0 {
+                eprintln!("reviewed {reviewed} packages");
+            }
+        }
+    }
+    println!("reviewed {reviewed} packages ({} skipped)", skipped.len());
+    Ok(())
+}
+
 pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
     let c = client(&a)?;
+    let as_json = a.json;
     match a.command {
+        AdminCommand::Status => {
+            let v = c.get("/admin/v1/status").await?;
+            if as_json { print(&v) } else { print_status(&v) }
+        }
+        AdminCommand::Template(TemplateCommand::List { client_id, page }) => print_list(
+            &c.get(&list_path(
+                "/admin/v1/templates",
+                &[("client_id", client_id)],
+                page,
+            ))
+            .await?,
+            "templates",
+            &[
+                ("ID", "template_id"),
+                ("PLATFORM", "client_id"),
+                ("VERSION", "user_version"),
+                ("CREATED", "created_at"),
+                ("DESCRIPTION", "user_desc"),
+            ],
+            as_json,
+        ),
+        AdminCommand::Tp(TpCommand::List { page }) => print_list(
+            &c.get(&list_path("/admin/v1/tps", &[], page)).await?,
+            "tps",
+            &[
+                ("CLIENT_ID", "client_id"),
+                ("NAME", "name"),
+                ("MESSAGE_URL", "message_url"),
+                ("AUTH_EVENT_URL", "auth_event_url"),
+                ("CREATED", "created_at"),
+            ],
+            as_json,
+        ),
+        AdminCommand::App(AppCommand::List {
+            name,
+            client_id,
+            page,
+        }) => print_list(
+            &c.get(&list_path(
+                "/admin/v1/apps",
+                &[("q", name), ("client_id", client_id)],
+                page,
+            ))
+            .await?,
+            "apps",
+            &[
+                ("APP_ID", "app_id"),
+                ("NAME", "name"),
+                ("BASIC_INFO", "basic_info_approved"),
+                ("AUTHENTICITY", "authenticity_verified"),
+            ],
+            as_json,
+        ),
+        AdminCommand::Package(PackageCommand::List {
+            app_id,
+            client_id,
+            state,
+            version,
+            page,
+        }) => print_list(
+            &c.get(&list_path(
+                "/admin/v1/packages",
+                &[
+                    ("app_id", app_id.map(|i| i.to_string())),
+                    ("client_id", client_id),
+                    ("state", state),
+                    ("version", version),
+                ],
+                page,
+            ))
+            .await?,
+            "packages",
+            &[
+                ("PACKAGE_ID", "package_id"),
+                ("APP_ID", "app_id"),
+                ("VERSION", "version"),
+                ("STATE", "state"),
+                ("BUILD", "build"),
+                ("COMMITTED", "commit_time"),
+                ("DESCRIPTION", "version_desc"),
+            ],
+            as_json,
+        ),
         AdminCommand::Tp(TpCommand::Create {
             name,
             client_id,
@@ -409,6 +714,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Package(PackageCommand::Review {
             package_id,
+            all_queued,
             pass,
             fail,
         }) => {
@@ -417,10 +723,14 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 (false, Some(reason)) => json!({"decision": "fail", "reason": reason}),
                 _ => anyhow::bail!("give exactly one of --pass or --fail REASON"),
             };
-            print(
-                &c.post(&format!("/admin/v1/packages/{package_id}/review"), &body)
-                    .await?,
-            )
+            match package_id {
+                Some(id) => print(
+                    &c.post(&format!("/admin/v1/packages/{id}/review"), &body)
+                        .await?,
+                ),
+                None if all_queued => review_queued(&c, &body).await?,
+                None => anyhow::bail!("give a PACKAGE_ID or --all-queued"),
+            }
         }
         AdminCommand::Package(PackageCommand::Queue { limit }) => print(
             &c.get(&format!("/admin/v1/review-queue?limit={limit}"))

@@ -212,13 +212,22 @@ impl Display {
                         (Some(bar), _) => {
                             bar.set_position(s.finished as u64);
                             bar.set_prefix(format!("{:.1} apps/s  {}", s.rate, s.eta_text()));
+                            let hint = s
+                                .waiting_hint()
+                                .map(|h| format!("\n  {h}"))
+                                .unwrap_or_default();
                             bar.set_message(format!(
-                                "  now:  {}\n  done: {}",
+                                "  now:  {}\n  done: {}{hint}",
                                 s.stage_counts(" · "),
                                 s.outcome_counts(" · ")
                             ));
                         }
-                        (None, ProgressMode::Log) => eprintln!("{}", s.line()),
+                        (None, ProgressMode::Log) => {
+                            eprintln!("{}", s.line());
+                            if let Some(hint) = s.waiting_hint() {
+                                eprintln!("{hint}");
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -252,6 +261,22 @@ impl Display {
         }
         eprintln!("{}", s.line());
     }
+}
+
+/// Ctrl-C or SIGTERM (a service manager, `kill`, a CI timeout): both stop a
+/// run the same way, with the state saved and the report printed.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn load_apps(path: &Path) -> anyhow::Result<Vec<fleet::FleetApp>> {
@@ -321,12 +346,11 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             {
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!(
-                            "\nstopping: no app takes another step; run the same command again to resume"
-                        );
-                        stop.store(true, Ordering::Relaxed);
-                    }
+                    interrupted().await;
+                    eprintln!(
+                        "\nstopping: no app takes another step; run the same command again to resume"
+                    );
+                    stop.store(true, Ordering::Relaxed);
                 });
             }
             eprintln!(

@@ -7,7 +7,7 @@ use serde_json::Value;
 #[derive(Debug, Args)]
 pub struct OpenApiArgs {
     /// Server base URL.
-    #[arg(long, env = "SMARTSHIP_SERVER", global = true)]
+    #[arg(long, env = "SMARTSHIP_SERVER", hide_env_values = true, global = true)]
     pub server: Option<String>,
     /// Access token: the app's for `package`, the platform's for `template`
     /// and `fleet` (used there to refresh app tokens).
@@ -45,8 +45,37 @@ impl OpenApiArgs {
     }
 }
 
-/// A left-aligned table; every cell is text.
+/// Text from the server made safe for a terminal: control characters (ESC,
+/// CR, LF, NUL...) and bidirectional overrides are shown as `\u{1b}`
+/// escapes, so a package description cannot move the cursor, recolour or
+/// reorder what an operator reads.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if unsafe_char(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// A left-aligned table; every cell is text, shown through [`printable`].
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| printable(c).into_owned()).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -80,8 +109,33 @@ pub fn print_json(v: &Value) {
 pub fn print_fields(fields: &[(&str, String)]) {
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in fields {
-        println!("{k:<width$}  {v}");
+        println!("{k:<width$}  {}", printable(v));
     }
+}
+
+/// The platform's time zone, in which every time a person sees is shown
+/// (docs/operations.md, "Times"): the server's `timezone` setting, read
+/// from the same `SMARTSHIP_TIMEZONE` variable, default +08:00.
+pub fn platform_tz() -> chrono::FixedOffset {
+    std::env::var("SMARTSHIP_TIMEZONE")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset"))
+}
+
+/// A Unix-seconds time as `2026-12-01 21:50:12 +08:00`, in the platform's zone.
+pub fn time(unix: i64) -> String {
+    time_in(unix, platform_tz())
+}
+
+fn time_in(unix: i64, tz: chrono::FixedOffset) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| {
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// The public status numbers by name.
@@ -100,6 +154,25 @@ pub fn status_name(status: i64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_show_the_platform_zone_and_its_offset() {
+        // 2018-09-04 09:13:59 UTC is 17:13:59 at +08:00.
+        let tz = "+08:00".parse().unwrap();
+        assert_eq!(time_in(1_536_052_439, tz), "2018-09-04 17:13:59 +08:00");
+        let utc = "+00:00".parse().unwrap();
+        assert_eq!(time_in(1_536_052_439, utc), "2018-09-04 09:13:59 +00:00");
+    }
+
+    #[test]
+    fn untrusted_text_cannot_drive_the_terminal() {
+        assert_eq!(printable("plain 文本"), "plain 文本");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("x\r\ny\0"), "x\\u{d}\\u{a}y\\u{0}");
+        assert_eq!(printable("\u{202e}gpj.exe"), "\\u{202e}gpj.exe");
+        let t = table(&["DESC"], &[vec!["\u{1b}]0;pwned\u{7}".into()]]);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
+    }
 
     #[test]
     fn table_pads_columns_to_the_widest_cell() {

@@ -21,6 +21,7 @@ pub struct PackageArgs {
 enum PackageCommand {
     /// Upload a package built from a template with ext_json.
     Upload {
+        /// The template to build from (`smartship template list` shows them).
         #[arg(long)]
         template_id: i64,
         /// ext_json as text, or @FILE to read it from a file.
@@ -35,7 +36,8 @@ enum PackageCommand {
         /// Reviewer test account (with --test-password).
         #[arg(long, requires = "test_password")]
         test_account: Option<String>,
-        #[arg(long, requires = "test_account", hide_env_values = true)]
+        /// Password of the reviewer test account (with --test-account).
+        #[arg(long, requires = "test_account")]
         test_password: Option<String>,
         /// Wait until the build finishes and print the package.
         #[arg(long)]

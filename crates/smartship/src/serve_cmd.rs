@@ -25,11 +25,30 @@ pub struct ServeArgs {
     demo: bool,
 }
 
-fn init_logging(format: &str) {
+/// Log timestamps in the platform's time zone, with the offset written out,
+/// like every other time smartship shows (docs/operations.md, "Times").
+struct PlatformTime(chrono::FixedOffset);
+
+impl tracing_subscriber::fmt::time::FormatTime for PlatformTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let now = chrono::Utc::now().with_timezone(&self.0);
+        write!(
+            w,
+            "{}",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+        )
+    }
+}
+
+fn init_logging(format: &str, tz: chrono::FixedOffset) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMARTSHIP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // Colour only for a person at a terminal: escape codes in a log file or
+    // a journal are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_timer(PlatformTime(tz))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -65,7 +84,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         a.config.as_deref(),
         Figment::from(Serialized::defaults(Value::Object(flags))),
     )?;
-    init_logging(&config.log_format);
+    init_logging(&config.log_format, config.tz()?);
     let server = smartship_server::start(config, StartOptions { demo: a.demo })
         .await
         .context("starting the server")?;

@@ -85,12 +85,6 @@ fn zip_of(path: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-fn time(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 /// A page of drafts or templates: JSON as on the wire, or a table of
 /// (id, version, created, description) rows and the total count.
 fn print_page<'a, T: serde::Serialize>(
@@ -106,7 +100,12 @@ fn print_page<'a, T: serde::Serialize>(
     }
     let rows: Vec<Vec<String>> = rows
         .map(|(id, version, created, desc)| {
-            vec![id.to_string(), version.clone(), time(created), desc.clone()]
+            vec![
+                id.to_string(),
+                version.clone(),
+                crate::output::time(created),
+                desc.clone(),
+            ]
         })
         .collect();
     print!(

@@ -892,3 +892,69 @@ fn the_fleet_walkthrough_in_the_docs_runs() {
     let csv = std::fs::read_to_string(env.path("report.csv")).unwrap();
     assert_eq!(csv.lines().filter(|l| l.contains(",released,")).count(), 50);
 }
+
+/// A run that waits for reviewers says so, and SIGTERM ends it as Ctrl-C
+/// does: the state saved, the report printed, how to resume; the same
+/// command then finishes once the audits are passed.
+#[test]
+fn a_run_waiting_for_reviewers_says_so_and_sigterm_stops_it_resumably() {
+    let env = start("manual");
+    env.create_apps(3, "apps.json");
+    let args = Env::upgrade_args("2.0.0", &["--progress", "log", "--state", "fleet.state"]);
+    let mut child = env
+        .cmd(&args)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(env.path("fleet.log")).unwrap())
+        .spawn()
+        .unwrap();
+    // The log-mode display prints its summary every 5 s: wait for the hint.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(env.path("fleet.log")).unwrap_or_default();
+        if log.contains("waiting for a reviewer") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "no waiting hint:\n{log}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        log.contains("waiting for a reviewer: 3 packages under audit, the oldest for ")
+            && log.contains("smartship admin package queue"),
+        "{log}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(env.path("fleet.log")).unwrap();
+    assert!(!out.status.success(), "a stopped run exits non-zero");
+    assert!(
+        log.contains("run the same command again to resume")
+            && log.contains("stopped with 3 apps unfinished"),
+        "{log}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("3 apps:"),
+        "the report is printed: {stdout}"
+    );
+    assert!(env.path("fleet.state").exists());
+
+    // The operator passes the queue; the same command finishes the run.
+    let out = env.run(&["admin", "package", "review", "--all-queued", "--pass"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reviewed 3 packages (0 skipped)"));
+    let args = Env::upgrade_args("2.0.0", &["--state", "fleet.state"]);
+    let out = env.run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 apps: released 3"));
+}

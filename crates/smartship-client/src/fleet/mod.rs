@@ -467,7 +467,7 @@ impl Driver<'_> {
 
     fn enter(&mut self, stage: Stage) {
         if self.stage != stage {
-            self.run.progress.moved(self.stage, stage);
+            self.run.progress.moved(self.app.app_id, self.stage, stage);
             self.stage = stage;
             self.journal(&self.record(None, None, None));
         }

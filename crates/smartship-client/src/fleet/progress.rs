@@ -1,6 +1,7 @@
 //! Live counters of a fleet run, read by the progress display.
 
 use super::{AppRecord, Outcome, Stage};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +22,9 @@ pub struct Progress {
     /// Finished before this run started (from the state file).
     carried_over: AtomicUsize,
     started: Mutex<Instant>,
+    /// When each app now in `auditing` entered it: the display tells how
+    /// long the oldest has waited for a reviewer.
+    auditing_since: Mutex<HashMap<i64, Instant>>,
 }
 
 /// A consistent-enough reading of [`Progress`] for one display refresh.
@@ -49,6 +53,8 @@ pub struct ProgressSnapshot {
     pub rate: f64,
     /// Time left at that rate, once there is a rate.
     pub eta: Option<Duration>,
+    /// How long the app longest in `auditing` has been there (this run).
+    pub oldest_audit_wait: Option<Duration>,
 }
 
 impl Progress {
@@ -67,6 +73,7 @@ impl Progress {
             outcomes: Default::default(),
             carried_over: AtomicUsize::new(0),
             started: Mutex::new(Instant::now()),
+            auditing_since: Mutex::new(HashMap::new()),
         };
         p.stages[Stage::Queued as usize].store(total, Ordering::Relaxed);
         p
@@ -76,10 +83,22 @@ impl Progress {
         *self.started.lock().expect("not poisoned") = Instant::now();
     }
 
-    pub(crate) fn moved(&self, from: Stage, to: Stage) {
+    pub(crate) fn moved(&self, app: i64, from: Stage, to: Stage) {
         if from != to {
             self.stages[from as usize].fetch_sub(1, Ordering::Relaxed);
             self.stages[to as usize].fetch_add(1, Ordering::Relaxed);
+            self.track_audit(app, from, to);
+        }
+    }
+
+    fn track_audit(&self, app: i64, from: Stage, to: Stage) {
+        if from == Stage::Auditing || to == Stage::Auditing {
+            let mut since = self.auditing_since.lock().expect("not poisoned");
+            if to == Stage::Auditing {
+                since.insert(app, Instant::now());
+            } else {
+                since.remove(&app);
+            }
         }
     }
 
@@ -87,6 +106,7 @@ impl Progress {
     /// state file rather than this run's work).
     pub(crate) fn finished(&self, from: Stage, record: &AppRecord, carried: bool) {
         self.stages[from as usize].fetch_sub(1, Ordering::Relaxed);
+        self.track_audit(record.app, from, Stage::Done);
         if let Some(o) = record.outcome {
             self.outcomes[o as usize].fetch_add(1, Ordering::Relaxed);
         }
@@ -122,6 +142,13 @@ impl Progress {
         };
         let left = self.total.saturating_sub(finished);
         let eta = (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate));
+        let oldest_audit_wait = self
+            .auditing_since
+            .lock()
+            .expect("not poisoned")
+            .values()
+            .min()
+            .map(Instant::elapsed);
         ProgressSnapshot {
             total: self.total,
             stages,
@@ -131,6 +158,7 @@ impl Progress {
             elapsed,
             rate,
             eta,
+            oldest_audit_wait,
         }
     }
 }
@@ -186,6 +214,40 @@ impl ProgressSnapshot {
             Some(d) => format!("ETA {}s", d.as_secs()),
             None => "ETA -".to_owned(),
         }
+    }
+
+    /// What the run waits for, when apps wait for a reviewer: how many, how
+    /// long the oldest has waited, and where to look. None otherwise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut s = smartship_client::fleet::Progress::new(2).snapshot();
+    /// assert_eq!(s.waiting_hint(), None);
+    /// s.stages[4].1 = 2; // auditing
+    /// s.oldest_audit_wait = Some(Duration::from_secs(75));
+    /// assert_eq!(
+    ///     s.waiting_hint().unwrap(),
+    ///     "waiting for a reviewer: 2 packages under audit, the oldest for 1m15s \
+    ///      (list them: smartship admin package queue)"
+    /// );
+    /// ```
+    pub fn waiting_hint(&self) -> Option<String> {
+        let auditing = self
+            .stages
+            .iter()
+            .find(|(s, _)| *s == Stage::Auditing)
+            .map_or(0, |(_, n)| *n);
+        if auditing == 0 {
+            return None;
+        }
+        let wait = self.oldest_audit_wait.unwrap_or_default().as_secs();
+        let packages = if auditing == 1 { "package" } else { "packages" };
+        Some(format!(
+            "waiting for a reviewer: {auditing} {packages} under audit, the oldest for {}m{:02}s \
+             (list them: smartship admin package queue)",
+            wait / 60,
+            wait % 60
+        ))
     }
 
     /// One line: `412/500 done (released 400, failed 12) | queued 0, uploading 3, ... | 37.2 apps/s, ETA 2s`.
