@@ -263,3 +263,99 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     assert_eq!(shown["name"], "CLI app", "data survives the restart");
     stop(child);
 }
+
+fn cli_text(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("SMARTSHIP_SERVER")
+        .env_remove("SMARTSHIP_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "smartship admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The list commands and `admin status` against the demo: tables for a
+/// person, the route's JSON with --json, and server.json gone after a stop.
+#[test]
+fn the_cli_lists_what_exists_and_sums_it_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, demo) = start_demo(dir.path());
+    let app_ids: Vec<i64> = demo["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app_id"].as_i64().unwrap())
+        .collect();
+    let client_id = demo["tp"]["client_id"].as_str().unwrap();
+
+    let apps = cli(
+        dir.path(),
+        &["--json", "app", "list", "--client-id", client_id],
+    );
+    let listed: Vec<i64> = apps["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, app_ids, "{apps}");
+    assert_eq!(apps["total"], 2);
+    let table = cli_text(dir.path(), &["app", "list", "--page-size", "1"]);
+    let mut lines = table.lines();
+    assert!(lines.next().unwrap().starts_with("APP_ID"), "{table}");
+    assert!(
+        lines.next().unwrap().starts_with(&app_ids[0].to_string()),
+        "{table}"
+    );
+    assert_eq!(lines.next(), Some("1-1 of 2"), "{table}");
+
+    let tps = cli_text(dir.path(), &["tp", "list"]);
+    assert!(tps.contains(client_id) && tps.contains("Demo ISV"), "{tps}");
+    let templates = cli(dir.path(), &["--json", "template", "list"]);
+    assert_eq!(
+        templates["templates"][0]["template_id"],
+        demo["template_id"]
+    );
+    let packages = cli(
+        dir.path(),
+        &["--json", "package", "list", "--state", "online"],
+    );
+    assert_eq!(packages["total"], 0, "{packages}");
+
+    let status = cli(dir.path(), &["--json", "status"]);
+    assert_eq!(
+        (status["apps"].as_i64(), status["tps"].as_i64()),
+        (Some(2), Some(1)),
+        "{status}"
+    );
+    assert_eq!(status["review_policy"], "manual");
+    let text = cli_text(dir.path(), &["status"]);
+    for needle in [
+        "apps           2",
+        "platforms      1",
+        "review queue   empty",
+        "review policy  manual",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in:\n{text}");
+    }
+
+    let banner = stop(child);
+    assert!(banner.contains("review policy: manual"), "{banner}");
+    assert!(banner.contains("has no event URL"), "{banner}");
+    assert!(
+        banner.contains(&dir.path().join("demo.json").display().to_string()),
+        "{banner}"
+    );
+    assert!(
+        !dir.path().join("server.json").exists(),
+        "server.json is removed on a clean stop"
+    );
+}
