@@ -14,5 +14,6 @@ mod listings;
 mod oauth;
 mod preconditions;
 mod sdk;
+mod sdk_types;
 mod seed_examples;
 mod templates;
