@@ -732,10 +732,52 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 None => anyhow::bail!("give a PACKAGE_ID or --all-queued"),
             }
         }
-        AdminCommand::Package(PackageCommand::Queue { limit }) => print(
-            &c.get(&format!("/admin/v1/review-queue?limit={limit}"))
-                .await?,
-        ),
+        AdminCommand::Package(PackageCommand::Queue { limit }) => {
+            let v = c
+                .get(&format!("/admin/v1/review-queue?limit={limit}"))
+                .await?;
+            if as_json {
+                print(&v)
+            } else {
+                let rows: Vec<Vec<String>> = v["packages"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| {
+                        [
+                            "package_id",
+                            "app_id",
+                            "version",
+                            "submitted_at",
+                            "waiting_secs",
+                            "version_desc",
+                        ]
+                        .iter()
+                        .map(|f| cell(&p[*f]))
+                        .collect()
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    output::table(
+                        &[
+                            "PACKAGE_ID",
+                            "APP_ID",
+                            "VERSION",
+                            "SUBMITTED",
+                            "WAITING_S",
+                            "DESCRIPTION"
+                        ],
+                        &rows
+                    )
+                );
+                println!(
+                    "{} waiting (pass one: smartship admin package review ID --pass; all: --all-queued --pass)",
+                    rows.len()
+                );
+            }
+        }
         AdminCommand::Package(PackageCommand::Download { package_id, output }) => {
             let bytes = c
                 .get_bytes(&format!("/admin/v1/packages/{package_id}/download"))

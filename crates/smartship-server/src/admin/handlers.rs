@@ -680,10 +680,21 @@ pub async fn review_queue(
     let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list = s.store.packages_under_audit(limit).await?;
-    Ok(Json(json!({
-        "packages": list
-            .iter()
-            .map(|(app, package)| json!({"app_id": app.0, "package_id": package.0}))
-            .collect::<Vec<_>>()
-    })))
+    let now = crate::clock::now_ms();
+    let mut packages = Vec::with_capacity(list.len());
+    for (app, id) in list {
+        // A package reviewed since the queue was read is left out.
+        let Some(p) = s.store.package(app, id).await? else {
+            continue;
+        };
+        packages.push(json!({
+            "app_id": app.0,
+            "package_id": id.0,
+            "version": p.version,
+            "version_desc": p.version_desc,
+            "submitted_at": crate::clock::event_time(p.updated_at, s.tz),
+            "waiting_secs": (now - p.updated_at).max(0) / 1000,
+        }));
+    }
+    Ok(Json(json!({ "packages": packages })))
 }

@@ -89,16 +89,30 @@ async fn the_review_queue_lists_packages_under_audit_oldest_first() {
         assert_eq!(v["errno"], 0, "{v}");
         submitted.push(json!({"app_id": app.app_id, "package_id": id}));
     }
+    let ids = |v: &Value| -> Vec<Value> {
+        v["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| json!({"app_id": p["app_id"], "package_id": p["package_id"]}))
+            .collect()
+    };
     let (status, v) = t.admin_get("/admin/v1/review-queue").await;
     assert_eq!(status, 200);
-    assert_eq!(v["packages"], json!(submitted));
+    assert_eq!(ids(&v), submitted);
+    let first = &v["packages"][0];
+    assert_eq!(first["version"], "1.0.0", "{v}");
+    assert!(
+        first["submitted_at"].is_string() && first["waiting_secs"].as_i64().unwrap() >= 0,
+        "{v}"
+    );
     let (_, v) = t.admin_get("/admin/v1/review-queue?limit=1").await;
-    assert_eq!(v["packages"], json!([submitted[0]]));
+    assert_eq!(ids(&v), vec![submitted[0].clone()]);
     // Reviewed packages leave the queue.
     t.review(submitted[0]["package_id"].as_i64().unwrap(), false, "no")
         .await;
     let (_, v) = t.admin_get("/admin/v1/review-queue").await;
-    assert_eq!(v["packages"], json!([submitted[1]]));
+    assert_eq!(ids(&v), vec![submitted[1].clone()]);
     for bad in ["limit=x", "other=1"] {
         let (status, v) = t.admin_get(&format!("/admin/v1/review-queue?{bad}")).await;
         assert_eq!(
