@@ -6,6 +6,7 @@
 //! zip bomb stops at the limit instead of filling memory.
 
 use crate::build::declared_pages;
+use crate::package_path;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -58,24 +59,109 @@ fn is_junk(path: &str) -> bool {
     path.starts_with("__MACOSX/") || path.rsplit('/').next() == Some(".DS_Store")
 }
 
+/// An entry name through the package-path check. Backslashes become `/`
+/// first: some Windows archivers write them as separators.
 fn safe_name(raw: &str) -> Result<String, DraftError> {
-    let unsafe_path = || DraftError::UnsafePath(raw.to_owned());
-    let name = raw.replace('\\', "/");
-    if name.starts_with('/') || name.contains('\0') || name.contains(':') {
-        return Err(unsafe_path());
+    package_path::normalize(&raw.replace('\\', "/"))
+        .map_err(|e| DraftError::UnsafePath(format!("{raw}: {e}")))
+}
+
+/// The entry names of the zip's central directory, as stored. The zip
+/// reader keeps one entry per name (the last), so a name stored twice
+/// would silently replace the first: this reads them all.
+fn central_directory_names(bytes: &[u8]) -> Result<Vec<String>, DraftError> {
+    let bad = |what: &str| DraftError::NotZip(format!("central directory: {what}"));
+    let u16_at = |at: usize| -> Result<usize, DraftError> {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let u32_at = |at: usize| -> Result<u64, DraftError> {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let u64_at = |at: usize| -> Result<u64, DraftError> {
+        bytes
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .ok_or_else(|| bad("truncated"))
+    };
+    // The end-of-central-directory record is within the last 64 KiB + 22.
+    let search_from = bytes.len().saturating_sub(65_557);
+    let eocd = (search_from..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| bytes[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .ok_or_else(|| bad("no end record"))?;
+    let mut count = u16_at(eocd + 10)? as u64;
+    let mut offset = u32_at(eocd + 16)?;
+    if (count == 0xFFFF || offset == 0xFFFF_FFFF)
+        && eocd >= 20
+        && bytes[eocd - 20..eocd - 16] == [0x50, 0x4b, 0x06, 0x07]
+    {
+        // Zip64: the real values are in the zip64 end record.
+        let rec = usize::try_from(u64_at(eocd - 20 + 8)?).map_err(|_| bad("offset"))?;
+        if bytes.get(rec..rec + 4) != Some(&[0x50, 0x4b, 0x06, 0x06][..]) {
+            return Err(bad("no zip64 end record"));
+        }
+        count = u64_at(rec + 32)?;
+        offset = u64_at(rec + 48)?;
     }
-    let mut parts = Vec::new();
-    for part in name.split('/') {
-        match part {
-            "" | "." => continue,
-            ".." => return Err(unsafe_path()),
-            p => parts.push(p),
+    let mut at = usize::try_from(offset).map_err(|_| bad("offset"))?;
+    let mut names = Vec::new();
+    for _ in 0..count {
+        if bytes.get(at..at + 4) != Some(&[0x50, 0x4b, 0x01, 0x02][..]) {
+            return Err(bad("bad entry header"));
+        }
+        let (name_len, extra_len, comment_len) =
+            (u16_at(at + 28)?, u16_at(at + 30)?, u16_at(at + 32)?);
+        let name = bytes
+            .get(at + 46..at + 46 + name_len)
+            .ok_or_else(|| bad("truncated name"))?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    Ok(names)
+}
+
+/// Every page and tab-bar path the template's own `app.json` names must be
+/// a safe package path, exactly as written (pages are keys: `pages//a` and
+/// `pages/a` must not both mean one page).
+fn check_app_json_paths(app: &serde_json::Map<String, Value>) -> Result<(), DraftError> {
+    let unsafe_path = |what: String, path: &str, e: String| {
+        DraftError::UnsafePath(format!("app.json {what} \"{path}\": {e}"))
+    };
+    let exact = |what: &str, path: &str| -> Result<(), DraftError> {
+        match package_path::normalize(path) {
+            Ok(n) if n == path => Ok(()),
+            Ok(n) => Err(unsafe_path(what.to_owned(), path, format!("应写作 {n}"))),
+            Err(e) => Err(unsafe_path(what.to_owned(), path, e.to_string())),
+        }
+    };
+    for key in ["subPackages", "subpackages"] {
+        for sub in app.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(root) = sub.get("root").and_then(Value::as_str) {
+                exact(&format!("{key}.root"), root.trim_end_matches('/'))?;
+            }
         }
     }
-    if parts.is_empty() {
-        return Err(unsafe_path());
+    for page in declared_pages(app) {
+        exact("page", &page)?;
     }
-    Ok(parts.join("/"))
+    let tab_items = app
+        .get("tabBar")
+        .and_then(|t| t.get("list"))
+        .and_then(Value::as_array);
+    for item in tab_items.into_iter().flatten() {
+        for field in ["pagePath", "iconPath", "selectedIconPath"] {
+            if let Some(path) = item.get(field).and_then(Value::as_str) {
+                exact(&format!("tabBar.list.{field}"), path)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads a draft zip into a source tree and checks it is a mini-program:
@@ -89,6 +175,18 @@ pub fn read_draft(bytes: &[u8], limits: DraftLimits) -> Result<SourceTree, Draft
         return Err(DraftError::TooManyFiles {
             limit: limits.max_files,
         });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for raw in central_directory_names(bytes)? {
+        if raw.ends_with('/') {
+            continue;
+        }
+        // Names that normalise alike (`a//b`, `./a/b`) are one file too.
+        if let Ok(name) = safe_name(&raw)
+            && !seen.insert(name.clone())
+        {
+            return Err(DraftError::Duplicate(name));
+        }
     }
     let mut tree = SourceTree::new();
     let mut total: u64 = 0;
@@ -135,6 +233,7 @@ pub fn read_draft(bytes: &[u8], limits: DraftLimits) -> Result<SourceTree, Draft
             if declared_pages(&m).is_empty() {
                 return Err(DraftError::BadAppJson("pages 必须是非空数组".to_owned()));
             }
+            check_app_json_paths(&m)?;
         }
         Ok(_) => return Err(DraftError::BadAppJson("不是 JSON 对象".to_owned())),
         Err(e) => return Err(DraftError::BadAppJson(e.to_string())),
@@ -163,7 +262,9 @@ fn unwrap_single_folder(tree: SourceTree) -> SourceTree {
         .collect()
 }
 
-/// Writes files into a zip (deflated), in the order given.
+/// Writes files into a zip (deflated), in the order given. Refuses a path
+/// that is not a safe package path: nothing this writes can unpack outside
+/// its folder.
 pub fn write_zip<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Result<Vec<u8>, std::io::Error> {
@@ -172,6 +273,12 @@ pub fn write_zip<'a>(
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o644);
     for (path, bytes) in files {
+        if !package_path::is_safe(path) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unsafe path in a package: {path:?}"),
+            ));
+        }
         zip.start_file(path, opts).map_err(std::io::Error::other)?;
         zip.write_all(bytes)?;
     }
@@ -205,12 +312,86 @@ mod tests {
 
     #[test]
     fn refuses_traversal_and_absolute_paths() {
-        for bad in ["../evil.js", "a/../../evil.js", "/etc/passwd", "C:/x"] {
-            let z = write_zip([("app.json", APP), (bad, &b"x"[..])]).unwrap();
+        for bad in [
+            "../evil.js",
+            "a/../../evil.js",
+            "/etc/passwd",
+            "C:/x",
+            "a\\..\\..\\x",
+            "a\u{1b}b",
+        ] {
+            let z = raw_zip(&["app.json", bad]);
             assert!(
                 matches!(read_draft(&z, LIMITS), Err(DraftError::UnsafePath(_))),
                 "{bad}"
             );
+        }
+    }
+
+    /// A zip with `names` stored as given, bypassing the writer's check.
+    fn raw_zip(names: &[&str]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        for n in names {
+            zip.start_file(*n, opts).unwrap();
+            zip.write_all(if *n == "app.json" { APP } else { b"x" })
+                .unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn refuses_duplicate_entries_even_when_the_reader_would_keep_one() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        for body in [APP, br#"{"pages":["pages/evil/evil"]}"#] {
+            // The zip crate refuses a second start_file of one name, so
+            // write the second under a placeholder and rename it in place.
+            let name = if body == APP { "app.json" } else { "app.jsoX" };
+            zip.start_file(name, opts).unwrap();
+            zip.write_all(body).unwrap();
+        }
+        let mut z = zip.finish().unwrap().into_inner();
+        let mut i = 0;
+        while let Some(at) = z[i..].windows(8).position(|w| w == b"app.jsoX") {
+            z[i + at + 7] = b'n';
+            i += at + 8;
+        }
+        assert_eq!(
+            read_draft(&z, LIMITS),
+            Err(DraftError::Duplicate("app.json".into()))
+        );
+        let z = raw_zip(&["app.json", "pages/a.js", "./pages//a.js"]);
+        assert_eq!(
+            read_draft(&z, LIMITS),
+            Err(DraftError::Duplicate("pages/a.js".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_app_json_pages_and_tab_bar_paths_that_escape() {
+        for bad in [
+            r#"{"pages":["../../../../tmp/x"]}"#,
+            r#"{"pages":["/tmp/x"]}"#,
+            r#"{"pages":["C:\\x"]}"#,
+            r#"{"pages":["pages/../../x"]}"#,
+            r#"{"pages":["pages//x"]}"#,
+            r#"{"pages":["a"],"subPackages":[{"root":"../sub","pages":["p"]}]}"#,
+            r#"{"pages":["a"],"tabBar":{"list":[{"pagePath":"a","iconPath":"../../icon.png"}]}}"#,
+        ] {
+            let z = write_zip([("app.json", bad.as_bytes())]).unwrap();
+            assert!(
+                matches!(read_draft(&z, LIMITS), Err(DraftError::UnsafePath(_))),
+                "{bad}: {:?}",
+                read_draft(&z, LIMITS)
+            );
+        }
+    }
+
+    #[test]
+    fn the_writer_refuses_unsafe_names() {
+        for bad in ["../../../../tmp/x.json", "/etc/x", "a\\b", "C:/x"] {
+            assert!(write_zip([(bad, &b"x"[..])]).is_err(), "{bad}");
         }
     }
 

@@ -25,6 +25,8 @@ pub enum BuildError {
     TooLarge { size: u64, limit: u64 },
     #[error("读取模板文件 {path} 失败: {reason}")]
     Read { path: String, reason: String },
+    #[error("代码包中的路径 \"{path}\" 不安全: {reason}")]
+    UnsafePath { path: String, reason: String },
 }
 
 impl BuildError {
@@ -36,6 +38,7 @@ impl BuildError {
             BuildError::UnknownExtPage { .. } => 3,
             BuildError::TooLarge { .. } => 4,
             BuildError::Read { .. } => 5,
+            BuildError::UnsafePath { .. } => 7,
         }
     }
 }
@@ -190,6 +193,21 @@ pub fn build_package(
         manifest.insert("ext.json", &ext_bytes);
         new_files.push(("ext.json".to_owned(), ext_bytes));
     }
+    // The last guard: whatever the template or ext_json held (a template
+    // stored before paths were checked, say), a built package holds only
+    // safe relative paths.
+    for path in manifest.files.keys() {
+        if !crate::package_path::is_safe(path) {
+            let reason = match crate::package_path::normalize(path) {
+                Err(e) => e.to_string(),
+                Ok(n) => format!("应写作 {n}"),
+            };
+            return Err(BuildError::UnsafePath {
+                path: path.clone(),
+                reason,
+            });
+        }
+    }
     let size = manifest.total_size();
     if size > limit {
         return Err(BuildError::TooLarge { size, limit });
@@ -294,6 +312,19 @@ mod tests {
                 page: "pages/x".into()
             }
         );
+    }
+
+    #[test]
+    fn a_template_holding_an_unsafe_path_does_not_build() {
+        // A template stored before paths were checked, naming an escaping page.
+        let mut m = Manifest::default();
+        let app = br#"{"pages":["../../../../tmp/x"]}"#.to_vec();
+        m.insert("app.json", &app);
+        let ext = ext_json::parse(r#"{"extEnable":false}"#, 1).unwrap();
+        m.insert("../../../../tmp/x.json", b"{}");
+        let e = build_package(&m, &ext, &mut |_| Ok(app.clone()), 1 << 20).unwrap_err();
+        assert!(matches!(e, BuildError::UnsafePath { .. }), "{e:?}");
+        assert_eq!(e.code(), 7);
     }
 
     #[test]

@@ -2,7 +2,18 @@
 //! (errors name the field and become errno 40001). Checks that need the
 //! template (are `tabBar` and `extPages` pages of it?) happen in [`crate::build`].
 
+use crate::package_path;
 use serde_json::{Map, Value};
+
+/// A path of the package named in `ext_json` must already be in the one
+/// safe form ([`package_path`]): it becomes a file name in the package.
+fn package_path_field(field: &str, path: &str) -> Result<(), ExtJsonError> {
+    match package_path::normalize(path) {
+        Ok(n) if n == path => Ok(()),
+        Ok(n) => Err(err(field, format!("不是规范的包内路径 (应写作 \"{n}\")"))),
+        Err(e) => Err(err(field, format!("不是安全的包内路径: {e}"))),
+    }
+}
 
 /// A field of `ext_json` and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +108,7 @@ pub fn parse(raw: &str, app_id: i64) -> Result<ExtConfig, ExtJsonError> {
     let ext = opt_object("ext")?;
     let ext_pages = opt_object("extPages")?.unwrap_or_default();
     for (page, cfg) in &ext_pages {
+        package_path_field(&format!("ext_json.extPages[\"{page}\"]"), page)?;
         if !cfg.is_object() {
             return Err(err(
                 format!("ext_json.extPages[\"{page}\"]"),
@@ -118,9 +130,16 @@ pub fn parse(raw: &str, app_id: i64) -> Result<ExtConfig, ExtJsonError> {
                 .as_object()
                 .ok_or_else(|| err(&field, "必须是 JSON 对象"))?;
             match item.get("pagePath") {
-                Some(Value::String(_)) => {}
+                Some(Value::String(p)) => package_path_field(&format!("{field}.pagePath"), p)?,
                 Some(_) => return Err(err(format!("{field}.pagePath"), "必须是字符串")),
                 None => return Err(err(format!("{field}.pagePath"), "缺失 (必填)")),
+            }
+            for icon in ["iconPath", "selectedIconPath"] {
+                match item.get(icon) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(p)) => package_path_field(&format!("{field}.{icon}"), p)?,
+                    Some(_) => return Err(err(format!("{field}.{icon}"), "必须是字符串")),
+                }
             }
         }
     }
@@ -203,5 +222,39 @@ mod tests {
             let e = parse(raw, 5).unwrap_err();
             assert_eq!(e.field, field, "for {raw}");
         }
+    }
+
+    #[test]
+    fn package_paths_in_ext_json_must_be_safe() {
+        for (raw, field) in [
+            (
+                r#"{"extEnable":true,"extPages":{"../../../../tmp/x":{}}}"#,
+                r#"ext_json.extPages["../../../../tmp/x"]"#,
+            ),
+            (
+                r#"{"extEnable":true,"extPages":{"/tmp/x":{}}}"#,
+                r#"ext_json.extPages["/tmp/x"]"#,
+            ),
+            (
+                r#"{"extEnable":true,"extPages":{"pages/../../x":{}}}"#,
+                r#"ext_json.extPages["pages/../../x"]"#,
+            ),
+            (
+                r#"{"extEnable":true,"tabBar":{"list":[{"pagePath":"C:\\x"}]}}"#,
+                "ext_json.tabBar.list[0].pagePath",
+            ),
+            (
+                r#"{"extEnable":true,"tabBar":{"list":[{"pagePath":"a","iconPath":"../i.png"}]}}"#,
+                "ext_json.tabBar.list[0].iconPath",
+            ),
+            (
+                r#"{"extEnable":true,"tabBar":{"list":[{"pagePath":"a","selectedIconPath":7}]}}"#,
+                "ext_json.tabBar.list[0].selectedIconPath",
+            ),
+        ] {
+            let e = parse(raw, 1).unwrap_err();
+            assert_eq!(e.field, field, "{raw}: {e}");
+        }
+        assert!(parse(r#"{"extEnable":true,"extPages":{"pages/a/a":{}},"tabBar":{"list":[{"pagePath":"pages/a/a","iconPath":"img/a.png"}]}}"#, 1).is_ok());
     }
 }

@@ -7,6 +7,7 @@
 //! - [`build`]: building a package from a template manifest and `ext_json`.
 //! - [`archive`]: safe reading of draft zips and writing of package zips.
 //! - [`manifest`]: content-addressed file lists shared by drafts and packages.
+//! - [`package_path`]: the one check every path that enters a package passes.
 
 pub mod archive;
 pub mod build;
@@ -14,5 +15,6 @@ pub mod ext_json;
 pub mod ids;
 pub mod lifecycle;
 pub mod manifest;
+pub mod package_path;
 
 pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

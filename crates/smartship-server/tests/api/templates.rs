@@ -9,6 +9,19 @@ use smartship_core::archive::write_zip;
 
 const APP_JSON: &[u8] = br#"{"pages":["pages/index/index"]}"#;
 
+/// A zip holding exactly these entries, as an attacker would write it (the
+/// product's own writer refuses unsafe names).
+fn hostile_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in files {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
 fn now_secs() -> i64 {
     smartship_server::clock::now_ms() / 1000
 }
@@ -314,15 +327,14 @@ async fn assert_draft_refused(t: &TestApp, zip: Vec<u8>, errno: i64) -> Value {
 #[tokio::test]
 async fn draft_with_path_traversal_is_47014() {
     let t = spawn_app().await;
-    let zip = write_zip([
+    let zip = hostile_zip(&[
         ("app.json", APP_JSON),
         ("pages/index/index.js", &b"Page({})"[..]),
         ("../evil.js", &b"evil"[..]),
-    ])
-    .unwrap();
+    ]);
     let v = assert_draft_refused(&t, zip, 47014).await;
     assert!(v["msg"].as_str().unwrap().contains("../evil.js"), "{v}");
-    let zip = write_zip([("app.json", APP_JSON), ("/etc/evil.js", &b"evil"[..])]).unwrap();
+    let zip = hostile_zip(&[("app.json", APP_JSON), ("/etc/evil.js", &b"evil"[..])]);
     assert_draft_refused(&t, zip, 47014).await;
     assert!(
         !t.dir.path().parent().unwrap().join("evil.js").exists()
@@ -437,4 +449,60 @@ async fn draft_wrapped_in_a_folder_is_accepted() {
     assert_eq!(v["errno"], 0, "{v}");
     assert!(v["data"]["draft_id"].is_i64(), "{v}");
     assert_eq!(draft_list(&t, &[]).await["data"]["count"], 2);
+}
+
+/// Every path that enters a package goes through one check: pages of a
+/// draft's app.json that escape, a duplicate entry, and ext_json paths.
+#[tokio::test]
+async fn package_paths_that_escape_are_refused_everywhere() {
+    let t = spawn_app().await;
+    for app_json in [
+        r#"{"pages":["pages/index/index","../../../../tmp/x"]}"#,
+        r#"{"pages":["/tmp/x"]}"#,
+        r#"{"pages":["C:\\x"]}"#,
+        r#"{"pages":["pages/../../x"]}"#,
+        r#"{"pages":["pages/index/index"],"tabBar":{"list":[{"pagePath":"pages/index/index","iconPath":"../../i.png"}]}}"#,
+    ] {
+        let zip = write_zip([("app.json", app_json.as_bytes())]).unwrap();
+        let v = assert_draft_refused(&t, zip, 47014).await;
+        assert!(
+            v["msg"].as_str().unwrap().contains("app.json"),
+            "{app_json}: {v}"
+        );
+    }
+    // app.json twice: the zip reader would keep the last one.
+    let mut zip = hostile_zip(&[
+        ("app.json", APP_JSON),
+        ("app.jsoX", br#"{"pages":["pages/other/other"]}"#),
+    ]);
+    let mut i = 0;
+    while let Some(at) = zip[i..].windows(8).position(|w| w == b"app.jsoX") {
+        zip[i + at + 7] = b'n';
+        i += at + 8;
+    }
+    let v = assert_draft_refused(&t, zip, 47014).await;
+    assert!(v["msg"].as_str().unwrap().contains("app.json"), "{v}");
+
+    // ext_json paths are refused synchronously, naming the field.
+    let app = t.apps[0].clone();
+    let before = t.packages(&app).await;
+    for (ext, field) in [
+        (
+            r#"{"extEnable":true,"extPages":{"../../../../tmp/x":{}}}"#,
+            "extPages",
+        ),
+        (
+            r#"{"extEnable":true,"tabBar":{"list":[{"pagePath":"/tmp/x"}]}}"#,
+            "tabBar.list[0].pagePath",
+        ),
+        (
+            r#"{"extEnable":true,"tabBar":{"list":[{"pagePath":"pages/index/index","selectedIconPath":"..\\i.png"}]}}"#,
+            "selectedIconPath",
+        ),
+    ] {
+        let v = t.upload(&app, "1.0.0", ext).await;
+        assert_eq!(v["errno"], 40001, "{ext}: {v}");
+        assert!(v["msg"].as_str().unwrap().contains(field), "{ext}: {v}");
+    }
+    assert_eq!(t.packages(&app).await, before, "nothing was created");
 }
