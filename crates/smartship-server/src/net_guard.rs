@@ -2,9 +2,11 @@
 //!
 //! An event URL is set by a third-party platform's operator and the server
 //! POSTs to it, so it must not become a way to reach the platform's own
-//! private network. Destinations that are loopback, private, link-local,
-//! shared (CGNAT), unspecified, multicast, broadcast or reserved are refused
-//! unless a configured network allows them. The check runs on the addresses
+//! private network. Every block of the IANA IPv4 and IPv6 special-purpose
+//! address registries (loopback, private, link-local, shared, documentation,
+//! benchmarking, protocol assignments, ...), multicast and broadcast is
+//! refused unless a configured network allows it; an IPv6 address that
+//! carries an IPv4 one (mapped, NAT64, 6to4) is judged by the IPv4 address. The check runs on the addresses
 //! the name actually resolves to, inside the HTTP client's resolver, so a
 //! name that resolves differently on the second lookup (DNS rebinding)
 //! cannot slip past it.
@@ -67,38 +69,110 @@ pub struct NetworkPolicy {
     allowed: Vec<Network>,
 }
 
-/// Addresses that are not on the public internet.
-fn is_special(ip: IpAddr) -> bool {
+/// The IANA IPv4 Special-Purpose Address Registry (RFC 6890 and its
+/// updates), with multicast and broadcast. Every block is refused, the
+/// globally reachable anycast ones (AS112, AMT, PCP, TURN) too: no webhook
+/// receiver lives there.
+pub const IPV4_SPECIAL: &[(&str, &str)] = &[
+    ("0.0.0.0/8", "this network"),
+    ("10.0.0.0/8", "private use"),
+    ("100.64.0.0/10", "shared address space (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link local"),
+    ("172.16.0.0/12", "private use"),
+    (
+        "192.0.0.0/24",
+        "IETF protocol assignments (DS-Lite, PCP, TURN, NAT64 discovery)",
+    ),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)"),
+    ("192.31.196.0/24", "AS112-v4"),
+    ("192.52.193.0/24", "AMT"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", "private use"),
+    ("192.175.48.0/24", "direct delegation AS112 service"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)"),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("255.255.255.255/32", "limited broadcast"),
+];
+
+/// The IANA IPv6 Special-Purpose Address Registry, with multicast and the
+/// deprecated site-local and IPv4-compatible blocks. The forms that embed
+/// an IPv4 address are judged by that address instead (see [`embedded_v4`]).
+pub const IPV6_SPECIAL: &[(&str, &str)] = &[
+    (
+        "::/96",
+        "unspecified, loopback and deprecated IPv4-compatible (::a.b.c.d)",
+    ),
+    ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy prefix"),
+    (
+        "2001::/23",
+        "IETF protocol assignments (Teredo, ORCHID, ...)",
+    ),
+    ("2001:db8::/32", "documentation"),
+    ("2620:4f:8000::/48", "direct delegation AS112 service"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6) SIDs"),
+    ("fc00::/7", "unique local"),
+    ("fe80::/10", "link local"),
+    ("fec0::/10", "deprecated site local"),
+    ("ff00::/8", "multicast"),
+];
+
+fn parsed(table: &'static [(&'static str, &'static str)]) -> Vec<(Network, &'static str)> {
+    table
+        .iter()
+        .map(|(net, name)| (Network::parse(net).expect("valid table entry"), *name))
+        .collect()
+}
+
+static SPECIAL_V4: std::sync::LazyLock<Vec<(Network, &'static str)>> =
+    std::sync::LazyLock::new(|| parsed(IPV4_SPECIAL));
+static SPECIAL_V6: std::sync::LazyLock<Vec<(Network, &'static str)>> =
+    std::sync::LazyLock::new(|| parsed(IPV6_SPECIAL));
+
+/// The IPv4 address inside an IPv6 address that carries one to an IPv4
+/// host: IPv4-mapped `::ffff:a.b.c.d`, the well-known NAT64 prefix
+/// `64:ff9b::/96`, and 6to4 `2002:AABB:CCDD::/48`.
+pub fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low32 = || Ipv4Addr::from(((u32::from(s[6])) << 16) | u32::from(s[7]));
+    if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff {
+        return Some(low32());
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(low32());
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])));
+    }
+    None
+}
+
+/// Why an address is not on the public internet, if it is not: the name of
+/// its registry block.
+pub fn special_block(ip: IpAddr) -> Option<&'static str> {
     match ip {
-        IpAddr::V4(v4) => is_special_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_special_v4(v4);
-            }
-            let seg0 = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg0 & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (seg0 & 0xffc0) == 0xfe80 // link local fe80::/10
-                || v6 == Ipv6Addr::from([0, 0, 0, 0, 0, 0, 0, 1])
-        }
+        IpAddr::V4(v4) => SPECIAL_V4
+            .iter()
+            .find(|(n, _)| n.contains(IpAddr::V4(v4)))
+            .map(|(_, name)| *name),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => special_block(IpAddr::V4(v4)),
+            None => SPECIAL_V6
+                .iter()
+                .find(|(n, _)| n.contains(IpAddr::V6(v6)))
+                .map(|(_, name)| *name),
+        },
     }
 }
 
-fn is_special_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240 // reserved
+fn is_special(ip: IpAddr) -> bool {
+    special_block(ip).is_some()
 }
 
 impl NetworkPolicy {
@@ -188,6 +262,10 @@ mod tests {
     fn special_addresses_are_refused_by_default() {
         let p = NetworkPolicy::default();
         for bad in [
+            "192.0.0.1",
+            "192.0.0.170",
+            "2001:db8::1",
+            "64:ff9b::7f00:1",
             "127.0.0.1",
             "10.1.2.3",
             "172.16.0.1",
@@ -204,6 +282,89 @@ mod tests {
             assert!(!p.allows(ip(bad)), "{bad}");
         }
         for good in ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888"] {
+            assert!(p.allows(ip(good)), "{good}");
+        }
+    }
+
+    /// The first and last address of a block.
+    fn ends(net: &str) -> (IpAddr, IpAddr) {
+        let n = Network::parse(net).unwrap();
+        match n.addr {
+            IpAddr::V4(a) => {
+                let host = u32::MAX.checked_shr(u32::from(n.prefix)).unwrap_or(0);
+                let first = u32::from(a) & !host;
+                (IpAddr::V4(first.into()), IpAddr::V4((first | host).into()))
+            }
+            IpAddr::V6(a) => {
+                let host = u128::MAX.checked_shr(u32::from(n.prefix)).unwrap_or(0);
+                let first = u128::from(a) & !host;
+                (IpAddr::V6(first.into()), IpAddr::V6((first | host).into()))
+            }
+        }
+    }
+
+    #[test]
+    fn every_registry_block_is_refused_from_its_first_to_its_last_address() {
+        let p = NetworkPolicy::default();
+        for (net, name) in IPV4_SPECIAL.iter().chain(IPV6_SPECIAL) {
+            let (first, last) = ends(net);
+            for ip in [first, last] {
+                // IPv6 blocks that embed IPv4 are judged by it: skip those.
+                if let IpAddr::V6(v6) = ip
+                    && embedded_v4(v6).is_some()
+                {
+                    continue;
+                }
+                assert!(!p.allows(ip), "{ip} in {net} ({name}) must be refused");
+            }
+        }
+    }
+
+    #[test]
+    fn ipv4_inside_ipv6_is_judged_as_ipv4() {
+        let p = NetworkPolicy::default();
+        for bad in [
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:192.0.0.170",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::192.168.0.1",
+            "64:ff9b:1::8.8.8.8",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2002:a9fe:a9fe::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        ] {
+            assert!(!p.allows(ip(bad)), "{bad} must be refused");
+        }
+        for good in ["::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1"] {
+            assert!(p.allows(ip(good)), "{good} embeds a public address");
+        }
+    }
+
+    #[test]
+    fn neighbours_of_special_blocks_stay_public() {
+        let p = NetworkPolicy::default();
+        for good in [
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.0",
+            "192.167.255.255",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "2001:200::1",
+            "2001:db9::1",
+            "2606:4700::1111",
+        ] {
             assert!(p.allows(ip(good)), "{good}");
         }
     }
