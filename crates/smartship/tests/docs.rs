@@ -325,3 +325,28 @@ fn the_marker_parser_reads_the_three_markers() {
 fn the_readme_runs_as_written() {
     run_document("README.md");
 }
+
+#[test]
+fn the_auth_walkthrough_runs_as_written() {
+    run_document("docs/auth.md");
+}
+
+#[test]
+fn the_api_reference_examples_run_as_written() {
+    run_document("docs/api.md");
+}
+
+#[test]
+fn the_events_example_runs_as_written() {
+    run_document("docs/events.md");
+}
+
+#[test]
+fn the_sdk_example_runs_as_written() {
+    run_document("docs/sdk.md");
+}
+
+#[test]
+fn the_operations_examples_run_as_written() {
+    run_document("docs/operations.md");
+}
