@@ -32,6 +32,7 @@ pub mod events;
 pub mod fleet;
 mod openapi;
 pub mod session;
+pub mod terminal;
 
 pub use admin::AdminClient;
 pub use config::{ClientConfig, PUBLIC_PLATFORM_BASE_URL};

@@ -163,10 +163,11 @@ fn describe(r: &AppRecord) -> Option<String> {
         .unwrap_or_default();
     Some(match (outcome.is_failure(), &r.reason) {
         (true, Some(reason)) => format!(
-            "app {}: {} at {}: {reason}",
+            "app {}: {} at {}: {}",
             r.app,
             outcome.as_str(),
-            r.stage.as_str()
+            r.stage.as_str(),
+            crate::output::printable(reason)
         ),
         _ => format!("app {}: {}{package}", r.app, outcome.as_str()),
     })

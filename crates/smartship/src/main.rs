@@ -58,7 +58,9 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote the server's messages: escape what could drive
+            // the terminal.
+            eprintln!("error: {}", output::printable(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }
     }

@@ -45,29 +45,7 @@ impl OpenApiArgs {
     }
 }
 
-/// Text from the server made safe for a terminal: control characters (ESC,
-/// CR, LF, NUL...) and bidirectional overrides are shown as `\u{1b}`
-/// escapes, so a package description cannot move the cursor, recolour or
-/// reorder what an operator reads.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    text.chars()
-        .map(|c| {
-            if unsafe_char(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
-}
+pub use smartship_client::terminal::printable;
 
 /// A left-aligned table; every cell is text, shown through [`printable`].
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {

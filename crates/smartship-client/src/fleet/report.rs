@@ -168,7 +168,7 @@ impl FleetReport {
                 a.stage.as_str(),
                 a.package_id.map(|p| p.to_string()).unwrap_or_default(),
                 a.code.map(|c| c.to_string()).unwrap_or_default(),
-                a.reason.as_deref().unwrap_or(""),
+                crate::terminal::printable(a.reason.as_deref().unwrap_or("")),
             ));
         }
         out

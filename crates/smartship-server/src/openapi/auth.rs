@@ -117,8 +117,7 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let mut p =
-            Params::from_query(&req).map_err(|_| ApiError::Gateway(GatewayCode::TokenInvalid))?;
+        let mut p = Params::from_query_deferred(&req);
         let early = match p.optional("access_token") {
             Some(_) => Some(C::authenticate(state, &p).await?),
             None => None,
@@ -132,6 +131,10 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
             Some(c) => c,
             None => C::authenticate(state, &p).await?,
         };
+        // Refused only now: an unauthenticated caller hears the gateway error.
+        if let Some(problem) = p.undecodable.take() {
+            return Err(ApiError::param(problem));
+        }
         Ok(Call { caller, p })
     }
 }

@@ -134,9 +134,9 @@ async fn lifecycle_call(
 pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;
     let submission = Submission {
-        content: p.text("content", MAX_DESC)?.to_owned(),
+        content: p.paragraph("content", MAX_DESC)?.to_owned(),
         remark: p
-            .optional_text("remark", MAX_DESC)?
+            .optional_paragraph("remark", MAX_DESC)?
             .unwrap_or("")
             .to_owned(),
         test_account: p

@@ -20,13 +20,88 @@ pub struct Params {
     files: HashMap<String, Vec<u8>>,
     /// The caller's address (for per-TP IP allow-lists).
     pub peer: Option<std::net::IpAddr>,
+    /// The first query parameter that could not be decoded, kept by
+    /// [`Params::from_query_deferred`] so that the gateway still finds the
+    /// token and answers its own error first.
+    pub undecodable: Option<String>,
 }
 
-fn parse_form(into: &mut HashMap<String, String>, bytes: &[u8]) -> Result<(), ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-        .map_err(|_| ApiError::param("请求参数不是合法的 URL 编码 (需为 UTF-8)"))?;
-    into.extend(pairs);
+/// Decodes one `application/x-www-form-urlencoded` component strictly:
+/// `+` is a space, `%` must start two hex digits. (The common decoders keep
+/// a broken escape as text and turn bytes that are no UTF-8 into U+FFFD,
+/// which would store an altered value instead of refusing it.)
+fn percent_decode(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// Characters no parameter may hold: control characters other than tab,
+/// line feed and carriage return (NUL, ESC, DEL, the C1 controls).
+fn check_controls(name: &str, value: &str) -> Result<(), ApiError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(ApiError::param(format!("{name} 含有控制字符")));
+    }
     Ok(())
+}
+
+/// Bidirectional formatting characters: they reorder how the text around
+/// them is displayed, so a short text field must not hold them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Decodes a form into `into`. A pair that does not decode is skipped and
+/// described in the returned error; the others are still decoded.
+fn parse_form(into: &mut HashMap<String, String>, bytes: &[u8]) -> Result<(), ApiError> {
+    let mut first_problem = None;
+    for pair in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        match decode_pair(pair) {
+            Ok((name, value)) => {
+                into.insert(name, value);
+            }
+            Err(problem) => {
+                first_problem.get_or_insert(problem);
+            }
+        }
+    }
+    match first_problem {
+        None => Ok(()),
+        Some(problem) => Err(ApiError::param(problem)),
+    }
+}
+
+fn decode_pair(pair: &[u8]) -> Result<(String, String), String> {
+    let (name, value) = match pair.iter().position(|b| *b == b'=') {
+        Some(i) => (&pair[..i], &pair[i + 1..]),
+        None => (pair, &pair[pair.len()..]),
+    };
+    let name = percent_decode(name)
+        .and_then(|n| String::from_utf8(n).ok())
+        .ok_or_else(|| "参数名不是合法的 URL 编码 (需为 UTF-8)".to_owned())?;
+    let value = percent_decode(value)
+        .ok_or_else(|| format!("{name} 含有无效的 URL 编码 (% 后须为两位十六进制数)"))?;
+    let value = String::from_utf8(value).map_err(|_| format!("{name} 不是合法的 UTF-8 文本"))?;
+    if let Err(ApiError::Business(_, m)) = check_controls(&name, &value) {
+        return Err(m);
+    }
+    Ok((name, value))
 }
 
 fn too_large() -> ApiError {
@@ -34,8 +109,20 @@ fn too_large() -> ApiError {
 }
 
 impl Params {
-    /// The parameters of the query string alone, and the caller's address.
+    /// The parameters of the query string alone, and the caller's address;
+    /// a parameter that does not decode is refused.
     pub fn from_query(req: &Request) -> Result<Params, ApiError> {
+        let mut p = Params::from_query_deferred(req);
+        match p.undecodable.take() {
+            Some(problem) => Err(ApiError::param(problem)),
+            None => Ok(p),
+        }
+    }
+
+    /// As [`Params::from_query`], but a parameter that does not decode is
+    /// only noted in `undecodable`, for the caller to refuse after the
+    /// token check.
+    pub fn from_query_deferred(req: &Request) -> Params {
         let mut p = Params {
             peer: req
                 .extensions()
@@ -43,10 +130,12 @@ impl Params {
                 .map(|c| c.0.0.ip()),
             ..Params::default()
         };
-        if let Some(q) = req.uri().query() {
-            parse_form(&mut p.values, q.as_bytes())?;
+        if let Some(q) = req.uri().query()
+            && let Err(ApiError::Business(_, problem)) = parse_form(&mut p.values, q.as_bytes())
+        {
+            p.undecodable = Some(problem);
         }
-        Ok(p)
+        p
     }
 
     /// Adds the parameters of the body (form or multipart); body values
@@ -88,7 +177,8 @@ impl Params {
                     self.files.insert(name, bytes.to_vec());
                 } else {
                     let text = String::from_utf8(bytes.to_vec())
-                        .map_err(|_| ApiError::param(format!("{name} 不是 UTF-8 文本")))?;
+                        .map_err(|_| ApiError::param(format!("{name} 不是合法的 UTF-8 文本")))?;
+                    check_controls(&name, &text)?;
                     self.values.insert(name, text);
                 }
             }
@@ -121,15 +211,36 @@ impl Params {
             .ok_or_else(|| ApiError::param(format!("{name} 不能为空")))
     }
 
-    /// A required text of at most `max` characters.
+    /// A required one-line text of at most `max` characters: no tab, line
+    /// break or bidirectional formatting character (versions, descriptions,
+    /// credentials are shown in one line of a list).
     pub fn text(&self, name: &str, max: usize) -> Result<&str, ApiError> {
+        let v = self.required(name)?;
+        check_line(name, v)?;
+        check_len(name, v, max)?;
+        Ok(v)
+    }
+
+    /// An optional one-line text of at most `max` characters.
+    pub fn optional_text(&self, name: &str, max: usize) -> Result<Option<&str>, ApiError> {
+        let v = self.optional(name);
+        if let Some(v) = v {
+            check_line(name, v)?;
+            check_len(name, v, max)?;
+        }
+        Ok(v)
+    }
+
+    /// A required text that may span lines (tabs and line breaks allowed;
+    /// other control characters never are), of at most `max` characters.
+    pub fn paragraph(&self, name: &str, max: usize) -> Result<&str, ApiError> {
         let v = self.required(name)?;
         check_len(name, v, max)?;
         Ok(v)
     }
 
-    /// An optional text of at most `max` characters.
-    pub fn optional_text(&self, name: &str, max: usize) -> Result<Option<&str>, ApiError> {
+    /// An optional text that may span lines.
+    pub fn optional_paragraph(&self, name: &str, max: usize) -> Result<Option<&str>, ApiError> {
         let v = self.optional(name);
         if let Some(v) = v {
             check_len(name, v, max)?;
@@ -173,6 +284,17 @@ impl Params {
     }
 }
 
+fn check_line(name: &str, v: &str) -> Result<(), ApiError> {
+    if v.chars()
+        .any(|c| matches!(c, '\t' | '\n' | '\r') || is_bidi_control(c))
+    {
+        return Err(ApiError::param(format!(
+            "{name} 须为单行文本 (不能含制表符、换行或双向控制字符)"
+        )));
+    }
+    Ok(())
+}
+
 fn check_len(name: &str, v: &str, max: usize) -> Result<(), ApiError> {
     let n = v.chars().count();
     if n > max {
@@ -187,5 +309,42 @@ fn parse_id(name: &str, v: &str) -> Result<i64, ApiError> {
     match v.parse::<i64>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(ApiError::param(format!("{name} 必须是正整数，收到 {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str) -> Result<HashMap<String, String>, String> {
+        let mut m = HashMap::new();
+        parse_form(&mut m, q.as_bytes()).map_err(|e| format!("{e:?}"))?;
+        Ok(m)
+    }
+
+    #[test]
+    fn form_values_decode_strictly() {
+        let m = parse("a=1&b=x+y%20z&c=%E4%B8%AD&d&e=&a=2").unwrap();
+        assert_eq!(m["a"], "2", "a later value replaces an earlier one");
+        assert_eq!(m["b"], "x y z");
+        assert_eq!(m["c"], "中");
+        assert_eq!((m["d"].as_str(), m["e"].as_str()), ("", ""));
+        for (q, field) in [
+            ("user_version=%FF%FE", "user_version"),
+            ("user_desc=a%ZZb", "user_desc"),
+            ("user_desc=a%2", "user_desc"),
+            ("x=%00", "x"),
+            ("x=a%1Bb", "x"),
+            ("x=%C2%9B", "x"),
+            ("x=%7F", "x"),
+        ] {
+            let e = parse(q).unwrap_err();
+            assert!(e.contains(field), "{q}: {e}");
+        }
+        assert!(parse("%FF=1").is_err(), "a name must decode too");
+        assert!(
+            parse("content=line%0Aline%09tab%0D%0A").is_ok(),
+            "line breaks are for paragraphs"
+        );
     }
 }

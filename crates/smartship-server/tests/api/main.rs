@@ -10,6 +10,7 @@ mod concurrency;
 mod events;
 mod flow;
 mod gateway;
+mod hostile_input;
 mod listings;
 mod oauth;
 mod preconditions;
