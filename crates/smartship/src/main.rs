@@ -40,8 +40,24 @@ enum Command {
     Fleet(fleet_cmd::FleetArgs),
 }
 
+/// Commands that print for a person or a pipe end quietly when the reader
+/// goes away (`smartship admin ... | head`), as other Unix tools do, instead
+/// of panicking on a broken pipe. The server keeps Rust's default (SIGPIPE
+/// ignored): a closed stdout must not end it.
+fn exit_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any
+    // thread is started has no other effect on the program.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        exit_quietly_on_broken_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -347,6 +347,30 @@ fn the_cli_lists_what_exists_and_sums_it_up() {
         assert!(text.contains(needle), "{needle:?} in:\n{text}");
     }
 
+    // A reader that goes away (`| head`) ends the command quietly, by
+    // SIGPIPE like other Unix tools, not with a panic and a backtrace.
+    let mut piped = Command::new(BIN)
+        .args(["admin", "--data-dir"])
+        .arg(dir.path())
+        .args(["--json", "status"])
+        .env_remove("SMARTSHIP_SERVER")
+        .env_remove("SMARTSHIP_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    let out = piped.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigpipe()),
+        "{:?} {stderr}",
+        out.status
+    );
+
     let banner = stop(child);
     assert!(banner.contains("review policy: manual"), "{banner}");
     assert!(banner.contains("has no event URL"), "{banner}");
@@ -358,4 +382,9 @@ fn the_cli_lists_what_exists_and_sums_it_up() {
         !dir.path().join("server.json").exists(),
         "server.json is removed on a clean stop"
     );
+}
+
+/// SIGPIPE's number on Linux and the BSDs.
+fn libc_sigpipe() -> i32 {
+    13
 }
