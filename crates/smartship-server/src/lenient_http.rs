@@ -13,6 +13,16 @@
 //! untouched and every request line of a keep-alive connection is seen;
 //! after a chunked request body it stops rewriting for the rest of that
 //! connection (hyper still parses it, strictly).
+//!
+//! Bytes that are never valid in a target (controls, DEL, bytes of 0x80 and
+//! up) are percent-encoded too, so a raw 0xFF or NUL reaches the parameter
+//! decoder, which refuses it naming the parameter. A head hyper would answer
+//! with a bare 400, 414 or 431 and an empty body (a request line or head
+//! too long, too many header lines, a `Content-Length` that is negative,
+//! not a number or given twice with different values, a request line that
+//! is no request line) is replaced by a request for [`MALFORMED_PATH`],
+//! whose handler answers in the shape of the route the client asked for
+//! (`/rest/2.0`: HTTP 200 and errno 40001), and the connection is closed.
 
 use axum::serve::Listener;
 use std::io;
@@ -21,9 +31,13 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A request head larger than this is handed to hyper unmodified (which
-/// refuses it).
-const MAX_HEAD: usize = 64 * 1024;
+/// Largest request head, and request line within it, that is parsed.
+pub const MAX_HEAD: usize = 64 * 1024;
+pub const MAX_REQUEST_LINE: usize = 16 * 1024;
+/// Most header lines in a head (hyper's own limit is 100).
+pub const MAX_HEADERS: usize = 96;
+/// Where a malformed request head is sent instead (see the module docs).
+pub const MALFORMED_PATH: &str = "/__smartship/malformed-request";
 
 pub struct LenientListener {
     inner: TcpListener,
@@ -71,6 +85,8 @@ enum Mode {
     Body(u64),
     /// No more rewriting on this connection.
     Passthrough,
+    /// A malformed head was replaced: everything after it is dropped.
+    Discard,
 }
 
 pub struct LenientStream<S> {
@@ -104,6 +120,10 @@ impl<S> LenientStream<S> {
                     self.output.append(&mut self.input);
                     return;
                 }
+                Mode::Discard => {
+                    self.input.clear();
+                    return;
+                }
                 Mode::Body(n) => {
                     let take = (n as usize).min(self.input.len());
                     self.output.extend(self.input.drain(..take));
@@ -120,14 +140,24 @@ impl<S> LenientStream<S> {
                 Mode::Head => {
                     // Blank lines between requests are allowed (RFC 9112 §2.2).
                     let Some(end) = find(&self.input, b"\r\n\r\n") else {
-                        if self.input.len() > MAX_HEAD || self.eof {
+                        if self.input.len() > MAX_HEAD {
+                            let shape = shape_of(&self.input);
+                            self.output.extend(malformed(shape, "head_too_large"));
+                            self.input.clear();
+                            self.mode = Mode::Discard;
+                            return;
+                        }
+                        if self.eof {
                             self.mode = Mode::Passthrough;
                             continue;
                         }
                         return;
                     };
                     let head: Vec<u8> = self.input.drain(..end + 4).collect();
-                    let (head, framing) = rewrite_head(&head);
+                    let (head, framing) = match check_head(&head) {
+                        Ok(()) => rewrite_head(&head),
+                        Err(kind) => (malformed(shape_of(&head), kind), Mode::Discard),
+                    };
                     self.output.extend_from_slice(&head);
                     self.mode = framing;
                     if self.input.is_empty() {
@@ -159,10 +189,9 @@ fn rewrite_head(head: &[u8]) -> (Vec<u8>, Mode) {
             out.extend_from_slice(&line[..=first]);
             for &b in &line[first + 1..last] {
                 match b {
-                    b'"' => out.extend_from_slice(b"%22"),
-                    b'<' => out.extend_from_slice(b"%3C"),
-                    b'>' => out.extend_from_slice(b"%3E"),
-                    b' ' => out.extend_from_slice(b"%20"),
+                    b'"' | b'<' | b'>' | b' ' | 0..0x20 | 0x7f.. => {
+                        out.extend_from_slice(format!("%{b:02X}").as_bytes())
+                    }
                     _ => out.push(b),
                 }
             }
@@ -172,6 +201,125 @@ fn rewrite_head(head: &[u8]) -> (Vec<u8>, Mode) {
     }
     out.extend_from_slice(&head[line_end..]);
     (out, framing(head))
+}
+
+/// Which answer shape the route a head asks for has (see `malformed_request`).
+fn shape_of(head: &[u8]) -> &'static str {
+    let line_end = find(head, b"\r\n").unwrap_or(head.len());
+    let line = &head[..line_end];
+    let target = line
+        .iter()
+        .position(|&b| b == b' ')
+        .map(|i| &line[i + 1..])
+        .unwrap_or_default();
+    if target.starts_with(b"/rest/2.0/oauth/token") {
+        "oauth"
+    } else if target.starts_with(b"/rest/2.0/") || target.starts_with(b"/public/2.0/") {
+        "rest"
+    } else if target.starts_with(b"/admin/") {
+        "admin"
+    } else {
+        "other"
+    }
+}
+
+/// Why a complete head cannot be passed to hyper, if it cannot.
+fn check_head(head: &[u8]) -> Result<(), &'static str> {
+    let line_end = find(head, b"\r\n").unwrap_or(head.len());
+    if line_end > MAX_REQUEST_LINE {
+        return Err("request_line_too_long");
+    }
+    let line = &head[..line_end];
+    // METHOD SP target SP HTTP/x.y, the method a token.
+    let (Some(first), Some(last)) = (
+        line.iter().position(|&b| b == b' '),
+        line.iter().rposition(|&b| b == b' '),
+    ) else {
+        return Err("bad_request_line");
+    };
+    if first == 0
+        || first >= last
+        || !line[last + 1..].starts_with(b"HTTP/1.")
+        || !line[..first].iter().all(|b| b.is_ascii_alphabetic())
+    {
+        return Err("bad_request_line");
+    }
+    let mut lengths = Vec::new();
+    let mut count = 0;
+    for header in head[line_end..].split(|&b| b == b'\n') {
+        let header = header.strip_suffix(b"\r").unwrap_or(header);
+        if header.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MAX_HEADERS {
+            return Err("too_many_headers");
+        }
+        let Some(colon) = memchr::memchr(b':', header) else {
+            return Err("bad_header");
+        };
+        if header[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"content-length")
+        {
+            let value = std::str::from_utf8(header[colon + 1..].trim_ascii()).ok();
+            match value.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
+                Some(v) => lengths.push(v.trim_start_matches('0').to_owned()),
+                None => return Err("bad_content_length"),
+            }
+        }
+    }
+    if lengths.windows(2).any(|w| w[0] != w[1]) {
+        return Err("bad_content_length");
+    }
+    Ok(())
+}
+
+/// The head that replaces a malformed one: a request for [`MALFORMED_PATH`]
+/// that closes the connection.
+fn malformed(shape: &str, kind: &str) -> Vec<u8> {
+    format!(
+        "GET {MALFORMED_PATH}?shape={shape}&kind={kind} HTTP/1.1\r\nHost: smartship\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// What a malformed head gets, in the shape of the route it asked for:
+/// `/rest/2.0` and `/public/2.0` HTTP 200 with errno 40001, `oauth/token`
+/// HTTP 200 with `invalid_request`, the operator API its JSON error with
+/// 400, anything else a plain 400.
+pub async fn malformed_request(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let kind = q
+        .get("kind")
+        .map(String::as_str)
+        .unwrap_or("bad_request_line");
+    let what = match kind {
+        "head_too_large" => format!("请求头超过 {MAX_HEAD} 字节"),
+        "request_line_too_long" => format!("请求行超过 {MAX_REQUEST_LINE} 字节"),
+        "too_many_headers" => format!("请求头超过 {MAX_HEADERS} 行"),
+        "bad_content_length" => "Content-Length 无效 (须为一个非负整数)".to_owned(),
+        "bad_header" => "请求头格式无效".to_owned(),
+        _ => "请求行格式无效".to_owned(),
+    };
+    tracing::debug!(kind, "malformed request head answered");
+    let json = |v: serde_json::Value| axum::Json(v);
+    match q.get("shape").map(String::as_str) {
+        Some("rest") => crate::openapi::error::ApiError::param(what).into_response(),
+        Some("oauth") => json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": what,
+        }))
+        .into_response(),
+        Some("admin") => (
+            axum::http::StatusCode::BAD_REQUEST,
+            json(serde_json::json!({"error": {"code": "bad_request", "message": what}})),
+        )
+            .into_response(),
+        _ => (axum::http::StatusCode::BAD_REQUEST, what).into_response(),
+    }
 }
 
 fn framing(head: &[u8]) -> Mode {
@@ -244,6 +392,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for LenientStream<S> {
             if this.mode == Mode::Passthrough && this.input.is_empty() {
                 return Pin::new(&mut this.inner).poll_read(cx, buf);
             }
+            // Discard: bytes are read (so the peer is not blocked) and dropped
+            // until hyper, having answered with `Connection: close`, closes.
             let mut chunk = [0u8; 8192];
             let mut rb = ReadBuf::new(&mut chunk);
             std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut rb))?;
@@ -308,7 +458,7 @@ mod tests {
         let out = String::from_utf8(through(req.as_bytes()).await).unwrap();
         assert_eq!(
             out,
-            "POST /x?ext_json={%22a%22:1,%20%22b%22:2}&d=模板%20case HTTP/1.1\r\nHost: h\r\nX-Q: \"keep\"\r\n\r\n"
+            "POST /x?ext_json={%22a%22:1,%20%22b%22:2}&d=%E6%A8%A1%E6%9D%BF%20case HTTP/1.1\r\nHost: h\r\nX-Q: \"keep\"\r\n\r\n"
         );
     }
 
@@ -319,6 +469,58 @@ mod tests {
         assert_eq!(
             &out[..],
             &b"POST /a?q=%22 HTTP/1.1\r\nContent-Length: 12\r\n\r\nbody \"x y\"\r\nGET /b?q=%22 HTTP/1.1\r\n\r\n"[..]
+        );
+    }
+
+    #[tokio::test]
+    async fn bytes_never_valid_in_a_target_are_encoded() {
+        let out = through(b"GET /x?a=\xff\xfe&b=\x00\x1b HTTP/1.1\r\n\r\n").await;
+        assert_eq!(out, b"GET /x?a=%FF%FE&b=%00%1B HTTP/1.1\r\n\r\n".to_vec());
+    }
+
+    #[tokio::test]
+    async fn malformed_heads_become_a_request_for_the_malformed_route() {
+        let cases: [(&[u8], &str, &str); 5] = [
+            (b"POST /rest/2.0/smartapp/package/get HTTP/1.1\r\nContent-Length: -5\r\n\r\nbody", "rest", "bad_content_length"),
+            (b"POST /rest/2.0/smartapp/package/get HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "rest", "bad_content_length"),
+            (b"GET /rest/2.0/oauth/token HTTP/1.1\r\nno colon here\r\n\r\n", "oauth", "bad_header"),
+            (b"G\x00T /admin/v1/apps HTTP/1.1\r\n\r\n", "admin", "bad_request_line"),
+            (b"GET /x\r\n\r\n", "other", "bad_request_line"),
+        ];
+        for (req, shape, kind) in cases {
+            let out = String::from_utf8(through(req).await).unwrap();
+            assert_eq!(
+                out,
+                format!(
+                    "GET {MALFORMED_PATH}?shape={shape}&kind={kind} HTTP/1.1\r\nHost: smartship\r\nConnection: close\r\n\r\n"
+                ),
+                "{:?}",
+                String::from_utf8_lossy(req)
+            );
+        }
+        let long = format!(
+            "GET /rest/2.0/smartapp/package/get?q={} HTTP/1.1\r\n\r\n",
+            "a".repeat(MAX_REQUEST_LINE)
+        );
+        assert!(
+            String::from_utf8(through(long.as_bytes()).await)
+                .unwrap()
+                .contains("kind=request_line_too_long")
+        );
+        let huge = format!(
+            "GET /rest/2.0/x HTTP/1.1\r\nX: {}\r\n",
+            "a".repeat(MAX_HEAD)
+        );
+        assert!(
+            String::from_utf8(through(huge.as_bytes()).await)
+                .unwrap()
+                .contains("shape=rest&kind=head_too_large")
+        );
+        let same_twice = b"POST /a HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 02\r\n\r\nab";
+        assert_eq!(
+            through(same_twice).await,
+            same_twice.to_vec(),
+            "equal lengths are fine"
         );
     }
 

@@ -142,6 +142,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(home::show))
+        .route(
+            lenient_http::MALFORMED_PATH,
+            get(lenient_http::malformed_request),
+        )
         .with_state(state)
 }
 

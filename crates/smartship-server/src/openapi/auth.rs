@@ -22,7 +22,10 @@ pub struct TpCaller {
     pub tp: TpId,
 }
 
-async fn lookup(state: &AppState, p: &Params) -> Result<smartship_store::TokenRecord, ApiError> {
+pub(crate) async fn lookup(
+    state: &AppState,
+    p: &Params,
+) -> Result<smartship_store::TokenRecord, ApiError> {
     // The public page's own example sends `ACCESS_TOKEN%0A`: surrounding
     // white space is not part of a token.
     let token = p

@@ -6,7 +6,7 @@
 //! (`{"error", "error_description"}`); the other routes use the business
 //! shape.
 
-use super::auth::{AppCall, TpCall, tp_caller};
+use super::auth::{AppCall, TpCall};
 use super::error::{ApiError, ok};
 use super::params::Params;
 use crate::operator;
@@ -161,7 +161,16 @@ pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
 async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
     let mut p = Params::from_query(&req)?;
     p.read_body(req, s).await?;
-    let tp = tp_caller(s, &p).await?.tp;
+    // An app's token in place of the platform's is an unknown client here,
+    // as the docs say (the other routes answer the gateway's 6).
+    let rec = super::auth::lookup(s, &p).await?;
+    if rec.kind != smartship_store::TokenKind::TpAccess {
+        return Ok(oauth_error(
+            "invalid_client",
+            "access_token of the third-party platform: not a third-party platform token",
+        ));
+    }
+    let tp = rec.tp_id;
     let grant = p.optional("grant_type").unwrap_or("");
     let now = crate::clock::now_ms();
     let app = match grant {

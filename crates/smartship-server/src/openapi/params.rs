@@ -183,9 +183,14 @@ impl Params {
                 }
             }
         } else if ct.starts_with("application/x-www-form-urlencoded") {
-            let body = Bytes::from_request(req, state)
-                .await
-                .map_err(|_| too_large())?;
+            let body = Bytes::from_request(req, state).await.map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    // A body that ends early or a broken chunked encoding.
+                    ApiError::param("请求体无法读取 (长度或分块编码无效)")
+                }
+            })?;
             parse_form(&mut self.values, &body)?;
         }
         // Any other body (or none, e.g. a GET that still declares a form

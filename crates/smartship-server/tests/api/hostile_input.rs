@@ -109,3 +109,132 @@ async fn audit_content_may_span_lines_but_holds_no_other_control() {
         "line breaks and tabs are fine in content and remark: {v}"
     );
 }
+
+/// Sends raw bytes on a fresh connection and returns (status, body).
+async fn raw(t: &TestApp, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = t.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn json_of(body: &str) -> serde_json::Value {
+    // A chunked answer: the JSON sits between the chunk-size lines.
+    let start = body
+        .find('{')
+        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
+    let end = body.rfind('}').unwrap();
+    serde_json::from_str(&body[start..=end]).unwrap()
+}
+
+#[tokio::test]
+async fn every_rest_answer_is_http_200_json_whatever_the_request_looks_like() {
+    let t = spawn_app().await;
+    let token = t.apps[0].token.clone();
+    let get = |q: &str| {
+        format!(
+            "GET /rest/2.0/smartapp/package/get?access_token={token}{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let long_query = get(&format!("&pad={}", "a".repeat(20_000)));
+    let huge_value = format!(
+        "GET /rest/2.0/smartapp/package/get?access_token={token} HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(1 << 20)
+    );
+    let cases: Vec<(String, Vec<u8>, i64)> = vec![
+        ("a 20 KB query".into(), long_query.into_bytes(), 40001),
+        ("a 1 MB header".into(), huge_value.into_bytes(), 40001),
+        ("raw 0xFF in the query".into(), [get("&user_version=").as_bytes()[..get("&user_version=").find(" HTTP").unwrap()].to_vec(), b"\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()].concat(), 40001),
+        ("raw NUL in the query".into(), [get("&x=").as_bytes()[..get("&x=").find(" HTTP").unwrap()].to_vec(), b"\x00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()].concat(), 40001),
+        (
+            "Content-Length: -5".into(),
+            format!("POST /rest/2.0/smartapp/package/get?access_token={token} HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n").into_bytes(),
+            40001,
+        ),
+        (
+            "two different Content-Length".into(),
+            format!("POST /rest/2.0/smartapp/package/get?access_token={token} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde").into_bytes(),
+            40001,
+        ),
+        (
+            "a broken chunked body".into(),
+            format!("POST /rest/2.0/smartapp/package/get?access_token={token} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n").into_bytes(),
+            40001,
+        ),
+    ];
+    for (what, request, errno) in cases {
+        let (status, body) = raw(&t, &request).await;
+        assert_eq!(status, 200, "{what}: {body}");
+        let v = json_of(&body);
+        assert_eq!(v["errno"], errno, "{what}: {v}");
+        assert!(!v["msg"].as_str().unwrap().is_empty(), "{what}: {v}");
+    }
+    // The parameter named in the refusal of raw bytes.
+    let (_, body) = raw(
+        &t,
+        &[
+            get("&user_version=").as_bytes()[..get("&user_version=").find(" HTTP").unwrap()]
+                .to_vec(),
+            b"\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(
+        json_of(&body)["msg"]
+            .as_str()
+            .unwrap()
+            .contains("user_version"),
+        "{body}"
+    );
+    // Without a token, a malformed parameter still gets the gateway's answer.
+    let (status, body) = raw(&t, b"GET /rest/2.0/smartapp/package/get?x=\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(
+        (status, json_of(&body)["error_code"].as_i64()),
+        (200, Some(110)),
+        "{body}"
+    );
+    // The operator API answers its own JSON error shape.
+    let (status, body) = raw(
+        &t,
+        b"GET /admin/v1/apps HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(json_of(&body)["error"]["code"], "bad_request", "{body}");
+    // And the server still serves.
+    let v = t.api_get("package/get", &token, &[]).await;
+    assert_eq!(v["errno"], 0, "{v}");
+}
+
+#[tokio::test]
+async fn oauth_token_with_an_app_token_is_an_unknown_client() {
+    let t = spawn_app().await;
+    let app = t.apps[0].clone();
+    let v: serde_json::Value = t
+        .http
+        .get(format!(
+            "{}/rest/2.0/oauth/token?access_token={}&grant_type=app_to_tp_refresh_token&refresh_token={}",
+            t.base, app.token, app.refresh_token
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["error"], "invalid_client", "{v}");
+}
