@@ -74,6 +74,14 @@ pub struct Config {
     /// Networks (comma-separated CIDRs, e.g. `127.0.0.0/8,::1/128`) that
     /// event URLs may point to although private, loopback or link-local.
     pub events_allowed_networks: String,
+    /// Password sign-ins (consent pages): failures counted per account and
+    /// per address within this window, in seconds; at the limit, further
+    /// attempts are refused until the window ends.
+    pub signin_window_secs: f64,
+    /// Failures of one account within the window that lock it.
+    pub signin_max_failures_per_account: u32,
+    /// Failures from one address within the window that lock it.
+    pub signin_max_failures_per_address: u32,
 }
 
 impl Default for Config {
@@ -103,6 +111,9 @@ impl Default for Config {
             ticket_interval_secs: 600.0,
             rate_limit_per_token: 100.0,
             review_policy: "manual".to_owned(),
+            signin_window_secs: 900.0,
+            signin_max_failures_per_account: 5,
+            signin_max_failures_per_address: 20,
         }
     }
 }
@@ -210,6 +221,16 @@ impl Config {
         if self.events_concurrency == 0 || self.events_concurrency > 4096 {
             return Err(ConfigError("events_concurrency must be 1..=4096".into()));
         }
+        if !(0.001..=86_400.0 * 30.0).contains(&self.signin_window_secs) {
+            return Err(ConfigError(
+                "signin_window_secs must be between 0.001 and 2592000".into(),
+            ));
+        }
+        if self.signin_max_failures_per_account == 0 || self.signin_max_failures_per_address == 0 {
+            return Err(ConfigError(
+                "signin_max_failures_per_account and signin_max_failures_per_address must be at least 1".into(),
+            ));
+        }
         if let Some(t) = &self.admin_token
             && t.len() < 16
         {
@@ -218,6 +239,15 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The sign-in throttle's limits.
+    pub fn sign_in_limits(&self) -> crate::sign_in_throttle::Limits {
+        crate::sign_in_throttle::Limits {
+            window: std::time::Duration::from_secs_f64(self.signin_window_secs),
+            per_account: self.signin_max_failures_per_account,
+            per_address: self.signin_max_failures_per_address,
+        }
     }
 
     /// The configured time zone.

@@ -114,20 +114,62 @@ fn redirect_allowed(tp: &Tp, redirect_uri: &str) -> bool {
         && (host == domain || host.ends_with(&format!(".{domain}")))
 }
 
-/// The app whose administrator these credentials are, if they are right.
-/// The deliberately slow hash runs off the async workers.
+/// The outcome of a sign-in.
+enum SignIn {
+    App(smartship_core::AppId),
+    Wrong,
+    Locked(crate::sign_in_throttle::Locked),
+}
+
+/// The app whose administrator these credentials are, if they are right
+/// and the account and address are not locked (see `sign_in_throttle`).
+/// The deliberately slow hash runs off the async workers, for unknown
+/// accounts too, so the answer takes as long either way.
 async fn sign_in(
     s: &AppState,
     username: &str,
     password: &str,
-) -> Result<Option<smartship_core::AppId>, anyhow::Error> {
-    let Some((app, hash)) = s.store.app_admin(username).await? else {
-        return Ok(None);
-    };
+    addr: Option<std::net::IpAddr>,
+) -> Result<SignIn, anyhow::Error> {
+    if let Err(locked) = s.sign_in_throttle.check(username, addr) {
+        tracing::info!(username, ?addr, ?locked, "consent: sign-in locked");
+        return Ok(SignIn::Locked(locked));
+    }
+    let account = s.store.app_admin(username).await?;
     let password = password.to_owned();
-    let ok =
-        tokio::task::spawn_blocking(move || crate::passwords::verify(&password, &hash)).await?;
-    Ok(ok.then_some(app))
+    let stored = account.as_ref().map(|(_, hash)| hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        crate::passwords::verify_or_dummy(&password, stored.as_deref())
+    })
+    .await?;
+    s.sign_in_throttle.record(username, addr, ok);
+    Ok(match account {
+        Some((app, _)) if ok => SignIn::App(app),
+        _ => SignIn::Wrong,
+    })
+}
+
+/// The form again (drawn by `form` with a message), with why the sign-in
+/// did not work: 401 for wrong credentials, 429 with `Retry-After` while
+/// the account or the address is locked.
+fn refused_sign_in(outcome: &SignIn, title: &str, form: impl Fn(&str) -> String) -> Response {
+    match outcome {
+        SignIn::Locked(l) => {
+            let secs = l.retry_after().as_secs().max(1);
+            let minutes = secs.div_ceil(60);
+            let mut resp = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                title,
+                &form(&format!("尝试次数过多，请 {minutes} 分钟后再试。")),
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                secs.to_string().parse().expect("digits are a header value"),
+            );
+            resp
+        }
+        _ => page(StatusCode::UNAUTHORIZED, title, &form("账号或密码错误。")),
+    }
 }
 
 /// The request's parameters, checked: the TP, a usable pre-auth code and an
@@ -275,15 +317,11 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         Err(refused) => return refused.into_response(),
     };
     let username = p.optional("username").unwrap_or("");
-    let app = match sign_in(&s, username, p.raw("password").unwrap_or("")).await {
-        Ok(Some(app)) => app,
-        Ok(None) => {
+    let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
+        Ok(SignIn::App(app)) => app,
+        Ok(refused) => {
             tracing::info!(username, "consent: sign-in refused");
-            return page(
-                StatusCode::UNAUTHORIZED,
-                "小程序授权",
-                &form(&c, Some("账号或密码错误。"), username),
-            );
+            return refused_sign_in(&refused, "小程序授权", |m| form(&c, Some(m), username));
         }
         Err(e) => {
             tracing::error!(error = ?e, "consent: loading the account failed");
@@ -415,14 +453,10 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         }
     };
     let username = p.optional("username").unwrap_or("");
-    let app = match sign_in(&s, username, p.raw("password").unwrap_or("")).await {
-        Ok(Some(app)) => app,
-        Ok(None) => {
-            return page(
-                StatusCode::UNAUTHORIZED,
-                "解除授权",
-                &unauthorize_form(&tp, Some("账号或密码错误。")),
-            );
+    let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
+        Ok(SignIn::App(app)) => app,
+        Ok(refused) => {
+            return refused_sign_in(&refused, "解除授权", |m| unauthorize_form(&tp, Some(m)));
         }
         Err(e) => {
             tracing::error!(error = ?e, "unauthorize: loading the account failed");

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod operator;
 pub mod passwords;
 pub mod rate_limit;
+pub mod sign_in_throttle;
 pub mod state;
 pub mod tokens;
 pub mod workers;
@@ -178,6 +179,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             rollback_wakeup: Default::default(),
             events_wakeup: Default::default(),
             rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),
+            sign_in_throttle: sign_in_throttle::SignInThrottle::new(config.sign_in_limits()),
             review_wakeup: Default::default(),
             config,
         }),

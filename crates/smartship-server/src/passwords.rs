@@ -17,6 +17,29 @@ pub fn hash(password: &str) -> String {
     )
 }
 
+/// A hash of nothing anyone knows, with the cost of real ones: checking a
+/// password for an unknown account runs the same work as for a known one,
+/// so the answer's timing does not tell which accounts exist.
+static DUMMY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash(&crate::tokens::random_alnum(32)));
+
+/// Checks `password` against `stored`, or against a dummy hash of the same
+/// cost when there is no account: false then, after the same work.
+pub fn verify_or_dummy(password: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(stored) => verify(password, stored),
+        None => {
+            verify(password, &DUMMY);
+            false
+        }
+    }
+}
+
+/// The iteration count of a stored hash (its cost).
+pub fn cost(stored: &str) -> Option<u32> {
+    stored.split('$').nth(1)?.parse().ok()
+}
+
 pub fn verify(password: &str, stored: &str) -> bool {
     let parts: Vec<&str> = stored.split('$').collect();
     let [scheme, iterations, salt, expected] = parts[..] else {
@@ -49,5 +72,16 @@ mod tests {
         assert_ne!(h, hash("correct horse"), "salted");
         assert!(!verify("x", "garbage"));
         assert!(!verify("x", "pbkdf2-sha256$0$00$00"));
+    }
+
+    #[test]
+    fn an_unknown_account_costs_as_much_as_a_known_one() {
+        // The dummy has the cost of every stored hash, and never verifies.
+        assert_eq!(cost(&DUMMY), cost(&hash("x")));
+        assert_eq!(cost(&DUMMY), Some(ITERATIONS));
+        assert!(!verify_or_dummy("anything", None));
+        let h = hash("right");
+        assert!(verify_or_dummy("right", Some(&h)));
+        assert!(!verify_or_dummy("wrong", Some(&h)));
     }
 }

@@ -25,6 +25,8 @@ pub struct Inner {
     /// Wakes the event delivery worker when an event is enqueued.
     pub events_wakeup: Notify,
     pub rate_limiter: crate::rate_limit::RateLimiter,
+    /// Failed password sign-ins per account and per address.
+    pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
     /// Wakes the automatic reviewer (review_policy = auto-pass) on a submission.
     pub review_wakeup: Notify,
 }

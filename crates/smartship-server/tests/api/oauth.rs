@@ -641,3 +641,76 @@ async fn tp_settings_for_the_flow_are_validated() {
         assert_eq!(status, 422, "{why}");
     }
 }
+
+/// Guessing is throttled: 5 wrong passwords lock the account (even the right
+/// password is then refused, unchecked, with 429 and Retry-After), 20
+/// failures lock the address for every account, and the lock ends with its
+/// window.
+#[tokio::test]
+async fn consent_sign_ins_are_throttled_per_account_and_per_address() {
+    let t = spawn_with(|c| {
+        c.signin_window_secs = 60.0;
+        c.signin_max_failures_per_account = 5;
+        c.signin_max_failures_per_address = 8;
+    })
+    .await;
+    let setup = consent_setup(&t).await;
+    let code = pre_auth_code(&t, &setup.tp_token).await;
+    let (_, html) = consent_page(&t, &code, &setup.redirect).await;
+    for i in 0..5 {
+        let resp = post_consent(&t, &html, "shop-admin", &format!("guess{i}"), "approve").await;
+        assert_eq!(resp.status(), 401, "guess {i}");
+    }
+    let resp = post_consent(&t, &html, "shop-admin", "s3cret-pass", "approve").await;
+    assert_eq!(
+        resp.status(),
+        429,
+        "locked: the right password is not even checked"
+    );
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(resp.text().await.unwrap().contains("尝试次数过多"));
+    // Unknown accounts count against the address: 3 more failures reach 8.
+    for i in 0..3 {
+        let resp = post_consent(&t, &html, &format!("nobody{i}"), "x", "approve").await;
+        assert_eq!(resp.status(), 401, "unknown account {i}");
+    }
+    let resp = post_consent(&t, &html, "someone-else", "x", "approve").await;
+    assert_eq!(
+        resp.status(),
+        429,
+        "the address is locked for every account"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_lock_ends_with_its_window() {
+    let t = spawn_with(|c| {
+        c.signin_window_secs = 1.0;
+        c.signin_max_failures_per_account = 1;
+    })
+    .await;
+    let setup = consent_setup(&t).await;
+    let code = pre_auth_code(&t, &setup.tp_token).await;
+    let (_, html) = consent_page(&t, &code, &setup.redirect).await;
+    assert_eq!(
+        post_consent(&t, &html, "shop-admin", "guess", "approve")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        post_consent(&t, &html, "shop-admin", "s3cret-pass", "approve")
+            .await
+            .status(),
+        429
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The pre-auth code was never used while locked: the consent goes on.
+    let resp = post_consent(&t, &html, "shop-admin", "s3cret-pass", "approve").await;
+    assert_eq!(resp.status(), 302);
+}
