@@ -442,7 +442,7 @@ async fn review_queued(c: &AdminClient, decision: &Value) -> anyhow::Result<()> 
                     skipped.insert(id);
                 }
             }
-            if reviewed > 0 && reviewed % 100 == 0 {
+            if reviewed > 0 && reviewed.is_multiple_of(100) {
                 eprintln!("reviewed {reviewed} packages");
             }
         }

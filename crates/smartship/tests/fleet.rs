@@ -901,7 +901,7 @@ fn a_run_waiting_for_reviewers_says_so_and_sigterm_stops_it_resumably() {
     let env = start("manual");
     env.create_apps(3, "apps.json");
     let args = Env::upgrade_args("2.0.0", &["--progress", "log", "--state", "fleet.state"]);
-    let mut child = env
+    let child = env
         .cmd(&args)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(env.path("fleet.log")).unwrap())
