@@ -184,6 +184,20 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             config,
         }),
     };
+    // Work leased by a process of this host that died (SIGKILL, a crash)
+    // is taken back now rather than when its leases expire.
+    let released = state
+        .store
+        .release_dead_leases(clock::now_ms())
+        .await
+        .context("taking back the leases of a dead process")?;
+    if released != Default::default() {
+        tracing::info!(
+            builds = released.builds,
+            events = released.events,
+            "took back the leased work of a process that is gone"
+        );
+    }
     let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
     for i in 0..state.config.build_workers {

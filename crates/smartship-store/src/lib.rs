@@ -11,6 +11,7 @@
 
 pub mod blobs;
 mod group_commit;
+pub mod lease_owner;
 mod lifecycle_tx;
 pub mod model;
 mod read_cache;
@@ -204,6 +205,10 @@ pub trait Store: Send + Sync + 'static {
     async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
     /// When the next rollback falls due, if any.
     async fn next_rollback_due(&self) -> Result<Option<i64>>;
+    /// Ends at once the live leases (builds, event deliveries) held by
+    /// processes that are certainly gone ([`lease_owner::is_dead`]), so
+    /// their work is claimed again now rather than when the leases expire.
+    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases>;
 
     // ---- operator listings ----
     /// Apps, by id, with the total that match.
@@ -252,6 +257,13 @@ pub trait Store: Send + Sync + 'static {
     async fn replay_event(&self, id: i64, now: i64) -> Result<bool>;
     /// Replays every failed event of a TP; returns how many.
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
+}
+
+/// What [`Store::release_dead_leases`] took back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReleasedLeases {
+    pub builds: u64,
+    pub events: u64,
 }
 
 /// Result of [`Store::add_template`].

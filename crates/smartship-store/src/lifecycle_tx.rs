@@ -365,12 +365,15 @@ pub(crate) fn finish_build(
 pub(crate) fn claim_build(conn: &Connection, now: i64, lease_ms: i64) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached(
-            "UPDATE packages SET build_lease_until = ?1 WHERE id = ( \
+            "UPDATE packages SET build_lease_until = ?1, build_lease_owner = ?3 WHERE id = ( \
                SELECT id FROM packages WHERE build = 'building' AND state = 'development' \
                  AND (build_lease_until IS NULL OR build_lease_until < ?2) ORDER BY id LIMIT 1) \
              RETURNING id",
         )?
-        .query_row(params![now + lease_ms, now], |r| r.get(0))
+        .query_row(
+            params![now + lease_ms, now, crate::lease_owner::this_process()],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -382,14 +385,22 @@ pub(crate) fn claim_events(
     limit: i64,
 ) -> Result<Vec<i64>> {
     let mut claim = conn.prepare_cached(
-        "UPDATE events SET lease_until = ?1, attempts = attempts + 1 WHERE id IN ( \
+        "UPDATE events SET lease_until = ?1, lease_owner = ?4, attempts = attempts + 1 WHERE id IN ( \
            SELECT id FROM events WHERE status = 'pending' AND next_attempt_at <= ?2 \
              AND (lease_until IS NULL OR lease_until < ?2) \
            ORDER BY next_attempt_at, id LIMIT ?3) \
          RETURNING id",
     )?;
     let ids = claim
-        .query_map(params![now + lease_ms, now, limit], |r| r.get(0))?
+        .query_map(
+            params![
+                now + lease_ms,
+                now,
+                limit,
+                crate::lease_owner::this_process()
+            ],
+            |r| r.get(0),
+        )?
         .collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(ids)
 }

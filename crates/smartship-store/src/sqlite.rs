@@ -14,6 +14,7 @@
 //! is what keeps the slot invariants under concurrent calls. Reads use
 //! their own pool and never wait for writers (WAL).
 
+use crate::ReleasedLeases;
 use crate::group_commit::GroupCommit;
 use crate::lifecycle_tx;
 use crate::model::*;
@@ -1176,6 +1177,46 @@ impl Store for SqliteStore {
         // After the commit: readers must not keep what this changed.
         self.cache.invalidate_tokens();
         result
+    }
+
+    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
+        let owners: Vec<String> = sqlx::query_scalar(
+            "SELECT build_lease_owner FROM packages WHERE build = 'building' \
+               AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
+             UNION SELECT lease_owner FROM events WHERE status = 'pending' \
+               AND lease_until >= $1 AND lease_owner IS NOT NULL",
+        )
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?;
+        let dead: Vec<String> = owners
+            .into_iter()
+            .filter(|o| crate::lease_owner::is_dead(o))
+            .collect();
+        if dead.is_empty() {
+            return Ok(ReleasedLeases::default());
+        }
+        let dead_json = serde_json::to_string(&dead).expect("strings serialize");
+        let _turn = self.write_turn.lock().await;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let builds = sqlx::query(
+            "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
+             WHERE build = 'building' AND build_lease_owner IN (SELECT value FROM json_each($1))",
+        )
+        .bind(&dead_json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let events = sqlx::query(
+            "UPDATE events SET lease_until = NULL, lease_owner = NULL \
+             WHERE status = 'pending' AND lease_owner IN (SELECT value FROM json_each($1))",
+        )
+        .bind(&dead_json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(ReleasedLeases { builds, events })
     }
 
     async fn list_apps(&self, f: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)> {

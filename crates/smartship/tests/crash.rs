@@ -1,7 +1,8 @@
 //! Crash safety of event delivery: the server process is killed with
 //! SIGKILL while one event is in flight (the receiver is holding the
 //! request) and others are pending; after a restart every event is
-//! delivered, none is lost, and the duplicate carries the same `webhook-id`.
+//! delivered, none is lost, and the duplicate carries the same `webhook-id`;
+//! the restarted process takes back the dead one's leases at once.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -42,7 +43,10 @@ fn start(dir: &Path) -> (Child, Value) {
         &[
             ("SMARTSHIP_EVENTS_RETRY_SCHEDULE", "0.2,0.2,0.2,0.2,0.2,0.2"),
             ("SMARTSHIP_EVENTS_TIMEOUT_SECS", "3"),
-            ("SMARTSHIP_EVENTS_LEASE_SECS", "4"),
+            // Far longer than the test waits: the event in flight at the
+            // kill is sent again because the restarted process takes back
+            // the dead process's leases at once, not because they expire.
+            ("SMARTSHIP_EVENTS_LEASE_SECS", "600"),
             // One delivery at a time: the others stay pending behind it.
             ("SMARTSHIP_EVENTS_CONCURRENCY", "1"),
         ],
