@@ -82,6 +82,15 @@ pub struct Config {
     pub signin_max_failures_per_account: u32,
     /// Failures from one address within the window that lock it.
     pub signin_max_failures_per_address: u32,
+    /// A connection with no bytes either way for this long, between requests
+    /// or inside a body, is closed (seconds).
+    pub http_idle_timeout_secs: f64,
+    /// A request head not complete this long after its first byte is cut
+    /// off (seconds): slowloris clients.
+    pub http_header_timeout_secs: f64,
+    /// Open connections at most; more wait in the kernel's backlog. Lowered
+    /// to what the process's open-file limit leaves room for.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -114,6 +123,9 @@ impl Default for Config {
             signin_window_secs: 900.0,
             signin_max_failures_per_account: 5,
             signin_max_failures_per_address: 20,
+            http_idle_timeout_secs: 60.0,
+            http_header_timeout_secs: 10.0,
+            max_connections: 4096,
         }
     }
 }
@@ -221,6 +233,19 @@ impl Config {
         if self.events_concurrency == 0 || self.events_concurrency > 4096 {
             return Err(ConfigError("events_concurrency must be 1..=4096".into()));
         }
+        for (name, v) in [
+            ("http_idle_timeout_secs", self.http_idle_timeout_secs),
+            ("http_header_timeout_secs", self.http_header_timeout_secs),
+        ] {
+            if !(0.05..=86_400.0).contains(&v) {
+                return Err(ConfigError(format!(
+                    "{name} must be between 0.05 and 86400"
+                )));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError("max_connections must be at least 1".into()));
+        }
         if !(0.001..=86_400.0 * 30.0).contains(&self.signin_window_secs) {
             return Err(ConfigError(
                 "signin_window_secs must be between 0.001 and 2592000".into(),
@@ -239,6 +264,14 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The connection timeouts.
+    pub fn http_timeouts(&self) -> crate::lenient_http::Timeouts {
+        crate::lenient_http::Timeouts {
+            idle: std::time::Duration::from_secs_f64(self.http_idle_timeout_secs),
+            header: std::time::Duration::from_secs_f64(self.http_header_timeout_secs),
+        }
     }
 
     /// The sign-in throttle's limits.

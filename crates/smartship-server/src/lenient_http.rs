@@ -39,13 +39,47 @@ pub const MAX_HEADERS: usize = 96;
 /// Where a malformed request head is sent instead (see the module docs).
 pub const MALFORMED_PATH: &str = "/__smartship/malformed-request";
 
+/// How long a connection may wait (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// No bytes either way on a connection between requests, or in the
+    /// middle of a body: closed.
+    pub idle: std::time::Duration,
+    /// A request head not complete this long after its first byte: closed
+    /// (a slowloris client sending a byte now and then).
+    pub header: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle: std::time::Duration::from_secs(60),
+            header: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 pub struct LenientListener {
     inner: TcpListener,
+    timeouts: Timeouts,
+    /// One permit per open connection: when all are taken, no connection
+    /// is accepted until one closes (the kernel's backlog holds the rest).
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    max_connections: usize,
 }
 
 impl LenientListener {
     pub fn new(inner: TcpListener) -> Self {
-        LenientListener { inner }
+        Self::with_limits(inner, Timeouts::default(), 4096)
+    }
+
+    pub fn with_limits(inner: TcpListener, timeouts: Timeouts, max_connections: usize) -> Self {
+        LenientListener {
+            inner,
+            timeouts,
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections)),
+            max_connections,
+        }
     }
 }
 
@@ -54,9 +88,28 @@ impl Listener for LenientListener {
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::warn!(
+                    max_connections = self.max_connections,
+                    "connection limit reached: new connections wait until one closes"
+                );
+                self.slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed")
+            }
+        };
+        // axum's accept survives EMFILE and the like by logging and
+        // retrying a second later.
         let (io, addr) = Listener::accept(&mut self.inner).await;
         let _ = io.set_nodelay(true);
-        (LenientStream::new(io), addr)
+        let mut stream = LenientStream::new(io);
+        stream.timeouts = Some(self.timeouts);
+        stream.slot = Some(permit);
+        (stream, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -92,6 +145,15 @@ enum Mode {
 pub struct LenientStream<S> {
     inner: S,
     mode: Mode,
+    /// None: no timeouts (tests of the rewriting alone).
+    timeouts: Option<Timeouts>,
+    /// When the connection last moved a byte either way, and when the head
+    /// being collected started.
+    last_activity: tokio::time::Instant,
+    head_started: Option<tokio::time::Instant>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The connection's place under the listener's cap.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
     /// Bytes read from `inner` but not yet classified.
     input: Vec<u8>,
     /// Bytes ready for the reader.
@@ -105,10 +167,57 @@ impl<S> LenientStream<S> {
         LenientStream {
             inner,
             mode: Mode::Head,
+            timeouts: None,
+            last_activity: tokio::time::Instant::now(),
+            head_started: None,
+            timer: None,
+            slot: None,
             input: Vec::new(),
             output: Vec::new(),
             output_pos: 0,
             eof: false,
+        }
+    }
+
+    /// When the connection is cut if nothing more arrives.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        let t = self.timeouts?;
+        let idle = self.last_activity + t.idle;
+        Some(match (self.mode, self.head_started) {
+            (Mode::Head, Some(started)) => idle.min(started + t.header),
+            _ => idle,
+        })
+    }
+
+    /// Polls the deadline; an error once it has passed.
+    fn poll_timeout(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let Some(deadline) = self.deadline() else {
+            return Poll::Pending;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                let what = if self.mode == Mode::Head && self.head_started.is_some() {
+                    "request head not complete in time"
+                } else {
+                    "connection idle"
+                };
+                Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, what))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Notes bytes read from the peer.
+    fn read_some(&mut self) {
+        self.last_activity = tokio::time::Instant::now();
+        if self.mode == Mode::Head && self.head_started.is_none() && !self.input.is_empty() {
+            self.head_started = Some(self.last_activity);
         }
     }
 
@@ -154,6 +263,7 @@ impl<S> LenientStream<S> {
                         return;
                     };
                     let head: Vec<u8> = self.input.drain(..end + 4).collect();
+                    self.head_started = (!self.input.is_empty()).then(tokio::time::Instant::now);
                     let (head, framing) = match check_head(&head) {
                         Ok(()) => rewrite_head(&head),
                         Err(kind) => (malformed(shape_of(&head), kind), Mode::Discard),
@@ -375,11 +485,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for LenientStream<S> {
                 && n as usize >= buf.remaining()
             {
                 let before = buf.filled().len();
-                std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                match Pin::new(&mut this.inner).poll_read(cx, buf) {
+                    Poll::Pending => return this.poll_timeout(cx).map(Err),
+                    Poll::Ready(r) => r?,
+                }
                 let got = (buf.filled().len() - before) as u64;
                 if got == 0 {
                     this.eof = true;
                 } else {
+                    this.last_activity = tokio::time::Instant::now();
                     let left = n - got;
                     this.mode = if left == 0 {
                         Mode::Head
@@ -390,17 +504,30 @@ impl<S: AsyncRead + Unpin> AsyncRead for LenientStream<S> {
                 return Poll::Ready(Ok(()));
             }
             if this.mode == Mode::Passthrough && this.input.is_empty() {
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
+                let before = buf.filled().len();
+                return match Pin::new(&mut this.inner).poll_read(cx, buf) {
+                    Poll::Pending => this.poll_timeout(cx).map(Err),
+                    Poll::Ready(r) => {
+                        if buf.filled().len() > before {
+                            this.last_activity = tokio::time::Instant::now();
+                        }
+                        Poll::Ready(r)
+                    }
+                };
             }
             // Discard: bytes are read (so the peer is not blocked) and dropped
             // until hyper, having answered with `Connection: close`, closes.
             let mut chunk = [0u8; 8192];
             let mut rb = ReadBuf::new(&mut chunk);
-            std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut rb))?;
+            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Pending => return this.poll_timeout(cx).map(Err),
+                Poll::Ready(r) => r?,
+            }
             if rb.filled().is_empty() {
                 this.eof = true;
             } else {
                 this.input.extend_from_slice(rb.filled());
+                this.read_some();
             }
             this.process();
             if this.eof && this.output.is_empty() && !this.input.is_empty() {
@@ -416,6 +543,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for LenientStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // An answer being written is activity: a slow handler's connection
+        // is not idle once it speaks.
+        self.last_activity = tokio::time::Instant::now();
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -432,6 +562,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for LenientStream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.last_activity = tokio::time::Instant::now();
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 

@@ -84,6 +84,37 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The configured connection cap, lowered so that the open-file limit
+/// keeps room for the database, blobs and outgoing deliveries: a server at
+/// its file limit would fail every accept and every file it opens.
+fn connection_cap(configured: usize) -> usize {
+    const RESERVED_FILES: u64 = 256;
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            let room = (limit.rlim_cur as u64)
+                .saturating_sub(RESERVED_FILES)
+                .max(16);
+            let cap = configured.min(usize::try_from(room).unwrap_or(usize::MAX));
+            if cap < configured {
+                tracing::warn!(
+                    configured,
+                    cap,
+                    open_file_limit = limit.rlim_cur,
+                    "max_connections lowered to what the open-file limit allows"
+                );
+            }
+            return cap;
+        }
+    }
+    configured
+}
+
 /// Removes `server.json` on a clean stop, so that no tool reads the address
 /// and pid of a server that is gone. Left alone when another process has
 /// written it since (two servers on one data directory).
@@ -238,9 +269,11 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     )?;
     let app = router(state.clone());
     let stop = shutdown.clone();
+    let timeouts = state.config.http_timeouts();
+    let max_connections = connection_cap(state.config.max_connections);
     let http = tokio::spawn(async move {
         axum::serve(
-            lenient_http::LenientListener::new(listener),
+            lenient_http::LenientListener::with_limits(listener, timeouts, max_connections),
             app.into_make_service_with_connect_info::<lenient_http::PeerAddr>(),
         )
         .with_graceful_shutdown(stop.cancelled_owned())

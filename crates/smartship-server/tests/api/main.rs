@@ -7,6 +7,7 @@ mod admin;
 mod artifacts;
 mod browser;
 mod concurrency;
+mod connections;
 mod events;
 mod flow;
 mod gateway;
