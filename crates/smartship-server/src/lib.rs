@@ -97,6 +97,8 @@ fn connection_cap(configured: usize) -> usize {
         };
         // SAFETY: getrlimit writes into the struct it is given.
         if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            // rlim_t is u64 on Linux but not on every Unix.
+            #[allow(clippy::unnecessary_cast)]
             let room = (limit.rlim_cur as u64)
                 .saturating_sub(RESERVED_FILES)
                 .max(16);
