@@ -44,13 +44,17 @@ pub enum ErrorCode {
     RateLimited,
     /// The ticket is unknown, expired, or not the platform's.
     InvalidTicket,
+    /// The server is receiving as many request bodies as it takes at once.
+    ServerBusy,
+    /// The server's disk is full: a write was refused, nothing was changed.
+    StorageFull,
     /// An unexpected internal failure; details are only in the server log.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -69,6 +73,8 @@ impl ErrorCode {
         ErrorCode::InvalidDraft,
         ErrorCode::RateLimited,
         ErrorCode::InvalidTicket,
+        ErrorCode::ServerBusy,
+        ErrorCode::StorageFull,
         ErrorCode::Internal,
     ];
 
@@ -93,6 +99,8 @@ impl ErrorCode {
             ErrorCode::InvalidDraft => 47014,
             ErrorCode::RateLimited => 47018,
             ErrorCode::InvalidTicket => 47015,
+            ErrorCode::ServerBusy => 47019,
+            ErrorCode::StorageFull => 50002,
             ErrorCode::Internal => 50000,
         }
     }
@@ -119,6 +127,8 @@ impl ErrorCode {
             ErrorCode::InvalidDraft => "草稿包不是有效的小程序源码",
             ErrorCode::RateLimited => "请求过于频繁",
             ErrorCode::InvalidTicket => "ticket 无效或已过期",
+            ErrorCode::ServerBusy => "服务繁忙，请稍后重试",
+            ErrorCode::StorageFull => "存储空间不足，请稍后重试",
             ErrorCode::Internal => "系统错误",
         }
     }

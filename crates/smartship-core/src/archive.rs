@@ -6,10 +6,11 @@
 //! zip bomb stops at the limit instead of filling memory.
 
 use crate::build::declared_pages;
+use crate::manifest::{FileRef, Manifest};
 use crate::package_path;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 /// Limits applied while reading a draft.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,9 @@ pub enum DraftError {
     MissingAppJson,
     #[error("app.json 无效: {0}")]
     BadAppJson(String),
+    /// The sink could not store a file (disk full, say): not the draft's fault.
+    #[error("保存文件失败: {0}")]
+    Store(String),
 }
 
 impl DraftError {
@@ -68,56 +72,71 @@ fn safe_name(raw: &str) -> Result<String, DraftError> {
 
 /// The entry names of the zip's central directory, as stored. The zip
 /// reader keeps one entry per name (the last), so a name stored twice
-/// would silently replace the first: this reads them all.
-fn central_directory_names(bytes: &[u8]) -> Result<Vec<String>, DraftError> {
+/// would silently replace the first: this reads them all. Only the end
+/// records and the central directory are read, not the entries.
+fn central_directory_names<R: Read + Seek>(reader: &mut R) -> Result<Vec<String>, DraftError> {
     let bad = |what: &str| DraftError::NotZip(format!("central directory: {what}"));
-    let u16_at = |at: usize| -> Result<usize, DraftError> {
-        bytes
-            .get(at..at + 2)
-            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
-            .ok_or_else(|| bad("truncated"))
-    };
-    let u32_at = |at: usize| -> Result<u64, DraftError> {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .ok_or_else(|| bad("truncated"))
-    };
-    let u64_at = |at: usize| -> Result<u64, DraftError> {
-        bytes
-            .get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-            .ok_or_else(|| bad("truncated"))
-    };
+    let io = |e: std::io::Error| DraftError::NotZip(format!("central directory: {e}"));
+    let len = reader.seek(SeekFrom::End(0)).map_err(io)?;
     // The end-of-central-directory record is within the last 64 KiB + 22.
-    let search_from = bytes.len().saturating_sub(65_557);
-    let eocd = (search_from..bytes.len().saturating_sub(21))
+    let tail_len = len.min(65_557 + 20);
+    reader.seek(SeekFrom::Start(len - tail_len)).map_err(io)?;
+    let mut tail = vec![0u8; tail_len as usize];
+    reader.read_exact(&mut tail).map_err(io)?;
+    let u16_at = |b: &[u8], at: usize| -> Result<u64, DraftError> {
+        b.get(at..at + 2)
+            .map(|x| u64::from(u16::from_le_bytes([x[0], x[1]])))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let u32_at = |b: &[u8], at: usize| -> Result<u64, DraftError> {
+        b.get(at..at + 4)
+            .map(|x| u64::from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let u64_at = |b: &[u8], at: usize| -> Result<u64, DraftError> {
+        b.get(at..at + 8)
+            .map(|x| u64::from_le_bytes(x.try_into().expect("8 bytes")))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let eocd = (0..tail.len().saturating_sub(21))
         .rev()
-        .find(|&i| bytes[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
         .ok_or_else(|| bad("no end record"))?;
-    let mut count = u16_at(eocd + 10)? as u64;
-    let mut offset = u32_at(eocd + 16)?;
-    if (count == 0xFFFF || offset == 0xFFFF_FFFF)
+    let mut count = u16_at(&tail, eocd + 10)?;
+    let mut size = u32_at(&tail, eocd + 12)?;
+    let mut offset = u32_at(&tail, eocd + 16)?;
+    if (count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF)
         && eocd >= 20
-        && bytes[eocd - 20..eocd - 16] == [0x50, 0x4b, 0x06, 0x07]
+        && tail[eocd - 20..eocd - 16] == [0x50, 0x4b, 0x06, 0x07]
     {
         // Zip64: the real values are in the zip64 end record.
-        let rec = usize::try_from(u64_at(eocd - 20 + 8)?).map_err(|_| bad("offset"))?;
-        if bytes.get(rec..rec + 4) != Some(&[0x50, 0x4b, 0x06, 0x06][..]) {
+        let rec = u64_at(&tail, eocd - 20 + 8)?;
+        reader.seek(SeekFrom::Start(rec)).map_err(io)?;
+        let mut z64 = [0u8; 56];
+        reader.read_exact(&mut z64).map_err(io)?;
+        if z64[..4] != [0x50, 0x4b, 0x06, 0x06] {
             return Err(bad("no zip64 end record"));
         }
-        count = u64_at(rec + 32)?;
-        offset = u64_at(rec + 48)?;
+        count = u64_at(&z64, 32)?;
+        size = u64_at(&z64, 40)?;
+        offset = u64_at(&z64, 48)?;
     }
-    let mut at = usize::try_from(offset).map_err(|_| bad("offset"))?;
+    if offset.saturating_add(size) > len || size > 64 << 20 {
+        return Err(bad("out of bounds"));
+    }
+    reader.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut cd = vec![0u8; size as usize];
+    reader.read_exact(&mut cd).map_err(io)?;
+    let mut at = 0usize;
     let mut names = Vec::new();
     for _ in 0..count {
-        if bytes.get(at..at + 4) != Some(&[0x50, 0x4b, 0x01, 0x02][..]) {
+        if cd.get(at..at + 4) != Some(&[0x50, 0x4b, 0x01, 0x02][..]) {
             return Err(bad("bad entry header"));
         }
-        let (name_len, extra_len, comment_len) =
-            (u16_at(at + 28)?, u16_at(at + 30)?, u16_at(at + 32)?);
-        let name = bytes
+        let name_len = u16_at(&cd, at + 28)? as usize;
+        let extra_len = u16_at(&cd, at + 30)? as usize;
+        let comment_len = u16_at(&cd, at + 32)? as usize;
+        let name = cd
             .get(at + 46..at + 46 + name_len)
             .ok_or_else(|| bad("truncated name"))?;
         names.push(String::from_utf8_lossy(name).into_owned());
@@ -166,30 +185,74 @@ fn check_app_json_paths(app: &serde_json::Map<String, Value>) -> Result<(), Draf
 
 /// Reads a draft zip into a source tree and checks it is a mini-program:
 /// an `app.json` object with a non-empty `pages` array. A tree wrapped in
-/// one top-level folder is unwrapped.
+/// one top-level folder is unwrapped. Holds every file in memory: for
+/// uploads, [`read_draft_streaming`] stores each file as it is inflated.
 pub fn read_draft(bytes: &[u8], limits: DraftLimits) -> Result<SourceTree, DraftError> {
-    let mut zip =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DraftError::NotZip(e.to_string()))?;
+    let mut tree = SourceTree::new();
+    read_draft_streaming(Cursor::new(bytes), limits, &mut |path, content| {
+        let mut buf = Vec::new();
+        content.read_to_end(&mut buf)?;
+        let r = FileRef {
+            sha256: crate::manifest::sha256_hex(&buf),
+            size: buf.len() as u64,
+        };
+        tree.insert(path.to_owned(), buf);
+        Ok(r)
+    })?;
+    Ok(tree)
+}
+
+/// Where [`read_draft_streaming`] puts each file: it reads the content to
+/// its end and says where it is (a blob store hashes as it writes).
+pub type FileSink<'a> = dyn FnMut(&str, &mut dyn Read) -> std::io::Result<FileRef> + 'a;
+
+/// Reads a draft zip from `reader` (a file, say) and hands each file's
+/// inflated content to `sink` as it is inflated, so memory does not grow
+/// with the draft: only the central directory and `app.json` are held.
+/// The same checks as [`read_draft`]; returns the draft's manifest.
+pub fn read_draft_streaming<R: Read + Seek>(
+    mut reader: R,
+    limits: DraftLimits,
+    sink: &mut FileSink<'_>,
+) -> Result<Manifest, DraftError> {
+    let raw_names = central_directory_names(&mut reader)?;
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| DraftError::NotZip(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| DraftError::NotZip(e.to_string()))?;
     if zip.len() > limits.max_files.saturating_mul(2) {
         // Even with a folder entry per file this is too many: refuse before reading.
         return Err(DraftError::TooManyFiles {
             limit: limits.max_files,
         });
     }
-    let mut seen = std::collections::BTreeSet::new();
-    for raw in central_directory_names(bytes)? {
+    // Every stored name is checked and no two may mean one file.
+    let mut names = std::collections::BTreeSet::new();
+    for raw in &raw_names {
         if raw.ends_with('/') {
             continue;
         }
-        // Names that normalise alike (`a//b`, `./a/b`) are one file too.
-        if let Ok(name) = safe_name(&raw)
-            && !seen.insert(name.clone())
-        {
+        let name = safe_name(raw)?;
+        if is_junk(&name) {
+            continue;
+        }
+        if !names.insert(name.clone()) {
             return Err(DraftError::Duplicate(name));
         }
+        if names.len() > limits.max_files {
+            return Err(DraftError::TooManyFiles {
+                limit: limits.max_files,
+            });
+        }
     }
-    let mut tree = SourceTree::new();
+    let prefix = single_folder(&names);
+    let app_json_name = format!("{prefix}app.json");
+    if !names.contains(&app_json_name) {
+        return Err(DraftError::MissingAppJson);
+    }
+    let mut manifest = Manifest::default();
     let mut total: u64 = 0;
+    let mut app_json = None;
     for i in 0..zip.len() {
         let mut entry = zip
             .by_index(i)
@@ -205,30 +268,52 @@ pub fn read_draft(bytes: &[u8], limits: DraftLimits) -> Result<SourceTree, Draft
         if is_junk(&name) {
             continue;
         }
-        if tree.len() >= limits.max_files {
-            return Err(DraftError::TooManyFiles {
-                limit: limits.max_files,
-            });
-        }
         let remaining = limits.max_bytes - total;
-        let mut content = Vec::new();
-        (&mut entry)
-            .take(remaining + 1)
-            .read_to_end(&mut content)
-            .map_err(|e| DraftError::NotZip(format!("{raw_name}: {e}")))?;
-        total += content.len() as u64;
+        // Sizes are counted from the bytes inflated, not the header's claim;
+        // past the limit the reader fails, so the sink keeps nothing of it.
+        let mut counted = CountingReader {
+            inner: &mut entry,
+            count: 0,
+            limit: remaining,
+            exceeded: false,
+        };
+        let path = name[prefix.len()..].to_owned();
+        let too_large = DraftError::TooLarge {
+            limit: limits.max_bytes,
+        };
+        let file = if name == app_json_name {
+            let mut bytes = Vec::new();
+            if let Err(e) = counted.read_to_end(&mut bytes) {
+                return Err(if counted.exceeded {
+                    too_large
+                } else {
+                    DraftError::NotZip(format!("{raw_name}: {e}"))
+                });
+            }
+            let file =
+                sink(&path, &mut bytes.as_slice()).map_err(|e| DraftError::Store(e.to_string()))?;
+            app_json = Some(bytes);
+            file
+        } else {
+            match sink(&path, &mut counted) {
+                Ok(file) => file,
+                Err(_) if counted.exceeded => return Err(too_large),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(DraftError::NotZip(format!("{raw_name}: {e}")));
+                }
+                Err(e) => return Err(DraftError::Store(e.to_string())),
+            }
+        };
+        total += counted.count.max(file.size);
         if total > limits.max_bytes {
             return Err(DraftError::TooLarge {
                 limit: limits.max_bytes,
             });
         }
-        if tree.insert(name.clone(), content).is_some() {
-            return Err(DraftError::Duplicate(name));
-        }
+        manifest.files.insert(path, file);
     }
-    let tree = unwrap_single_folder(tree);
-    let app = tree.get("app.json").ok_or(DraftError::MissingAppJson)?;
-    match serde_json::from_slice::<Value>(app) {
+    let app = app_json.ok_or(DraftError::MissingAppJson)?;
+    match serde_json::from_slice::<Value>(&app) {
         Ok(Value::Object(m)) => {
             if declared_pages(&m).is_empty() {
                 return Err(DraftError::BadAppJson("pages 必须是非空数组".to_owned()));
@@ -238,28 +323,44 @@ pub fn read_draft(bytes: &[u8], limits: DraftLimits) -> Result<SourceTree, Draft
         Ok(_) => return Err(DraftError::BadAppJson("不是 JSON 对象".to_owned())),
         Err(e) => return Err(DraftError::BadAppJson(e.to_string())),
     }
-    Ok(tree)
+    Ok(manifest)
 }
 
-/// `dist/app.json, dist/pages/..` → `app.json, pages/..` when everything sits
-/// in one folder and there is no `app.json` at the root.
-fn unwrap_single_folder(tree: SourceTree) -> SourceTree {
-    if tree.contains_key("app.json") {
-        return tree;
+/// Counts the bytes read through it and fails once they pass `limit`.
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+    limit: u64,
+    exceeded: bool,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if self.count > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("draft size limit passed"));
+        }
+        Ok(n)
     }
-    let Some(first) = tree.keys().next() else {
-        return tree;
-    };
-    let Some((prefix, _)) = first.split_once('/') else {
-        return tree;
-    };
-    let prefix = format!("{prefix}/");
-    if !tree.keys().all(|k| k.starts_with(&prefix)) {
-        return tree;
+}
+
+/// `dist/` when every file sits in one folder `dist` and there is no
+/// `app.json` at the root: the tree is unwrapped. Empty otherwise.
+fn single_folder(names: &std::collections::BTreeSet<String>) -> String {
+    if names.contains("app.json") {
+        return String::new();
     }
-    tree.into_iter()
-        .map(|(k, v)| (k[prefix.len()..].to_owned(), v))
-        .collect()
+    let Some((first, _)) = names.iter().next().and_then(|n| n.split_once('/')) else {
+        return String::new();
+    };
+    let prefix = format!("{first}/");
+    if names.iter().all(|n| n.starts_with(&prefix)) {
+        prefix
+    } else {
+        String::new()
+    }
 }
 
 /// Writes files into a zip (deflated), in the order given. Refuses a path

@@ -91,6 +91,9 @@ pub struct Config {
     /// Open connections at most; more wait in the kernel's backlog. Lowered
     /// to what the process's open-file limit leaves room for.
     pub max_connections: usize,
+    /// Bytes of form and multipart bodies being received at once, across
+    /// all requests; a request past it is refused with 47019.
+    pub max_body_bytes_in_flight: u64,
 }
 
 impl Default for Config {
@@ -126,6 +129,7 @@ impl Default for Config {
             http_idle_timeout_secs: 60.0,
             http_header_timeout_secs: 10.0,
             max_connections: 4096,
+            max_body_bytes_in_flight: 2 << 30,
         }
     }
 }
@@ -242,6 +246,11 @@ impl Config {
                     "{name} must be between 0.05 and 86400"
                 )));
             }
+        }
+        if self.max_body_bytes_in_flight < self.max_draft_bytes + (1 << 20) {
+            return Err(ConfigError(
+                "max_body_bytes_in_flight must hold at least one draft upload (max_draft_bytes + 1 MiB)".into(),
+            ));
         }
         if self.max_connections == 0 {
             return Err(ConfigError("max_connections must be at least 1".into()));

@@ -6,6 +6,7 @@
 //! transaction) → workers act on what was stored.
 
 pub mod admin;
+pub mod body_budget;
 pub mod clock;
 pub mod config;
 pub mod consent;
@@ -213,6 +214,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             events_wakeup: Default::default(),
             rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),
             sign_in_throttle: sign_in_throttle::SignInThrottle::new(config.sign_in_limits()),
+            body_budget: body_budget::BodyBudget::new(config.max_body_bytes_in_flight),
             review_wakeup: Default::default(),
             config,
         }),

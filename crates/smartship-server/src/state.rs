@@ -27,6 +27,8 @@ pub struct Inner {
     pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Failed password sign-ins per account and per address.
     pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
+    /// The bytes of request bodies being received at once.
+    pub body_budget: crate::body_budget::BodyBudget,
     /// Wakes the automatic reviewer (review_policy = auto-pass) on a submission.
     pub review_wakeup: Notify,
 }

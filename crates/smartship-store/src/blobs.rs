@@ -5,7 +5,7 @@
 //! to a temporary file that is fsynced and then renamed into place, so a
 //! blob path either holds the complete content or does not exist.
 
-use smartship_core::manifest::sha256_hex;
+use smartship_core::manifest::{FileRef, sha256_hex};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,10 +16,27 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
+    /// Opens the store, removing what an interrupted write (a crash, a full
+    /// disk) left in `tmp/`: nothing there is ever read back.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
         let root = root.into();
-        std::fs::create_dir_all(root.join("tmp"))?;
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        let mut removed = 0u64;
+        for entry in std::fs::read_dir(&tmp)?.flatten() {
+            if std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, dir = %tmp.display(), "removed temporary files of interrupted writes");
+        }
         Ok(BlobStore { root })
+    }
+
+    /// Where uploads are buffered before they are read (removed at open).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
     }
 
     fn path_of(&self, sha256: &str) -> io::Result<PathBuf> {
@@ -42,20 +59,69 @@ impl BlobStore {
         std::fs::create_dir_all(path.parent().expect("blob paths have a parent"))?;
         // A temporary name unique to this write: two builds storing the same
         // new file at once must not share (and steal) one temporary file.
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let tmp = self.root.join("tmp").join(format!(
-            "{digest}.{}.{}",
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        {
+        let tmp = self.temp_path(&digest);
+        let written = (|| {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })();
+        if written.is_err() {
+            // A full disk must not leave partial files behind for good.
+            let _ = std::fs::remove_file(&tmp);
         }
-        std::fs::rename(&tmp, &path)?;
+        written?;
         Ok((digest, true))
+    }
+
+    /// A fresh temporary path in `tmp/`, unique to this write.
+    fn temp_path(&self, tag: &str) -> PathBuf {
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        self.root.join("tmp").join(format!(
+            "{tag}.{}.{}",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
+    /// Stores what `reader` yields, hashing as it writes, so a file is never
+    /// held in memory whole. Returns its reference.
+    pub fn put_reader(&self, reader: &mut dyn io::Read) -> io::Result<FileRef> {
+        use sha2::Digest;
+        use std::io::Write;
+        let tmp = self.temp_path("stream");
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            let mut hasher = sha2::Sha256::new();
+            let mut size = 0u64;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                hasher.update(&buf[..n]);
+                f.write_all(&buf[..n])?;
+                size += n as u64;
+            }
+            let digest = hex::encode(hasher.finalize());
+            let path = self.path_of(&digest)?;
+            if !path.exists() {
+                f.sync_all()?;
+                std::fs::create_dir_all(path.parent().expect("blob paths have a parent"))?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            Ok(FileRef {
+                sha256: digest,
+                size,
+            })
+        })();
+        // Whatever happened, no partial file stays behind.
+        let _ = std::fs::remove_file(&tmp);
+        result
     }
 
     pub fn get(&self, sha256: &str) -> io::Result<Vec<u8>> {
@@ -99,6 +165,42 @@ mod tests {
         assert_eq!(store.get(&d1).unwrap(), b"hello");
         assert_eq!(store.usage().unwrap(), (1, 5));
         assert!(store.get("../../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn streamed_puts_match_buffered_ones_and_leave_nothing_in_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let content = vec![3u8; 300_000];
+        let r = store.put_reader(&mut content.as_slice()).unwrap();
+        assert_eq!((r.sha256.clone(), r.size), (sha256_hex(&content), 300_000));
+        assert_eq!(store.get(&r.sha256).unwrap(), content);
+        let again = store.put_reader(&mut content.as_slice()).unwrap();
+        assert_eq!(again, r);
+        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // A reader that fails midway leaves no partial file.
+        struct Broken(u8);
+        impl io::Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                if self.0 > 3 {
+                    return Err(io::Error::other("gone"));
+                }
+                buf[0] = 1;
+                Ok(1)
+            }
+        }
+        assert!(store.put_reader(&mut Broken(0)).is_err());
+        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn opening_removes_what_interrupted_writes_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        std::fs::write(store.tmp_dir().join("abc.1.2"), b"partial").unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 
     #[test]

@@ -31,6 +31,24 @@ impl<E: Into<anyhow::Error>> From<E> for ApiError {
     }
 }
 
+/// A write of files that failed: 50002 when the disk is full (logged, so an
+/// operator sees it), else an internal error.
+pub fn storage_error(reason: &str) -> ApiError {
+    if is_disk_full(reason) {
+        tracing::error!(reason, "disk full: a write was refused");
+        ApiError::business(ErrorCode::StorageFull, "")
+    } else {
+        ApiError::Internal(anyhow::anyhow!("storing files: {reason}"))
+    }
+}
+
+/// Whether an error's text is the OS saying the disk (or quota) is full.
+pub fn is_disk_full(text: &str) -> bool {
+    text.contains("No space left on device")
+        || text.contains("Disk quota exceeded")
+        || text.contains("database or disk is full")
+}
+
 /// The error code and detail for a refused lifecycle action.
 pub fn refusal(r: &Refusal) -> ApiError {
     let (code, detail) = match r {
@@ -62,6 +80,10 @@ impl IntoResponse for ApiError {
             ApiError::Gateway(code) => Json(GatewayError::from(code)).into_response(),
             ApiError::Business(code, detail) => {
                 Json(BusinessResponse::error(code, &detail)).into_response()
+            }
+            ApiError::Internal(e) if is_disk_full(&format!("{e:#}")) => {
+                tracing::error!(error = ?e, "disk full: a write was refused");
+                Json(BusinessResponse::error(ErrorCode::StorageFull, "")).into_response()
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");

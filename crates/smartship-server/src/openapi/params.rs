@@ -8,16 +8,29 @@
 //! the gateway error and no body is buffered for it.
 
 use super::error::ApiError;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use smartship_api::ErrorCode;
 use std::collections::HashMap;
+use tokio::io::AsyncWriteExt;
+
+/// A file part of a multipart body, streamed to a temporary file in the
+/// blob store's `tmp/` as it arrived (removed when dropped).
+#[derive(Debug)]
+pub struct UploadedFile {
+    pub file: tempfile::NamedTempFile,
+    pub size: u64,
+}
 
 #[derive(Debug, Default)]
 pub struct Params {
     values: HashMap<String, String>,
-    files: HashMap<String, Vec<u8>>,
+    files: HashMap<String, UploadedFile>,
+    /// This request's share of the bytes of bodies in flight, held while
+    /// the request is served.
+    body_share: Option<tokio::sync::OwnedSemaphorePermit>,
     /// The caller's address (for per-TP IP allow-lists).
     pub peer: Option<std::net::IpAddr>,
     /// The first query parameter that could not be decoded, kept by
@@ -139,24 +152,41 @@ impl Params {
     }
 
     /// Adds the parameters of the body (form or multipart); body values
-    /// replace query values of the same name.
-    pub async fn read_body<S: Send + Sync>(
-        &mut self,
-        req: Request,
-        state: &S,
-    ) -> Result<(), ApiError> {
+    /// replace query values of the same name. File parts are streamed to
+    /// temporary files, so memory does not grow with an upload; the bytes
+    /// of all bodies being received are bounded (`max_body_bytes_in_flight`):
+    /// past it a request is refused with 47019 before its body is read.
+    pub async fn read_body(&mut self, req: Request, state: &AppState) -> Result<(), ApiError> {
         let ct = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if ct.starts_with("multipart/form-data") {
+        let multipart = ct.starts_with("multipart/form-data");
+        if !multipart && !ct.starts_with("application/x-www-form-urlencoded") {
+            // Any other body (or none, e.g. a GET that still declares a form
+            // content type) carries no parameters.
+            return Ok(());
+        }
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let share = declared.unwrap_or(if multipart {
+            state.config.max_draft_bytes + (1 << 20)
+        } else {
+            2 << 20
+        });
+        self.body_share = Some(state.body_budget.take(share)?);
+        if multipart {
+            let tmp_dir = state.blobs.tmp_dir();
             let mut mp = Multipart::from_request(req, state)
                 .await
                 .map_err(|_| ApiError::param("multipart 请求体无效"))?;
             loop {
-                let field = match mp.next_field().await {
+                let mut field = match mp.next_field().await {
                     Ok(Some(f)) => f,
                     Ok(None) => break,
                     Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
@@ -165,24 +195,32 @@ impl Params {
                     Err(_) => return Err(ApiError::param("multipart 请求体无效")),
                 };
                 let name = field.name().unwrap_or("").to_owned();
-                let is_file = field.file_name().is_some();
-                let bytes = field.bytes().await.map_err(|e| {
+                let read_error = |e: axum::extract::multipart::MultipartError| {
                     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                         too_large()
                     } else {
                         ApiError::param(format!("multipart 字段 {name} 读取失败"))
                     }
-                })?;
-                if is_file {
-                    self.files.insert(name, bytes.to_vec());
+                };
+                if field.file_name().is_some() {
+                    let tmp = tempfile::NamedTempFile::new_in(&tmp_dir)?;
+                    let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+                    let mut size = 0u64;
+                    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+                        out.write_all(&chunk).await?;
+                        size += chunk.len() as u64;
+                    }
+                    out.flush().await?;
+                    self.files.insert(name, UploadedFile { file: tmp, size });
                 } else {
+                    let bytes = field.bytes().await.map_err(read_error)?;
                     let text = String::from_utf8(bytes.to_vec())
                         .map_err(|_| ApiError::param(format!("{name} 不是合法的 UTF-8 文本")))?;
                     check_controls(&name, &text)?;
                     self.values.insert(name, text);
                 }
             }
-        } else if ct.starts_with("application/x-www-form-urlencoded") {
+        } else {
             let body = Bytes::from_request(req, state).await.map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     too_large()
@@ -193,8 +231,6 @@ impl Params {
             })?;
             parse_form(&mut self.values, &body)?;
         }
-        // Any other body (or none, e.g. a GET that still declares a form
-        // content type) carries no parameters.
         Ok(())
     }
 }
@@ -284,8 +320,8 @@ impl Params {
     }
 
     /// An uploaded file field.
-    pub fn file(&self, name: &str) -> Option<&[u8]> {
-        self.files.get(name).map(Vec::as_slice)
+    pub fn file(&self, name: &str) -> Option<&UploadedFile> {
+        self.files.get(name)
     }
 }
 

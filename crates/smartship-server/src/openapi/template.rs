@@ -11,7 +11,7 @@ use smartship_api::ErrorCode;
 use smartship_api::template::{
     DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
 };
-use smartship_core::archive::{DraftLimits, read_draft};
+use smartship_core::archive::{DraftError, DraftLimits, read_draft_streaming};
 use smartship_core::manifest::Manifest;
 use smartship_core::{DraftId, TemplateId};
 use smartship_store::{AddTemplate, NewDraft};
@@ -135,25 +135,28 @@ pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Res
     let TpCall { caller, p } = call;
     let user_version = p.text("user_version", 64)?.to_owned();
     let user_desc = p.text("user_desc", 500)?.to_owned();
-    let zip = p
+    let upload = p
         .file("file")
-        .ok_or_else(|| ApiError::param("file 不能为空 (multipart 文件字段，zip 格式)"))?
-        .to_vec();
+        .ok_or_else(|| ApiError::param("file 不能为空 (multipart 文件字段，zip 格式)"))?;
+    let zip = upload.file.reopen()?;
     let limits = DraftLimits {
         max_bytes: s.config.max_draft_bytes,
         max_files: s.config.max_draft_files,
     };
-    let tree = tokio::task::spawn_blocking(move || read_draft(&zip, limits))
-        .await?
-        .map_err(|e| {
-            let code = if e.is_size() {
-                ErrorCode::PackageTooLarge
-            } else {
-                ErrorCode::InvalidDraft
-            };
-            ApiError::business(code, e.to_string())
-        })?;
-    let manifest = store_tree(&s, tree).await?;
+    // Each file goes to the blob store as it is inflated: memory does not
+    // grow with the draft.
+    let blobs = s.blobs.clone();
+    let manifest = tokio::task::spawn_blocking(move || {
+        read_draft_streaming(std::io::BufReader::new(zip), limits, &mut |_, content| {
+            blobs.put_reader(content)
+        })
+    })
+    .await?
+    .map_err(|e| match e {
+        e if e.is_size() => ApiError::business(ErrorCode::PackageTooLarge, e.to_string()),
+        DraftError::Store(reason) => crate::openapi::error::storage_error(&reason),
+        e => ApiError::business(ErrorCode::InvalidDraft, e.to_string()),
+    })?;
     let id = s
         .store
         .create_draft(

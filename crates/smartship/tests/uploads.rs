@@ -1,0 +1,91 @@
+//! Memory stays bounded under parallel uploads: 40 draft uploads of 30 MiB
+//! at once against the real binary keep its peak resident memory (VmHWM)
+//! under 300 MB, because uploads stream to temporary files and each file of
+//! a draft is stored as it is inflated. And nothing stays in `blobs/tmp`.
+
+use serde_json::Value;
+use std::time::Duration;
+
+mod support;
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_parallel_30_mib_drafts_keep_peak_memory_under_300_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, demo) = support::start_demo(dir.path(), &[]);
+    let base = demo["base_url"].as_str().unwrap().to_owned();
+    let tp_token = demo["tp"]["access_token"].as_str().unwrap().to_owned();
+    let before = peak_rss_kib(server.id());
+
+    // One 30 MiB file that does not compress, beside the sample's app.json.
+    let mut big = vec![0u8; 30 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for chunk in big.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    let zip = smartship_core::archive::write_zip([
+        ("app.json", &br#"{"pages":["pages/index/index"]}"#[..]),
+        ("assets/big.bin", &big[..]),
+    ])
+    .unwrap();
+    drop(big);
+    let zip = std::sync::Arc::new(zip);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (http, base, token, zip) = (http.clone(), base.clone(), tp_token.clone(), zip.clone());
+        tasks.spawn(async move {
+            let form = reqwest::multipart::Form::new()
+                .text("user_version", format!("1.0.{i}"))
+                .text("user_desc", "big")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(zip.to_vec()).file_name("d.zip"),
+                );
+            let v: Value = http
+                .post(format!("{base}/rest/2.0/smartapp/template/uploaddraft"))
+                .query(&[("access_token", token.as_str())])
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        });
+    }
+    let mut ok = 0;
+    while let Some(v) = tasks.join_next().await {
+        let v = v.unwrap();
+        assert_eq!(v["errno"], 0, "{v}");
+        ok += 1;
+    }
+    assert_eq!(ok, 40);
+    let peak = peak_rss_kib(server.id());
+    support::kill9(&mut server);
+    eprintln!(
+        "peak RSS: {} MiB (before the uploads: {} MiB)",
+        peak / 1024,
+        before / 1024
+    );
+    assert!(peak < 300 * 1000, "peak RSS {peak} KiB");
+    let left = std::fs::read_dir(dir.path().join("blobs/tmp"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 0, "temporary upload files are removed");
+}
