@@ -265,12 +265,18 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     } else {
         None
     };
-    write_file_atomically(
-        &state.config.data_dir.join("server.json"),
+    let server_file = state.config.data_dir.join("server.json");
+    if let Err(e) = write_file_atomically(
+        &server_file,
         serde_json::json!({"base_url": base_url, "pid": std::process::id()})
             .to_string()
             .as_bytes(),
-    )?;
+    ) {
+        // A full disk must not keep the server from serving reads; the
+        // address is in the log line below.
+        tracing::warn!(path = %server_file.display(), error = %e, "could not write server.json");
+        let _ = std::fs::remove_file(server_file.with_extension("tmp"));
+    }
     let app = router(state.clone());
     let stop = shutdown.clone();
     let timeouts = state.config.http_timeouts();

@@ -48,6 +48,10 @@ fn init_logging(format: &str, tz: chrono::FixedOffset) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_timer(PlatformTime(tz))
+        // A log that cannot be written (a full disk) must not take the
+        // server down: the default reports it with eprintln!, which panics
+        // when stderr itself fails, inside whatever task was logging.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
@@ -94,8 +98,9 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let stop = server.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down");
+        // Stop first: the log line may fail, the shutdown must not.
         stop.cancel();
+        tracing::info!("shutting down");
     });
     server.wait().await
 }

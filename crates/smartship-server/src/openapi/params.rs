@@ -117,6 +117,15 @@ fn decode_pair(pair: &[u8]) -> Result<(String, String), String> {
     Ok((name, value))
 }
 
+/// A temporary file for an upload and a handle to write it.
+async fn spool(
+    dir: &std::path::Path,
+) -> std::io::Result<(tempfile::NamedTempFile, tokio::fs::File)> {
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let out = tokio::fs::File::from_std(tmp.reopen()?);
+    Ok((tmp, out))
+}
+
 fn too_large() -> ApiError {
     ApiError::business(ErrorCode::PackageTooLarge, "请求体超过大小上限")
 }
@@ -203,13 +212,21 @@ impl Params {
                     }
                 };
                 if field.file_name().is_some() {
-                    let tmp = tempfile::NamedTempFile::new_in(&tmp_dir)?;
-                    let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+                    let mut stored = spool(&tmp_dir).await;
                     let mut size = 0u64;
                     while let Some(chunk) = field.chunk().await.map_err(read_error)? {
-                        out.write_all(&chunk).await?;
+                        // After a failed write (a full disk) the rest is
+                        // still read, so the client hears the answer
+                        // instead of a reset connection.
+                        if let Ok((_, out)) = &mut stored
+                            && let Err(e) = out.write_all(&chunk).await
+                        {
+                            stored = Err(e);
+                        }
                         size += chunk.len() as u64;
                     }
+                    while mp.next_field().await.ok().flatten().is_some() {}
+                    let (tmp, mut out) = stored?;
                     out.flush().await?;
                     self.files.insert(name, UploadedFile { file: tmp, size });
                 } else {
