@@ -1,4 +1,4 @@
-//! `cargo run --release -p smartship-bench -- [all|read|writes|fleet|events] [--quick]`
+//! `cargo run --release -p smartship-bench -- [all|read|writes|fleet|events|connections|peers] [--quick]`
 //!
 //! Each scenario starts what it measures itself (a server on port 0 in a
 //! temporary data directory, a local receiver, a baseline), generates the
@@ -14,6 +14,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod chart;
+mod connections;
 mod events;
 mod fleet;
 mod loadgen;
@@ -39,6 +40,8 @@ enum Scenario {
     Events,
     /// Prism, json-server and WireMock on the same read route.
     Peers,
+    /// Reads while 5,000 idle and 500 slowloris connections are held open.
+    Connections,
 }
 
 #[derive(Debug, Parser)]
@@ -199,6 +202,30 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
             verdict(per_app_kb <= 10.0),
         ));
     }
+    if wants(Scenario::Connections) {
+        let c = connections::run(args.quick).await?;
+        bars.push((
+            "connections: package/get p99 under attack (ms)".into(),
+            c.under_attack.ms(99.0),
+            false,
+        ));
+        summary.push(format!(
+            "conns   p99 {:.2} ms with {} idle + {} slowloris (baseline {:.2} ms) (< 50 ms: {}); idle closed {}/{} by {:.1} s (timeout {:.0} s); slow cut {}/{} by {:.1} s (timeout {:.0} s)",
+            c.under_attack.ms(99.0),
+            c.idle,
+            c.slow,
+            c.baseline.ms(99.0),
+            verdict(c.under_attack.ms(99.0) < 50.0 && c.under_attack.errors == 0 && c.under_attack.ok as f64 >= c.rate),
+            c.idle_closed,
+            c.idle,
+            c.idle_closed_by.as_secs_f64(),
+            c.idle_timeout.as_secs_f64(),
+            c.slow_cut,
+            c.slow,
+            c.slow_cut_by.as_secs_f64(),
+            c.header_timeout.as_secs_f64(),
+        ));
+    }
     if wants(Scenario::Peers) {
         match peers::run(args.quick).await? {
             Some(p) => {
@@ -236,7 +263,7 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
 /// another's memory, threads or sockets.
 fn run_children(args: &Args) -> anyhow::Result<Collected> {
     let mut all = Collected::default();
-    for scenario in ["read", "writes", "events", "fleet", "peers"] {
+    for scenario in ["read", "writes", "events", "fleet", "connections", "peers"] {
         let out = tempfile::NamedTempFile::new()?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg(scenario).arg("--collect-json").arg(out.path());

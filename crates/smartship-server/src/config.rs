@@ -128,7 +128,7 @@ impl Default for Config {
             signin_max_failures_per_address: 20,
             http_idle_timeout_secs: 60.0,
             http_header_timeout_secs: 10.0,
-            max_connections: 4096,
+            max_connections: 10_000,
             max_body_bytes_in_flight: 2 << 30,
         }
     }
@@ -179,6 +179,17 @@ impl Config {
         let env = Env::prefixed("SMARTSHIP_").filter(move |k| keys.iter().any(|s| k == s.as_str()));
         let fig = fig.merge(env).merge(overrides);
         let cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The configuration a TOML document gives over the defaults, checked
+    /// (environment variables not read): for the fuzz target and tests.
+    pub fn from_toml_str(toml: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }

@@ -70,7 +70,7 @@ pub struct LenientListener {
 
 impl LenientListener {
     pub fn new(inner: TcpListener) -> Self {
-        Self::with_limits(inner, Timeouts::default(), 4096)
+        Self::with_limits(inner, Timeouts::default(), 10_000)
     }
 
     pub fn with_limits(inner: TcpListener, timeouts: Timeouts, max_connections: usize) -> Self {
@@ -277,6 +277,20 @@ impl<S> LenientStream<S> {
             }
         }
     }
+}
+
+/// What hyper would read of a connection that sent `input` and closed:
+/// the rewriting of every head in it, synchronously (for the fuzz target).
+pub fn rewrite_connection(input: &[u8]) -> Vec<u8> {
+    let mut s = LenientStream::new(());
+    s.input.extend_from_slice(input);
+    s.eof = true;
+    s.process();
+    if !s.input.is_empty() {
+        let rest = std::mem::take(&mut s.input);
+        s.output.extend(rest);
+    }
+    s.output
 }
 
 /// Runs once per request head on every connection, so a vectorised search

@@ -80,6 +80,18 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Decodes a whole `application/x-www-form-urlencoded` text the way every
+/// request's parameters are decoded: the pairs, or the first problem (the
+/// fuzz target's entry point).
+pub fn decode_form(bytes: &[u8]) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    match parse_form(&mut out, bytes) {
+        Ok(()) => Ok(out),
+        Err(ApiError::Business(_, problem)) => Err(problem),
+        Err(other) => Err(format!("{other:?}")),
+    }
+}
+
 /// Decodes a form into `into`. A pair that does not decode is skipped and
 /// described in the returned error; the others are still decoded.
 fn parse_form(into: &mut HashMap<String, String>, bytes: &[u8]) -> Result<(), ApiError> {
