@@ -40,19 +40,7 @@ fn get(url: &str) -> Value {
 }
 
 fn cli(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "smartship admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&cli_text(dir, args)).unwrap()
 }
 
 #[test]

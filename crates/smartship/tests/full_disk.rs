@@ -125,6 +125,10 @@ async fn draft(http: &reqwest::Client, base: &str, token: &str, version: &str) -
         .unwrap()
 }
 
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn term_and_wait(child: &mut Child) -> Duration {
     let t0 = Instant::now();
     Command::new("kill")
@@ -177,27 +181,17 @@ async fn a_full_disk_refuses_writes_clearly_and_keeps_serving() {
         .collect();
     assert!(left.is_empty(), "partial files left: {left:?}");
     // Reads keep working.
-    let v: Value = http
-        .get(format!(
-            "{base}/rest/2.0/smartapp/package/get?access_token={app}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(
+        &http,
+        format!("{base}/rest/2.0/smartapp/package/get?access_token={app}"),
+    )
+    .await;
     assert_eq!(v["errno"], 0, "{v}");
-    let v: Value = http
-        .get(format!(
-            "{base}/rest/2.0/smartapp/template/gettemplatedraftlist?access_token={tp}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(
+        &http,
+        format!("{base}/rest/2.0/smartapp/template/gettemplatedraftlist?access_token={tp}"),
+    )
+    .await;
     assert_eq!(v["data"]["count"], 2, "{v}");
     // SIGTERM stops it, log or no log.
     let took = term_and_wait(&mut server);
@@ -208,16 +202,11 @@ async fn a_full_disk_refuses_writes_clearly_and_keeps_serving() {
     let base = format!("http://127.0.0.1:{port}");
     let mut server = serve(&data, &log, port);
     wait_healthy(&http, &base, &mut server).await;
-    let v: Value = http
-        .get(format!(
-            "{base}/rest/2.0/smartapp/package/get?access_token={app}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(
+        &http,
+        format!("{base}/rest/2.0/smartapp/package/get?access_token={app}"),
+    )
+    .await;
     assert_eq!(v["errno"], 0, "{v}");
 
     // Space again: writes work again.
