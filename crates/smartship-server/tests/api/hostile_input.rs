@@ -293,3 +293,37 @@ async fn bodies_in_flight_are_bounded_and_refused_with_47019_past_the_ceiling() 
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The documented rule for `access_token`: one in the query string is the
+/// one used (it is checked before the body is read); one only in the body
+/// is used when the query has none.
+#[tokio::test]
+async fn the_query_token_wins_over_a_body_token() {
+    let t = spawn_app().await;
+    let (a, b) = (t.apps[0].clone(), t.apps[1].clone());
+    t.released_package(&a, "1.0.0").await;
+    let get = |query_token: Option<&str>, body_token: &str| {
+        let url = match query_token {
+            Some(q) => format!("{}?access_token={q}", t.url("package/get")),
+            None => t.url("package/get"),
+        };
+        t.http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("access_token={body_token}"))
+            .send()
+    };
+    let v: serde_json::Value = get(Some(&a.token), &b.token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["data"].as_array().unwrap().len(),
+        1,
+        "app A's package: {v}"
+    );
+    let v: serde_json::Value = get(None, &b.token).await.unwrap().json().await.unwrap();
+    assert_eq!(v["data"], serde_json::json!([]), "app B has none: {v}");
+}
