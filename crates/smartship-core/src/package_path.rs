@@ -28,7 +28,7 @@ pub enum PathError {
     Backslash,
     #[error("不能包含冒号 : (盘符或数据流)")]
     Colon,
-    #[error("不能包含控制字符")]
+    #[error("不能包含控制字符或双向控制字符")]
     Control,
     #[error("超过 {MAX_PATH_BYTES} 字节，或其中一段超过 {MAX_SEGMENT_BYTES} 字节")]
     TooLong,
@@ -46,7 +46,12 @@ pub enum PathError {
 /// assert_eq!(normalize("C:x"), Err(PathError::Colon));
 /// ```
 pub fn normalize(raw: &str) -> Result<String, PathError> {
-    if raw.chars().any(char::is_control) {
+    // Control characters, and the bidirectional and line-separator
+    // characters that make a name read as another one.
+    if raw.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }) {
         return Err(PathError::Control);
     }
     if raw.contains('\\') {
@@ -105,6 +110,8 @@ mod tests {
             ("a\0b", PathError::Control),
             ("a\nb", PathError::Control),
             ("a\u{1b}[2Jb", PathError::Control),
+            ("a\u{202e}b.js", PathError::Control),
+            ("pages/index/index\u{2028}", PathError::Control),
         ] {
             assert_eq!(normalize(bad), Err(why), "{bad:?}");
         }

@@ -309,7 +309,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
-    if p.read_body(req, &s).await.is_err() {
+    if p.read_body(req, &s, false).await.is_err() {
         return error_page(StatusCode::BAD_REQUEST, "表单无效。");
     }
     let c = match check(&s, &p).await {
@@ -437,7 +437,7 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
-    if p.read_body(req, &s).await.is_err() {
+    if p.read_body(req, &s, false).await.is_err() {
         return error_page(StatusCode::BAD_REQUEST, "表单无效。");
     }
     let tp = match s

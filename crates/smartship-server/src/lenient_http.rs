@@ -264,7 +264,12 @@ impl<S> LenientStream<S> {
                     };
                     let head: Vec<u8> = self.input.drain(..end + 4).collect();
                     self.head_started = (!self.input.is_empty()).then(tokio::time::Instant::now);
-                    let (head, framing) = match check_head(&head) {
+                    let checked = if head.len() > MAX_HEAD {
+                        Err("head_too_large")
+                    } else {
+                        check_head(&head)
+                    };
+                    let (head, framing) = match checked {
                         Ok(()) => rewrite_head(&head),
                         Err(kind) => (malformed(shape_of(&head), kind), Mode::Discard),
                     };
@@ -369,6 +374,7 @@ fn check_head(head: &[u8]) -> Result<(), &'static str> {
         return Err("bad_request_line");
     }
     let mut lengths = Vec::new();
+    let mut transfer_encodings = 0;
     let mut count = 0;
     for header in head[line_end..].split(|&b| b == b'\n') {
         let header = header.strip_suffix(b"\r").unwrap_or(header);
@@ -382,14 +388,29 @@ fn check_head(head: &[u8]) -> Result<(), &'static str> {
         let Some(colon) = memchr::memchr(b':', header) else {
             return Err("bad_header");
         };
-        if header[..colon]
-            .trim_ascii()
-            .eq_ignore_ascii_case(b"content-length")
-        {
-            let value = std::str::from_utf8(header[colon + 1..].trim_ascii()).ok();
-            match value.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
-                Some(v) => lengths.push(v.trim_start_matches('0').to_owned()),
-                None => return Err("bad_content_length"),
+        let name = &header[..colon];
+        // A field name is a token: no space before the colon, no empty name.
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return Err("bad_header");
+        }
+        let value = header[colon + 1..].trim_ascii();
+        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err("bad_header");
+        }
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let v = std::str::from_utf8(value).ok();
+            match v.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
+                Some(v) if v.parse::<u64>().is_ok() => {
+                    lengths.push(v.trim_start_matches('0').to_owned())
+                }
+                _ => return Err("bad_content_length"),
+            }
+        }
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            // Only `chunked`, once: anything else hyper refuses bare.
+            transfer_encodings += 1;
+            if transfer_encodings > 1 || !value.eq_ignore_ascii_case(b"chunked") {
+                return Err("bad_transfer_encoding");
             }
         }
     }
@@ -397,6 +418,11 @@ fn check_head(head: &[u8]) -> Result<(), &'static str> {
         return Err("bad_content_length");
     }
     Ok(())
+}
+
+/// RFC 9110 token characters.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// The head that replaces a malformed one: a request for [`MALFORMED_PATH`]
@@ -425,6 +451,7 @@ pub async fn malformed_request(
         "request_line_too_long" => format!("请求行超过 {MAX_REQUEST_LINE} 字节"),
         "too_many_headers" => format!("请求头超过 {MAX_HEADERS} 行"),
         "bad_content_length" => "Content-Length 无效 (须为一个非负整数)".to_owned(),
+        "bad_transfer_encoding" => "Transfer-Encoding 无效 (仅支持 chunked)".to_owned(),
         "bad_header" => "请求头格式无效".to_owned(),
         _ => "请求行格式无效".to_owned(),
     };
@@ -660,6 +687,26 @@ mod tests {
             String::from_utf8(through(huge.as_bytes()).await)
                 .unwrap()
                 .contains("shape=rest&kind=head_too_large")
+        );
+        for bad in [
+            &b"POST /rest/2.0/x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"[..],
+            b"POST /rest/2.0/x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"POST /rest/2.0/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+            b"GET /rest/2.0/x HTTP/1.1\r\nHost : x\r\n\r\n",
+            b"GET /rest/2.0/x HTTP/1.1\r\n:x: y\r\n\r\n",
+            b"GET /rest/2.0/x HTTP/1.1\r\nX-A: \x00\r\n\r\n",
+        ] {
+            let out = String::from_utf8(through(bad).await).unwrap();
+            assert!(out.starts_with(&format!("GET {MALFORMED_PATH}?shape=rest&kind=")), "{out}");
+        }
+        let big = format!(
+            "GET /rest/2.0/x HTTP/1.1\r\nX: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD)
+        );
+        assert!(
+            String::from_utf8(through(big.as_bytes()).await)
+                .unwrap()
+                .contains("kind=head_too_large")
         );
         let same_twice = b"POST /a HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 02\r\n\r\nab";
         assert_eq!(

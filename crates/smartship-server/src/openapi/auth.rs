@@ -125,7 +125,8 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
             Some(_) => Some(C::authenticate(state, &p).await?),
             None => None,
         };
-        match (p.read_body(req, state).await, &early) {
+        let authenticated = early.is_some();
+        match (p.read_body(req, state, authenticated).await, &early) {
             (Ok(()), _) => {}
             (Err(e), Some(_)) => return Err(e),
             (Err(_), None) => return Err(ApiError::Gateway(GatewayCode::TokenInvalid)),

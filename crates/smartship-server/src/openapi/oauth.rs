@@ -29,7 +29,7 @@ const TICKET_GRACE_MS: i64 = 10 * 60 * 1000;
 /// `GET /public/2.0/smartapp/auth/tp/token?client_id&ticket`
 pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let mut p = Params::from_query(&req)?;
-    p.read_body(req, &s).await?;
+    p.read_body(req, &s, false).await?;
     let client_id = p.required("client_id")?;
     let ticket = p.required("ticket")?;
     let invalid = || ApiError::business(ErrorCode::InvalidTicket, "");
@@ -160,7 +160,7 @@ pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
 
 async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiError> {
     let mut p = Params::from_query(&req)?;
-    p.read_body(req, s).await?;
+    p.read_body(req, s, false).await?;
     // An app's token in place of the platform's is an unknown client here,
     // as the docs say (the other routes answer the gateway's 6).
     let rec = super::auth::lookup(s, &p).await?;

@@ -175,9 +175,16 @@ impl Params {
     /// Adds the parameters of the body (form or multipart); body values
     /// replace query values of the same name. File parts are streamed to
     /// temporary files, so memory does not grow with an upload; the bytes
-    /// of all bodies being received are bounded (`max_body_bytes_in_flight`):
-    /// past it a request is refused with 47019 before its body is read.
-    pub async fn read_body(&mut self, req: Request, state: &AppState) -> Result<(), ApiError> {
+    /// of the bodies of authenticated callers being received are bounded
+    /// (`max_body_bytes_in_flight`): past it a request is refused with
+    /// 47019 before its body is read. A declared length over the route's
+    /// limit is 47008 at once.
+    pub async fn read_body(
+        &mut self,
+        req: Request,
+        state: &AppState,
+        authenticated: bool,
+    ) -> Result<(), ApiError> {
         let ct = req
             .headers()
             .get(CONTENT_TYPE)
@@ -195,12 +202,22 @@ impl Params {
             .get(axum::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let share = declared.unwrap_or(if multipart {
+        // The route's limit (uploaddraft takes the only multipart bodies).
+        let limit = if multipart {
             state.config.max_draft_bytes + (1 << 20)
         } else {
             2 << 20
-        });
-        self.body_share = Some(state.body_budget.take(share)?);
+        };
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        // Only a caller whose token was verified takes a share: an
+        // anonymous body must not be able to hold the ceiling for everyone
+        // (it is bounded by the route limit, the timeouts and the cap on
+        // connections).
+        if authenticated {
+            self.body_share = Some(state.body_budget.take(declared.unwrap_or(limit))?);
+        }
         if multipart {
             let tmp_dir = state.blobs.tmp_dir();
             let mut mp = Multipart::from_request(req, state)

@@ -327,3 +327,45 @@ async fn the_query_token_wins_over_a_body_token() {
     let v: serde_json::Value = get(None, &b.token).await.unwrap().json().await.unwrap();
     assert_eq!(v["data"], serde_json::json!([]), "app B has none: {v}");
 }
+
+/// A declared body over the route's limit is 47008 at once (not "busy"),
+/// and an anonymous stalled body takes no share of the ceiling.
+#[tokio::test]
+async fn oversized_and_anonymous_bodies_do_not_take_the_ceiling() {
+    use tokio::io::AsyncWriteExt;
+    let t = spawn_with(|c| {
+        c.max_draft_bytes = 1 << 20;
+        c.max_body_bytes_in_flight = 2 << 20;
+    })
+    .await;
+    let token = t.apps[0].token.clone();
+    let (status, body) = raw(
+        &t,
+        format!(
+            "POST /rest/2.0/smartapp/package/upload?access_token={token} HTTP/1.1\r\nHost: x\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3221225472\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, json_of(&body)["errno"].as_i64()),
+        (200, Some(47008)),
+        "{body}"
+    );
+    // An anonymous upload that stalls holds nothing: others still upload.
+    let mut stalled = tokio::net::TcpStream::connect(t.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stalled
+        .write_all(
+            b"POST /rest/2.0/smartapp/template/uploaddraft HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 2097000\r\n\r\n--XX\r\n",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let v = t.upload_draft(sample_zip()).await;
+    assert_eq!(v["errno"], 0, "{v}");
+    drop(stalled);
+}
