@@ -37,6 +37,9 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// How long a stopping server waits for requests in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Options that are not configuration (they change what starts, not how).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StartOptions {
@@ -63,7 +66,24 @@ impl Server {
 
     /// Waits until the server has stopped (after the shutdown token fires).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.http.await.context("http task")??;
+        // In-flight requests get a grace period once the stop is asked for;
+        // a connection that never finishes (a client that stopped sending a
+        // body) must not keep the process from exiting.
+        let mut http = self.http;
+        let grace = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            r = &mut http => r.context("http task")??,
+            _ = grace => {
+                tracing::warn!(
+                    grace_secs = SHUTDOWN_GRACE.as_secs(),
+                    "connections still open after the shutdown grace period: closing them"
+                );
+                http.abort();
+            }
+        }
         for t in self.tasks {
             let _ = t.await;
         }

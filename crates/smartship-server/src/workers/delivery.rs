@@ -69,7 +69,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     let lease_ms = (state.config.events_lease_secs * 1000.0) as i64;
     let permits = Arc::new(Semaphore::new(concurrency));
     let (tx, rx) = mpsc::channel::<AttemptRecord>(concurrency * 2);
-    let recorder = tokio::spawn(record(state.clone(), rx));
+    let recorder = tokio::spawn(record(state.clone(), rx, shutdown.clone()));
 
     loop {
         let notified = state.events_wakeup.notified();
@@ -137,7 +137,11 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 }
 
 /// Writes attempt results in batches.
-async fn record(state: AppState, mut rx: mpsc::Receiver<AttemptRecord>) {
+async fn record(
+    state: AppState,
+    mut rx: mpsc::Receiver<AttemptRecord>,
+    shutdown: CancellationToken,
+) {
     let mut batch = Vec::with_capacity(512);
     while rx.recv_many(&mut batch, 512).await > 0 {
         loop {
@@ -147,6 +151,14 @@ async fn record(state: AppState, mut rx: mpsc::Receiver<AttemptRecord>) {
                 .await
             {
                 Ok(()) => break,
+                Err(e) if shutdown.is_cancelled() => {
+                    // Stopping (a full disk, say): the results are dropped and
+                    // the events, still leased, are sent again after the
+                    // restart. Retrying here would keep the process from
+                    // ever exiting.
+                    tracing::error!(error = ?e, n = batch.len(), "recording attempts failed while stopping; they will be sent again");
+                    break;
+                }
                 Err(e) => {
                     // The leases keep these events from being sent again
                     // meanwhile; keep trying rather than lose the results.
