@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 /// `data` of `GET /public/2.0/smartapp/auth/tp/token`: the third-party
 /// platform's own token (30 days).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TpToken {
     /// The token template routes and the authorization routes take.
     pub access_token: String,
@@ -17,7 +18,7 @@ pub struct TpToken {
 }
 
 /// `data` of `tp/createpreauthcode`: the code a consent page is opened with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PreAuthCode {
     /// Single use; it is also the consent form's CSRF token.
     pub pre_auth_code: String,
@@ -27,7 +28,7 @@ pub struct PreAuthCode {
 
 /// `data` of `auth/retrieve/authorizationcode`: a fresh code for an existing
 /// authorization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AuthorizationCode {
     /// Exchanged at `/rest/2.0/oauth/token` for the app's tokens.
     pub authorization_code: String,
@@ -36,7 +37,7 @@ pub struct AuthorizationCode {
 }
 
 /// The flat body of `/rest/2.0/oauth/token` on success (both grants).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AppTokens {
     /// The app token package routes take (1 hour).
     pub access_token: String,
@@ -50,7 +51,7 @@ pub struct AppTokens {
 }
 
 /// `data` of `app/info`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AppInfo {
     /// The mini-program's id.
     pub app_id: i64,
@@ -81,7 +82,7 @@ pub struct AppInfo {
 }
 
 /// `qualification` of [`AppInfo`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Qualification {
     /// 1 verified, 0 not.
     #[serde(default)]
@@ -92,7 +93,7 @@ pub struct Qualification {
 }
 
 /// `audit_info` of [`AppInfo`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AuditInfo {
     /// 1 approved, 0 not.
     #[serde(default)]
@@ -103,7 +104,7 @@ pub struct AuditInfo {
 }
 
 /// One entry of `auth_info`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScopeInfo {
     /// The scope's name.
     pub scope_name: String,

@@ -6,6 +6,7 @@
 //! [`template`], [`auth`]). This crate does no I/O so that the server, the SDK and the
 //! tests share one definition of the contract.
 
+pub mod admin;
 pub mod auth;
 pub mod crypto;
 pub mod errors;

@@ -1,13 +1,14 @@
 //! `data` payloads of the package routes (SPEC §4, seed page).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// One entry of `package/get`, and the `data` of `package/getdetail`.
 ///
 /// Field names and types follow the public page: `package_id` is a JSON
 /// integer, `remark` a string, `commit_time` `YYYY/MM/DD HH:MM:SS`. The upload
 /// fields appear only on the development package (see `docs/api.md`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PackageInfo {
     pub package_id: i64,
     pub version: String,
@@ -18,19 +19,24 @@ pub struct PackageInfo {
     pub committer: String,
     pub commit_time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rollback_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upload_status: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upload_status_desc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upload_err_code: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upload_err_msg: Option<String>,
 }
 
 /// `data` of `package/auditquota`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AuditQuota {
     /// 2 = the quota renews every week; -1 = unlimited.
     pub quota_type: i64,

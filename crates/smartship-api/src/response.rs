@@ -2,6 +2,7 @@
 //! with exactly one of these bodies.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::errors::{ErrorCode, GatewayCode};
 
@@ -9,7 +10,7 @@ use crate::errors::{ErrorCode, GatewayCode};
 ///
 /// `data` is omitted when there is nothing to return (the public platform's
 /// own examples for upload, submitaudit, release... carry only errno and msg).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BusinessResponse<T> {
     pub errno: i64,
     pub msg: String,
@@ -54,7 +55,7 @@ impl BusinessResponse<serde_json::Value> {
 }
 
 /// Gateway error: `{"error_code": 110, "error_msg": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GatewayError {
     pub error_code: i64,
     pub error_msg: String,
@@ -70,7 +71,7 @@ impl From<GatewayCode> for GatewayError {
 }
 
 /// OAuth token route error: `{"error": "...", "error_description": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OAuthError {
     pub error: String,
     pub error_description: String,

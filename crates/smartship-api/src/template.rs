@@ -1,16 +1,17 @@
 //! `data` payloads of the template routes (SPEC §3).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A page of drafts or templates: `{count, list}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub count: i64,
     pub list: Vec<T>,
 }
 
 /// An entry of `template/gettemplatedraftlist`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DraftInfo {
     pub draft_id: i64,
     pub user_version: String,
@@ -23,7 +24,7 @@ pub struct DraftInfo {
 }
 
 /// An entry of `template/gettemplatelist`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TemplateInfo {
     pub template_id: i64,
     pub user_version: String,
@@ -36,19 +37,19 @@ pub struct TemplateInfo {
 }
 
 /// `data` of `template/addtotemplate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TemplateCreated {
     pub template_id: i64,
 }
 
 /// `data` of `template/deltemplate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TemplateDeleted {
     pub result: i64,
 }
 
 /// `data` of the draft upload extension route.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DraftCreated {
     pub draft_id: i64,
 }

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 /// The entry points, as (path, what it is).
-const ENTRY_POINTS: [(&str, &str); 5] = [
+const ENTRY_POINTS: [(&str, &str); 6] = [
     (
         "/rest/2.0/smartapp/",
         "open API for third-party platforms (docs/api.md)",
@@ -22,6 +22,10 @@ const ENTRY_POINTS: [(&str, &str); 5] = [
     (
         "/mappconsole/tp/authorization",
         "consent page where an app's administrator authorizes a platform (docs/auth.md)",
+    ),
+    (
+        "/openapi.json",
+        "OpenAPI 3.1 description of the open API and the operator API",
     ),
     ("/healthz", "health check: answers ok"),
     ("/", "this page"),

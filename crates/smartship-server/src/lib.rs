@@ -6,6 +6,7 @@
 //! transaction) → workers act on what was stored.
 
 pub mod admin;
+pub mod api_doc;
 pub mod body_budget;
 pub mod clock;
 pub mod config;
@@ -36,6 +37,8 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long a stopping server waits for requests in flight.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -183,10 +186,53 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Routes outside the two APIs that clients and load balancers use.
+fn service_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz))
+}
+
+/// The process is up (it answers without touching the database).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    operation_id = "healthz",
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The OpenAPI description of every documented route, as `/openapi.json`
+/// serves it: the same routers build both, so they cannot disagree.
+pub fn openapi_document() -> serde_json::Value {
+    api_doc::finish(
+        openapi::api(0)
+            .merge(admin::api())
+            .merge(service_api())
+            .into_openapi(),
+    )
+}
+
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    openapi::router(&state)
+    let (router, doc) = openapi::router(&state)
         .merge(admin::router(&state))
+        .merge(service_api())
+        .split_for_parts();
+    let document = bytes::Bytes::from(
+        serde_json::to_vec_pretty(&api_doc::finish(doc)).expect("the document serializes"),
+    );
+    router
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document.clone(),
+                )
+            }),
+        )
         .route(
             "/mappconsole/tp/authorization",
             get(consent::show).post(consent::submit),
@@ -195,7 +241,6 @@ pub fn router(state: AppState) -> Router {
             "/mappconsole/tp/unauthorize",
             get(consent::show_unauthorize).post(consent::submit_unauthorize),
         )
-        .route("/healthz", get(|| async { "ok" }))
         .route("/", get(home::show))
         .route(
             lenient_http::MALFORMED_PATH,

@@ -14,7 +14,8 @@ const REFRESH_TTL_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
 pub const DEFAULT_SCOPES: &str = "package,template,app_info";
 
 /// A freshly minted app token pair, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = MintedAppTokens)]
 pub struct AppTokens {
     pub access_token: String,
     pub refresh_token: String,
@@ -22,7 +23,8 @@ pub struct AppTokens {
 }
 
 /// A freshly minted third-party platform token, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = MintedTpToken)]
 pub struct TpToken {
     pub access_token: String,
     pub expires_in: i64,

@@ -1,6 +1,7 @@
 //! Handlers of the operator API.
 
 use super::AdminError;
+use crate::api_doc::{AdminErrorBody, AdminErrors};
 use crate::openapi::package::render;
 use crate::operator::{self, AppSpec, TpSpec};
 use crate::state::AppState;
@@ -11,7 +12,12 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use smartship_api::admin::{
+    AppAdminView, AppView, AttemptView, Authorized, EventDetail, EventView, EventViews,
+    PackageDetail, PackageView, PackageViews, QueueEntry, Replayed, ReviewQueue, StorageView,
+    TicketView, TpView, TransitionView, Unauthorized,
+};
 use smartship_core::lifecycle::{Action, Verdict};
 use smartship_core::{AppId, PackageId};
 use smartship_store::{App, AppUpdate, EventRecord, Package, StoreError, Tp, TpUpdate};
@@ -28,62 +34,78 @@ fn conflict_or_internal(e: StoreError) -> AdminError {
     }
 }
 
-pub(super) fn tp_json(tp: &Tp) -> Value {
-    json!({
-        "client_id": tp.client_id,
-        "tp_app_id": tp.id.0,
-        "name": tp.name,
-        "message_url": tp.message_url,
-        "auth_event_url": tp.auth_event_url,
-        "msg_token": tp.msg_token,
-        "encoding_aes_key": tp.encoding_aes_key,
-        "webhook_secret": tp.webhook_secret,
-        "redirect_domain": tp.redirect_domain,
-        "ip_allowlist": tp.ip_allowlist,
-    })
-}
-
-pub(super) fn app_json(app: &App) -> Value {
-    json!({
-        "app_id": app.id.0,
-        "app_key": app.app_key,
-        "name": app.name,
-        "description": app.description,
-        "basic_info_approved": app.basic_info_approved,
-        "authenticity_verified": app.authenticity_verified,
-    })
-}
-
-pub(super) fn package_json(s: &AppState, p: &Package) -> Value {
-    let mut v = serde_json::to_value(render(p, s.tz)).expect("serializable");
-    let extra = json!({
-        "app_id": p.app_id.0,
-        "template_id": p.template_id.0,
-        "state": p.state.as_str(),
-        "build": p.build.as_str(),
-        "size": p.size,
-        "ext_json": serde_json::from_str::<Value>(&p.ext_json).unwrap_or(Value::Null),
-        "audit_content": p.audit_content,
-        "test_account": p.test_account,
-        "rollback_due_at": p.rollback_due_at,
-    });
-    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
-        m.extend(e);
+pub(super) fn tp_view(tp: &Tp) -> TpView {
+    TpView {
+        client_id: tp.client_id.clone(),
+        tp_app_id: tp.id.0,
+        name: tp.name.clone(),
+        message_url: tp.message_url.clone(),
+        auth_event_url: tp.auth_event_url.clone(),
+        msg_token: tp.msg_token.clone(),
+        encoding_aes_key: tp.encoding_aes_key.clone(),
+        webhook_secret: tp.webhook_secret.clone(),
+        redirect_domain: tp.redirect_domain.clone(),
+        ip_allowlist: tp.ip_allowlist.clone(),
     }
-    v
 }
 
-#[derive(Debug, Deserialize)]
+pub(super) fn app_view(app: &App) -> AppView {
+    AppView {
+        app_id: app.id.0,
+        app_key: app.app_key.clone(),
+        name: app.name.clone(),
+        description: app.description.clone(),
+        basic_info_approved: app.basic_info_approved,
+        authenticity_verified: app.authenticity_verified,
+    }
+}
+
+pub(super) fn package_view(s: &AppState, p: &Package) -> PackageView {
+    PackageView {
+        info: render(p, s.tz),
+        app_id: p.app_id.0,
+        template_id: p.template_id.0,
+        state: p.state.as_str().to_owned(),
+        build: p.build.as_str().to_owned(),
+        size: p.size,
+        ext_json: serde_json::from_str::<Value>(&p.ext_json).unwrap_or(Value::Null),
+        audit_content: p.audit_content.clone(),
+        test_account: p.test_account.clone(),
+        rollback_due_at: p.rollback_due_at,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTp {
+    /// Generated when absent.
+    #[schema(min_length = 1, max_length = 64)]
     client_id: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     name: String,
+    /// Where audit events go (http or https).
+    #[schema(pattern = r"^https?://[^/\s]+")]
     message_url: Option<String>,
+    /// Where authorization events go (http or https).
+    #[schema(pattern = r"^https?://[^/\s]+")]
     auth_event_url: Option<String>,
+    /// Generated when absent.
     msg_token: Option<String>,
+    /// 43 base64 characters; generated when absent.
+    #[schema(pattern = "^[A-Za-z0-9+/]{43}$")]
     encoding_aes_key: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/tps",
+    tag = "operator",
+    operation_id = "admin_create_tp",
+    summary = "Create a third-party platform",
+    security(("admin_token" = [])),
+    request_body(content = CreateTp, content_type = "application/json"),
+    responses((status = 201, description = "The platform, with its generated secrets.", body = TpView), (status = 409, description = "The id or client id is taken (`conflict`).", body = AdminErrorBody), AdminErrors)
+)]
 pub async fn create_tp(
     State(s): State<AppState>,
     req: Result<Json<CreateTp>, JsonRejection>,
@@ -117,7 +139,7 @@ pub async fn create_tp(
     )
     .await
     .map_err(conflict_or_internal)?;
-    Ok((StatusCode::CREATED, Json(tp_json(&tp))).into_response())
+    Ok((StatusCode::CREATED, Json(tp_view(&tp))).into_response())
 }
 
 pub(super) async fn tp_of(s: &AppState, client_id: &str) -> Result<Tp, AdminError> {
@@ -127,26 +149,49 @@ pub(super) async fn tp_of(s: &AppState, client_id: &str) -> Result<Tp, AdminErro
         .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/tps/{client_id}",
+    tag = "operator",
+    operation_id = "admin_get_tp",
+    summary = "A platform, with its secrets",
+    security(("admin_token" = [])),
+    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    responses((status = 200, description = "The platform.", body = TpView), AdminErrors)
+)]
 pub async fn get_tp(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
-    Ok(Json(tp_json(&tp_of(&s, &client_id).await?)))
+) -> Result<Json<TpView>, AdminError> {
+    Ok(Json(tp_view(&tp_of(&s, &client_id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/tps/{client_id}/token",
+    tag = "operator",
+    operation_id = "admin_tp_token",
+    summary = "Mint a platform token (without a ticket)",
+    security(("admin_token" = [])),
+    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    responses((status = 200, description = "The token, shown once.", body = operator::TpToken), AdminErrors)
+)]
 pub async fn tp_token(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<operator::TpToken>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let token = operator::mint_tp_token(&s, tp.id).await?;
-    Ok(Json(serde_json::to_value(token)?))
+    Ok(Json(token))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
+    /// Generated when absent.
+    #[schema(minimum = 1)]
     app_id: Option<i64>,
+    #[schema(min_length = 1, pattern = r"\S")]
     name: String,
     #[serde(default)]
     description: String,
@@ -156,6 +201,16 @@ pub struct CreateApp {
     authenticity_verified: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/apps",
+    tag = "operator",
+    operation_id = "admin_create_app",
+    summary = "Create an app",
+    security(("admin_token" = [])),
+    request_body(content = CreateApp, content_type = "application/json"),
+    responses((status = 201, description = "The app.", body = AppView), (status = 409, description = "The id or client id is taken (`conflict`).", body = AdminErrorBody), AdminErrors)
+)]
 pub async fn create_app(
     State(s): State<AppState>,
     req: Result<Json<CreateApp>, JsonRejection>,
@@ -179,22 +234,32 @@ pub async fn create_app(
     )
     .await
     .map_err(conflict_or_internal)?;
-    Ok((StatusCode::CREATED, Json(app_json(&app))).into_response())
+    Ok((StatusCode::CREATED, Json(app_view(&app))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apps/{app_id}",
+    tag = "operator",
+    operation_id = "admin_get_app",
+    summary = "An app",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app.")),
+    responses((status = 200, description = "The app.", body = AppView), AdminErrors)
+)]
 pub async fn get_app(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<AppView>, AdminError> {
     let app = s
         .store
         .app(AppId(app_id))
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
-    Ok(Json(app_json(&app)))
+    Ok(Json(app_view(&app)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     name: Option<String>,
@@ -202,11 +267,22 @@ pub struct UpdateApp {
     authenticity_verified: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/v1/apps/{app_id}",
+    tag = "operator",
+    operation_id = "admin_update_app",
+    summary = "Change an app's name or its approvals",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app.")),
+    request_body(content = UpdateApp, content_type = "application/json"),
+    responses((status = 200, description = "The app.", body = AppView), AdminErrors)
+)]
 pub async fn update_app(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,
     req: Result<Json<UpdateApp>, JsonRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<AppView>, AdminError> {
     let req = body(req)?;
     let app = s
         .store
@@ -220,21 +296,33 @@ pub async fn update_app(
         )
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
-    Ok(Json(app_json(&app)))
+    Ok(Json(app_view(&app)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Authorize {
     client_id: String,
+    /// Comma-separated scopes (default: every scope of the platform).
     scopes: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/apps/{app_id}/authorize",
+    tag = "operator",
+    operation_id = "admin_authorize",
+    summary = "Authorize a platform for an app (as the consent page does)",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app.")),
+    request_body(content = Authorize, content_type = "application/json"),
+    responses((status = 200, description = "The app's tokens, shown once.", body = Authorized), AdminErrors)
+)]
 pub async fn authorize(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,
     req: Result<Json<Authorize>, JsonRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<Authorized>, AdminError> {
     let req = body(req)?;
     let tp = tp_of(&s, &req.client_id).await?;
     let app = s
@@ -244,16 +332,29 @@ pub async fn authorize(
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
     let scopes = req.scopes.as_deref().unwrap_or(operator::DEFAULT_SCOPES);
     let tokens = operator::authorize(&s, app.id, tp.id, scopes).await?;
-    let mut v = serde_json::to_value(tokens)?;
-    v["app_id"] = json!(app.id.0);
-    v["client_id"] = json!(tp.client_id);
-    Ok(Json(v))
+    Ok(Json(Authorized {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_in: tokens.expires_in,
+        app_id: app.id.0,
+        client_id: tp.client_id,
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/v1/apps/{app_id}/authorize/{client_id}",
+    tag = "operator",
+    operation_id = "admin_unauthorize",
+    summary = "End an authorization",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app."), ("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    responses((status = 200, description = "Ended.", body = Unauthorized), AdminErrors)
+)]
 pub async fn unauthorize(
     State(s): State<AppState>,
     Path((app_id, client_id)): Path<(i64, String)>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<Unauthorized>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     if !s
         .store
@@ -265,38 +366,63 @@ pub async fn unauthorize(
         )));
     }
     s.events_wakeup.notify_one();
-    Ok(Json(
-        json!({"app_id": app_id, "client_id": client_id, "authorized": false}),
-    ))
+    Ok(Json(Unauthorized {
+        app_id,
+        client_id,
+        authorized: false,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/tps/{client_id}/ticket",
+    tag = "operator",
+    operation_id = "admin_tp_ticket",
+    summary = "The platform's current ticket",
+    security(("admin_token" = [])),
+    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    responses((status = 200, description = "The ticket.", body = TicketView), AdminErrors)
+)]
 pub async fn tp_ticket(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<TicketView>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let ticket = match s.store.tickets(tp.id, 0).await?.into_iter().next() {
         Some(t) => t,
         // A TP created moments ago may not have had its first rotation yet.
         None => crate::workers::ticket::rotate(&s, tp.id, crate::clock::now_ms()).await?,
     };
-    Ok(Json(json!({"ticket": ticket})))
+    Ok(Json(TicketView { ticket }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppAdmin {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     username: String,
+    #[schema(min_length = 8)]
     password: String,
 }
 
 /// Creates (or resets) an administrator account of an app, used to sign in
 /// on the consent page.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/apps/{app_id}/admins",
+    tag = "operator",
+    operation_id = "admin_upsert_app_admin",
+    summary = "Create or reset an app administrator (consent page sign-in)",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app.")),
+    request_body(content = AppAdmin, content_type = "application/json"),
+    responses((status = 200, description = "The account.", body = AppAdminView), AdminErrors)
+)]
 pub async fn upsert_app_admin(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,
     req: Result<Json<AppAdmin>, JsonRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<AppAdminView>, AdminError> {
     let req = body(req)?;
     let username = req.username.trim();
     if username.is_empty() || username.chars().count() > 64 {
@@ -316,17 +442,30 @@ pub async fn upsert_app_admin(
     s.store
         .upsert_app_admin(username, AppId(app_id), &hash, crate::clock::now_ms())
         .await?;
-    Ok(Json(json!({"app_id": app_id, "username": username})))
+    Ok(Json(AppAdminView {
+        app_id,
+        username: username.to_owned(),
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apps/{app_id}/packages",
+    tag = "operator",
+    operation_id = "admin_app_packages",
+    summary = "Every package of an app, in any state",
+    security(("admin_token" = [])),
+    params(("app_id" = i64, Path, description = "The app.")),
+    responses((status = 200, description = "The packages.", body = PackageViews), AdminErrors)
+)]
 pub async fn app_packages(
     State(s): State<AppState>,
     Path(app_id): Path<i64>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<PackageViews>, AdminError> {
     let list = s.store.all_packages(AppId(app_id)).await?;
-    Ok(Json(json!({
-        "packages": list.iter().map(|p| package_json(&s, p)).collect::<Vec<_>>()
-    })))
+    Ok(Json(PackageViews {
+        packages: list.iter().map(|p| package_view(&s, p)).collect(),
+    }))
 }
 
 async fn package_of(s: &AppState, id: i64) -> Result<Package, AdminError> {
@@ -336,42 +475,66 @@ async fn package_of(s: &AppState, id: i64) -> Result<Package, AdminError> {
         .ok_or_else(|| AdminError::not_found(format!("no package {id}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/packages/{package_id}",
+    tag = "operator",
+    operation_id = "admin_get_package",
+    summary = "A package and its transitions",
+    security(("admin_token" = [])),
+    params(("package_id" = i64, Path, description = "The package.")),
+    responses((status = 200, description = "The package.", body = PackageDetail), AdminErrors)
+)]
 pub async fn get_package(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<PackageDetail>, AdminError> {
     let p = package_of(&s, id).await?;
     let history = s.store.transitions(p.id).await?;
-    let mut v = package_json(&s, &p);
-    v["transitions"] = history
-        .iter()
-        .map(|t| {
-            json!({
-                "action": t.action,
-                "from": t.from.map(|f| f.as_str()),
-                "to": t.to.as_str(),
-                "actor": t.actor,
-                "detail": t.detail,
-                "at": crate::clock::event_time(t.at, s.tz),
-                "at_ms": t.at,
+    Ok(Json(PackageDetail {
+        package: package_view(&s, &p),
+        transitions: history
+            .iter()
+            .map(|t| TransitionView {
+                action: t.action.clone(),
+                from: t.from.map(|f| f.as_str().to_owned()),
+                to: t.to.as_str().to_owned(),
+                actor: t.actor.clone(),
+                detail: t.detail.clone(),
+                at: crate::clock::event_time(t.at, s.tz),
+                at_ms: t.at,
             })
-        })
-        .collect();
-    Ok(Json(v))
+            .collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
+    /// `pass` or `fail`.
+    #[schema(pattern = "^(pass|fail)$")]
     decision: String,
+    /// Needed to fail: shown to the platform.
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/packages/{package_id}/review",
+    tag = "operator",
+    operation_id = "admin_review",
+    summary = "Pass or fail a package under audit",
+    security(("admin_token" = [])),
+    params(("package_id" = i64, Path, description = "The package.")),
+    request_body(content = Review, content_type = "application/json"),
+    responses((status = 200, description = "The package after the review.", body = PackageView), (status = 409, description = "The package is not under audit (`wrong_state`).", body = AdminErrorBody), AdminErrors)
+)]
 pub async fn review(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     req: Result<Json<Review>, JsonRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<PackageView>, AdminError> {
     let req = body(req)?;
     let verdict = match (req.decision.as_str(), req.reason) {
         ("pass", _) => Verdict::Pass,
@@ -398,7 +561,7 @@ pub async fn review(
         Ok(_) => {
             s.events_wakeup.notify_one();
             let p = package_of(&s, id).await?;
-            Ok(Json(package_json(&s, &p)))
+            Ok(Json(package_view(&s, &p)))
         }
         Err(r) => Err(AdminError::new(
             StatusCode::CONFLICT,
@@ -408,6 +571,16 @@ pub async fn review(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/packages/{package_id}/download",
+    tag = "operator",
+    operation_id = "admin_download",
+    summary = "The built package as a zip",
+    security(("admin_token" = [])),
+    params(("package_id" = i64, Path, description = "The package.")),
+    responses((status = 200, description = "The zip.", content_type = "application/zip", body = Vec<u8>), (status = 409, description = "The package has no built artifact (`not_built`).", body = AdminErrorBody), AdminErrors)
+)]
 pub async fn download(
     State(s): State<AppState>,
     Path(id): Path<i64>,
@@ -455,30 +628,41 @@ pub struct EventQuery {
     limit: Option<i64>,
 }
 
-fn event_json(s: &AppState, e: &EventRecord) -> Value {
-    json!({
-        "id": smartship_api::events::webhook_id(e.id),
-        "event_id": e.id,
-        "tp_app_id": e.tp_id.0,
-        "app_id": e.app_id.map(|a| a.0),
-        "event": e.kind,
-        "target": e.target.as_str(),
-        "package_id": e.package_id.map(|p| p.0),
-        "version": e.version,
-        "reason": e.reason,
-        "event_time": crate::clock::event_time(e.occurred_at, s.tz),
-        "status": e.status,
-        "attempts": e.attempts,
-        "next_attempt_at": (e.status == "pending").then(|| crate::clock::event_time(e.next_attempt_at, s.tz)),
-        "last_error": e.last_error,
-        "delivered_at": e.delivered_at.map(|t| crate::clock::event_time(t, s.tz)),
-    })
+fn event_view(s: &AppState, e: &EventRecord) -> EventView {
+    EventView {
+        id: smartship_api::events::webhook_id(e.id),
+        event_id: e.id,
+        tp_app_id: e.tp_id.0,
+        app_id: e.app_id.map(|a| a.0),
+        event: e.kind.clone(),
+        target: e.target.as_str().to_owned(),
+        package_id: e.package_id.map(|p| p.0),
+        version: e.version.clone(),
+        reason: e.reason.clone(),
+        event_time: crate::clock::event_time(e.occurred_at, s.tz),
+        status: e.status.clone(),
+        attempts: e.attempts,
+        next_attempt_at: (e.status == "pending")
+            .then(|| crate::clock::event_time(e.next_attempt_at, s.tz)),
+        last_error: e.last_error.clone(),
+        delivered_at: e.delivered_at.map(|t| crate::clock::event_time(t, s.tz)),
+    }
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/events",
+    tag = "operator",
+    operation_id = "admin_events",
+    summary = "Pushed events, newest first",
+    security(("admin_token" = [])),
+    params(("client_id" = Option<String>, Query, description = "Events of this platform."), ("status" = Option<String>, Query, description = "`pending`, `delivered`, `failed`, `undeliverable` or `discarded`."), ("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100).")),
+    responses((status = 200, description = "The events.", body = EventViews), AdminErrors)
+)]
 pub async fn events(
     State(s): State<AppState>,
     q: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<EventViews>, AdminError> {
     let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
     let tp = match &q.client_id {
         Some(c) => Some(tp_of(&s, c).await?.id),
@@ -496,9 +680,9 @@ pub async fn events(
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list = s.store.events(tp, q.status.as_deref(), limit).await?;
-    Ok(Json(json!({
-        "events": list.iter().map(|e| event_json(&s, e)).collect::<Vec<_>>()
-    })))
+    Ok(Json(EventViews {
+        events: list.iter().map(|e| event_view(&s, e)).collect(),
+    }))
 }
 
 /// Events are addressed by their number or their `webhook-id` (`evt_12`).
@@ -509,10 +693,20 @@ fn event_id(raw: &str) -> Result<i64, AdminError> {
         .map_err(|_| AdminError::invalid(format!("{raw:?} is not an event id")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/v1/events/{event_id}",
+    tag = "operator",
+    operation_id = "admin_get_event",
+    summary = "An event and its delivery attempts",
+    security(("admin_token" = [])),
+    params(("event_id" = String, Path, pattern = "^(evt_)?[0-9]+$", description = "The event: its number or its `webhook-id` (`evt_12`).")),
+    responses((status = 200, description = "The event.", body = EventDetail), AdminErrors)
+)]
 pub async fn get_event(
     State(s): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<EventDetail>, AdminError> {
     let id = event_id(&raw)?;
     let e = s
         .store
@@ -520,46 +714,65 @@ pub async fn get_event(
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no event {id}")))?;
     let attempts = s.store.event_attempts(id).await?;
-    let mut v = event_json(&s, &e);
-    v["attempt_log"] = attempts
-        .iter()
-        .map(|a| {
-            json!({
-                "attempt": a.attempt,
-                "url": a.url,
-                "at": crate::clock::event_time(a.started_at, s.tz),
-                "at_ms": a.started_at,
-                "duration_ms": a.duration_ms,
-                "status_code": a.status_code,
-                "response_body": a.response_body,
-                "error": a.error,
-                "outcome": a.outcome.as_str(),
+    Ok(Json(EventDetail {
+        event: event_view(&s, &e),
+        attempt_log: attempts
+            .iter()
+            .map(|a| AttemptView {
+                attempt: a.attempt,
+                url: a.url.clone(),
+                at: crate::clock::event_time(a.started_at, s.tz),
+                at_ms: a.started_at,
+                duration_ms: a.duration_ms,
+                status_code: a.status_code,
+                response_body: a.response_body.clone(),
+                error: a.error.clone(),
+                outcome: a.outcome.as_str().to_owned(),
             })
-        })
-        .collect();
-    Ok(Json(v))
+            .collect(),
+    }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/events/{event_id}/replay",
+    tag = "operator",
+    operation_id = "admin_replay_event",
+    summary = "Queue an event again",
+    security(("admin_token" = [])),
+    params(("event_id" = String, Path, pattern = "^(evt_)?[0-9]+$", description = "The event: its number or its `webhook-id` (`evt_12`).")),
+    responses((status = 200, description = "Queued.", body = Replayed), AdminErrors)
+)]
 pub async fn replay_event(
     State(s): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<Replayed>, AdminError> {
     let id = event_id(&raw)?;
     if !s.store.replay_event(id, crate::clock::now_ms()).await? {
         return Err(AdminError::not_found(format!("no event {id}")));
     }
     s.events_wakeup.notify_one();
-    Ok(Json(json!({"replayed": 1})))
+    Ok(Json(Replayed { replayed: 1 }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/v1/tps/{client_id}/events/replay-failed",
+    tag = "operator",
+    operation_id = "admin_replay_failed",
+    summary = "Queue a platform's failed events again",
+    security(("admin_token" = [])),
+    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    responses((status = 200, description = "How many.", body = Replayed), AdminErrors)
+)]
 pub async fn replay_failed(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<Replayed>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let n = s.store.replay_failed(tp.id, crate::clock::now_ms()).await?;
     s.events_wakeup.notify_one();
-    Ok(Json(json!({"replayed": n})))
+    Ok(Json(Replayed { replayed: n }))
 }
 
 /// `null` clears a setting, an absent field leaves it.
@@ -571,17 +784,27 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTp {
+    /// An http or https URL; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(pattern = r"^https?://[^/\s]+")]
     message_url: Option<Option<String>>,
+    /// An http or https URL; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(pattern = r"^https?://[^/\s]+")]
     auth_event_url: Option<Option<String>>,
+    /// `whsec_` and the base64 of at least 16 bytes; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/=]{22,}$")]
     webhook_secret: Option<Option<String>>,
+    /// A domain name such as `isv.example`; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(pattern = r"^\.?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$")]
     redirect_domain: Option<Option<String>>,
+    /// Comma-separated networks (`203.0.113.0/24,2001:db8::/32`); `null`
+    /// removes the allow-list.
     #[serde(default, deserialize_with = "double_option")]
     ip_allowlist: Option<Option<String>>,
 }
@@ -599,11 +822,22 @@ fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), Admi
     Ok(())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/v1/tps/{client_id}",
+    tag = "operator",
+    operation_id = "admin_update_tp",
+    summary = "Change a platform's event URLs, webhook secret, redirect domain or IP allow-list",
+    security(("admin_token" = [])),
+    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    request_body(content = UpdateTp, content_type = "application/json"),
+    responses((status = 200, description = "The platform.", body = TpView), AdminErrors)
+)]
 pub async fn update_tp(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
     req: Result<Json<UpdateTp>, JsonRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<TpView>, AdminError> {
     let req = body(req)?;
     if let Some(Some(list)) = &req.ip_allowlist {
         let policy = crate::net_guard::NetworkPolicy::parse(list)
@@ -657,13 +891,25 @@ pub async fn update_tp(
         .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))?;
     // Held events may have become due.
     s.events_wakeup.notify_one();
-    Ok(Json(tp_json(&tp)))
+    Ok(Json(tp_view(&tp)))
 }
 
-pub async fn storage(State(s): State<AppState>) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/storage",
+    tag = "operator",
+    operation_id = "admin_storage",
+    summary = "Blob storage in use",
+    security(("admin_token" = [])),
+    responses((status = 200, description = "Counts and bytes.", body = StorageView), AdminErrors)
+)]
+pub async fn storage(State(s): State<AppState>) -> Result<Json<StorageView>, AdminError> {
     let blobs = s.blobs.clone();
     let (count, bytes) = tokio::task::spawn_blocking(move || blobs.usage()).await??;
-    Ok(Json(json!({"blob_count": count, "blob_bytes": bytes})))
+    Ok(Json(StorageView {
+        blob_count: count,
+        blob_bytes: bytes,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -673,10 +919,20 @@ pub struct QueueQuery {
 }
 
 /// The review queue: packages under audit, oldest submission first.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/review-queue",
+    tag = "operator",
+    operation_id = "admin_review_queue",
+    summary = "Packages under audit, oldest submission first",
+    security(("admin_token" = [])),
+    params(("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100).")),
+    responses((status = 200, description = "The queue.", body = ReviewQueue), AdminErrors)
+)]
 pub async fn review_queue(
     State(s): State<AppState>,
     q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<ReviewQueue>, AdminError> {
     let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list = s.store.packages_under_audit(limit).await?;
@@ -687,14 +943,14 @@ pub async fn review_queue(
         let Some(p) = s.store.package(app, id).await? else {
             continue;
         };
-        packages.push(json!({
-            "app_id": app.0,
-            "package_id": id.0,
-            "version": p.version,
-            "version_desc": p.version_desc,
-            "submitted_at": crate::clock::event_time(p.updated_at, s.tz),
-            "waiting_secs": (now - p.updated_at).max(0) / 1000,
-        }));
+        packages.push(QueueEntry {
+            app_id: app.0,
+            package_id: id.0,
+            version: p.version,
+            version_desc: p.version_desc,
+            submitted_at: crate::clock::event_time(p.updated_at, s.tz),
+            waiting_secs: (now - p.updated_at).max(0) / 1000,
+        });
     }
-    Ok(Json(json!({ "packages": packages })))
+    Ok(Json(ReviewQueue { packages }))
 }

@@ -6,13 +6,17 @@
 //! `total` counts every match, so a client pages until it has them all.
 
 use super::AdminError;
-use super::handlers::{app_json, package_json, tp_of};
+use super::handlers::{app_view, package_view, tp_of};
+use crate::api_doc::AdminErrors;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use smartship_api::admin::{
+    AppPage, BuildCounts, PackagePage, QueueCounts, StatusView, TemplatePage, TemplateView, TpPage,
+    TpSummary,
+};
 use smartship_core::AppId;
 use smartship_core::lifecycle::PackageState;
 use smartship_store::{AppFilter, PackageFilter, PageRequest, Tp};
@@ -97,10 +101,6 @@ fn only(q: &ListQuery, allowed: &[&str]) -> Result<(), AdminError> {
     }
 }
 
-fn page_json(key: &str, items: Vec<Value>, total: i64, page: i64, size: i64) -> Json<Value> {
-    Json(json!({key: items, "total": total, "page": page, "page_size": size}))
-}
-
 async fn tp_filter(s: &AppState, client_id: &Option<String>) -> Result<Option<Tp>, AdminError> {
     match client_id {
         Some(c) => Ok(Some(tp_of(s, c).await?)),
@@ -125,7 +125,22 @@ fn parse_state(raw: &str) -> Result<PackageState, AdminError> {
 }
 
 /// `GET /admin/v1/apps?q=&client_id=&page=&page_size=`
-pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apps",
+    tag = "operator",
+    operation_id = "admin_list_apps",
+    summary = "Apps, by id",
+    security(("admin_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
+        ("q" = Option<String>, Query, description = "Part of the app's name."),
+        ("client_id" = Option<String>, Query, description = "Apps that authorized this platform."),
+    ),
+    responses((status = 200, description = "A page.", body = AppPage), AdminErrors)
+)]
+pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<AppPage>, AdminError> {
     let q = query(q)?;
     only(&q, &["q", "client_id"])?;
     let (page, size, req) = paging(&q)?;
@@ -135,40 +150,72 @@ pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminE
         tp: tp.map(|t| t.id),
     };
     let (total, list) = s.store.list_apps(&filter, req).await?;
-    Ok(page_json(
-        "apps",
-        list.iter().map(app_json).collect(),
+    Ok(Json(AppPage {
+        apps: list.iter().map(app_view).collect(),
         total,
         page,
-        size,
-    ))
+        page_size: size,
+    }))
 }
 
 /// `GET /admin/v1/tps?page=&page_size=`: a summary per platform; its
 /// secrets only in `GET /admin/v1/tps/{client_id}`.
-pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/tps",
+    tag = "operator",
+    operation_id = "admin_list_tps",
+    summary = "Third-party platforms (no secrets)",
+    security(("admin_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
+    ),
+    responses((status = 200, description = "A page.", body = TpPage), AdminErrors)
+)]
+pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<TpPage>, AdminError> {
     let q = query(q)?;
     only(&q, &[])?;
     let (page, size, req) = paging(&q)?;
     let (total, list) = s.store.list_tps(req).await?;
     let items = list
         .iter()
-        .map(|tp| {
-            json!({
-                "client_id": tp.client_id,
-                "tp_app_id": tp.id.0,
-                "name": tp.name,
-                "message_url": tp.message_url,
-                "auth_event_url": tp.auth_event_url,
-                "created_at": crate::clock::event_time(tp.created_at, s.tz),
-            })
+        .map(|tp| TpSummary {
+            client_id: tp.client_id.clone(),
+            tp_app_id: tp.id.0,
+            name: tp.name.clone(),
+            message_url: tp.message_url.clone(),
+            auth_event_url: tp.auth_event_url.clone(),
+            created_at: crate::clock::event_time(tp.created_at, s.tz),
         })
         .collect();
-    Ok(page_json("tps", items, total, page, size))
+    Ok(Json(TpPage {
+        tps: items,
+        total,
+        page,
+        page_size: size,
+    }))
 }
 
 /// `GET /admin/v1/packages?app_id=&client_id=&state=&version=&page=&page_size=`
-pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/packages",
+    tag = "operator",
+    operation_id = "admin_list_packages",
+    summary = "Packages, newest first",
+    security(("admin_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
+        ("app_id" = Option<i64>, Query, description = "Packages of this app."),
+        ("client_id" = Option<String>, Query, description = "Packages of this platform's apps."),
+        ("state" = Option<String>, Query, description = "A state name (`auditing`) or a wire status (`4`)."),
+        ("version" = Option<String>, Query, description = "`user_version`."),
+    ),
+    responses((status = 200, description = "A page.", body = PackagePage), AdminErrors)
+)]
+pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<PackagePage>, AdminError> {
     let q = query(q)?;
     only(&q, &["app_id", "client_id", "state", "version"])?;
     let (page, size, req) = paging(&q)?;
@@ -180,12 +227,30 @@ pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<Value>, Ad
         version: q.version.clone(),
     };
     let (total, list) = s.store.list_packages(&filter, req).await?;
-    let items = list.iter().map(|p| package_json(&s, p)).collect();
-    Ok(page_json("packages", items, total, page, size))
+    Ok(Json(PackagePage {
+        packages: list.iter().map(|p| package_view(&s, p)).collect(),
+        total,
+        page,
+        page_size: size,
+    }))
 }
 
 /// `GET /admin/v1/templates?client_id=&page=&page_size=`
-pub async fn templates(State(s): State<AppState>, q: Q) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/templates",
+    tag = "operator",
+    operation_id = "admin_list_templates",
+    summary = "Templates of every platform",
+    security(("admin_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
+        ("client_id" = Option<String>, Query, description = "Templates of this platform."),
+    ),
+    responses((status = 200, description = "A page.", body = TemplatePage), AdminErrors)
+)]
+pub async fn templates(State(s): State<AppState>, q: Q) -> Result<Json<TemplatePage>, AdminError> {
     let q = query(q)?;
     only(&q, &["client_id"])?;
     let (page, size, req) = paging(&q)?;
@@ -201,48 +266,59 @@ pub async fn templates(State(s): State<AppState>, q: Q) -> Result<Json<Value>, A
     }
     let items = list
         .iter()
-        .map(|t| {
-            json!({
-                "template_id": t.id.0,
-                "client_id": client_ids.get(&t.tp_id.0).cloned().flatten(),
-                "draft_id": t.draft_id.0,
-                "user_version": t.user_version,
-                "user_desc": t.user_desc,
-                "create_time": t.created_at / 1000,
-                "created_at": crate::clock::event_time(t.created_at, s.tz),
-            })
+        .map(|t| TemplateView {
+            template_id: t.id.0,
+            client_id: client_ids.get(&t.tp_id.0).cloned().flatten(),
+            draft_id: t.draft_id.0,
+            user_version: t.user_version.clone(),
+            user_desc: t.user_desc.clone(),
+            create_time: t.created_at / 1000,
+            created_at: crate::clock::event_time(t.created_at, s.tz),
         })
         .collect();
-    Ok(page_json("templates", items, total, page, size))
+    Ok(Json(TemplatePage {
+        templates: items,
+        total,
+        page,
+        page_size: size,
+    }))
 }
 
 /// `GET /admin/v1/status`: counts of what exists, what waits, and how
 /// event delivery stands.
-pub async fn status(State(s): State<AppState>) -> Result<Json<Value>, AdminError> {
+#[utoipa::path(
+    get,
+    path = "/admin/v1/status",
+    tag = "operator",
+    operation_id = "admin_status",
+    summary = "What exists, what waits, how event delivery stands",
+    security(("admin_token" = [])),
+    responses((status = 200, description = "The counts.", body = StatusView), AdminErrors)
+)]
+pub async fn status(State(s): State<AppState>) -> Result<Json<StatusView>, AdminError> {
     let c = s.store.status_counts().await?;
     let now = crate::clock::now_ms();
-    let pairs = |v: &[(String, i64)]| -> Value {
-        Value::Object(
-            v.iter()
-                .map(|(k, n)| (k.clone(), Value::from(*n)))
-                .collect(),
-        )
-    };
-    Ok(Json(json!({
-        "apps": c.apps,
-        "tps": c.tps,
-        "templates": c.templates,
-        "packages": pairs(&c.packages_by_state),
-        "builds": {"pending": c.builds_pending, "failed": c.builds_failed},
-        "review_queue": {
-            "waiting": c.review_queue,
-            "oldest_since": c.oldest_review_since.map(|t| crate::clock::event_time(t, s.tz)),
-            "oldest_wait_secs": c.oldest_review_since.map(|t| (now - t).max(0) / 1000),
+    let counts = |v: &[(String, i64)]| v.iter().cloned().collect();
+    Ok(Json(StatusView {
+        apps: c.apps,
+        tps: c.tps,
+        templates: c.templates,
+        packages: counts(&c.packages_by_state),
+        builds: BuildCounts {
+            pending: c.builds_pending,
+            failed: c.builds_failed,
         },
-        "rollbacks_pending": c.rollbacks_pending,
-        "events": pairs(&c.events_by_status),
-        "undeliverable_tps": c.tps_with_undeliverable,
-        "review_policy": s.config.review_policy,
-        "timezone": s.config.timezone,
-    })))
+        review_queue: QueueCounts {
+            waiting: c.review_queue,
+            oldest_since: c
+                .oldest_review_since
+                .map(|t| crate::clock::event_time(t, s.tz)),
+            oldest_wait_secs: c.oldest_review_since.map(|t| (now - t).max(0) / 1000),
+        },
+        rollbacks_pending: c.rollbacks_pending,
+        events: counts(&c.events_by_status),
+        undeliverable_tps: c.tps_with_undeliverable,
+        review_policy: s.config.review_policy.clone(),
+        timezone: s.config.timezone.clone(),
+    }))
 }

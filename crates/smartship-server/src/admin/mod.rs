@@ -6,15 +6,15 @@ mod listings;
 
 use crate::state::AppState;
 use axum::Json;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// An operator API error.
 #[derive(Debug)]
@@ -127,70 +127,37 @@ async fn unknown_route() -> AdminError {
     AdminError::not_found("no such operator API route")
 }
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin/v1/status", get(listings::status))
-        .route(
-            "/admin/v1/tps",
-            get(listings::tps).post(handlers::create_tp),
-        )
-        .route(
-            "/admin/v1/tps/{client_id}",
-            get(handlers::get_tp).patch(handlers::update_tp),
-        )
-        .route(
-            "/admin/v1/tps/{client_id}/events/replay-failed",
-            post(handlers::replay_failed),
-        )
-        .route("/admin/v1/tps/{client_id}/token", post(handlers::tp_token))
-        .route(
-            "/admin/v1/apps",
-            get(listings::apps).post(handlers::create_app),
-        )
-        .route("/admin/v1/packages", get(listings::packages))
-        .route("/admin/v1/templates", get(listings::templates))
-        .route(
-            "/admin/v1/apps/{app_id}",
-            get(handlers::get_app).patch(handlers::update_app),
-        )
-        .route(
-            "/admin/v1/apps/{app_id}/authorize",
-            post(handlers::authorize),
-        )
-        .route(
-            "/admin/v1/apps/{app_id}/authorize/{client_id}",
-            axum::routing::delete(handlers::unauthorize),
-        )
-        .route("/admin/v1/tps/{client_id}/ticket", get(handlers::tp_ticket))
-        .route(
-            "/admin/v1/apps/{app_id}/admins",
-            post(handlers::upsert_app_admin),
-        )
-        .route(
-            "/admin/v1/apps/{app_id}/packages",
-            get(handlers::app_packages),
-        )
-        .route(
-            "/admin/v1/packages/{package_id}",
-            get(handlers::get_package),
-        )
-        .route(
-            "/admin/v1/packages/{package_id}/review",
-            post(handlers::review),
-        )
-        .route(
-            "/admin/v1/packages/{package_id}/download",
-            get(handlers::download),
-        )
-        .route("/admin/v1/review-queue", get(handlers::review_queue))
-        .route("/admin/v1/events", get(handlers::events))
-        .route("/admin/v1/events/{event_id}", get(handlers::get_event))
-        .route(
-            "/admin/v1/events/{event_id}/replay",
-            post(handlers::replay_event),
-        )
-        .route("/admin/v1/storage", get(handlers::storage))
+/// The operator API's routes, with their description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(listings::status))
+        .routes(routes!(listings::tps, handlers::create_tp))
+        .routes(routes!(handlers::get_tp, handlers::update_tp))
+        .routes(routes!(handlers::replay_failed))
+        .routes(routes!(handlers::tp_token))
+        .routes(routes!(handlers::tp_ticket))
+        .routes(routes!(listings::apps, handlers::create_app))
+        .routes(routes!(handlers::get_app, handlers::update_app))
+        .routes(routes!(handlers::authorize))
+        .routes(routes!(handlers::unauthorize))
+        .routes(routes!(handlers::upsert_app_admin))
+        .routes(routes!(handlers::app_packages))
+        .routes(routes!(listings::packages))
+        .routes(routes!(handlers::get_package))
+        .routes(routes!(handlers::review))
+        .routes(routes!(handlers::download))
+        .routes(routes!(listings::templates))
+        .routes(routes!(handlers::review_queue))
+        .routes(routes!(handlers::events))
+        .routes(routes!(handlers::get_event))
+        .routes(routes!(handlers::replay_event))
+        .routes(routes!(handlers::storage))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
+}
+
+/// The operator API behind its bearer token, every error in its JSON shape.
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    api()
         .layer(middleware::map_response(json_framework_errors))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin))
 }

@@ -12,72 +12,54 @@ pub mod params;
 pub mod template;
 
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::any;
+use axum::routing::{MethodRouter, any};
 use smartship_api::GatewayCode;
+use utoipa_axum::router::OpenApiRouter;
 
-/// Routes under `/rest/2.0/smartapp`.
-pub fn router(state: &AppState) -> Router<AppState> {
-    // Room for the zip plus multipart framing and the text fields.
-    let draft_limit = state.config.max_draft_bytes as usize + (1 << 20);
-    Router::new()
-        .route("/rest/2.0/smartapp/package/upload", any(package::upload))
-        .route(
-            "/rest/2.0/smartapp/package/submitaudit",
-            any(package::submit_audit),
-        )
-        .route("/rest/2.0/smartapp/package/release", any(package::release))
-        .route(
-            "/rest/2.0/smartapp/package/rollback",
-            any(package::rollback),
-        )
-        .route(
-            "/rest/2.0/smartapp/package/withdraw",
-            any(package::withdraw),
-        )
-        .route("/rest/2.0/smartapp/package/get", any(package::get))
-        .route(
-            "/rest/2.0/smartapp/package/getdetail",
-            any(package::get_detail),
-        )
-        .route(
-            "/rest/2.0/smartapp/package/auditquota",
-            any(package::audit_quota),
-        )
-        .route(
-            "/rest/2.0/smartapp/template/gettemplatedraftlist",
-            any(template::draft_list),
-        )
-        .route(
-            "/rest/2.0/smartapp/template/addtotemplate",
-            any(template::add_to_template),
-        )
-        .route(
-            "/rest/2.0/smartapp/template/gettemplatelist",
-            any(template::template_list),
-        )
-        .route(
-            "/rest/2.0/smartapp/template/deltemplate",
-            any(template::delete_template),
-        )
-        .route(
-            "/rest/2.0/smartapp/template/uploaddraft",
-            any(template::upload_draft).layer(DefaultBodyLimit::max(draft_limit)),
-        )
-        .route("/public/2.0/smartapp/auth/tp/token", any(oauth::tp_token))
-        .route(
-            "/rest/2.0/smartapp/tp/createpreauthcode",
-            any(oauth::create_pre_auth_code),
-        )
-        .route(
-            "/rest/2.0/smartapp/auth/retrieve/authorizationcode",
-            any(oauth::retrieve_authorization_code),
-        )
-        .route("/rest/2.0/oauth/token", any(oauth::oauth_token))
-        .route("/rest/2.0/smartapp/app/info", any(oauth::app_info))
+/// Registers a documented handler on every method: the open platform's
+/// routes take GET and POST alike (its SDKs and the seed's examples use
+/// both), and its gateway answers any other method the same way.
+macro_rules! any_method {
+    ($handler:path) => {
+        any_method!($handler, |m| m)
+    };
+    ($handler:path, $layer:expr) => {{
+        let (schemas, paths, _) = utoipa_axum::routes!($handler);
+        (schemas, paths, $layer(any($handler)))
+    }};
+}
+
+/// Routes under `/rest/2.0` and `/public/2.0`, with their description.
+pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
+    let draft_body = |m: MethodRouter<AppState>| m.layer(DefaultBodyLimit::max(draft_limit));
+    OpenApiRouter::new()
+        .routes(any_method!(package::upload))
+        .routes(any_method!(package::submit_audit))
+        .routes(any_method!(package::release))
+        .routes(any_method!(package::rollback))
+        .routes(any_method!(package::withdraw))
+        .routes(any_method!(package::get))
+        .routes(any_method!(package::get_detail))
+        .routes(any_method!(package::audit_quota))
+        .routes(any_method!(template::draft_list))
+        .routes(any_method!(template::add_to_template))
+        .routes(any_method!(template::template_list))
+        .routes(any_method!(template::delete_template))
+        .routes(any_method!(template::upload_draft, draft_body))
+        .routes(any_method!(oauth::tp_token))
+        .routes(any_method!(oauth::create_pre_auth_code))
+        .routes(any_method!(oauth::retrieve_authorization_code))
+        .routes(any_method!(oauth::oauth_token))
+        .routes(any_method!(oauth::app_info))
         .route("/rest/2.0/{*rest}", any(unknown_method))
+}
+
+/// The routes, for a server whose drafts may be `max_draft_bytes` long.
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    // Room for the zip plus multipart framing and the text fields.
+    api(state.config.max_draft_bytes as usize + (1 << 20))
 }
 
 async fn unknown_method() -> impl IntoResponse {

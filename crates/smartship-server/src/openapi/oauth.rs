@@ -9,13 +9,17 @@
 use super::auth::{AppCall, TpCall};
 use super::error::{ApiError, ok};
 use super::params::Params;
+use crate::api_doc::OAuthAnswer;
 use crate::operator;
 use crate::state::AppState;
 use crate::tokens;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use smartship_api::auth::{
+    AppInfo, AppTokens, AuditInfo, AuthorizationCode, PreAuthCode, Qualification, ScopeInfo,
+    TpToken,
+};
 use smartship_api::{ErrorCode, GatewayCode, OAuthError};
 use smartship_core::AppId;
 use smartship_store::{CodeKind, CodeRefusal, NewCode, RefreshRefusal, TokenKind};
@@ -27,6 +31,18 @@ pub const AUTH_CODE_TTL_SECS: i64 = 10 * 60;
 const TICKET_GRACE_MS: i64 = 10 * 60 * 1000;
 
 /// `GET /public/2.0/smartapp/auth/tp/token?client_id&ticket`
+#[utoipa::path(
+    method(get, post),
+    path = "/public/2.0/smartapp/auth/tp/token",
+    tag = "auth",
+    operation_id = "tp_token",
+    summary = "A third-party platform token, for the platform's current ticket",
+    params(
+        ("client_id" = String, Query, description = "The platform's client id."),
+        ("ticket" = String, Query, description = "The latest ticket pushed to the platform's message URL (the previous one stays valid for 10 minutes)."),
+    ),
+    responses((status = 200, description = "The token, or an error (47015 for a wrong ticket).", body = inline(crate::api_doc::TpTokenAnswer)))
+)]
 pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let mut p = Params::from_query(&req)?;
     p.read_body(req, &s, false).await?;
@@ -50,11 +66,11 @@ pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Respons
         return Err(invalid());
     }
     let token = operator::mint_tp_token(&s, tp.id).await?;
-    Ok(ok(json!({
-        "access_token": token.access_token,
-        "expires_in": token.expires_in,
-        "scope": "smartapp_tp",
-    })))
+    Ok(ok(TpToken {
+        access_token: token.access_token,
+        expires_in: token.expires_in,
+        scope: "smartapp_tp".to_owned(),
+    }))
 }
 
 async fn new_code(
@@ -80,6 +96,15 @@ async fn new_code(
 }
 
 /// `GET /rest/2.0/smartapp/tp/createpreauthcode` (TP token)
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/tp/createpreauthcode",
+    tag = "auth",
+    operation_id = "tp_createpreauthcode",
+    summary = "A pre-authorization code for the consent page",
+    security(("tp_token" = [])),
+    responses((status = 200, description = "The code, or an error.", body = inline(crate::api_doc::PreAuthCodeAnswer)))
+)]
 pub async fn create_pre_auth_code(
     State(s): State<AppState>,
     call: TpCall,
@@ -92,12 +117,23 @@ pub async fn create_pre_auth_code(
         PRE_AUTH_TTL_SECS,
     )
     .await?;
-    Ok(ok(
-        json!({"pre_auth_code": code, "expires_in": PRE_AUTH_TTL_SECS}),
-    ))
+    Ok(ok(PreAuthCode {
+        pre_auth_code: code,
+        expires_in: PRE_AUTH_TTL_SECS,
+    }))
 }
 
 /// `POST /rest/2.0/smartapp/auth/retrieve/authorizationcode` (TP token, app_id)
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/auth/retrieve/authorizationcode",
+    tag = "auth",
+    operation_id = "auth_retrieve_authorizationcode",
+    summary = "A new authorization code for an app that authorized the platform",
+    security(("tp_token" = [])),
+    params(("app_id" = i64, Query, minimum = 1, example = 1, description = "An app that authorized the platform (else 50032).")),
+    responses((status = 200, description = "The code, or an error.", body = inline(crate::api_doc::AuthorizationCodeAnswer)))
+)]
 pub async fn retrieve_authorization_code(
     State(s): State<AppState>,
     call: TpCall,
@@ -119,9 +155,10 @@ pub async fn retrieve_authorization_code(
         AUTH_CODE_TTL_SECS,
     )
     .await?;
-    Ok(ok(
-        json!({"authorization_code": code, "expires_in": AUTH_CODE_TTL_SECS}),
-    ))
+    Ok(ok(AuthorizationCode {
+        authorization_code: code,
+        expires_in: AUTH_CODE_TTL_SECS,
+    }))
 }
 
 /// An error of the OAuth route, in its own flat shape.
@@ -136,6 +173,21 @@ fn oauth_error(error: &str, description: impl Into<String>) -> Response {
 /// `GET /rest/2.0/oauth/token` with `grant_type=app_to_tp_authorization_code`
 /// (`code`) or `app_to_tp_refresh_token` (`refresh_token`); `access_token` is
 /// the TP token.
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/oauth/token",
+    tag = "auth",
+    operation_id = "oauth_token",
+    summary = "App tokens, from an authorization code or a refresh token",
+    description = "`access_token` is the platform's token. Answers the OAuth shapes, not the business ones.",
+    security(("tp_token" = [])),
+    params(
+        ("grant_type" = String, Query, example = "app_to_tp_authorization_code", description = "`app_to_tp_authorization_code` or `app_to_tp_refresh_token`."),
+        ("code" = Option<String>, Query, description = "The authorization code (first grant type)."),
+        ("refresh_token" = Option<String>, Query, description = "The refresh token, single use (second grant type)."),
+    ),
+    responses((status = 200, description = "The app's tokens, or an OAuth error.", body = inline(OAuthAnswer)))
+)]
 pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
     match oauth_token_inner(&s, req).await {
         Ok(r) => r,
@@ -220,12 +272,12 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             match s.store.rotate_refresh(&old_hash, &records, now).await? {
                 Ok(_) => {
                     tracing::info!(%app, %tp, "app tokens refreshed");
-                    return Ok(Json(json!({
-                        "access_token": pair.access_token,
-                        "refresh_token": pair.refresh_token,
-                        "expires_in": pair.expires_in,
-                        "scope": scope_of(s, app, tp).await?,
-                    }))
+                    return Ok(Json(AppTokens {
+                        access_token: pair.access_token,
+                        refresh_token: pair.refresh_token,
+                        expires_in: pair.expires_in,
+                        scope: scope_of(s, app, tp).await?,
+                    })
                     .into_response());
                 }
                 Err(RefreshRefusal::Unknown) => return invalid(),
@@ -264,12 +316,12 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
         ));
     }
     let tokens = operator::mint_app_tokens(s, app, tp).await?;
-    Ok(Json(json!({
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "expires_in": tokens.expires_in,
-        "scope": scope_of(s, app, tp).await?,
-    }))
+    Ok(Json(AppTokens {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_in: tokens.expires_in,
+        scope: scope_of(s, app, tp).await?,
+    })
     .into_response())
 }
 
@@ -281,6 +333,15 @@ async fn scope_of(s: &AppState, app: AppId, tp: smartship_core::TpId) -> Result<
 }
 
 /// `GET /rest/2.0/smartapp/app/info` (app token)
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/app/info",
+    tag = "auth",
+    operation_id = "app_info",
+    summary = "The app's information and the platform's scopes",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The app, or an error.", body = inline(crate::api_doc::AppInfoAnswer)))
+)]
 pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let caller = call.caller;
     let app = s
@@ -290,25 +351,27 @@ pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Respon
         .ok_or_else(|| ApiError::Gateway(GatewayCode::TokenInvalid))?;
     let scopes = scope_of(&s, caller.app, caller.tp).await?;
     let status = |ok: bool| if ok { 1 } else { 0 };
-    Ok(ok(json!({
-        "app_id": app.id.0,
-        "app_key": app.app_key,
-        "app_name": app.name,
-        "app_desc": app.description,
-        "status": 1,
-        "qualification": {
-            "status": status(app.authenticity_verified),
-            "authenticity_verified": app.authenticity_verified,
+    Ok(ok(AppInfo {
+        app_id: app.id.0,
+        app_key: app.app_key,
+        app_name: app.name,
+        app_desc: app.description,
+        status: 1,
+        qualification: Qualification {
+            status: status(app.authenticity_verified),
+            authenticity_verified: app.authenticity_verified,
         },
-        "audit_info": {
-            "status": status(app.basic_info_approved),
-            "basic_info_approved": app.basic_info_approved,
+        audit_info: AuditInfo {
+            status: status(app.basic_info_approved),
+            basic_info_approved: app.basic_info_approved,
         },
-        "auth_info": scopes
+        auth_info: scopes
             .split(',')
             .filter(|s| !s.is_empty())
-            .map(|s| json!({"scope_name": s}))
-            .collect::<Vec<_>>(),
-        "category": [],
-    })))
+            .map(|s| ScopeInfo {
+                scope_name: s.to_owned(),
+            })
+            .collect(),
+        category: Vec::new(),
+    }))
 }

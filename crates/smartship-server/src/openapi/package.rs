@@ -63,6 +63,24 @@ fn actor(c: &AppCaller) -> String {
 }
 
 /// `POST package/upload`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/upload",
+    tag = "package",
+    operation_id = "package_upload",
+    summary = "Upload a package from a template and the app's ext_json",
+    description = "Creates the app's development package; it builds in the background (`upload_status` of `package/get`).",
+    security(("app_token" = [])),
+    params(
+        ("template_id" = i64, Query, minimum = 1, example = 1, description = "A template of the app's third-party platform."),
+        ("ext_json" = String, Query, example = r#"{"extEnable":true,"ext":{"name":"demo"}}"#, description = "The app's ext.json: a JSON object (see docs/api.md)."),
+        ("user_version" = String, Query, max_length = 64, example = "1.0.0", description = "Version shown to the platform, one line."),
+        ("user_desc" = String, Query, max_length = 500, example = "first version", description = "Description of the version, one line."),
+        ("test_account" = Option<String>, Query, max_length = 128, description = "Test account for the reviewers."),
+        ("test_password" = Option<String>, Query, max_length = 128, description = "Its password."),
+    ),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
 pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;
     let template_id = TemplateId(p.id("template_id")?);
@@ -131,6 +149,22 @@ async fn lifecycle_call(
 }
 
 /// `POST package/submitaudit`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/submitaudit",
+    tag = "package",
+    operation_id = "package_submitaudit",
+    summary = "Submit the development package for audit",
+    description = "Moves the built development package to the audit slot.",
+    security(("app_token" = [])),
+    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
+        ("content" = String, Query, max_length = 500, example = "please review", description = "What the reviewers should know; may span lines."),
+        ("remark" = Option<String>, Query, max_length = 500, description = "A remark; may span lines."),
+        ("test_account" = Option<String>, Query, max_length = 128, description = "Test account for the reviewers."),
+        ("test_password" = Option<String>, Query, max_length = 128, description = "Its password."),
+    ),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
 pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;
     let submission = Submission {
@@ -150,16 +184,49 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
 }
 
 /// `POST package/release`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/release",
+    tag = "package",
+    operation_id = "package_release",
+    summary = "Release a package that passed audit",
+    description = "The package goes online; the previous online version becomes `rollback_version`.",
+    security(("app_token" = [])),
+    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
 pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     lifecycle_call(&s, call.caller, &call.p, Action::Release, None).await
 }
 
 /// `POST package/rollback`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/rollback",
+    tag = "package",
+    operation_id = "package_rollback",
+    summary = "Roll the online package back to the previous version",
+    description = "`package_id` names the online package.",
+    security(("app_token" = [])),
+    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
 pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     lifecycle_call(&s, call.caller, &call.p, Action::Rollback, None).await
 }
 
 /// `POST package/withdraw`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/withdraw",
+    tag = "package",
+    operation_id = "package_withdraw",
+    summary = "Withdraw a package from audit",
+    description = "The package under audit goes back to development.",
+    security(("app_token" = [])),
+    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
 pub async fn withdraw(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     lifecycle_call(&s, call.caller, &call.p, Action::Withdraw, None).await
 }
@@ -175,6 +242,16 @@ fn list_rank(p: &Package) -> u8 {
 }
 
 /// `GET package/get`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/get",
+    tag = "package",
+    operation_id = "package_get",
+    summary = "The app's packages in their slots",
+    description = "Online, audit and development packages, in that order.",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The packages, or an error.", body = inline(crate::api_doc::Packages)))
+)]
 pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let caller = call.caller;
     let slotted = s.store.slotted_packages(caller.app).await?;
@@ -185,6 +262,19 @@ pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, A
 }
 
 /// `GET package/getdetail`: by `package_id`, by `type`, or the online version.
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/getdetail",
+    tag = "package",
+    operation_id = "package_getdetail",
+    summary = "One package: by id, by status, or the online one",
+    security(("app_token" = [])),
+    params(
+        ("package_id" = Option<i64>, Query, minimum = 1, description = "The package."),
+        ("type" = Option<i64>, Query, description = "A status: 1 online, 3 development, 4 auditing, 5 audit failed, 6 audit passed, 8 under rollback."),
+    ),
+    responses((status = 200, description = "The package, or an error (47001 when there is none).", body = inline(crate::api_doc::OnePackage)))
+)]
 pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;
     let wanted = match p.optional("type") {
@@ -221,6 +311,15 @@ pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Resp
 }
 
 /// `GET package/auditquota`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/auditquota",
+    tag = "package",
+    operation_id = "package_auditquota",
+    summary = "The app's audit submission quota",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The quota, or an error.", body = inline(crate::api_doc::Quota)))
+)]
 pub async fn audit_quota(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let caller = call.caller;
     let ctx = s.action_context(actor(&caller));

@@ -26,6 +26,19 @@ fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
 }
 
 /// `GET template/gettemplatedraftlist`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/template/gettemplatedraftlist",
+    tag = "template",
+    operation_id = "template_gettemplatedraftlist",
+    summary = "The platform's drafts, newest first",
+    security(("tp_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page, 1 to 100 (default 10)."),
+    ),
+    responses((status = 200, description = "A page of drafts, or an error.", body = inline(crate::api_doc::Drafts)))
+)]
 pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p } = call;
     let (offset, limit) = paging(&p)?;
@@ -46,6 +59,19 @@ pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Respo
 }
 
 /// `POST template/addtotemplate`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/template/addtotemplate",
+    tag = "template",
+    operation_id = "template_addtotemplate",
+    summary = "Make a template from a draft",
+    security(("tp_token" = [])),
+    params(
+        ("draft_id" = i64, Query, minimum = 1, example = 1, description = "A draft of the platform."),
+        ("user_desc" = String, Query, max_length = 30, example = "template", description = "Description of the template, one line."),
+    ),
+    responses((status = 200, description = "The new template's id, or an error.", body = inline(crate::api_doc::NewTemplate)))
+)]
 pub async fn add_to_template(
     State(s): State<AppState>,
     call: TpCall,
@@ -72,6 +98,19 @@ pub async fn add_to_template(
 }
 
 /// `GET template/gettemplatelist`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/template/gettemplatelist",
+    tag = "template",
+    operation_id = "template_gettemplatelist",
+    summary = "The platform's templates, newest first",
+    security(("tp_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page, 1 to 100 (default 10)."),
+    ),
+    responses((status = 200, description = "A page of templates, or an error.", body = inline(crate::api_doc::Templates)))
+)]
 pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p } = call;
     let (offset, limit) = paging(&p)?;
@@ -92,6 +131,16 @@ pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Re
 }
 
 /// `POST template/deltemplate`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/template/deltemplate",
+    tag = "template",
+    operation_id = "template_deltemplate",
+    summary = "Delete a template",
+    security(("tp_token" = [])),
+    params(("template_id" = i64, Query, minimum = 1, description = "A template of the platform.")),
+    responses((status = 200, description = "`result` 1, or an error.", body = inline(crate::api_doc::DeletedTemplate)))
+)]
 pub async fn delete_template(
     State(s): State<AppState>,
     call: TpCall,
@@ -109,6 +158,21 @@ pub async fn delete_template(
             format!("template_id={id}"),
         ))
     }
+}
+
+/// The multipart body of `template/uploaddraft`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DraftUpload {
+    /// The zip.
+    #[schema(format = Binary, content_media_type = "application/zip")]
+    file: Vec<u8>,
+    /// Version of the draft, one line.
+    #[schema(max_length = 64)]
+    user_version: String,
+    /// Description of the draft, one line.
+    #[schema(max_length = 500)]
+    user_desc: String,
 }
 
 /// Stores a source tree's files as blobs and returns its manifest.
@@ -131,6 +195,17 @@ pub async fn store_tree(
 
 /// `POST template/uploaddraft` (extension): multipart with a zip in `file`,
 /// plus `user_version` and `user_desc`.
+#[utoipa::path(
+    post,
+    path = "/rest/2.0/smartapp/template/uploaddraft",
+    tag = "template",
+    operation_id = "template_uploaddraft",
+    summary = "Upload a draft: a zip of the template's source tree (extension)",
+    description = "The zip is checked (paths, duplicates, sizes: docs/api.md) and its files stored.",
+    security(("tp_token" = [])),
+    request_body(content = inline(DraftUpload), content_type = "multipart/form-data"),
+    responses((status = 200, description = "The new draft's id, or an error.", body = inline(crate::api_doc::NewDraft)))
+)]
 pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p } = call;
     let user_version = p.text("user_version", 64)?.to_owned();

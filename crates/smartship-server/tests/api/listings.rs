@@ -267,3 +267,30 @@ async fn the_root_page_says_what_this_server_is() {
             .any(|l| l["path"] == "/healthz")
     );
 }
+
+#[tokio::test]
+async fn the_server_serves_its_openapi_document_without_a_token() {
+    let t = spawn_app().await;
+    let resp = t
+        .http
+        .get(format!("{}/openapi.json", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let served: Value = resp.json().await.unwrap();
+    // The router that serves requests and the document are built from the
+    // same route registrations.
+    assert_eq!(served, smartship_server::openapi_document());
+    assert_eq!(served["openapi"], "3.1.0");
+    for path in [
+        "/rest/2.0/smartapp/package/upload",
+        "/rest/2.0/oauth/token",
+        "/public/2.0/smartapp/auth/tp/token",
+        "/admin/v1/packages/{package_id}/review",
+        "/healthz",
+    ] {
+        assert!(served["paths"].get(path).is_some(), "{path} undocumented");
+    }
+}

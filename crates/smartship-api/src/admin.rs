@@ -1,0 +1,293 @@
+//! Bodies of the operator API under `/admin/v1` (docs/operations.md): what
+//! the server answers, typed once, so the handlers and the OpenAPI
+//! description cannot disagree. Times named `*_at` (text) are in the
+//! platform's time zone, `YYYY-MM-DD HH:MM:SS`; `*_ms` are Unix milliseconds.
+
+use crate::package::PackageInfo;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A third-party platform, with its secrets (`GET /admin/v1/tps/{client_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TpView {
+    pub client_id: String,
+    pub tp_app_id: i64,
+    pub name: String,
+    pub message_url: Option<String>,
+    pub auth_event_url: Option<String>,
+    pub msg_token: String,
+    pub encoding_aes_key: String,
+    pub webhook_secret: Option<String>,
+    pub redirect_domain: Option<String>,
+    pub ip_allowlist: Option<String>,
+}
+
+/// A platform in a list: no secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TpSummary {
+    pub client_id: String,
+    pub tp_app_id: i64,
+    pub name: String,
+    pub message_url: Option<String>,
+    pub auth_event_url: Option<String>,
+    pub created_at: String,
+}
+
+/// A merchant's mini-program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AppView {
+    pub app_id: i64,
+    pub app_key: String,
+    pub name: String,
+    pub description: String,
+    pub basic_info_approved: bool,
+    pub authenticity_verified: bool,
+}
+
+/// A package: its wire view plus what only an operator sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PackageView {
+    #[serde(flatten)]
+    pub info: PackageInfo,
+    pub app_id: i64,
+    pub template_id: i64,
+    /// `development`, `auditing`, `audit_failed`, `audit_passed`, `online`,
+    /// `rolling_back`, `history`, `superseded` or `rolled_back`.
+    pub state: String,
+    /// `building`, `built` or `failed`.
+    pub build: String,
+    /// Bytes of the built package.
+    pub size: Option<i64>,
+    /// The app's ext.json as uploaded (`null` if unreadable).
+    pub ext_json: Value,
+    pub audit_content: String,
+    pub test_account: Option<String>,
+    /// When a rollback in progress completes (Unix ms).
+    pub rollback_due_at: Option<i64>,
+}
+
+/// One transition of a package's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TransitionView {
+    pub action: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// `app:<id>`, `admin`, `auto-review`, `worker`…
+    pub actor: String,
+    pub detail: String,
+    pub at: String,
+    pub at_ms: i64,
+}
+
+/// `GET /admin/v1/packages/{package_id}`: the package and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PackageDetail {
+    #[serde(flatten)]
+    pub package: PackageView,
+    pub transitions: Vec<TransitionView>,
+}
+
+/// `{"packages": [...]}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PackageViews {
+    pub packages: Vec<PackageView>,
+}
+
+/// A pushed event and where its delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// The `webhook-id` of its deliveries (`evt_<event_id>`).
+    pub id: String,
+    pub event_id: i64,
+    pub tp_app_id: i64,
+    pub app_id: Option<i64>,
+    pub event: String,
+    /// `message_url` or `auth_event_url`.
+    pub target: String,
+    pub package_id: Option<i64>,
+    pub version: Option<String>,
+    pub reason: Option<String>,
+    pub event_time: String,
+    /// `pending`, `delivered`, `failed`, `undeliverable` or `discarded`.
+    pub status: String,
+    pub attempts: i64,
+    /// Set while `pending`.
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttemptView {
+    pub attempt: i64,
+    pub url: String,
+    pub at: String,
+    pub at_ms: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub outcome: String,
+}
+
+/// `GET /admin/v1/events/{event_id}`: the event and its attempts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: EventView,
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// `{"events": [...]}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventViews {
+    pub events: Vec<EventView>,
+}
+
+/// How many events a replay queued again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Replayed {
+    pub replayed: i64,
+}
+
+/// A package waiting for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueEntry {
+    pub app_id: i64,
+    pub package_id: i64,
+    pub version: String,
+    pub version_desc: String,
+    pub submitted_at: String,
+    pub waiting_secs: i64,
+}
+
+/// `GET /admin/v1/review-queue`: oldest submission first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewQueue {
+    pub packages: Vec<QueueEntry>,
+}
+
+/// `GET /admin/v1/storage`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StorageView {
+    pub blob_count: u64,
+    pub blob_bytes: u64,
+}
+
+/// `GET /admin/v1/tps/{client_id}/ticket`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TicketView {
+    pub ticket: String,
+}
+
+/// `POST /admin/v1/apps/{app_id}/authorize`: the app's tokens for the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Authorized {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub app_id: i64,
+    pub client_id: String,
+}
+
+/// `DELETE /admin/v1/apps/{app_id}/authorize/{client_id}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Unauthorized {
+    pub app_id: i64,
+    pub client_id: String,
+    /// Always `false`.
+    pub authorized: bool,
+}
+
+/// `POST /admin/v1/apps/{app_id}/admins`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AppAdminView {
+    pub app_id: i64,
+    pub username: String,
+}
+
+/// A template in the operator's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TemplateView {
+    pub template_id: i64,
+    /// `null` if its platform is gone.
+    pub client_id: Option<String>,
+    pub draft_id: i64,
+    pub user_version: String,
+    pub user_desc: String,
+    /// Unix seconds, as on the open API.
+    pub create_time: i64,
+    pub created_at: String,
+}
+
+/// A page of a list: `total` counts every match, so a client pages until it
+/// has them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AppPage {
+    pub apps: Vec<AppView>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TpPage {
+    pub tps: Vec<TpSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PackagePage {
+    pub packages: Vec<PackageView>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TemplatePage {
+    pub templates: Vec<TemplateView>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+/// Builds waiting or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BuildCounts {
+    pub pending: i64,
+    pub failed: i64,
+}
+
+/// The review queue at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueCounts {
+    pub waiting: i64,
+    pub oldest_since: Option<String>,
+    pub oldest_wait_secs: Option<i64>,
+}
+
+/// `GET /admin/v1/status`: what exists, what waits, how delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusView {
+    pub apps: i64,
+    pub tps: i64,
+    pub templates: i64,
+    /// Packages by state name.
+    pub packages: BTreeMap<String, i64>,
+    pub builds: BuildCounts,
+    pub review_queue: QueueCounts,
+    pub rollbacks_pending: i64,
+    /// Events by status.
+    pub events: BTreeMap<String, i64>,
+    /// Platforms (client ids) with events held for want of an event URL.
+    pub undeliverable_tps: Vec<String>,
+    /// `manual` or `auto-pass`.
+    pub review_policy: String,
+    pub timezone: String,
+}
