@@ -190,7 +190,7 @@ pub struct AdminErrorBody {
 pub struct AdminErrorDetail {
     /// A stable code: `invalid`, `bad_request`, `unauthorized`, `not_found`,
     /// `conflict`, `wrong_state`, `not_built`, `method_not_allowed`,
-    /// `unsupported_media_type`, `too_large`.
+    /// `unsupported_media_type`, `too_large`, `busy`.
     pub code: String,
     pub message: String,
 }
@@ -359,4 +359,8 @@ pub enum AdminErrors {
     /// names it (`invalid`).
     #[response(status = 422)]
     Invalid(AdminErrorBody),
+    /// The store stayed locked by concurrent writers past its retries;
+    /// nothing changed, the call may be repeated (`busy`).
+    #[response(status = 503)]
+    Busy(AdminErrorBody),
 }

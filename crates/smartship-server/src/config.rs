@@ -94,6 +94,14 @@ pub struct Config {
     /// Bytes of form and multipart bodies being received at once, across
     /// all requests; a request past it is refused with 47019.
     pub max_body_bytes_in_flight: u64,
+    /// What the retention worker deletes once this old (days): expired or
+    /// revoked tokens, expired codes, superseded tickets, delivery attempts
+    /// of settled events.
+    pub retention_days: f64,
+    /// How often the retention worker runs (seconds).
+    pub retention_interval_secs: f64,
+    /// Rows of each kind deleted per transaction.
+    pub retention_batch: i64,
 }
 
 impl Default for Config {
@@ -130,6 +138,9 @@ impl Default for Config {
             http_header_timeout_secs: 10.0,
             max_connections: 10_000,
             max_body_bytes_in_flight: 2 << 30,
+            retention_days: 30.0,
+            retention_interval_secs: 3600.0,
+            retention_batch: 500,
         }
     }
 }
@@ -274,6 +285,21 @@ impl Config {
         if self.signin_max_failures_per_account == 0 || self.signin_max_failures_per_address == 0 {
             return Err(ConfigError(
                 "signin_max_failures_per_account and signin_max_failures_per_address must be at least 1".into(),
+            ));
+        }
+        if !(0.001..=36_500.0).contains(&self.retention_days) {
+            return Err(ConfigError(
+                "retention_days must be between 0.001 and 36500".into(),
+            ));
+        }
+        if !(0.1..=86_400.0).contains(&self.retention_interval_secs) {
+            return Err(ConfigError(
+                "retention_interval_secs must be between 0.1 and 86400".into(),
+            ));
+        }
+        if !(1..=100_000).contains(&self.retention_batch) {
+            return Err(ConfigError(
+                "retention_batch must be between 1 and 100000".into(),
             ));
         }
         if let Some(t) = &self.admin_token

@@ -30,7 +30,6 @@ use axum::routing::get;
 use config::Config;
 use smartship_store::Store;
 use smartship_store::blobs::BlobStore;
-use smartship_store::sqlite::SqliteStore;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -175,14 +174,19 @@ fn admin_token(config: &Config) -> anyhow::Result<String> {
 
 async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database_url();
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStore::open_url(&url)
-                .await
-                .with_context(|| format!("opening {url}"))?,
-        ))
-    } else {
-        anyhow::bail!("unsupported database_url {url:?}: only sqlite: is available")
+    smartship_store::open(&url)
+        .await
+        .with_context(|| format!("opening the store at {}", redacted(&url)))
+}
+
+/// A database URL without its password, for messages and logs.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -322,6 +326,10 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         shutdown.clone(),
     )));
     tasks.push(tokio::spawn(workers::delivery::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(workers::retention::run(
         state.clone(),
         shutdown.clone(),
     )));

@@ -10,6 +10,7 @@
 //! shared by a template and all packages built from it is stored once.
 
 pub mod blobs;
+mod error;
 mod group_commit;
 pub mod lease_owner;
 mod lifecycle_tx;
@@ -17,6 +18,7 @@ pub mod model;
 mod read_cache;
 pub mod sqlite;
 
+pub use error::StoreError;
 pub use model::*;
 
 use async_trait::async_trait;
@@ -24,27 +26,23 @@ use smartship_core::lifecycle::{Action, Effects, Refusal};
 use smartship_core::manifest::Manifest;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
 
-/// A storage failure. Never shown to API callers verbatim (it may hold SQL).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    /// From the group-commit writer's connection.
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The store cannot take writes (its committer task is gone or a group
-    /// commit failed); answered as an internal error.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-}
-
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opens the store a database URL names, migrated to the current schema:
+/// `sqlite:PATH` (or `sqlite://PATH`), the embedded default. The server and
+/// the CLI know only the URL, never the backend.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        return Ok(std::sync::Arc::new(
+            sqlite::SqliteStore::open_url(url).await?,
+        ));
+    }
+    // Only the scheme: the rest of a URL may hold a password.
+    let scheme = url.split_once(':').map_or("", |(s, _)| s);
+    Err(StoreError::Unavailable(format!(
+        "database URL scheme {scheme:?} names no store (use sqlite:PATH)"
+    )))
+}
 
 /// The outcome of a lifecycle action: applied, or refused by the rules.
 pub type Decision = std::result::Result<Effects, Refusal>;
@@ -211,6 +209,13 @@ pub trait Store: Send + Sync + 'static {
     async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases>;
 
     // ---- operator listings ----
+    /// Deletes, at most `batch` rows of each kind in one short transaction,
+    /// what is past keeping at `before` (Unix ms): tokens expired or revoked
+    /// before it, codes expired before it, tickets issued before it except
+    /// each platform's newest, and delivery attempts made before it of events
+    /// that are no longer pending. Events themselves are kept.
+    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged>;
+
     /// Apps, by id, with the total that match.
     async fn list_apps(&self, filter: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)>;
     /// TPs, by id, with the total.
@@ -259,6 +264,28 @@ pub trait Store: Send + Sync + 'static {
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
 }
 
+/// What [`Store::purge_expired`] deleted, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub tokens: u64,
+    pub codes: u64,
+    pub tickets: u64,
+    pub attempts: u64,
+}
+
+impl Purged {
+    pub fn total(&self) -> u64 {
+        self.tokens + self.codes + self.tickets + self.attempts
+    }
+
+    /// Whether some kind filled its batch (more may be left).
+    pub fn filled(&self, batch: u64) -> bool {
+        [self.tokens, self.codes, self.tickets, self.attempts]
+            .iter()
+            .any(|&n| n >= batch)
+    }
+}
+
 /// What [`Store::release_dead_leases`] took back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReleasedLeases {
@@ -276,3 +303,20 @@ pub enum AddTemplate {
 
 /// Re-exported so callers need not depend on the core crate for manifests.
 pub type PackageManifest = Manifest;
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn open_picks_the_backend_from_the_url_and_never_prints_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let store = super::open(&url).await.unwrap();
+        assert_eq!(store.get_meta("nothing").await.unwrap(), None);
+        let err = match super::open("mysql://root:secret@127.0.0.1/x").await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("mysql: opened"),
+        };
+        assert!(err.contains("\"mysql\""), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -14,12 +14,12 @@
 //! is what keeps the slot invariants under concurrent calls. Reads use
 //! their own pool and never wait for writers (WAL).
 
-use crate::ReleasedLeases;
 use crate::group_commit::GroupCommit;
 use crate::lifecycle_tx;
 use crate::model::*;
 use crate::read_cache::ReadCache;
 use crate::{AddTemplate, Decision, Result, Store, StoreError};
+use crate::{Purged, ReleasedLeases};
 use async_trait::async_trait;
 use smartship_core::lifecycle::{self, Action, BuildState, PackageState};
 use smartship_core::manifest::Manifest;
@@ -374,7 +374,7 @@ impl Store for SqliteStore {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict(format!("client_id {} exists", tp.client_id))
             }
-            _ => StoreError::Db(e),
+            _ => StoreError::from(e),
         })?;
         tp_from_row(&row)
     }
@@ -418,7 +418,7 @@ impl Store for SqliteStore {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict("app id or key exists".to_owned())
             }
-            _ => StoreError::Db(e),
+            _ => StoreError::from(e),
         })?;
         app_from_row(&row)
     }
@@ -1217,6 +1217,44 @@ impl Store for SqliteStore {
         .rows_affected();
         tx.commit().await?;
         Ok(ReleasedLeases { builds, events })
+    }
+
+    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged> {
+        // Each kind in its own short transaction: the writer's turn is held
+        // for one batch at a time, never for a whole purge.
+        let statements = [
+            "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens \
+               WHERE expires_at < $1 OR (revoked AND created_at < $1) LIMIT $2)",
+            "DELETE FROM codes WHERE rowid IN (SELECT rowid FROM codes \
+               WHERE expires_at < $1 LIMIT $2)",
+            "DELETE FROM tp_tickets WHERE id IN (SELECT t.id FROM tp_tickets t \
+               WHERE t.created_at < $1 \
+                 AND t.id < (SELECT MAX(n.id) FROM tp_tickets n WHERE n.tp_id = t.tp_id) \
+               LIMIT $2)",
+            "DELETE FROM event_attempts WHERE id IN (SELECT a.id FROM event_attempts a \
+               JOIN events e ON e.id = a.event_id \
+               WHERE a.started_at < $1 AND e.status <> 'pending' LIMIT $2)",
+        ];
+        let mut counts = [0u64; 4];
+        for (sql, count) in statements.iter().zip(counts.iter_mut()) {
+            let _turn = self.write_turn.lock().await;
+            *count = sqlx::query(*sql)
+                .bind(before)
+                .bind(batch)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        if counts[0] > 0 {
+            self.cache.invalidate_tokens();
+        }
+        let [tokens, codes, tickets, attempts] = counts;
+        Ok(Purged {
+            tokens,
+            codes,
+            tickets,
+            attempts,
+        })
     }
 
     async fn list_apps(&self, f: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)> {

@@ -43,6 +43,14 @@ impl AdminError {
 impl<E: Into<anyhow::Error>> From<E> for AdminError {
     fn from(e: E) -> Self {
         let e = e.into();
+        if crate::openapi::error::is_storage_busy(&e) {
+            tracing::warn!(error = %e, "storage busy: an operator call was refused");
+            return AdminError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the store is busy with concurrent writes; retry",
+            );
+        }
         tracing::error!(error = ?e, "admin internal error");
         AdminError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

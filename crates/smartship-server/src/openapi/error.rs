@@ -7,6 +7,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use smartship_api::{BusinessResponse, ErrorCode, GatewayCode, GatewayError};
 use smartship_core::lifecycle::Refusal;
+use smartship_store::StoreError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -49,6 +50,12 @@ pub fn is_disk_full(text: &str) -> bool {
         || text.contains("database or disk is full")
 }
 
+/// Whether the store refused for contention that outlasted its retries: a
+/// documented, retryable 47019, not an internal error.
+pub fn is_storage_busy(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Busy(_)))
+}
+
 /// The error code and detail for a refused lifecycle action.
 pub fn refusal(r: &Refusal) -> ApiError {
     let (code, detail) = match r {
@@ -85,6 +92,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = ?e, "disk full: a write was refused");
                 Json(BusinessResponse::error(ErrorCode::StorageFull, "")).into_response()
             }
+            ApiError::Internal(e) if is_storage_busy(&e) => {
+                tracing::warn!(error = %e, "storage busy: a call was refused, to be retried");
+                Json(BusinessResponse::error(ErrorCode::ServerBusy, "")).into_response()
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 Json(BusinessResponse::error(ErrorCode::Internal, "")).into_response()
@@ -101,4 +112,31 @@ pub fn ok<T: serde::Serialize>(data: T) -> Response {
 /// A success without data: exactly `{"errno":0,"msg":"success"}`.
 pub fn ok_empty() -> Response {
     Json(BusinessResponse::ok_empty()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_busy_store_is_the_retryable_47019_never_50000() {
+        let busy = ApiError::from(StoreError::Busy("database is locked".into()));
+        let v = body(busy.into_response()).await;
+        assert_eq!(v["errno"], 47019, "{v}");
+        assert!(!v["msg"].as_str().unwrap().contains("locked"), "{v}");
+        let other = ApiError::from(StoreError::Corrupt("x".into()));
+        assert_eq!(body(other.into_response()).await["errno"], 50000);
+    }
+
+    #[tokio::test]
+    async fn a_busy_store_is_503_busy_on_the_operator_api() {
+        let e = crate::admin::AdminError::from(StoreError::Busy("database is locked".into()));
+        assert_eq!(e.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, "busy");
+    }
 }

@@ -6,5 +6,6 @@
 pub mod auto_review;
 pub mod build;
 pub mod delivery;
+pub mod retention;
 pub mod rollback;
 pub mod ticket;

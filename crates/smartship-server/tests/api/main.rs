@@ -15,6 +15,7 @@ mod hostile_input;
 mod listings;
 mod oauth;
 mod preconditions;
+mod retention;
 mod sdk;
 mod sdk_types;
 mod seed_examples;
