@@ -21,6 +21,11 @@ pub mod sqlite;
 pub use error::StoreError;
 pub use model::*;
 
+/// The store's traits, to call an aggregate's methods on a concrete store.
+pub mod prelude {
+    pub use crate::{OutboxStore, PackageStore, PartyStore, Store, TemplateStore, TokenStore};
+}
+
 use async_trait::async_trait;
 use smartship_core::lifecycle::{Action, Effects, Refusal};
 use smartship_core::manifest::Manifest;
@@ -47,14 +52,9 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 /// The outcome of a lifecycle action: applied, or refused by the rules.
 pub type Decision = std::result::Result<Effects, Refusal>;
 
-/// Everything the server persists.
+/// Third-party platforms, apps, their authorizations, tickets and the apps' administrator accounts.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // ---- key/value ----
-    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
-
-    // ---- parties ----
+pub trait PartyStore: Send + Sync {
     async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp>;
     async fn tp_by_client_id(&self, client_id: &str) -> Result<Option<Tp>>;
     async fn tp_by_id(&self, id: TpId) -> Result<Option<Tp>>;
@@ -84,8 +84,6 @@ pub trait Store: Send + Sync + 'static {
     async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>>;
     /// TPs whose newest ticket is older than `before` (or that have none).
     async fn tps_due_for_ticket(&self, before: i64) -> Result<Vec<TpId>>;
-
-    // ---- app administrators (consent page sign-in) ----
     /// Creates or replaces an administrator account of an app.
     async fn upsert_app_admin(
         &self,
@@ -96,11 +94,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// (app, password hash) of an administrator.
     async fn app_admin(&self, username: &str) -> Result<Option<(AppId, String)>>;
+    /// Changes a TP's settings; events held `undeliverable` for want of a
+    /// URL that is now set become due at `now`, in the same transaction.
+    async fn update_tp(&self, client_id: &str, update: TpUpdate, now: i64) -> Result<Option<Tp>>;
+    /// Apps, by id, with the total that match.
+    async fn list_apps(&self, filter: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)>;
+    /// TPs, by id, with the total.
+    async fn list_tps(&self, page: PageRequest) -> Result<(i64, Vec<Tp>)>;
+}
+
+/// Access and refresh tokens, and the single-use codes of the authorization flow (all stored hashed).
+#[async_trait]
+pub trait TokenStore: Send + Sync {
     /// Whether an unused, unexpired code of `kind` exists for the TP,
     /// without consuming it (the consent page shows before it submits).
     async fn code_usable(&self, kind: CodeKind, hash: &str, tp: TpId, now: i64) -> Result<bool>;
-
-    // ---- codes of the authorization flow ----
     async fn insert_code(&self, code: NewCode) -> Result<()>;
     /// Marks a code of `kind` issued to `tp` used, once; refuses unknown
     /// (including another TP's), expired or used ones without using them.
@@ -120,13 +128,14 @@ pub trait Store: Send + Sync + 'static {
         new_tokens: &[NewToken],
         now: i64,
     ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>>;
-
-    // ---- tokens ----
     async fn insert_token(&self, token: NewToken) -> Result<()>;
     /// The token with this hash, with whether its authorization is active.
     async fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+}
 
-    // ---- drafts and templates ----
+/// Drafts and the templates made from them.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
     async fn create_draft(&self, draft: NewDraft, now: i64) -> Result<DraftId>;
     async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)>;
     /// Copies a draft into a new template unless the TP has `max` templates.
@@ -148,8 +157,17 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool>;
     /// Whether the TP has this (undeleted) template, without loading its files.
     async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool>;
+    /// Undeleted templates of one TP or of all, newest first.
+    async fn list_all_templates(
+        &self,
+        tp: Option<TpId>,
+        page: PageRequest,
+    ) -> Result<(i64, Vec<Template>)>;
+}
 
-    // ---- packages ----
+/// Packages: uploads, lifecycle transitions, builds, their history and the workers' claims.
+#[async_trait]
+pub trait PackageStore: Send + Sync {
     /// Accepts an upload: applies [`Action::Upload`] and inserts the new
     /// development package (building) in one transaction.
     async fn create_upload(
@@ -184,8 +202,6 @@ pub trait Store: Send + Sync + 'static {
     async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>>;
     async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>>;
     async fn quota_used(&self, app: AppId, since: i64) -> Result<i64>;
-
-    // ---- workers ----
     /// Leases the oldest pending build (or one whose lease expired).
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>>;
     /// Records a build result. A package that left the development slot
@@ -203,42 +219,17 @@ pub trait Store: Send + Sync + 'static {
     async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
     /// When the next rollback falls due, if any.
     async fn next_rollback_due(&self) -> Result<Option<i64>>;
-    /// Ends at once the live leases (builds, event deliveries) held by
-    /// processes that are certainly gone ([`lease_owner::is_dead`]), so
-    /// their work is claimed again now rather than when the leases expire.
-    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases>;
-
-    // ---- operator listings ----
-    /// Deletes, at most `batch` rows of each kind in one short transaction,
-    /// what is past keeping at `before` (Unix ms): tokens expired or revoked
-    /// before it, codes expired before it, tickets issued before it except
-    /// each platform's newest, and delivery attempts made before it of events
-    /// that are no longer pending. Events themselves are kept.
-    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged>;
-
-    /// Apps, by id, with the total that match.
-    async fn list_apps(&self, filter: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)>;
-    /// TPs, by id, with the total.
-    async fn list_tps(&self, page: PageRequest) -> Result<(i64, Vec<Tp>)>;
     /// Packages of any app (retired ones included), newest first.
     async fn list_packages(
         &self,
         filter: &PackageFilter,
         page: PageRequest,
     ) -> Result<(i64, Vec<Package>)>;
-    /// Undeleted templates of one TP or of all, newest first.
-    async fn list_all_templates(
-        &self,
-        tp: Option<TpId>,
-        page: PageRequest,
-    ) -> Result<(i64, Vec<Template>)>;
-    /// What exists and what waits, for `admin status`.
-    async fn status_counts(&self) -> Result<StatusCounts>;
+}
 
-    // ---- event delivery ----
-    /// Changes a TP's settings; events held `undeliverable` for want of a
-    /// URL that is now set become due at `now`, in the same transaction.
-    async fn update_tp(&self, client_id: &str, update: TpUpdate, now: i64) -> Result<Option<Tp>>;
+/// The event outbox: events, their delivery leases and the attempt log.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Enqueues many events in one transaction.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()>;
     /// How many of the TP's events have this status.
@@ -262,6 +253,30 @@ pub trait Store: Send + Sync + 'static {
     async fn replay_event(&self, id: i64, now: i64) -> Result<bool>;
     /// Replays every failed event of a TP; returns how many.
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
+}
+
+/// Everything the server persists: every aggregate's store, plus what
+/// spans them. A backend implements each aggregate's trait in a module of
+/// its own. On an `Arc<dyn Store>` every method is callable as it is; on a
+/// concrete store, `use smartship_store::prelude::*` brings them in scope.
+#[async_trait]
+pub trait Store:
+    PartyStore + TokenStore + TemplateStore + PackageStore + OutboxStore + Send + Sync + 'static
+{
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+    /// Ends at once the live leases (builds, event deliveries) held by
+    /// processes that are certainly gone ([`lease_owner::is_dead`]), so
+    /// their work is claimed again now rather than when the leases expire.
+    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases>;
+    /// Deletes, at most `batch` rows of each kind in one short transaction,
+    /// what is past keeping at `before` (Unix ms): tokens expired or revoked
+    /// before it, codes expired before it, tickets issued before it except
+    /// each platform's newest, and delivery attempts made before it of events
+    /// that are no longer pending. Events themselves are kept.
+    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged>;
+    /// What exists and what waits, for `admin status`.
+    async fn status_counts(&self) -> Result<StatusCounts>;
 }
 
 /// What [`Store::purge_expired`] deleted, per kind.
@@ -293,7 +308,7 @@ pub struct ReleasedLeases {
     pub events: u64,
 }
 
-/// Result of [`Store::add_template`].
+/// Result of [`TemplateStore::add_template`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddTemplate {
     Created(TemplateId),

@@ -1,7 +1,8 @@
 //! Shared setup of the store's integration tests.
 
+use smartship_store::prelude::*;
 use smartship_store::sqlite::SqliteStore;
-use smartship_store::{NewTp, Store, Tp};
+use smartship_store::{NewTp, Tp};
 
 /// A fresh store in a temporary directory (kept alive by the returned
 /// guard) with one platform.

@@ -1,0 +1,325 @@
+//! The embedded default: SQLite in WAL mode.
+//!
+//! The hot writes — uploads, lifecycle transitions, build results, worker
+//! claims and delivery attempts — run on the group-commit writer thread
+//! (`group_commit`, SQL in `lifecycle_tx`), many transactions per fsync.
+//! The rare ones (parties, tokens, templates, settings) go through an async
+//! pool of exactly one connection. SQLite allows one writer at a time; the
+//! two take turns through a fair in-process mutex (`write_turn`), and wait
+//! on the file lock (busy timeout) only for another process. The pool's
+//! transactions begin `IMMEDIATE`: a deferred one that had read before the
+//! other connection committed could not upgrade to writing
+//! (`SQLITE_BUSY_SNAPSHOT`) and would fail instead of waiting. Every
+//! read-decide-write transaction runs inside one write transaction, which
+//! is what keeps the slot invariants under concurrent calls. Reads use
+//! their own pool and never wait for writers (WAL).
+//!
+//! One module per aggregate implements its part of the store (`parties`,
+//! `tokens`, `templates`, `packages`, `outbox`); row decoding they share is
+//! in `rows`.
+
+use crate::group_commit::GroupCommit;
+use crate::lifecycle_tx;
+use crate::model::*;
+use crate::prelude::*;
+use crate::read_cache::ReadCache;
+use crate::{AddTemplate, Decision, Result, StoreError};
+use crate::{Purged, ReleasedLeases};
+use async_trait::async_trait;
+use smartship_core::lifecycle::{self, Action, BuildState, PackageState};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// SQLite-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+    /// Token lookups and slotted packages, invalidated by the writes here;
+    /// shared by every clone of the store.
+    cache: std::sync::Arc<ReadCache>,
+    /// Taken by the writer thread for each batch and by every write on the
+    /// `write` pool, so that the two take turns in the order they asked
+    /// (the mutex is fair) instead of polling SQLite's file lock, where
+    /// the writer thread, back for its next batch at once, would starve
+    /// the pool.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Lifecycle transactions (upload, transitions, build results) share
+    /// fsyncs through this committer.
+    commits: GroupCommit,
+}
+
+type Tx<'a> = Transaction<'a, Sqlite>;
+
+macro_rules! package_cols {
+    () => {
+        "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
+         build_error, ext_json, direct_commit, test_account, audit_content, remark, msg, committer, \
+         commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at"
+    };
+}
+
+// After `package_cols!`, so that the aggregates' modules see it.
+mod outbox;
+mod packages;
+mod parties;
+mod rows;
+mod templates;
+mod tokens;
+
+use outbox::insert_auth_event;
+pub(crate) use rows::StoredPackageManifest;
+use rows::*;
+pub(crate) use rows::{build_of, manifest_of, state_of};
+
+impl SqliteStore {
+    /// Runs a lifecycle transaction of `app` through group commit and, once
+    /// it is durable, drops the app's cached packages (on the writer
+    /// thread, so also when the caller has gone away meanwhile).
+    async fn lifecycle<T, F>(&self, app: AppId, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let cache = self.cache.clone();
+        self.commits
+            .run_then(f, move || cache.invalidate_app(app))
+            .await
+    }
+
+    async fn token_uncached(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
+               COALESCE(a.active, FALSE) AS authorized, p.ip_allowlist \
+             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+               JOIN tps p ON p.id = t.tp_id \
+             WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(TokenRecord {
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            tp_id: TpId(r.try_get("tp_id")?),
+            app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
+            expires_at: r.try_get("expires_at")?,
+            revoked: r.try_get("revoked")?,
+            authorized: r.try_get("authorized")?,
+            ip_allowlist: r.try_get("ip_allowlist")?,
+        }))
+    }
+
+    async fn slotted_packages_uncached(&self, app: AppId) -> Result<Vec<Package>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 AND state IN ",
+            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
+            " ORDER BY id DESC"
+        ))
+        .bind(app.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(package_from_row).collect()
+    }
+
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transition survives a crash of the machine,
+            // not only of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await?;
+        let write_turn = Arc::new(tokio::sync::Mutex::new(()));
+        Ok(SqliteStore {
+            commits: GroupCommit::start(path, write_turn.clone())?,
+            write_turn,
+            write,
+            read,
+            cache: Default::default(),
+        })
+    }
+
+    /// Opens from a `sqlite:` URL or plain path.
+    pub async fn open_url(url: &str) -> Result<SqliteStore> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        SqliteStore::open(&std::path::PathBuf::from_str(path).expect("infallible")).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let _turn = self.write_turn.lock().await;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
+        let owners: Vec<String> = sqlx::query_scalar(
+            "SELECT build_lease_owner FROM packages WHERE build = 'building' \
+               AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
+             UNION SELECT lease_owner FROM events WHERE status = 'pending' \
+               AND lease_until >= $1 AND lease_owner IS NOT NULL",
+        )
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?;
+        let dead: Vec<String> = owners
+            .into_iter()
+            .filter(|o| crate::lease_owner::is_dead(o))
+            .collect();
+        if dead.is_empty() {
+            return Ok(ReleasedLeases::default());
+        }
+        let dead_json = serde_json::to_string(&dead).expect("strings serialize");
+        let _turn = self.write_turn.lock().await;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let builds = sqlx::query(
+            "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
+             WHERE build = 'building' AND build_lease_owner IN (SELECT value FROM json_each($1))",
+        )
+        .bind(&dead_json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let events = sqlx::query(
+            "UPDATE events SET lease_until = NULL, lease_owner = NULL \
+             WHERE status = 'pending' AND lease_owner IN (SELECT value FROM json_each($1))",
+        )
+        .bind(&dead_json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(ReleasedLeases { builds, events })
+    }
+
+    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged> {
+        // Each kind in its own short transaction: the writer's turn is held
+        // for one batch at a time, never for a whole purge.
+        let statements = [
+            "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens \
+               WHERE expires_at < $1 OR (revoked AND created_at < $1) LIMIT $2)",
+            "DELETE FROM codes WHERE rowid IN (SELECT rowid FROM codes \
+               WHERE expires_at < $1 LIMIT $2)",
+            "DELETE FROM tp_tickets WHERE id IN (SELECT t.id FROM tp_tickets t \
+               WHERE t.created_at < $1 \
+                 AND t.id < (SELECT MAX(n.id) FROM tp_tickets n WHERE n.tp_id = t.tp_id) \
+               LIMIT $2)",
+            "DELETE FROM event_attempts WHERE id IN (SELECT a.id FROM event_attempts a \
+               JOIN events e ON e.id = a.event_id \
+               WHERE a.started_at < $1 AND e.status <> 'pending' LIMIT $2)",
+        ];
+        let mut counts = [0u64; 4];
+        for (sql, count) in statements.iter().zip(counts.iter_mut()) {
+            let _turn = self.write_turn.lock().await;
+            *count = sqlx::query(*sql)
+                .bind(before)
+                .bind(batch)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        if counts[0] > 0 {
+            self.cache.invalidate_tokens();
+        }
+        let [tokens, codes, tickets, attempts] = counts;
+        Ok(Purged {
+            tokens,
+            codes,
+            tickets,
+            attempts,
+        })
+    }
+
+    async fn status_counts(&self) -> Result<StatusCounts> {
+        let count = |sql: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&self.read)
+                .await
+        };
+        let grouped = |sql: &'static str| async move {
+            sqlx::query_as::<_, (String, i64)>(sql)
+                .fetch_all(&self.read)
+                .await
+        };
+        let (review_queue, oldest_review_since): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(updated_at) FROM packages WHERE state = 'auditing'",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(StatusCounts {
+            apps: count("SELECT COUNT(*) FROM apps").await?,
+            tps: count("SELECT COUNT(*) FROM tps").await?,
+            templates: count("SELECT COUNT(*) FROM templates WHERE deleted_at IS NULL").await?,
+            packages_by_state: grouped(
+                "SELECT state, COUNT(*) FROM packages GROUP BY state ORDER BY state",
+            )
+            .await?,
+            builds_pending: count("SELECT COUNT(*) FROM packages WHERE build = 'building'").await?,
+            builds_failed: count(
+                "SELECT COUNT(*) FROM packages WHERE state = 'development' AND build = 'failed'",
+            )
+            .await?,
+            review_queue,
+            oldest_review_since,
+            rollbacks_pending: count("SELECT COUNT(*) FROM packages WHERE state = 'rolling_back'")
+                .await?,
+            events_by_status: grouped(
+                "SELECT status, COUNT(*) FROM events GROUP BY status ORDER BY status",
+            )
+            .await?,
+            tps_with_undeliverable: sqlx::query_scalar(
+                "SELECT t.client_id FROM tps t WHERE EXISTS (SELECT 1 FROM events e \
+                   WHERE e.tp_id = t.id AND e.status = 'undeliverable') ORDER BY t.id",
+            )
+            .fetch_all(&self.read)
+            .await?,
+        })
+    }
+}
