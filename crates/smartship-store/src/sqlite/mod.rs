@@ -14,6 +14,10 @@
 //! is what keeps the slot invariants under concurrent calls. Reads use
 //! their own pool and never wait for writers (WAL).
 //!
+//! Every write on the pool begins with `begin_write`, which takes the turn
+//! and, once the transaction is over, drops from the read cache what it
+//! touched.
+//!
 //! One module per aggregate implements its part of the store (`parties`,
 //! `tokens`, `templates`, `packages`, `outbox`); row decoding they share is
 //! in `rows`.
@@ -81,7 +85,81 @@ pub(crate) use rows::StoredPackageManifest;
 use rows::*;
 pub(crate) use rows::{build_of, manifest_of, state_of};
 
+/// What a write changed of what the read cache holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Touches {
+    Nothing,
+    /// Any token or authorization: every cached token is dropped.
+    Tokens,
+}
+
+/// A write transaction on the pool, holding the writer's turn: see
+/// [`SqliteStore::begin_write`].
+pub(super) struct WriteTx<'s> {
+    tx: Option<Tx<'static>>,
+    cache: &'s ReadCache,
+    touches: Touches,
+    // Dropped last: the turn passes on only after the commit (or rollback)
+    // and the cache invalidation.
+    _turn: tokio::sync::MutexGuard<'s, ()>,
+}
+
+impl WriteTx<'_> {
+    pub(super) async fn commit(mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Tx<'static>;
+    fn deref(&self) -> &Self::Target {
+        self.tx
+            .as_ref()
+            .expect("a write transaction is open until it ends")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.tx
+            .as_mut()
+            .expect("a write transaction is open until it ends")
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        // A transaction still here was not committed: it rolls back as it
+        // drops, before the turn passes on.
+        self.tx.take();
+        match self.touches {
+            Touches::Nothing => {}
+            Touches::Tokens => self.cache.invalidate_tokens(),
+        }
+    }
+}
+
 impl SqliteStore {
+    /// The one way a write on the pool begins: it takes the writer's turn
+    /// (shared with the group-commit thread) and begins `IMMEDIATE`. The
+    /// returned transaction commits with [`WriteTx::commit`]; dropped
+    /// without it, it rolls back. Either way, once it is over, the read
+    /// cache drops what the write touches: a new write cannot forget the
+    /// turn or the cache.
+    pub(super) async fn begin_write(&self, touches: Touches) -> Result<WriteTx<'_>> {
+        let turn = self.write_turn.lock().await;
+        let tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx {
+            tx: Some(tx),
+            cache: &self.cache,
+            touches,
+            _turn: turn,
+        })
+    }
+
     /// Runs a lifecycle transaction of `app` through group commit and, once
     /// it is durable, drops the app's cached packages (on the writer
     /// thread, so also when the caller has gone away meanwhile).
@@ -187,15 +265,16 @@ impl Store for SqliteStore {
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
         .bind(value)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -217,14 +296,13 @@ impl Store for SqliteStore {
             return Ok(ReleasedLeases::default());
         }
         let dead_json = serde_json::to_string(&dead).expect("strings serialize");
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let builds = sqlx::query(
             "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
              WHERE build = 'building' AND build_lease_owner IN (SELECT value FROM json_each($1))",
         )
         .bind(&dead_json)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         let events = sqlx::query(
@@ -232,7 +310,7 @@ impl Store for SqliteStore {
              WHERE status = 'pending' AND lease_owner IN (SELECT value FROM json_each($1))",
         )
         .bind(&dead_json)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         tx.commit().await?;
@@ -256,17 +334,21 @@ impl Store for SqliteStore {
                WHERE a.started_at < $1 AND e.status <> 'pending' LIMIT $2)",
         ];
         let mut counts = [0u64; 4];
-        for (sql, count) in statements.iter().zip(counts.iter_mut()) {
-            let _turn = self.write_turn.lock().await;
+        for (i, (sql, count)) in statements.iter().zip(counts.iter_mut()).enumerate() {
+            // Deleted tokens leave the read cache with the commit.
+            let touches = if i == 0 {
+                Touches::Tokens
+            } else {
+                Touches::Nothing
+            };
+            let mut tx = self.begin_write(touches).await?;
             *count = sqlx::query(*sql)
                 .bind(before)
                 .bind(batch)
-                .execute(&self.write)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected();
-        }
-        if counts[0] > 0 {
-            self.cache.invalidate_tokens();
+            tx.commit().await?;
         }
         let [tokens, codes, tickets, attempts] = counts;
         Ok(Purged {

@@ -42,8 +42,7 @@ pub(super) async fn insert_auth_event(
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         for e in events {
             insert_new_event(&mut tx, e).await?;
         }
@@ -166,28 +165,30 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn replay_event(&self, id: i64, now: i64) -> Result<bool> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let done = sqlx::query(
             "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
                lease_until = NULL, delivered_at = NULL WHERE id = $2",
         )
         .bind(now)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let done = sqlx::query(
             "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
                lease_until = NULL WHERE tp_id = $2 AND status = 'failed'",
         )
         .bind(now)
         .bind(tp.0)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() as i64)
     }
 }

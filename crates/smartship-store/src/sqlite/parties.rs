@@ -5,7 +5,7 @@ use super::*;
 #[async_trait]
 impl PartyStore for SqliteStore {
     async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let row = sqlx::query(
             "INSERT INTO tps (client_id, name, message_url, auth_event_url, msg_token, encoding_aes_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -17,7 +17,7 @@ impl PartyStore for SqliteStore {
         .bind(&tp.msg_token)
         .bind(&tp.encoding_aes_key)
         .bind(now)
-        .fetch_one(&self.write)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -25,6 +25,7 @@ impl PartyStore for SqliteStore {
             }
             _ => StoreError::from(e),
         })?;
+        tx.commit().await?;
         tp_from_row(&row)
     }
 
@@ -49,7 +50,7 @@ impl PartyStore for SqliteStore {
     }
 
     async fn create_app(&self, app: NewApp, now: i64) -> Result<App> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let row = sqlx::query(
             "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -61,7 +62,7 @@ impl PartyStore for SqliteStore {
         .bind(app.basic_info_approved)
         .bind(app.authenticity_verified)
         .bind(now)
-        .fetch_one(&self.write)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -69,6 +70,7 @@ impl PartyStore for SqliteStore {
             }
             _ => StoreError::from(e),
         })?;
+        tx.commit().await?;
         app_from_row(&row)
     }
 
@@ -83,8 +85,8 @@ impl PartyStore for SqliteStore {
     }
 
     async fn update_app(&self, id: AppId, u: AppUpdate) -> Result<Option<App>> {
-        let _turn = self.write_turn.lock().await;
-        sqlx::query(
+        let mut tx = self.begin_write(Touches::Nothing).await?;
+        let row = sqlx::query(
             "UPDATE apps SET name = COALESCE($1, name), \
                basic_info_approved = COALESCE($2, basic_info_approved), \
                authenticity_verified = COALESCE($3, authenticity_verified) \
@@ -94,11 +96,10 @@ impl PartyStore for SqliteStore {
         .bind(u.basic_info_approved)
         .bind(u.authenticity_verified)
         .bind(id.0)
-        .fetch_optional(&self.write)
-        .await?
-        .as_ref()
-        .map(app_from_row)
-        .transpose()
+        .fetch_optional(&mut **tx)
+        .await?;
+        tx.commit().await?;
+        row.as_ref().map(app_from_row).transpose()
     }
 
     async fn authorize(
@@ -108,47 +109,40 @@ impl PartyStore for SqliteStore {
         scopes: &str,
         now: i64,
     ) -> Result<Authorization> {
-        let _turn = self.write_turn.lock().await;
-        let result: Result<Authorization> = async {
-            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-            let was_active: Option<bool> = sqlx::query_scalar(
-                "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
-            )
-            .bind(app.0)
-            .bind(tp.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, TRUE, $4, $4) \
-                 ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
-                   updated_at = excluded.updated_at",
-            )
-            .bind(app.0)
-            .bind(tp.0)
-            .bind(scopes)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let kind = if was_active == Some(true) {
-                "UPDATE_AUTHORIZED"
-            } else {
-                "AUTHORIZED"
-            };
-            let payload = serde_json::json!({ "scopes": scopes }).to_string();
-            insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
-            tx.commit().await?;
-            Ok(Authorization {
-                app_id: app,
-                tp_id: tp,
-                scopes: scopes.to_owned(),
-                active: true,
-            })
-        }
-        .await;
-        // After the commit: readers must not keep what this changed.
-        self.cache.invalidate_tokens();
-        result
+        let mut tx = self.begin_write(Touches::Tokens).await?;
+        let was_active: Option<bool> = sqlx::query_scalar(
+            "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
+        )
+        .bind(app.0)
+        .bind(tp.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, TRUE, $4, $4) \
+             ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
+               updated_at = excluded.updated_at",
+        )
+        .bind(app.0)
+        .bind(tp.0)
+        .bind(scopes)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let kind = if was_active == Some(true) {
+            "UPDATE_AUTHORIZED"
+        } else {
+            "AUTHORIZED"
+        };
+        let payload = serde_json::json!({ "scopes": scopes }).to_string();
+        insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
+        tx.commit().await?;
+        Ok(Authorization {
+            app_id: app,
+            tp_id: tp,
+            scopes: scopes.to_owned(),
+            active: true,
+        })
     }
 
     async fn authorization_active(&self, app: AppId, tp: TpId) -> Result<bool> {
@@ -166,44 +160,36 @@ impl PartyStore for SqliteStore {
     }
 
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool> {
-        let _turn = self.write_turn.lock().await;
-        let result: Result<bool> = async {
-            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-            let done = sqlx::query(
-                "UPDATE authorizations SET active = FALSE, updated_at = $1 \
-                 WHERE app_id = $2 AND tp_id = $3 AND active",
-            )
-            .bind(now)
+        let mut tx = self.begin_write(Touches::Tokens).await?;
+        let done = sqlx::query(
+            "UPDATE authorizations SET active = FALSE, updated_at = $1 \
+             WHERE app_id = $2 AND tp_id = $3 AND active",
+        )
+        .bind(now)
+        .bind(app.0)
+        .bind(tp.0)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE app_id = $1 AND tp_id = $2")
             .bind(app.0)
             .bind(tp.0)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE app_id = $1 AND tp_id = $2")
-                .bind(app.0)
-                .bind(tp.0)
-                .execute(&mut *tx)
-                .await?;
-            insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
-        .await;
-        // After the commit: readers must not keep what this changed.
-        self.cache.invalidate_tokens();
-        result
+        insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
             .bind(tp.0)
             .bind(ticket)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         // A ticket held for want of a URL is worthless once a newer one
         // exists: only the newest is delivered when a URL is set.
@@ -213,7 +199,7 @@ impl PartyStore for SqliteStore {
              WHERE tp_id = $1 AND kind = 'TICKET' AND status = 'undeliverable'",
         )
         .bind(tp.0)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         insert_auth_event(&mut tx, tp, None, "TICKET", payload, now).await?;
         tx.commit().await?;
@@ -249,7 +235,7 @@ impl PartyStore for SqliteStore {
         password_hash: &str,
         now: i64,
     ) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         sqlx::query(
             "INSERT INTO app_admins (username, app_id, password_hash, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
@@ -259,8 +245,9 @@ impl PartyStore for SqliteStore {
         .bind(app.0)
         .bind(password_hash)
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -274,62 +261,55 @@ impl PartyStore for SqliteStore {
     }
 
     async fn update_tp(&self, client_id: &str, u: TpUpdate, now: i64) -> Result<Option<Tp>> {
-        let _turn = self.write_turn.lock().await;
-        let result: Result<Option<Tp>> = async {
-            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-            // A flag per field tells "leave as is" from "set (possibly to NULL)".
-            let tp = sqlx::query(
-                "UPDATE tps SET \
-                   message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
-                   auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
-                   webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
-                   redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
-                   ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
-                 WHERE client_id = $7 RETURNING *",
-            )
-            .bind(u.message_url.is_some())
-            .bind(u.message_url.flatten())
-            .bind(u.auth_event_url.is_some())
-            .bind(u.auth_event_url.flatten())
-            .bind(u.webhook_secret.is_some())
-            .bind(u.webhook_secret.flatten())
-            .bind(client_id)
-            .bind(u.redirect_domain.is_some())
-            .bind(u.redirect_domain.flatten())
-            .bind(u.ip_allowlist.is_some())
-            .bind(u.ip_allowlist.flatten())
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(tp_from_row)
-            .transpose()?;
-            if let Some(tp) = &tp {
-                // Events held for want of a URL go out now that there is one.
-                for (target, url) in [
-                    (EventTarget::Message, &tp.message_url),
-                    (EventTarget::Auth, &tp.auth_event_url),
-                ] {
-                    if url.is_some() {
-                        sqlx::query(
-                            "UPDATE events SET status = 'pending', next_attempt_at = $1, \
-                               last_error = NULL \
-                             WHERE tp_id = $2 AND target = $3 AND status = 'undeliverable'",
-                        )
-                        .bind(now)
-                        .bind(tp.id.0)
-                        .bind(target.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+        let mut tx = self.begin_write(Touches::Tokens).await?;
+        // A flag per field tells "leave as is" from "set (possibly to NULL)".
+        let tp = sqlx::query(
+            "UPDATE tps SET \
+               message_url = CASE WHEN $1 THEN $2 ELSE message_url END, \
+               auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
+               webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
+               redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
+               ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
+             WHERE client_id = $7 RETURNING *",
+        )
+        .bind(u.message_url.is_some())
+        .bind(u.message_url.flatten())
+        .bind(u.auth_event_url.is_some())
+        .bind(u.auth_event_url.flatten())
+        .bind(u.webhook_secret.is_some())
+        .bind(u.webhook_secret.flatten())
+        .bind(client_id)
+        .bind(u.redirect_domain.is_some())
+        .bind(u.redirect_domain.flatten())
+        .bind(u.ip_allowlist.is_some())
+        .bind(u.ip_allowlist.flatten())
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(tp_from_row)
+        .transpose()?;
+        if let Some(tp) = &tp {
+            // Events held for want of a URL go out now that there is one.
+            for (target, url) in [
+                (EventTarget::Message, &tp.message_url),
+                (EventTarget::Auth, &tp.auth_event_url),
+            ] {
+                if url.is_some() {
+                    sqlx::query(
+                        "UPDATE events SET status = 'pending', next_attempt_at = $1, \
+                           last_error = NULL \
+                         WHERE tp_id = $2 AND target = $3 AND status = 'undeliverable'",
+                    )
+                    .bind(now)
+                    .bind(tp.id.0)
+                    .bind(target.as_str())
+                    .execute(&mut **tx)
+                    .await?;
                 }
             }
-            tx.commit().await?;
-            Ok(tp)
         }
-        .await;
-        // After the commit: readers must not keep what this changed.
-        self.cache.invalidate_tokens();
-        result
+        tx.commit().await?;
+        Ok(tp)
     }
 
     async fn list_apps(&self, f: &AppFilter, page: PageRequest) -> Result<(i64, Vec<App>)> {

@@ -5,7 +5,7 @@ use super::*;
 #[async_trait]
 impl TemplateStore for SqliteStore {
     async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO drafts (tp_id, user_version, user_desc, manifest, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -16,8 +16,9 @@ impl TemplateStore for SqliteStore {
         .bind(manifest_json(&d.manifest))
         .bind(d.manifest.total_size() as i64)
         .bind(now)
-        .fetch_one(&self.write)
+        .fetch_one(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(DraftId(id))
     }
 
@@ -58,13 +59,12 @@ impl TemplateStore for SqliteStore {
         max: i64,
         now: i64,
     ) -> Result<AddTemplate> {
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let Some(d) =
             sqlx::query("SELECT user_version, manifest FROM drafts WHERE id = $1 AND tp_id = $2")
                 .bind(draft.0)
                 .bind(tp.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
         else {
             return Ok(AddTemplate::DraftNotFound);
@@ -73,7 +73,7 @@ impl TemplateStore for SqliteStore {
             "SELECT COUNT(*) FROM templates WHERE tp_id = $1 AND deleted_at IS NULL",
         )
         .bind(tp.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if count >= max {
             return Ok(AddTemplate::LimitReached);
@@ -88,7 +88,7 @@ impl TemplateStore for SqliteStore {
         .bind(user_desc)
         .bind(d.try_get::<String, _>("manifest")?)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         tx.commit().await?;
         Ok(AddTemplate::Created(TemplateId(id)))
@@ -121,15 +121,16 @@ impl TemplateStore for SqliteStore {
     }
 
     async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let done = sqlx::query(
             "UPDATE templates SET deleted_at = $1 WHERE id = $2 AND tp_id = $3 AND deleted_at IS NULL",
         )
         .bind(now)
         .bind(id.0)
         .bind(tp.0)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -35,7 +35,7 @@ impl TokenStore for SqliteStore {
     }
 
     async fn insert_code(&self, c: NewCode) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         sqlx::query(
             "INSERT INTO codes (hash, kind, tp_id, app_id, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -46,8 +46,9 @@ impl TokenStore for SqliteStore {
         .bind(c.app_id.map(|a| a.0))
         .bind(c.expires_at)
         .bind(c.created_at)
-        .execute(&self.write)
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -58,8 +59,7 @@ impl TokenStore for SqliteStore {
         tp: TpId,
         now: i64,
     ) -> Result<std::result::Result<UsedCode, CodeRefusal>> {
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         let Some(row) = sqlx::query(
             "SELECT tp_id, app_id, expires_at, used_at FROM codes \
              WHERE hash = $1 AND kind = $2 AND tp_id = $3",
@@ -67,7 +67,7 @@ impl TokenStore for SqliteStore {
         .bind(hash)
         .bind(kind.as_str())
         .bind(tp.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         else {
             return Ok(Err(CodeRefusal::Unknown));
@@ -81,7 +81,7 @@ impl TokenStore for SqliteStore {
         sqlx::query("UPDATE codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
             .bind(now)
             .bind(hash)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         tx.commit().await?;
         Ok(Ok(UsedCode {
@@ -96,65 +96,57 @@ impl TokenStore for SqliteStore {
         new_tokens: &[NewToken],
         now: i64,
     ) -> Result<std::result::Result<(TpId, AppId), RefreshRefusal>> {
-        let _turn = self.write_turn.lock().await;
-        let result: Result<std::result::Result<(TpId, AppId), RefreshRefusal>> = async {
-            let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-            let Some(row) = sqlx::query(
-                "SELECT t.tp_id, t.app_id, t.expires_at, t.revoked, t.created_at, \
-                   COALESCE(a.active, FALSE) AS active \
-                 FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
-                 WHERE t.hash = $1 AND t.kind = 'app_refresh'",
-            )
-            .bind(old_hash)
-            .fetch_optional(&mut *tx)
-            .await?
-            else {
-                return Ok(Err(RefreshRefusal::Unknown));
-            };
-            // An ended authorization revokes its tokens: report that, not a reuse.
-            if !row.try_get::<bool, _>("active")? {
-                return Ok(Err(RefreshRefusal::NotAuthorized));
-            }
-            if row.try_get::<bool, _>("revoked")? {
-                return Ok(Err(RefreshRefusal::Reused));
-            }
-            if row.try_get::<i64, _>("expires_at")? <= now {
-                return Ok(Err(RefreshRefusal::Expired));
-            }
-            let tp = TpId(row.try_get("tp_id")?);
-            let Some(app) = row.try_get::<Option<i64>, _>("app_id")?.map(AppId) else {
-                return Ok(Err(RefreshRefusal::Unknown));
-            };
-            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
-                .bind(old_hash)
-                .execute(&mut *tx)
-                .await?;
-            // The access token issued with the old refresh token (same instant)
-            // is replaced too.
-            sqlx::query(
-                "UPDATE tokens SET revoked = TRUE WHERE kind = 'app_access' AND app_id = $1 \
-                   AND tp_id = $2 AND created_at = $3",
-            )
-            .bind(app.0)
-            .bind(tp.0)
-            .bind(row.try_get::<i64, _>("created_at")?)
-            .execute(&mut *tx)
-            .await?;
-            for t in new_tokens {
-                insert_token_in(&mut tx, t).await?;
-            }
-            tx.commit().await?;
-            Ok(Ok((tp, app)))
+        let mut tx = self.begin_write(Touches::Tokens).await?;
+        let Some(row) = sqlx::query(
+            "SELECT t.tp_id, t.app_id, t.expires_at, t.revoked, t.created_at, \
+               COALESCE(a.active, FALSE) AS active \
+             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+             WHERE t.hash = $1 AND t.kind = 'app_refresh'",
+        )
+        .bind(old_hash)
+        .fetch_optional(&mut **tx)
+        .await?
+        else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        // An ended authorization revokes its tokens: report that, not a reuse.
+        if !row.try_get::<bool, _>("active")? {
+            return Ok(Err(RefreshRefusal::NotAuthorized));
         }
-        .await;
-        // After the commit: readers must not keep what this changed.
-        self.cache.invalidate_tokens();
-        result
+        if row.try_get::<bool, _>("revoked")? {
+            return Ok(Err(RefreshRefusal::Reused));
+        }
+        if row.try_get::<i64, _>("expires_at")? <= now {
+            return Ok(Err(RefreshRefusal::Expired));
+        }
+        let tp = TpId(row.try_get("tp_id")?);
+        let Some(app) = row.try_get::<Option<i64>, _>("app_id")?.map(AppId) else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
+            .bind(old_hash)
+            .execute(&mut **tx)
+            .await?;
+        // The access token issued with the old refresh token (same instant)
+        // is replaced too.
+        sqlx::query(
+            "UPDATE tokens SET revoked = TRUE WHERE kind = 'app_access' AND app_id = $1 \
+               AND tp_id = $2 AND created_at = $3",
+        )
+        .bind(app.0)
+        .bind(tp.0)
+        .bind(row.try_get::<i64, _>("created_at")?)
+        .execute(&mut **tx)
+        .await?;
+        for t in new_tokens {
+            insert_token_in(&mut tx, t).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok((tp, app)))
     }
 
     async fn insert_token(&self, t: NewToken) -> Result<()> {
-        let _turn = self.write_turn.lock().await;
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write(Touches::Nothing).await?;
         insert_token_in(&mut tx, &t).await?;
         tx.commit().await?;
         Ok(())
