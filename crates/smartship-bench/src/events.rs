@@ -83,7 +83,10 @@ pub async fn run(n: usize) -> anyhow::Result<EventsResult> {
         peak = peak.max(crate::rss_kib());
         // Only message events are delivered here (the TP's ticket goes to
         // its unset authorization-event URL and waits).
-        let delivered = state.store.count_events(tp_id, "delivered").await?;
+        let delivered = state
+            .store
+            .count_events(tp_id, smartship_store::EventStatus::Delivered)
+            .await?;
         if delivered >= n as i64 {
             break delivered;
         }

@@ -102,7 +102,7 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
     let template_bytes: u64 = template.values().map(|b| b.len() as u64).sum();
     let b = setup::start(
         |c| {
-            c.review_policy = "auto-pass".to_owned();
+            c.review_policy = smartship_server::config::ReviewPolicy::AutoPass;
             c.build_workers = 2;
         },
         &template,
@@ -127,7 +127,12 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
     // The events of the setup (AUTHORIZED per app, the first TICKET) are
     // delivered before the clock starts.
     let deadline = Instant::now() + Duration::from_secs(600);
-    while state.store.count_events(b.tp, "pending").await? > 0 {
+    while state
+        .store
+        .count_events(b.tp, smartship_store::EventStatus::Pending)
+        .await?
+        > 0
+    {
         anyhow::ensure!(Instant::now() < deadline, "setup events were not delivered");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

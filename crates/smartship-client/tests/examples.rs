@@ -23,7 +23,7 @@ async fn the_examples_ship_an_app_and_receive_its_audit_event() {
         listen: "127.0.0.1:0".to_owned(),
         data_dir: dir.path().to_path_buf(),
         admin_token: Some(ADMIN.to_owned()),
-        review_policy: "auto-pass".to_owned(),
+        review_policy: smartship_server::config::ReviewPolicy::AutoPass,
         events_allowed_networks: "127.0.0.0/8".to_owned(),
         events_retry_schedule: "0.05".to_owned(),
         ..Default::default()

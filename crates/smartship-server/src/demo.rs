@@ -185,7 +185,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
     let path = s.config.data_dir.join("demo.json");
     let info = DemoInfo {
         path: path.clone(),
-        review_policy: s.config.review_policy.clone(),
+        review_policy: s.config.review_policy.as_str().to_owned(),
         tp_has_event_url: tp.message_url.is_some() || tp.auth_event_url.is_some(),
         base_url: base_url.to_owned(),
         admin_token: s.admin_token.clone(),

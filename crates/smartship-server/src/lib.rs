@@ -315,7 +315,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         state.clone(),
         shutdown.clone(),
     )));
-    if state.config.review_policy == "auto-pass" {
+    if state.config.review_policy == config::ReviewPolicy::AutoPass {
         tasks.push(tokio::spawn(workers::auto_review::run(
             state.clone(),
             shutdown.clone(),

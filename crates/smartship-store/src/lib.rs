@@ -9,6 +9,16 @@
 //! [`blobs::BlobStore`] keeps file contents addressed by SHA-256, so a file
 //! shared by a template and all packages built from it is stored once.
 
+/// The states that hold a slot (`PackageState::slot`), as an SQL list: one
+/// literal for every statement that needs it (a literal, so that statement
+/// caches find it without formatting), checked against `PackageState` by a
+/// test.
+macro_rules! slotted_states_sql {
+    () => {
+        "('development','auditing','audit_failed','audit_passed','online','rolling_back')"
+    };
+}
+
 pub mod blobs;
 mod error;
 mod group_commit;
@@ -233,12 +243,12 @@ pub trait OutboxStore: Send + Sync {
     /// Enqueues many events in one transaction.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<()>;
     /// How many of the TP's events have this status.
-    async fn count_events(&self, tp: TpId, status: &str) -> Result<i64>;
+    async fn count_events(&self, tp: TpId, status: EventStatus) -> Result<i64>;
     /// Events of a TP (or all), newest first, optionally of one status.
     async fn events(
         &self,
         tp: Option<TpId>,
-        status: Option<&str>,
+        status: Option<EventStatus>,
         limit: i64,
     ) -> Result<Vec<EventRecord>>;
     async fn event(&self, id: i64) -> Result<Option<EventRecord>>;
@@ -321,6 +331,24 @@ pub type PackageManifest = Manifest;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_slotted_states_of_sql_are_those_of_package_state() {
+        use smartship_core::lifecycle::PackageState;
+        let mut from_core: Vec<String> = PackageState::ALL
+            .into_iter()
+            .filter(|s| s.slot().is_some())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let mut in_sql: Vec<String> = slotted_states_sql!()
+            .trim_matches(|c| c == '(' || c == ')')
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        from_core.sort();
+        in_sql.sort();
+        assert_eq!(from_core, in_sql);
+    }
+
     #[tokio::test]
     async fn open_picks_the_backend_from_the_url_and_never_prints_a_password() {
         let dir = tempfile::tempdir().unwrap();

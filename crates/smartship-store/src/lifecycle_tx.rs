@@ -19,9 +19,11 @@ use smartship_core::{AppId, PackageId};
 
 /// The app's packages in a slot, and the action's target whatever its state.
 /// A literal, so that the statement cache finds it without formatting it.
-const SLOTTED_OR_TARGET: &str = "SELECT id, state, build, version FROM packages WHERE app_id = ?1 \
-     AND (state IN ('development','auditing','audit_failed','audit_passed','online','rolling_back') \
-     OR id = ?2)";
+const SLOTTED_OR_TARGET: &str = concat!(
+    "SELECT id, state, build, version FROM packages WHERE app_id = ?1 AND (state IN ",
+    slotted_states_sql!(),
+    " OR id = ?2)"
+);
 
 fn view(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))

@@ -345,13 +345,51 @@ pub struct EventRecord {
     /// Extra payload fields (JSON object) for events that are not audit results.
     pub payload: Option<String>,
     pub occurred_at: i64,
-    /// pending | delivered | failed
-    pub status: String,
+    pub status: EventStatus,
     /// Attempts made in the current series (reset by a replay).
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
     pub delivered_at: Option<i64>,
+}
+
+/// Where an event's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventStatus {
+    /// Waiting for its next attempt (or leased to a worker for it).
+    Pending,
+    Delivered,
+    /// Its retry schedule ran out; a replay makes it pending again.
+    Failed,
+    /// Held: its platform has no URL for it; due once one is set.
+    Undeliverable,
+    /// A held ticket superseded by a newer one before it could be sent.
+    Discarded,
+}
+
+impl EventStatus {
+    pub const ALL: [EventStatus; 5] = [
+        EventStatus::Pending,
+        EventStatus::Delivered,
+        EventStatus::Failed,
+        EventStatus::Undeliverable,
+        EventStatus::Discarded,
+    ];
+
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Delivered => "delivered",
+            EventStatus::Failed => "failed",
+            EventStatus::Undeliverable => "undeliverable",
+            EventStatus::Discarded => "discarded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventStatus> {
+        EventStatus::ALL.into_iter().find(|e| e.as_str() == s)
+    }
 }
 
 /// An event to enqueue outside a lifecycle transition.

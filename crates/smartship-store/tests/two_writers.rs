@@ -179,7 +179,10 @@ async fn lifecycle_writes_and_pool_writes_interleave_without_errors() {
     // One TEST event per round and worker, and one AUTHORIZED or
     // UPDATE_AUTHORIZED event per authorization.
     assert_eq!(
-        store.count_events(tp.id, "pending").await.unwrap(),
+        store
+            .count_events(tp.id, EventStatus::Pending)
+            .await
+            .unwrap(),
         (2 * POOL_WORKERS * ROUNDS) as i64
     );
     assert_eq!(

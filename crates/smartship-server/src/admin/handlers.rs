@@ -20,7 +20,9 @@ use smartship_api::admin::{
 };
 use smartship_core::lifecycle::{Action, Verdict};
 use smartship_core::{AppId, PackageId};
-use smartship_store::{App, AppUpdate, EventRecord, Package, StoreError, Tp, TpUpdate};
+use smartship_store::{
+    App, AppUpdate, EventRecord, EventStatus, Package, StoreError, Tp, TpUpdate,
+};
 
 fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
     r.map(|Json(v)| v)
@@ -640,9 +642,9 @@ fn event_view(s: &AppState, e: &EventRecord) -> EventView {
         version: e.version.clone(),
         reason: e.reason.clone(),
         event_time: crate::clock::event_time(e.occurred_at, s.tz),
-        status: e.status.clone(),
+        status: e.status.as_str().to_owned(),
         attempts: e.attempts,
-        next_attempt_at: (e.status == "pending")
+        next_attempt_at: (e.status == EventStatus::Pending)
             .then(|| crate::clock::event_time(e.next_attempt_at, s.tz)),
         last_error: e.last_error.clone(),
         delivered_at: e.delivered_at.map(|t| crate::clock::event_time(t, s.tz)),
@@ -668,18 +670,16 @@ pub async fn events(
         Some(c) => Some(tp_of(&s, c).await?.id),
         None => None,
     };
-    if let Some(st) = &q.status
-        && !matches!(
-            st.as_str(),
-            "pending" | "delivered" | "failed" | "undeliverable" | "discarded"
-        )
-    {
-        return Err(AdminError::invalid(
-            "status must be pending, delivered, failed, undeliverable or discarded",
-        ));
-    }
+    let status = match &q.status {
+        None => None,
+        Some(st) => Some(EventStatus::parse(st).ok_or_else(|| {
+            AdminError::invalid(
+                "status must be pending, delivered, failed, undeliverable or discarded",
+            )
+        })?),
+    };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let list = s.store.events(tp, q.status.as_deref(), limit).await?;
+    let list = s.store.events(tp, status, limit).await?;
     Ok(Json(EventViews {
         events: list.iter().map(|e| event_view(&s, e)).collect(),
     }))

@@ -318,7 +318,7 @@ pub async fn status(State(s): State<AppState>) -> Result<Json<StatusView>, Admin
         rollbacks_pending: c.rollbacks_pending,
         events: counts(&c.events_by_status),
         undeliverable_tps: c.tps_with_undeliverable,
-        review_policy: s.config.review_policy.clone(),
+        review_policy: s.config.review_policy.as_str().to_owned(),
         timezone: s.config.timezone.clone(),
     }))
 }

@@ -216,7 +216,8 @@ async fn a_new_upload_replaces_the_development_package() {
 
 #[tokio::test]
 async fn the_auto_pass_policy_reviews_submissions() {
-    let t = spawn_with(|c| c.review_policy = "auto-pass".to_owned()).await;
+    let t =
+        spawn_with(|c| c.review_policy = smartship_server::config::ReviewPolicy::AutoPass).await;
     let app = &t.apps[0];
     t.upload(app, "1.0.0", r#"{"extEnable":true}"#).await;
     let id = t.wait_built(app).await["package_id"].as_i64().unwrap();

@@ -205,7 +205,7 @@ impl SqliteStore {
             "SELECT ",
             package_cols!(),
             " FROM packages WHERE app_id = $1 AND state IN ",
-            "('development','auditing','audit_failed','audit_passed','online','rolling_back')",
+            slotted_states_sql!(),
             " ORDER BY id DESC"
         ))
         .bind(app.0)

@@ -50,11 +50,11 @@ impl OutboxStore for SqliteStore {
         Ok(())
     }
 
-    async fn count_events(&self, tp: TpId, status: &str) -> Result<i64> {
+    async fn count_events(&self, tp: TpId, status: EventStatus) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE tp_id = $1 AND status = $2")
                 .bind(tp.0)
-                .bind(status)
+                .bind(status.as_str())
                 .fetch_one(&self.read)
                 .await?,
         )
@@ -63,7 +63,7 @@ impl OutboxStore for SqliteStore {
     async fn events(
         &self,
         tp: Option<TpId>,
-        status: Option<&str>,
+        status: Option<EventStatus>,
         limit: i64,
     ) -> Result<Vec<EventRecord>> {
         let rows = sqlx::query(
@@ -71,7 +71,7 @@ impl OutboxStore for SqliteStore {
              ORDER BY id DESC LIMIT $3",
         )
         .bind(tp.map(|t| t.0))
-        .bind(status)
+        .bind(status.map(EventStatus::as_str))
         .bind(limit)
         .fetch_all(&self.read)
         .await?;

@@ -92,7 +92,10 @@ pub(super) fn event_from_row(r: &SqliteRow) -> Result<EventRecord> {
         reason: r.try_get("reason")?,
         payload: r.try_get("payload")?,
         occurred_at: r.try_get("occurred_at")?,
-        status: r.try_get("status")?,
+        status: {
+            let s: String = r.try_get("status")?;
+            EventStatus::parse(&s).ok_or_else(|| corrupt("event status", &s))?
+        },
         attempts: r.try_get("attempts")?,
         next_attempt_at: r.try_get("next_attempt_at")?,
         last_error: r.try_get("last_error")?,
