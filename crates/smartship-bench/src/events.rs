@@ -67,7 +67,7 @@ pub async fn run(n: usize) -> anyhow::Result<EventsResult> {
         .map(|i| NewEvent {
             tp_id,
             app_id: None,
-            kind: "BENCH".to_owned(),
+            kind: smartship_store::EventKind::Ticket,
             target: EventTarget::Message,
             payload: Some(format!(r#"{{"seq":{i},"pad":"{}"}}"#, "x".repeat(64))),
             occurred_at: now,

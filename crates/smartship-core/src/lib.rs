@@ -1,5 +1,6 @@
 //! The smartship domain, free of HTTP, SQL and async runtimes.
 //!
+//! - [`event_kind`]: the kinds of pushed events, by their wire names.
 //! - [`lifecycle`]: the package state machine and its slot rules. Every state
 //!   change of a package is decided here, as a pure function of a snapshot
 //!   of the app, and merely persisted by the store.
@@ -11,6 +12,7 @@
 
 pub mod archive;
 pub mod build;
+pub mod event_kind;
 pub mod ext_json;
 pub mod ids;
 pub mod lifecycle;

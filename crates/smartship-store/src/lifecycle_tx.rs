@@ -204,13 +204,15 @@ fn write_effects(
     }
     if let Some(ev) = &fx.event {
         let (kind, package, version, reason) = match ev {
-            AuditEvent::Pass { package, version } => ("PACKAGE_AUDIT_PASS", package, version, None),
+            AuditEvent::Pass { package, version } => {
+                (EventKind::PackageAuditPass, package, version, None)
+            }
             AuditEvent::Fail {
                 package,
                 version,
                 reason,
             } => (
-                "PACKAGE_AUDIT_FAIL",
+                EventKind::PackageAuditFail,
                 package,
                 version,
                 Some(reason.as_str()),
@@ -221,7 +223,7 @@ fn write_effects(
                status, attempts, next_attempt_at) \
              SELECT tp_id, app_id, ?1, id, ?2, ?3, ?4, 'pending', 0, ?4 FROM packages WHERE id = ?5",
         )?
-        .execute(params![kind, version, reason, ctx.now, package.0])?;
+        .execute(params![kind.as_str(), version, reason, ctx.now, package.0])?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Rows as the rest of the system sees them.
 
+pub use smartship_core::event_kind::EventKind;
 use smartship_core::lifecycle::{BuildState, PackageState};
 use smartship_core::manifest::Manifest;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
@@ -337,7 +338,7 @@ pub struct EventRecord {
     pub id: i64,
     pub tp_id: TpId,
     pub app_id: Option<AppId>,
-    pub kind: String,
+    pub kind: EventKind,
     pub target: EventTarget,
     pub package_id: Option<PackageId>,
     pub version: Option<String>,
@@ -397,7 +398,7 @@ impl EventStatus {
 pub struct NewEvent {
     pub tp_id: TpId,
     pub app_id: Option<AppId>,
-    pub kind: String,
+    pub kind: EventKind,
     pub target: EventTarget,
     pub payload: Option<String>,
     pub occurred_at: i64,

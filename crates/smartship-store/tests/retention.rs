@@ -90,16 +90,16 @@ async fn each_platform_keeps_its_newest_ticket_however_old() {
 #[tokio::test]
 async fn old_attempts_of_settled_events_go_those_of_pending_events_stay() {
     let (_dir, store, tp) = common::store_with_tp().await;
-    let event = |kind: &str| NewEvent {
+    let event = |kind: EventKind| NewEvent {
         tp_id: tp.id,
         app_id: None,
-        kind: kind.into(),
+        kind,
         target: EventTarget::Message,
         payload: Some("{}".into()),
         occurred_at: DAY,
     };
     store
-        .insert_events(&[event("settled"), event("pending")])
+        .insert_events(&[event(EventKind::Authorized), event(EventKind::Ticket)])
         .await
         .unwrap();
     let claimed = store.claim_events(DAY, 60_000, 10).await.unwrap();
@@ -116,7 +116,8 @@ async fn old_attempts_of_settled_events_go_those_of_pending_events_stay() {
             status_code: Some(200),
             response_body: None,
             error: None,
-            outcome: if c.event.kind == "settled" {
+            // The authorization is delivered (settled), the ticket retried.
+            outcome: if c.event.kind == EventKind::Authorized {
                 AttemptOutcome::Delivered
             } else {
                 AttemptOutcome::Retry {
@@ -130,8 +131,12 @@ async fn old_attempts_of_settled_events_go_those_of_pending_events_stay() {
     assert_eq!(purged.attempts, 1, "{purged:?}");
     for c in &claimed {
         let left = store.event_attempts(c.event.id).await.unwrap().len();
-        let expected = if c.event.kind == "settled" { 0 } else { 1 };
-        assert_eq!(left, expected, "{}", c.event.kind);
+        let expected = if c.event.kind == EventKind::Authorized {
+            0
+        } else {
+            1
+        };
+        assert_eq!(left, expected, "{:?}", c.event.kind);
         // The events themselves are kept.
         assert!(store.event(c.event.id).await.unwrap().is_some());
     }

@@ -141,7 +141,7 @@ async fn lifecycle_writes_and_pool_writes_interleave_without_errors() {
                         .insert_events(&[NewEvent {
                             tp_id: tp.id,
                             app_id: Some(AppId(apps[0].0)),
-                            kind: "TEST".into(),
+                            kind: EventKind::Ticket,
                             target: EventTarget::Auth,
                             payload: None,
                             occurred_at: round as i64,

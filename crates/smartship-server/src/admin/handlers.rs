@@ -636,7 +636,7 @@ fn event_view(s: &AppState, e: &EventRecord) -> EventView {
         event_id: e.id,
         tp_app_id: e.tp_id.0,
         app_id: e.app_id.map(|a| a.0),
-        event: e.kind.clone(),
+        event: e.kind.as_str().to_owned(),
         target: e.target.as_str().to_owned(),
         package_id: e.package_id.map(|p| p.0),
         version: e.version.clone(),

@@ -241,32 +241,30 @@ impl Deliverer {
     fn payload(&self, ev: &ClaimedEvent, tp: &Tp) -> Result<Vec<u8>, String> {
         let e = &ev.event;
         let event_time = crate::clock::event_time(e.occurred_at, self.state.tz);
-        let json = match e.kind.as_str() {
-            smartship_api::events::PACKAGE_AUDIT_PASS
-            | smartship_api::events::PACKAGE_AUDIT_FAIL => serde_json::to_vec(&AuditEventPayload {
+        let json = if e.kind.is_audit_result() {
+            serde_json::to_vec(&AuditEventPayload {
                 app_id: e.app_id.map(|a| a.0).unwrap_or_default(),
                 tp_app_id: tp.id.0,
                 event_time,
-                event: e.kind.clone(),
+                event: e.kind.as_str().to_owned(),
                 reason: e.reason.clone(),
                 package_id: e.package_id.map(|p| p.0).unwrap_or_default(),
                 version: e.version.clone().unwrap_or_default(),
-            }),
-            _ => {
-                let mut obj: serde_json::Map<String, serde_json::Value> = match &e.payload {
-                    Some(p) => {
-                        serde_json::from_str(p).map_err(|err| format!("stored payload: {err}"))?
-                    }
-                    None => serde_json::Map::new(),
-                };
-                obj.insert("tpAppId".into(), tp.id.0.into());
-                obj.insert("eventTime".into(), event_time.into());
-                obj.insert("event".into(), e.kind.clone().into());
-                if let Some(app) = e.app_id {
-                    obj.insert("appId".into(), app.0.into());
+            })
+        } else {
+            let mut obj: serde_json::Map<String, serde_json::Value> = match &e.payload {
+                Some(p) => {
+                    serde_json::from_str(p).map_err(|err| format!("stored payload: {err}"))?
                 }
-                serde_json::to_vec(&obj)
+                None => serde_json::Map::new(),
+            };
+            obj.insert("tpAppId".into(), tp.id.0.into());
+            obj.insert("eventTime".into(), event_time.into());
+            obj.insert("event".into(), e.kind.as_str().into());
+            if let Some(app) = e.app_id {
+                obj.insert("appId".into(), app.0.into());
             }
+            serde_json::to_vec(&obj)
         };
         json.map_err(|err| err.to_string())
     }
@@ -452,6 +450,25 @@ mod tests {
             retry_delay(&s, 1, Some(Duration::from_secs(10 * 86_400)), 0.5),
             Some(MAX_RETRY_AFTER),
             "and is capped"
+        );
+    }
+}
+
+#[cfg(test)]
+mod kind_names {
+    use smartship_core::event_kind::EventKind;
+
+    /// The SDK matches pushes by the API crate's names; the store writes the
+    /// core's: they are the same.
+    #[test]
+    fn the_sdk_and_the_store_name_audit_results_alike() {
+        assert_eq!(
+            EventKind::PackageAuditPass.as_str(),
+            smartship_api::events::PACKAGE_AUDIT_PASS
+        );
+        assert_eq!(
+            EventKind::PackageAuditFail.as_str(),
+            smartship_api::events::PACKAGE_AUDIT_FAIL
         );
     }
 }

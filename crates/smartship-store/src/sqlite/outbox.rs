@@ -10,7 +10,7 @@ async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<()> {
     )
     .bind(e.tp_id.0)
     .bind(e.app_id.map(|a| a.0))
-    .bind(&e.kind)
+    .bind(e.kind.as_str())
     .bind(e.target.as_str())
     .bind(&e.payload)
     .bind(e.occurred_at)
@@ -24,14 +24,14 @@ pub(super) async fn insert_auth_event(
     tx: &mut Tx<'_>,
     tp: TpId,
     app: Option<AppId>,
-    kind: &str,
+    kind: EventKind,
     payload: &str,
     now: i64,
 ) -> Result<()> {
     let event = NewEvent {
         tp_id: tp,
         app_id: app,
-        kind: kind.to_owned(),
+        kind,
         target: EventTarget::Auth,
         payload: Some(payload.to_owned()),
         occurred_at: now,

@@ -130,9 +130,9 @@ impl PartyStore for SqliteStore {
         .execute(&mut **tx)
         .await?;
         let kind = if was_active == Some(true) {
-            "UPDATE_AUTHORIZED"
+            EventKind::UpdateAuthorized
         } else {
-            "AUTHORIZED"
+            EventKind::Authorized
         };
         let payload = serde_json::json!({ "scopes": scopes }).to_string();
         insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
@@ -178,7 +178,7 @@ impl PartyStore for SqliteStore {
             .bind(tp.0)
             .execute(&mut **tx)
             .await?;
-        insert_auth_event(&mut tx, tp, Some(app), "UNAUTHORIZED", "{}", now).await?;
+        insert_auth_event(&mut tx, tp, Some(app), EventKind::Unauthorized, "{}", now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -201,7 +201,7 @@ impl PartyStore for SqliteStore {
         .bind(tp.0)
         .execute(&mut **tx)
         .await?;
-        insert_auth_event(&mut tx, tp, None, "TICKET", payload, now).await?;
+        insert_auth_event(&mut tx, tp, None, EventKind::Ticket, payload, now).await?;
         tx.commit().await?;
         Ok(())
     }

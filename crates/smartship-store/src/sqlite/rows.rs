@@ -85,7 +85,10 @@ pub(super) fn event_from_row(r: &SqliteRow) -> Result<EventRecord> {
         id: r.try_get("id")?,
         tp_id: TpId(r.try_get("tp_id")?),
         app_id: r.try_get::<Option<i64>, _>("app_id")?.map(AppId),
-        kind: r.try_get("kind")?,
+        kind: {
+            let k: String = r.try_get("kind")?;
+            EventKind::parse(&k).ok_or_else(|| corrupt("event kind", &k))?
+        },
         target: EventTarget::parse(&target).ok_or_else(|| corrupt("event target", &target))?,
         package_id: r.try_get::<Option<i64>, _>("package_id")?.map(PackageId),
         version: r.try_get("version")?,
