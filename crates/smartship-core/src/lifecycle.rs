@@ -157,6 +157,8 @@ pub struct PackageView {
     pub state: PackageState,
     pub build: BuildState,
     pub version: String,
+    /// Uploaded with `directCommit`: submitted for audit once built.
+    pub direct_commit: bool,
 }
 
 /// What [`decide`] needs to know about an app. The store fills it inside the
@@ -291,6 +293,10 @@ pub struct Effects {
     /// The target's rollback timer starts.
     pub start_rollback_timer: bool,
     pub event: Option<AuditEvent>,
+    /// An action the store applies to the same package right after this
+    /// one, in the same transaction (a built `directCommit` package is
+    /// submitted). Its refusal does not undo this action.
+    pub follow_up: Option<Action>,
 }
 
 impl Effects {
@@ -359,6 +365,9 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
             } else {
                 BuildState::Failed
             });
+            if *action == Action::BuildSucceeded && t.direct_commit {
+                fx.follow_up = Some(Action::SubmitAudit);
+            }
         }
         Action::SubmitAudit => {
             let t = target(s)?;
@@ -471,6 +480,7 @@ mod tests {
             state,
             build: BuildState::Built,
             version: format!("v{id}"),
+            direct_commit: false,
         }
     }
 
@@ -505,6 +515,24 @@ mod tests {
         assert_eq!(fx.transitions[0].to, PackageState::Superseded);
         assert_eq!(fx.transitions[1].to, PackageState::Auditing);
         assert!(fx.consume_quota);
+    }
+
+    #[test]
+    fn a_built_direct_commit_package_is_submitted_next_and_no_other() {
+        for (direct, action, follow_up) in [
+            (true, Action::BuildSucceeded, Some(Action::SubmitAudit)),
+            (false, Action::BuildSucceeded, None),
+            (true, Action::BuildFailed, None),
+        ] {
+            let mut s = app();
+            let mut dev = pv(2, PackageState::Development);
+            dev.build = BuildState::Building;
+            dev.direct_commit = direct;
+            s.target = Some(dev.clone());
+            s.slotted = vec![dev];
+            let fx = decide(&s, &action).unwrap();
+            assert_eq!(fx.follow_up, follow_up, "{direct} {action:?}");
+        }
     }
 
     #[test]

@@ -20,21 +20,30 @@ use smartship_core::{AppId, PackageId};
 /// The app's packages in a slot, and the action's target whatever its state.
 /// A literal, so that the statement cache finds it without formatting it.
 const SLOTTED_OR_TARGET: &str = concat!(
-    "SELECT id, state, build, version FROM packages WHERE app_id = ?1 AND (state IN ",
+    "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = ?1 AND (state IN ",
     slotted_states_sql!(),
     " OR id = ?2)"
 );
 
-fn view(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+type ViewRow = (i64, String, String, String, bool);
+
+fn view(row: &rusqlite::Row<'_>) -> rusqlite::Result<ViewRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
 }
 
-fn to_view((id, state, build, version): (i64, String, String, String)) -> Result<PackageView> {
+fn to_view((id, state, build, version, direct_commit): ViewRow) -> Result<PackageView> {
     Ok(PackageView {
         id: PackageId(id),
         state: state_of(&state)?,
         build: build_of(&build)?,
         version,
+        direct_commit,
     })
 }
 
@@ -75,7 +84,8 @@ fn snapshot(
     // older live package left the slots), so the newest earlier version is
     // the highest id, whatever the wall clock did.
     let mut history = conn.prepare_cached(
-        "SELECT id, state, build, version FROM packages WHERE app_id = ?1 AND state = 'history' \
+        "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = ?1 \
+           AND state = 'history' \
          ORDER BY id DESC LIMIT 2",
     )?;
     snap.history = history
@@ -303,7 +313,8 @@ pub(crate) fn create_upload(
     Ok(Ok(PackageId(id)))
 }
 
-/// Records a build's result and, for `directCommit`, submits the package.
+/// Records a build's result, then applies the follow-up the decision names
+/// (a built `directCommit` package is submitted).
 pub(crate) fn finish_build(
     conn: &Connection,
     app: AppId,
@@ -316,9 +327,10 @@ pub(crate) fn finish_build(
         BuildOutcome::Failed { .. } => Action::BuildFailed,
     };
     let decision = apply(conn, app, package, &action, ctx)?;
-    if decision.is_err() {
+    let Ok(effects) = &decision else {
         return Ok(decision);
-    }
+    };
+    let follow_up = effects.follow_up.clone();
     match outcome {
         BuildOutcome::Built { manifest } => {
             // Templates are only ever soft-deleted, so the base of the delta
@@ -342,10 +354,9 @@ pub(crate) fn finish_build(
                     manifest.total_size() as i64,
                     package.0
                 ])?;
-            let direct: bool = conn
-                .prepare_cached("SELECT direct_commit FROM packages WHERE id = ?1")?
-                .query_row([package.0], |r| r.get(0))?;
-            if direct && let Err(refusal) = apply(conn, app, package, &Action::SubmitAudit, ctx)? {
+            if let Some(next) = &follow_up
+                && let Err(refusal) = apply(conn, app, package, next, ctx)?
+            {
                 // The package stays in development, built; msg says why it
                 // was not submitted.
                 conn.prepare_cached("UPDATE packages SET msg = ?1 WHERE id = ?2")?
