@@ -61,19 +61,27 @@ fn init_logging(format: &str, tz: chrono::FixedOffset) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Waits for SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when it is first polled: a signal that arrives while the
+/// server starts (server.json may already be written) must stop it cleanly
+/// instead of killing it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+        let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+        async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -89,6 +97,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         Figment::from(Serialized::defaults(Value::Object(flags))),
     )?;
     init_logging(&config.log_format, config.tz()?);
+    let signalled = shutdown_signal();
     let server = smartship_server::start(config, StartOptions { demo: a.demo })
         .await
         .context("starting the server")?;
@@ -97,7 +106,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     }
     let stop = server.shutdown_token();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signalled.await;
         // Stop first: the log line may fail, the shutdown must not.
         stop.cancel();
         tracing::info!("shutting down");
