@@ -23,9 +23,10 @@ pub mod blobs;
 mod error;
 mod group_commit;
 pub mod lease_owner;
-mod lifecycle_tx;
+mod lifecycle_flow;
 pub mod model;
 mod read_cache;
+mod rows;
 pub mod sqlite;
 
 pub use error::StoreError;

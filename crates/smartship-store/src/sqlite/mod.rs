@@ -2,7 +2,7 @@
 //!
 //! The hot writes — uploads, lifecycle transitions, build results, worker
 //! claims and delivery attempts — run on the group-commit writer thread
-//! (`group_commit`, SQL in `lifecycle_tx`), many transactions per fsync.
+//! (`group_commit`, SQL in `lifecycle`), many transactions per fsync.
 //! The rare ones (parties, tokens, templates, settings) go through an async
 //! pool of exactly one connection. SQLite allows one writer at a time; the
 //! two take turns through a fair in-process mutex (`write_turn`), and wait
@@ -23,19 +23,17 @@
 //! in `rows`.
 
 use crate::group_commit::GroupCommit;
-use crate::lifecycle_tx;
 use crate::model::*;
 use crate::prelude::*;
 use crate::read_cache::ReadCache;
 use crate::{AddTemplate, Decision, Result, StoreError};
 use crate::{Purged, ReleasedLeases};
 use async_trait::async_trait;
-use smartship_core::lifecycle::{self, Action, BuildState, PackageState};
+use smartship_core::lifecycle::{self, Action, PackageState};
 use smartship_core::manifest::Manifest;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use std::path::Path;
@@ -73,17 +71,15 @@ macro_rules! package_cols {
 }
 
 // After `package_cols!`, so that the aggregates' modules see it.
+mod lifecycle_sql;
 mod outbox;
 mod packages;
 mod parties;
-mod rows;
 mod templates;
 mod tokens;
 
+use crate::rows::*;
 use outbox::insert_auth_event;
-pub(crate) use rows::StoredPackageManifest;
-use rows::*;
-pub(crate) use rows::{build_of, manifest_of, state_of};
 
 /// What a write changed of what the read cache holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -93,34 +93,13 @@ impl OutboxStore for SqliteStore {
             .bind(id)
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let outcome: String = r.try_get("outcome")?;
-                Ok(AttemptRecord {
-                    event_id: r.try_get("event_id")?,
-                    attempt: r.try_get("attempt")?,
-                    lease_until: 0,
-                    url: r.try_get("url")?,
-                    started_at: r.try_get("started_at")?,
-                    duration_ms: r.try_get("duration_ms")?,
-                    status_code: r.try_get("status_code")?,
-                    response_body: r.try_get("response_body")?,
-                    error: r.try_get("error")?,
-                    outcome: match outcome.as_str() {
-                        "delivered" => AttemptOutcome::Delivered,
-                        "failed" => AttemptOutcome::Failed,
-                        "retry" => AttemptOutcome::Retry { next_attempt_at: 0 },
-                        other => return Err(corrupt("attempt outcome", other)),
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(attempt_from_row).collect()
     }
 
     async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>> {
         let ids = self
             .commits
-            .run(move |conn| lifecycle_tx::claim_events(conn, now, lease_ms, limit))
+            .run(move |conn| lifecycle_sql::claim_events(conn, now, lease_ms, limit))
             .await?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -152,7 +131,7 @@ impl OutboxStore for SqliteStore {
     async fn record_attempts(&self, attempts: &[AttemptRecord], now: i64) -> Result<()> {
         let attempts = attempts.to_vec();
         self.commits
-            .run(move |conn| lifecycle_tx::record_attempts(conn, &attempts, now))
+            .run(move |conn| lifecycle_sql::record_attempts(conn, &attempts, now))
             .await
     }
 

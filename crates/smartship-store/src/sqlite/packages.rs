@@ -1,6 +1,8 @@
 //! Packages: uploads, lifecycle transitions, builds, their history and the workers' claims.
 
 use super::*;
+use crate::lifecycle_flow::{self, run_ready};
+use lifecycle_sql::SqliteLifecycle;
 
 #[async_trait]
 impl PackageStore for SqliteStore {
@@ -11,7 +13,11 @@ impl PackageStore for SqliteStore {
     ) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
         let ctx = ctx.clone();
         self.lifecycle(u.app_id, move |conn| {
-            lifecycle_tx::create_upload(conn, &u, &ctx)
+            run_ready(lifecycle_flow::create_upload(
+                &mut SqliteLifecycle(conn),
+                &u,
+                &ctx,
+            ))
         })
         .await
     }
@@ -25,7 +31,13 @@ impl PackageStore for SqliteStore {
     ) -> Result<Decision> {
         let ctx = ctx.clone();
         self.lifecycle(app, move |conn| {
-            lifecycle_tx::apply(conn, app, package, &action, &ctx)
+            run_ready(lifecycle_flow::apply(
+                &mut SqliteLifecycle(conn),
+                app,
+                package,
+                &action,
+                &ctx,
+            ))
         })
         .await
     }
@@ -105,20 +117,7 @@ impl PackageStore for SqliteStore {
         .fetch_optional(&self.read)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let Some(stored) = row.try_get::<Option<String>, _>(0)? else {
-            return Ok(None);
-        };
-        let stored: StoredPackageManifest = serde_json::from_str(&stored)
-            .map_err(|e| StoreError::Corrupt(format!("package manifest: {e}")))?;
-        match stored {
-            StoredPackageManifest::Full(m) => Ok(Some(m)),
-            StoredPackageManifest::Delta { template_delta } => {
-                let base: String = row.try_get::<Option<String>, _>(1)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("package {id}: its template is gone"))
-                })?;
-                Ok(Some(template_delta.apply(&manifest_of(&base)?)))
-            }
-        }
+        package_manifest_of(id, row.try_get(0)?, row.try_get(1)?)
     }
 
     async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>> {
@@ -129,22 +128,7 @@ impl PackageStore for SqliteStore {
         .bind(package.0)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TransitionRecord {
-                    action: r.try_get("action")?,
-                    from: r
-                        .try_get::<Option<String>, _>("from_state")?
-                        .as_deref()
-                        .map(state_of)
-                        .transpose()?,
-                    to: state_of(r.try_get("to_state")?)?,
-                    actor: r.try_get("actor")?,
-                    detail: r.try_get("detail")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(transition_from_row).collect()
     }
 
     async fn quota_used(&self, app: AppId, since: i64) -> Result<i64> {
@@ -160,7 +144,7 @@ impl PackageStore for SqliteStore {
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>> {
         let Some(id) = self
             .commits
-            .run(move |conn| lifecycle_tx::claim_build(conn, now, lease_ms))
+            .run(move |conn| lifecycle_sql::claim_build(conn, now, lease_ms))
             .await?
         else {
             return Ok(None);
@@ -195,7 +179,13 @@ impl PackageStore for SqliteStore {
     ) -> Result<Decision> {
         let ctx = ctx.clone();
         self.lifecycle(app, move |conn| {
-            lifecycle_tx::finish_build(conn, app, package, &outcome, &ctx)
+            run_ready(lifecycle_flow::finish_build(
+                &mut SqliteLifecycle(conn),
+                app,
+                package,
+                &outcome,
+                &ctx,
+            ))
         })
         .await
     }

@@ -36,18 +36,7 @@ impl TemplateStore for SqliteStore {
         .bind(offset)
         .fetch_all(&self.read)
         .await?;
-        let list = rows
-            .iter()
-            .map(|r| {
-                Ok(Draft {
-                    id: DraftId(r.try_get("id")?),
-                    user_version: r.try_get("user_version")?,
-                    user_desc: r.try_get("user_desc")?,
-                    size: r.try_get("size")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let list = rows.iter().map(draft_from_row).collect::<Result<_>>()?;
         Ok((count, list))
     }
 

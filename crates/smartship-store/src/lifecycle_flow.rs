@@ -1,0 +1,325 @@
+//! The read-decide-write transactions of the package lifecycle, once for
+//! every backend: uploads, transitions and build results.
+//!
+//! Each function runs inside one transaction the backend has opened: it
+//! locks the app and reads what `smartship_core::lifecycle::decide` needs,
+//! asks the rules, and writes their effects with the history rows and the
+//! outgoing event (transactional outbox). A backend provides only the
+//! primitives of [`LifecycleTx`] (rows and SQL); the order of the steps and
+//! what follows what is here, so two backends cannot drift apart.
+//!
+//! The primitives are `async` so that a backend with an async driver
+//! (PostgreSQL) awaits its statements; SQLite runs them on its group-commit
+//! thread with a synchronous connection, where every future is ready at
+//! once ([`run_ready`]).
+
+use crate::model::*;
+use crate::{Decision, Result, StoreError};
+use smartship_core::lifecycle::{
+    self, Action, AppSnapshot, AuditEvent, BuildState, Effects, PackageState, PackageView,
+};
+use smartship_core::{AppId, PackageId};
+
+/// One row of the package history (`package_transitions`).
+pub(crate) struct TransitionRow<'a> {
+    pub package: PackageId,
+    pub app: AppId,
+    pub action: &'a str,
+    pub from: Option<PackageState>,
+    pub to: PackageState,
+    pub actor: &'a str,
+    pub detail: &'a str,
+    pub at: i64,
+}
+
+/// What a backend does inside a lifecycle transaction. Every method runs in
+/// the same transaction; none commits.
+#[allow(async_fn_in_trait)]
+pub(crate) trait LifecycleTx {
+    /// Locks the app against every other lifecycle transaction until this
+    /// one ends, and reads its (basic info approved, authenticity verified)
+    /// flags; None when there is no such app.
+    async fn lock_app(&mut self, app: AppId) -> Result<Option<(bool, bool)>>;
+    /// The app's packages in a slot, and package `target` whatever its state.
+    async fn slotted_or_target(
+        &mut self,
+        app: AppId,
+        target: Option<PackageId>,
+    ) -> Result<Vec<PackageView>>;
+    /// The app's two newest packages in history, newest first.
+    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>>;
+    /// Submissions counted against the quota since `since`.
+    async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64>;
+    /// Moves a package from `from` to `to` (stamping `released_at` when it
+    /// goes online, clearing `rollback_due_at` unless it is rolling back);
+    /// how many rows moved (0 when it was not in `from`).
+    async fn move_package(
+        &mut self,
+        package: PackageId,
+        from: PackageState,
+        to: PackageState,
+        now: i64,
+    ) -> Result<u64>;
+    async fn record_transition(&mut self, row: &TransitionRow<'_>) -> Result<()>;
+    /// Sets the build state and ends the build lease.
+    async fn set_build(&mut self, package: PackageId, build: BuildState, now: i64) -> Result<()>;
+    async fn set_rollback_version(
+        &mut self,
+        package: PackageId,
+        version: Option<&str>,
+    ) -> Result<()>;
+    async fn set_msg(&mut self, package: PackageId, msg: &str) -> Result<()>;
+    async fn use_quota(&mut self, app: AppId, package: PackageId, now: i64) -> Result<()>;
+    /// Records a submission's fields; a test account or password left out
+    /// keeps the one given at upload.
+    async fn set_submission(&mut self, package: PackageId, sub: &Submission) -> Result<()>;
+    async fn set_rollback_due(&mut self, package: PackageId, at: i64) -> Result<()>;
+    /// Enqueues an audit result for the package's TP, due at `now`.
+    async fn insert_audit_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        version: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+    /// Inserts a development package, building.
+    async fn insert_package(&mut self, upload: &NewUpload, now: i64) -> Result<PackageId>;
+    /// The stored manifest (JSON) of the template the package was built from.
+    async fn template_manifest(&mut self, package: PackageId) -> Result<Option<String>>;
+    /// Stores a built package's manifest (JSON) and its total size.
+    async fn set_manifest(&mut self, package: PackageId, json: &str, size: i64) -> Result<()>;
+    async fn set_build_error(&mut self, package: PackageId, code: i64, message: &str)
+    -> Result<()>;
+}
+
+/// What `decide` needs to know about the app, read under the app's lock.
+async fn snapshot<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    target: Option<PackageId>,
+    needs_quota: bool,
+    ctx: &ActionContext,
+) -> Result<Option<AppSnapshot>> {
+    let Some((basic_info_approved, authenticity_verified)) = tx.lock_app(app).await? else {
+        return Ok(None);
+    };
+    let mut snap = AppSnapshot {
+        basic_info_approved,
+        authenticity_verified,
+        ..Default::default()
+    };
+    for view in tx.slotted_or_target(app, target).await? {
+        if Some(view.id) == target {
+            snap.target = Some(view.clone());
+        }
+        if view.state.slot().is_some() {
+            snap.slotted.push(view);
+        }
+    }
+    // Release order is id order (a package can only be released after every
+    // older live package left the slots), so the newest earlier version is
+    // the highest id, whatever the wall clock did.
+    snap.history = tx.newest_history(app).await?;
+    if let Some(q) = ctx.quota.filter(|_| needs_quota) {
+        snap.quota_remaining = Some(q.limit - tx.quota_uses(app, q.period_start).await?);
+    }
+    Ok(Some(snap))
+}
+
+/// Writes what `decide` said an action does.
+async fn write_effects<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    target: Option<PackageId>,
+    action: &Action,
+    fx: &Effects,
+    ctx: &ActionContext,
+) -> Result<()> {
+    let detail = match action {
+        Action::Review(lifecycle::Verdict::Fail { reason }) => reason.as_str(),
+        _ => "",
+    };
+    for t in &fx.transitions {
+        if tx.move_package(t.package, t.from, t.to, ctx.now).await? != 1 {
+            // The app is locked, so this is a broken invariant rather than
+            // a race: nothing of the transaction is kept.
+            return Err(StoreError::Conflict(format!(
+                "package {} was not {:?}",
+                t.package, t.from
+            )));
+        }
+        tx.record_transition(&TransitionRow {
+            package: t.package,
+            app,
+            action: action.name(),
+            from: Some(t.from),
+            to: t.to,
+            actor: &ctx.actor,
+            detail,
+            at: ctx.now,
+        })
+        .await?;
+    }
+    let Some(target) = target else {
+        return Ok(());
+    };
+    if let Some(b) = fx.build {
+        tx.set_build(target, b, ctx.now).await?;
+    }
+    if let Some((pkg, version)) = &fx.rollback_version {
+        tx.set_rollback_version(*pkg, version.as_deref()).await?;
+    }
+    if let Some(msg) = &fx.audit_msg {
+        tx.set_msg(target, msg).await?;
+    }
+    if fx.consume_quota {
+        tx.use_quota(app, target, ctx.now).await?;
+    }
+    if let (Action::SubmitAudit, Some(sub)) = (action, &ctx.submission) {
+        tx.set_submission(target, sub).await?;
+    }
+    if fx.start_rollback_timer {
+        tx.set_rollback_due(target, ctx.now + ctx.rollback_delay_ms)
+            .await?;
+    }
+    if let Some(ev) = &fx.event {
+        let (kind, package, version, reason) = match ev {
+            AuditEvent::Pass { package, version } => {
+                (EventKind::PackageAuditPass, package, version, None)
+            }
+            AuditEvent::Fail {
+                package,
+                version,
+                reason,
+            } => (
+                EventKind::PackageAuditFail,
+                package,
+                version,
+                Some(reason.as_str()),
+            ),
+        };
+        tx.insert_audit_event(kind, *package, version, reason, ctx.now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Decides `action` on `package` and writes its effects.
+pub(crate) async fn apply<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    package: PackageId,
+    action: &Action,
+    ctx: &ActionContext,
+) -> Result<Decision> {
+    let needs_quota = matches!(action, Action::SubmitAudit);
+    let Some(snap) = snapshot(tx, app, Some(package), needs_quota, ctx).await? else {
+        return Ok(Err(lifecycle::Refusal::PackageNotFound));
+    };
+    match lifecycle::decide(&snap, action) {
+        Err(refusal) => Ok(Err(refusal)),
+        Ok(fx) => {
+            write_effects(tx, app, Some(package), action, &fx, ctx).await?;
+            Ok(Ok(fx))
+        }
+    }
+}
+
+/// Accepts an upload: a new development package, building.
+pub(crate) async fn create_upload<T: LifecycleTx>(
+    tx: &mut T,
+    u: &NewUpload,
+    ctx: &ActionContext,
+) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
+    let Some(snap) = snapshot(tx, u.app_id, None, u.direct_commit, ctx).await? else {
+        return Ok(Err(lifecycle::Refusal::PackageNotFound));
+    };
+    let action = Action::Upload {
+        direct_commit: u.direct_commit,
+    };
+    let fx = match lifecycle::decide(&snap, &action) {
+        Ok(fx) => fx,
+        Err(r) => return Ok(Err(r)),
+    };
+    write_effects(tx, u.app_id, None, &action, &fx, ctx).await?;
+    let id = tx.insert_package(u, ctx.now).await?;
+    tx.record_transition(&TransitionRow {
+        package: id,
+        app: u.app_id,
+        action: "upload",
+        from: None,
+        to: PackageState::Development,
+        actor: &ctx.actor,
+        detail: "",
+        at: ctx.now,
+    })
+    .await?;
+    Ok(Ok(id))
+}
+
+/// Records a build's result, then applies the follow-up the decision names
+/// (a built `directCommit` package is submitted).
+pub(crate) async fn finish_build<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    package: PackageId,
+    outcome: &BuildOutcome,
+    ctx: &ActionContext,
+) -> Result<Decision> {
+    let action = match outcome {
+        BuildOutcome::Built { .. } => Action::BuildSucceeded,
+        BuildOutcome::Failed { .. } => Action::BuildFailed,
+    };
+    let decision = apply(tx, app, package, &action, ctx).await?;
+    let Ok(effects) = &decision else {
+        return Ok(decision);
+    };
+    let follow_up = effects.follow_up.clone();
+    match outcome {
+        BuildOutcome::Built { manifest } => {
+            // Templates are only ever soft-deleted, so the base of the delta
+            // stays readable for as long as the package exists.
+            let template = tx.template_manifest(package).await?;
+            let stored = match template
+                .as_deref()
+                .map(crate::rows::manifest_of)
+                .transpose()?
+            {
+                Some(base) => crate::rows::StoredPackageManifest::Delta {
+                    template_delta: manifest.delta_from(&base),
+                },
+                None => crate::rows::StoredPackageManifest::Full(manifest.clone()),
+            };
+            let json = serde_json::to_string(&stored).expect("manifests always serialize");
+            tx.set_manifest(package, &json, manifest.total_size() as i64)
+                .await?;
+            if let Some(next) = &follow_up
+                && let Err(refusal) = apply(tx, app, package, next, ctx).await?
+            {
+                // The package stays in development, built; msg says why it
+                // was not submitted.
+                tx.set_msg(package, &format!("directCommit 未能自动送审: {refusal}"))
+                    .await?;
+            }
+        }
+        BuildOutcome::Failed { code, message } => {
+            tx.set_build_error(package, *code, message).await?;
+        }
+    }
+    Ok(decision)
+}
+
+/// Runs a future that never waits (SQLite's primitives run synchronously on
+/// the writer thread) to its end. A future that does wait is a bug in a
+/// backend, reported as such rather than spun on.
+pub(crate) fn run_ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => {
+            panic!("a synchronous lifecycle transaction waited: its primitives must not await")
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Row decoding and the column encodings shared by the aggregates and by
+//! both backends: a backend's row type reads columns through [`Col`], and
+//! every decoder here is written once against it.
+
+use crate::model::*;
+use crate::{Result, StoreError};
+use smartship_core::lifecycle::{BuildState, PackageState};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+
+/// A row of either backend, read by column name. The columns are of the
+/// same few types in both schemas: 64-bit integers (times, ids, counts),
+/// text and booleans.
+pub(crate) trait Col {
+    fn int(&self, name: &str) -> Result<i64>;
+    fn opt_int(&self, name: &str) -> Result<Option<i64>>;
+    fn text(&self, name: &str) -> Result<String>;
+    fn opt_text(&self, name: &str) -> Result<Option<String>>;
+    fn flag(&self, name: &str) -> Result<bool>;
+}
+
+macro_rules! impl_col {
+    ($row:ty) => {
+        impl Col for $row {
+            fn int(&self, name: &str) -> Result<i64> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+            fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+            fn text(&self, name: &str) -> Result<String> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+            fn opt_text(&self, name: &str) -> Result<Option<String>> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+            fn flag(&self, name: &str) -> Result<bool> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+        }
+    };
+}
+impl_col!(sqlx::sqlite::SqliteRow);
+impl_col!(sqlx::postgres::PgRow);
+
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+pub(crate) fn state_of(s: &str) -> Result<PackageState> {
+    PackageState::parse(s).ok_or_else(|| corrupt("package state", s))
+}
+
+pub(crate) fn build_of(s: &str) -> Result<BuildState> {
+    BuildState::parse(s).ok_or_else(|| corrupt("build state", s))
+}
+
+pub(crate) fn manifest_of(json: &str) -> Result<Manifest> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))
+}
+
+pub(crate) fn manifest_json(m: &Manifest) -> String {
+    serde_json::to_string(m).expect("manifests always serialize")
+}
+
+/// A built package's `manifest` column: a delta over its template's
+/// manifest (`{"template_delta": {...}}`), or, in rows written before deltas
+/// existed, the whole manifest.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StoredPackageManifest {
+    Delta {
+        template_delta: smartship_core::manifest::ManifestDelta,
+    },
+    Full(Manifest),
+}
+
+pub(crate) fn package_from_row(r: &impl Col) -> Result<Package> {
+    Ok(Package {
+        id: PackageId(r.int("id")?),
+        app_id: AppId(r.int("app_id")?),
+        tp_id: TpId(r.int("tp_id")?),
+        template_id: TemplateId(r.int("template_id")?),
+        version: r.text("version")?,
+        version_desc: r.text("version_desc")?,
+        state: state_of(&r.text("state")?)?,
+        build: build_of(&r.text("build")?)?,
+        build_error_code: r.opt_int("build_error_code")?,
+        build_error: r.opt_text("build_error")?,
+        ext_json: r.text("ext_json")?,
+        direct_commit: r.flag("direct_commit")?,
+        test_account: r.opt_text("test_account")?,
+        audit_content: r.text("audit_content")?,
+        remark: r.text("remark")?,
+        msg: r.text("msg")?,
+        committer: r.text("committer")?,
+        commit_time: r.int("commit_time")?,
+        rollback_version: r.opt_text("rollback_version")?,
+        rollback_due_at: r.opt_int("rollback_due_at")?,
+        released_at: r.opt_int("released_at")?,
+        size: r.opt_int("size")?,
+        created_at: r.int("created_at")?,
+        updated_at: r.int("updated_at")?,
+    })
+}
+
+pub(crate) fn tp_from_row(r: &impl Col) -> Result<Tp> {
+    Ok(Tp {
+        id: TpId(r.int("id")?),
+        client_id: r.text("client_id")?,
+        name: r.text("name")?,
+        message_url: r.opt_text("message_url")?,
+        auth_event_url: r.opt_text("auth_event_url")?,
+        msg_token: r.text("msg_token")?,
+        encoding_aes_key: r.text("encoding_aes_key")?,
+        webhook_secret: r.opt_text("webhook_secret")?,
+        redirect_domain: r.opt_text("redirect_domain")?,
+        ip_allowlist: r.opt_text("ip_allowlist")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn event_from_row(r: &impl Col) -> Result<EventRecord> {
+    let target: String = r.text("target")?;
+    Ok(EventRecord {
+        id: r.int("id")?,
+        tp_id: TpId(r.int("tp_id")?),
+        app_id: r.opt_int("app_id")?.map(AppId),
+        kind: {
+            let k: String = r.text("kind")?;
+            EventKind::parse(&k).ok_or_else(|| corrupt("event kind", &k))?
+        },
+        target: EventTarget::parse(&target).ok_or_else(|| corrupt("event target", &target))?,
+        package_id: r.opt_int("package_id")?.map(PackageId),
+        version: r.opt_text("version")?,
+        reason: r.opt_text("reason")?,
+        payload: r.opt_text("payload")?,
+        occurred_at: r.int("occurred_at")?,
+        status: {
+            let s: String = r.text("status")?;
+            EventStatus::parse(&s).ok_or_else(|| corrupt("event status", &s))?
+        },
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.int("next_attempt_at")?,
+        last_error: r.opt_text("last_error")?,
+        delivered_at: r.opt_int("delivered_at")?,
+    })
+}
+
+pub(crate) fn app_from_row(r: &impl Col) -> Result<App> {
+    Ok(App {
+        id: AppId(r.int("id")?),
+        app_key: r.text("app_key")?,
+        name: r.text("name")?,
+        description: r.text("description")?,
+        basic_info_approved: r.flag("basic_info_approved")?,
+        authenticity_verified: r.flag("authenticity_verified")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn template_from_row(r: &impl Col) -> Result<Template> {
+    Ok(Template {
+        id: TemplateId(r.int("id")?),
+        tp_id: TpId(r.int("tp_id")?),
+        draft_id: DraftId(r.int("draft_id")?),
+        user_version: r.text("user_version")?,
+        user_desc: r.text("user_desc")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn draft_from_row(r: &impl Col) -> Result<Draft> {
+    Ok(Draft {
+        id: DraftId(r.int("id")?),
+        user_version: r.text("user_version")?,
+        user_desc: r.text("user_desc")?,
+        size: r.int("size")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn transition_from_row(r: &impl Col) -> Result<TransitionRecord> {
+    Ok(TransitionRecord {
+        action: r.text("action")?,
+        from: r
+            .opt_text("from_state")?
+            .as_deref()
+            .map(state_of)
+            .transpose()?,
+        to: state_of(&r.text("to_state")?)?,
+        actor: r.text("actor")?,
+        detail: r.text("detail")?,
+        at: r.int("at")?,
+    })
+}
+
+/// An attempt as the log keeps it (the lease and the retry time are not
+/// kept: they mattered only while it was made).
+pub(crate) fn attempt_from_row(r: &impl Col) -> Result<AttemptRecord> {
+    let outcome = r.text("outcome")?;
+    Ok(AttemptRecord {
+        event_id: r.int("event_id")?,
+        attempt: r.int("attempt")?,
+        lease_until: 0,
+        url: r.text("url")?,
+        started_at: r.int("started_at")?,
+        duration_ms: r.int("duration_ms")?,
+        status_code: r.opt_int("status_code")?,
+        response_body: r.opt_text("response_body")?,
+        error: r.opt_text("error")?,
+        outcome: match outcome.as_str() {
+            "delivered" => AttemptOutcome::Delivered,
+            "failed" => AttemptOutcome::Failed,
+            "retry" => AttemptOutcome::Retry { next_attempt_at: 0 },
+            other => return Err(corrupt("attempt outcome", other)),
+        },
+    })
+}
+
+/// A built package's whole manifest from its stored column and its
+/// template's manifest (the base of a delta); None until built.
+pub(crate) fn package_manifest_of(
+    id: PackageId,
+    stored: Option<String>,
+    template: Option<String>,
+) -> Result<Option<Manifest>> {
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let stored: StoredPackageManifest = serde_json::from_str(&stored)
+        .map_err(|e| StoreError::Corrupt(format!("package manifest: {e}")))?;
+    match stored {
+        StoredPackageManifest::Full(m) => Ok(Some(m)),
+        StoredPackageManifest::Delta { template_delta } => {
+            let base = template.ok_or_else(|| {
+                StoreError::Corrupt(format!("package {id}: its template is gone"))
+            })?;
+            Ok(Some(template_delta.apply(&manifest_of(&base)?)))
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! SQLite's primitives for the lifecycle transactions (`lifecycle_flow`),
+//! and the workers' claims and attempt records, as run on the group-commit
+//! writer thread with its synchronous connection. Statements are prepared
+//! once per connection (`prepare_cached`); a literal for each, so that the
+//! statement cache finds it without formatting it.
+//!
+//! SQLite has one writer: the group-commit batch that runs these holds the
+//! database's write lock, which is the app lock of `LifecycleTx::lock_app`.
+
+use crate::Result;
+use crate::lifecycle_flow::{LifecycleTx, TransitionRow};
+use crate::model::*;
+use crate::rows::{build_of, state_of};
+use rusqlite::{Connection, OptionalExtension, params};
+use smartship_core::lifecycle::{BuildState, PackageState, PackageView};
+use smartship_core::{AppId, PackageId};
+
+/// The writer thread's connection, inside its batch's transaction.
+pub(super) struct SqliteLifecycle<'c>(pub(super) &'c Connection);
+
+const SLOTTED_OR_TARGET: &str = concat!(
+    "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = ?1 AND (state IN ",
+    slotted_states_sql!(),
+    " OR id = ?2)"
+);
+
+type ViewRow = (i64, String, String, String, bool);
+
+fn view(row: &rusqlite::Row<'_>) -> rusqlite::Result<ViewRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn to_view((id, state, build, version, direct_commit): ViewRow) -> Result<PackageView> {
+    Ok(PackageView {
+        id: PackageId(id),
+        state: state_of(&state)?,
+        build: build_of(&build)?,
+        version,
+        direct_commit,
+    })
+}
+
+impl LifecycleTx for SqliteLifecycle<'_> {
+    async fn lock_app(&mut self, app: AppId) -> Result<Option<(bool, bool)>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT basic_info_approved, authenticity_verified FROM apps WHERE id = ?1",
+            )?
+            .query_row([app.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn slotted_or_target(
+        &mut self,
+        app: AppId,
+        target: Option<PackageId>,
+    ) -> Result<Vec<PackageView>> {
+        let mut stmt = self.0.prepare_cached(SLOTTED_OR_TARGET)?;
+        let rows = stmt.query_map(params![app.0, target.map(|t| t.0).unwrap_or(-1)], view)?;
+        rows.map(|r| to_view(r?)).collect()
+    }
+
+    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = ?1 \
+               AND state = 'history' \
+             ORDER BY id DESC LIMIT 2",
+        )?;
+        let rows = stmt.query_map([app.0], view)?;
+        rows.map(|r| to_view(r?)).collect()
+    }
+
+    async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT COUNT(*) FROM quota_uses WHERE app_id = ?1 AND at >= ?2")?
+            .query_row(params![app.0, since], |r| r.get(0))?)
+    }
+
+    async fn move_package(
+        &mut self,
+        package: PackageId,
+        from: PackageState,
+        to: PackageState,
+        now: i64,
+    ) -> Result<u64> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "UPDATE packages SET state = ?1, updated_at = ?2, \
+                   released_at = CASE WHEN ?1 = 'online' THEN ?2 ELSE released_at END, \
+                   rollback_due_at = CASE WHEN ?1 = 'rolling_back' THEN rollback_due_at ELSE NULL END \
+                 WHERE id = ?3 AND state = ?4",
+            )?
+            .execute(params![to.as_str(), now, package.0, from.as_str()])? as u64)
+    }
+
+    async fn record_transition(&mut self, t: &TransitionRow<'_>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO package_transitions (package_id, app_id, action, from_state, \
+                   to_state, actor, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                t.package.0,
+                t.app.0,
+                t.action,
+                t.from.map(PackageState::as_str),
+                t.to.as_str(),
+                t.actor,
+                t.detail,
+                t.at
+            ])?;
+        Ok(())
+    }
+
+    async fn set_build(&mut self, package: PackageId, build: BuildState, now: i64) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE packages SET build = ?1, build_lease_until = NULL, updated_at = ?2 \
+                 WHERE id = ?3",
+            )?
+            .execute(params![build.as_str(), now, package.0])?;
+        Ok(())
+    }
+
+    async fn set_rollback_version(
+        &mut self,
+        package: PackageId,
+        version: Option<&str>,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET rollback_version = ?1 WHERE id = ?2")?
+            .execute(params![version, package.0])?;
+        Ok(())
+    }
+
+    async fn set_msg(&mut self, package: PackageId, msg: &str) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET msg = ?1 WHERE id = ?2")?
+            .execute(params![msg, package.0])?;
+        Ok(())
+    }
+
+    async fn use_quota(&mut self, app: AppId, package: PackageId, now: i64) -> Result<()> {
+        self.0
+            .prepare_cached("INSERT INTO quota_uses (app_id, package_id, at) VALUES (?1, ?2, ?3)")?
+            .execute(params![app.0, package.0, now])?;
+        Ok(())
+    }
+
+    async fn set_submission(&mut self, package: PackageId, sub: &Submission) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE packages SET audit_content = ?1, remark = ?2, \
+                   test_account = COALESCE(?3, test_account), \
+                   test_password = COALESCE(?4, test_password) WHERE id = ?5",
+            )?
+            .execute(params![
+                sub.content,
+                sub.remark,
+                sub.test_account,
+                sub.test_password,
+                package.0
+            ])?;
+        Ok(())
+    }
+
+    async fn set_rollback_due(&mut self, package: PackageId, at: i64) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET rollback_due_at = ?1 WHERE id = ?2")?
+            .execute(params![at, package.0])?;
+        Ok(())
+    }
+
+    async fn insert_audit_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        version: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+                   status, attempts, next_attempt_at) \
+                 SELECT tp_id, app_id, ?1, id, ?2, ?3, ?4, 'pending', 0, ?4 FROM packages WHERE id = ?5",
+            )?
+            .execute(params![kind.as_str(), version, reason, now, package.0])?;
+        Ok(())
+    }
+
+    async fn insert_package(&mut self, u: &NewUpload, now: i64) -> Result<PackageId> {
+        let id: i64 = self
+            .0
+            .prepare_cached(
+                "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, \
+                   build, ext_json, direct_commit, test_account, test_password, committer, \
+                   commit_time, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'development', 'building', ?6, ?7, ?8, ?9, ?10, ?11, \
+                   ?11, ?11) \
+                 RETURNING id",
+            )?
+            .query_row(
+                params![
+                    u.app_id.0,
+                    u.tp_id.0,
+                    u.template_id.0,
+                    u.version,
+                    u.version_desc,
+                    u.ext_json,
+                    u.direct_commit,
+                    u.test_account,
+                    u.test_password,
+                    u.committer,
+                    now
+                ],
+                |r| r.get(0),
+            )?;
+        Ok(PackageId(id))
+    }
+
+    async fn template_manifest(&mut self, package: PackageId) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT t.manifest FROM templates t JOIN packages p ON p.template_id = t.id \
+                 WHERE p.id = ?1",
+            )?
+            .query_row([package.0], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn set_manifest(&mut self, package: PackageId, json: &str, size: i64) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET manifest = ?1, size = ?2 WHERE id = ?3")?
+            .execute(params![json, size, package.0])?;
+        Ok(())
+    }
+
+    async fn set_build_error(
+        &mut self,
+        package: PackageId,
+        code: i64,
+        message: &str,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE packages SET build_error_code = ?1, build_error = ?2 WHERE id = ?3",
+            )?
+            .execute(params![code, message, package.0])?;
+        Ok(())
+    }
+}
+
+/// Leases the oldest unleased building package to a build worker.
+pub(crate) fn claim_build(conn: &Connection, now: i64, lease_ms: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE packages SET build_lease_until = ?1, build_lease_owner = ?3 WHERE id = ( \
+               SELECT id FROM packages WHERE build = 'building' AND state = 'development' \
+                 AND (build_lease_until IS NULL OR build_lease_until < ?2) ORDER BY id LIMIT 1) \
+             RETURNING id",
+        )?
+        .query_row(
+            params![now + lease_ms, now, crate::lease_owner::this_process()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Leases up to `limit` due events to the delivery worker; their ids.
+pub(crate) fn claim_events(
+    conn: &Connection,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let mut claim = conn.prepare_cached(
+        "UPDATE events SET lease_until = ?1, lease_owner = ?4, attempts = attempts + 1 WHERE id IN ( \
+           SELECT id FROM events WHERE status = 'pending' AND next_attempt_at <= ?2 \
+             AND (lease_until IS NULL OR lease_until < ?2) \
+           ORDER BY next_attempt_at, id LIMIT ?3) \
+         RETURNING id",
+    )?;
+    let ids = claim
+        .query_map(
+            params![
+                now + lease_ms,
+                now,
+                limit,
+                crate::lease_owner::this_process()
+            ],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
+/// Records delivery attempts and moves their events on.
+pub(crate) fn record_attempts(
+    conn: &Connection,
+    attempts: &[AttemptRecord],
+    now: i64,
+) -> Result<()> {
+    for a in attempts {
+        if a.outcome == AttemptOutcome::Undeliverable {
+            // No request was made: no attempt row, and the claim's count of
+            // the attempt is given back, so holding costs no retry.
+            conn.prepare_cached(
+                "UPDATE events SET status = 'undeliverable', lease_until = NULL, \
+                   attempts = attempts - 1, last_error = ?1 \
+                 WHERE id = ?2 AND status = 'pending' AND lease_until = ?3",
+            )?
+            .execute(params![a.error, a.event_id, a.lease_until])?;
+            continue;
+        }
+        conn.prepare_cached(
+            "INSERT INTO event_attempts (event_id, attempt, url, started_at, duration_ms, \
+               status_code, response_body, error, outcome) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            a.event_id,
+            a.attempt,
+            a.url,
+            a.started_at,
+            a.duration_ms,
+            a.status_code,
+            a.response_body,
+            a.error,
+            a.outcome.as_str()
+        ])?;
+        let (status, next, delivered) = match a.outcome {
+            AttemptOutcome::Delivered => ("delivered", None, Some(now)),
+            AttemptOutcome::Retry { next_attempt_at } => ("pending", Some(next_attempt_at), None),
+            AttemptOutcome::Failed => ("failed", None, None),
+            AttemptOutcome::Undeliverable => unreachable!("handled above"),
+        };
+        let error = a.error.clone().or_else(|| {
+            a.status_code
+                .map(|c| format!("HTTP {c}: {}", a.response_body.as_deref().unwrap_or("")))
+        });
+        // Only the lease this attempt was made under may settle the event:
+        // a worker whose lease ran out lost it to another.
+        conn.prepare_cached(
+            "UPDATE events SET status = ?1, lease_until = NULL, \
+               next_attempt_at = COALESCE(?2, next_attempt_at), delivered_at = ?3, \
+               last_error = CASE WHEN ?1 = 'delivered' THEN NULL ELSE ?4 END \
+             WHERE id = ?5 AND status = 'pending' AND lease_until = ?6",
+        )?
+        .execute(params![
+            status,
+            next,
+            delivered,
+            error,
+            a.event_id,
+            a.lease_until
+        ])?;
+    }
+    Ok(())
+}
