@@ -25,9 +25,13 @@ mod group_commit;
 pub mod lease_owner;
 mod lifecycle_flow;
 pub mod model;
+pub mod postgres;
 mod read_cache;
 mod rows;
 pub mod sqlite;
+#[doc(hidden)]
+pub mod test_db;
+mod write_tx;
 
 pub use error::StoreError;
 pub use model::*;
@@ -45,7 +49,8 @@ use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Opens the store a database URL names, migrated to the current schema:
-/// `sqlite:PATH` (or `sqlite://PATH`), the embedded default. The server and
+/// `sqlite:PATH` (or `sqlite://PATH`), the embedded default, or
+/// `postgres://USER@HOST:PORT/DATABASE` (also `postgresql://`). The server and
 /// the CLI know only the URL, never the backend.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
@@ -53,10 +58,13 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
             sqlite::SqliteStore::open_url(url).await?,
         ));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(std::sync::Arc::new(postgres::PgStore::open_url(url).await?));
+    }
     // Only the scheme: the rest of a URL may hold a password.
     let scheme = url.split_once(':').map_or("", |(s, _)| s);
     Err(StoreError::Unavailable(format!(
-        "database URL scheme {scheme:?} names no store (use sqlite:PATH)"
+        "database URL scheme {scheme:?} names no store (use sqlite:PATH or postgres://...)"
     )))
 }
 

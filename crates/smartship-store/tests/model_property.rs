@@ -240,175 +240,178 @@ async fn run(ops: Vec<Op>) {
             o => vec![o],
         })
         .collect();
-    let (_dir, store, tp) = common::store_with_tp().await;
-    let app = store
-        .create_app(
-            NewApp {
-                id: None,
-                app_key: "k".into(),
-                name: "a".into(),
-                description: String::new(),
-                basic_info_approved: true,
-                authenticity_verified: true,
-            },
-            0,
-        )
-        .await
-        .unwrap();
-    let mut model = Model {
-        basic: true,
-        auth: true,
-        quota_left: QUOTA,
-        ..Default::default()
-    };
-    for (step, op) in ops.iter().enumerate() {
-        let now = 1_000 + step as i64;
-        let ctx = ActionContext {
-            now,
-            actor: "test".into(),
-            quota: Some(QuotaWindow {
-                limit: QUOTA,
-                period_start: 0,
-            }),
-            rollback_delay_ms: 1000,
-            submission: None,
+    for backend in common::backends() {
+        eprintln!("backend: {backend}");
+        let (_dir, store, tp) = common::store_with_tp(backend).await;
+        let app = store
+            .create_app(
+                NewApp {
+                    id: None,
+                    app_key: "k".into(),
+                    name: "a".into(),
+                    description: String::new(),
+                    basic_info_approved: true,
+                    authenticity_verified: true,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        let mut model = Model {
+            basic: true,
+            auth: true,
+            quota_left: QUOTA,
+            ..Default::default()
         };
-        // Selectors 0-3 pick the package the operation naturally acts on
-        // (so that half of the operations meet a package they may change),
-        // 4-6 any known package, 7 one that does not exist.
-        let ids: Vec<i64> = model.pkgs.keys().copied().collect();
-        let natural: &[PackageState] = match op {
-            Op::BuildOk(_) | Op::BuildFail(_) | Op::Submit(_) => &[Development],
-            Op::Withdraw(_) | Op::Pass(_) | Op::Fail(_) => &[Auditing],
-            Op::Release(_) => &[AuditPassed, AuditFailed, Auditing],
-            _ => &[Online, RollingBack],
-        };
-        let sel = |i: usize| -> i64 {
-            let slotted = if i < 4 {
-                model.find(|p| natural.contains(&p.state))
-            } else {
-                None
+        for (step, op) in ops.iter().enumerate() {
+            let now = 1_000 + step as i64;
+            let ctx = ActionContext {
+                now,
+                actor: "test".into(),
+                quota: Some(QuotaWindow {
+                    limit: QUOTA,
+                    period_start: 0,
+                }),
+                rollback_delay_ms: 1000,
+                submission: None,
             };
-            match slotted {
-                Some(id) => id,
-                None if i == 7 || ids.is_empty() => 999_999,
-                None => ids[i % ids.len()],
-            }
-        };
-        let (target, result): (i64, Result<(), &'static str>) = match op {
-            Op::Upload { direct } => {
-                let r = store
-                    .create_upload(
-                        NewUpload {
-                            app_id: app.id,
-                            tp_id: tp.id,
-                            template_id: TemplateId(1),
-                            version: format!("v{step}"),
-                            version_desc: String::new(),
-                            ext_json: "{}".into(),
-                            direct_commit: *direct,
-                            test_account: None,
-                            test_password: None,
-                            committer: "--".into(),
-                        },
-                        &ctx,
-                    )
-                    .await
-                    .unwrap();
-                match r {
-                    Ok(id) => (id.0, Ok(())),
-                    Err(e) => (0, Err(refusal_name(&e))),
-                }
-            }
-            Op::SetBasic(b) => {
-                store
-                    .update_app(
-                        app.id,
-                        AppUpdate {
-                            basic_info_approved: Some(*b),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                (0, Ok(()))
-            }
-            Op::SetAuth(a) => {
-                store
-                    .update_app(
-                        app.id,
-                        AppUpdate {
-                            authenticity_verified: Some(*a),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                (0, Ok(()))
-            }
-            Op::BuildOk(i) | Op::BuildFail(i) => {
-                let id = sel(*i);
-                let outcome = if matches!(op, Op::BuildOk(_)) {
-                    BuildOutcome::Built {
-                        manifest: Manifest::default(),
-                    }
+            // Selectors 0-3 pick the package the operation naturally acts on
+            // (so that half of the operations meet a package they may change),
+            // 4-6 any known package, 7 one that does not exist.
+            let ids: Vec<i64> = model.pkgs.keys().copied().collect();
+            let natural: &[PackageState] = match op {
+                Op::BuildOk(_) | Op::BuildFail(_) | Op::Submit(_) => &[Development],
+                Op::Withdraw(_) | Op::Pass(_) | Op::Fail(_) => &[Auditing],
+                Op::Release(_) => &[AuditPassed, AuditFailed, Auditing],
+                _ => &[Online, RollingBack],
+            };
+            let sel = |i: usize| -> i64 {
+                let slotted = if i < 4 {
+                    model.find(|p| natural.contains(&p.state))
                 } else {
-                    BuildOutcome::Failed {
-                        code: 1,
-                        message: "x".into(),
+                    None
+                };
+                match slotted {
+                    Some(id) => id,
+                    None if i == 7 || ids.is_empty() => 999_999,
+                    None => ids[i % ids.len()],
+                }
+            };
+            let (target, result): (i64, Result<(), &'static str>) = match op {
+                Op::Upload { direct } => {
+                    let r = store
+                        .create_upload(
+                            NewUpload {
+                                app_id: app.id,
+                                tp_id: tp.id,
+                                template_id: TemplateId(1),
+                                version: format!("v{step}"),
+                                version_desc: String::new(),
+                                ext_json: "{}".into(),
+                                direct_commit: *direct,
+                                test_account: None,
+                                test_password: None,
+                                committer: "--".into(),
+                            },
+                            &ctx,
+                        )
+                        .await
+                        .unwrap();
+                    match r {
+                        Ok(id) => (id.0, Ok(())),
+                        Err(e) => (0, Err(refusal_name(&e))),
                     }
-                };
-                let r = store
-                    .finish_build(app.id, PackageId(id), outcome, &ctx)
-                    .await
-                    .unwrap();
-                (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
-            }
-            other => {
-                let (i, action) = match other {
-                    Op::Submit(i) => (i, Action::SubmitAudit),
-                    Op::Withdraw(i) => (i, Action::Withdraw),
-                    Op::Pass(i) => (i, Action::Review(Verdict::Pass)),
-                    Op::Fail(i) => (i, Action::Review(Verdict::Fail { reason: "r".into() })),
-                    Op::Release(i) => (i, Action::Release),
-                    Op::Rollback(i) => (i, Action::Rollback),
-                    Op::CompleteRollback(i) => (i, Action::CompleteRollback),
-                    _ => unreachable!(),
-                };
-                let id = sel(*i);
-                let r = store
-                    .apply(app.id, PackageId(id), action, &ctx)
-                    .await
-                    .unwrap();
-                (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
-            }
-        };
-        let new_id = if matches!(op, Op::Upload { .. }) {
-            target
-        } else {
-            0
-        };
-        let expected = model.apply(op, target, new_id);
-        assert_eq!(
-            result, expected,
-            "step {step}: {op:?} on {target}\nmodel: {model:?}"
-        );
+                }
+                Op::SetBasic(b) => {
+                    store
+                        .update_app(
+                            app.id,
+                            AppUpdate {
+                                basic_info_approved: Some(*b),
+                                ..Default::default()
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    (0, Ok(()))
+                }
+                Op::SetAuth(a) => {
+                    store
+                        .update_app(
+                            app.id,
+                            AppUpdate {
+                                authenticity_verified: Some(*a),
+                                ..Default::default()
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    (0, Ok(()))
+                }
+                Op::BuildOk(i) | Op::BuildFail(i) => {
+                    let id = sel(*i);
+                    let outcome = if matches!(op, Op::BuildOk(_)) {
+                        BuildOutcome::Built {
+                            manifest: Manifest::default(),
+                        }
+                    } else {
+                        BuildOutcome::Failed {
+                            code: 1,
+                            message: "x".into(),
+                        }
+                    };
+                    let r = store
+                        .finish_build(app.id, PackageId(id), outcome, &ctx)
+                        .await
+                        .unwrap();
+                    (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
+                }
+                other => {
+                    let (i, action) = match other {
+                        Op::Submit(i) => (i, Action::SubmitAudit),
+                        Op::Withdraw(i) => (i, Action::Withdraw),
+                        Op::Pass(i) => (i, Action::Review(Verdict::Pass)),
+                        Op::Fail(i) => (i, Action::Review(Verdict::Fail { reason: "r".into() })),
+                        Op::Release(i) => (i, Action::Release),
+                        Op::Rollback(i) => (i, Action::Rollback),
+                        Op::CompleteRollback(i) => (i, Action::CompleteRollback),
+                        _ => unreachable!(),
+                    };
+                    let id = sel(*i);
+                    let r = store
+                        .apply(app.id, PackageId(id), action, &ctx)
+                        .await
+                        .unwrap();
+                    (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
+                }
+            };
+            let new_id = if matches!(op, Op::Upload { .. }) {
+                target
+            } else {
+                0
+            };
+            let expected = model.apply(op, target, new_id);
+            assert_eq!(
+                result, expected,
+                "step {step}: {op:?} on {target}\nmodel: {model:?}"
+            );
 
-        let stored = store.all_packages(app.id).await.unwrap();
-        let actual: BTreeMap<i64, (PackageState, BuildState)> = stored
-            .iter()
-            .map(|p| (p.id.0, (p.state, p.build)))
-            .collect();
-        let modelled: BTreeMap<i64, (PackageState, BuildState)> = model
-            .pkgs
-            .iter()
-            .map(|(id, p)| (*id, (p.state, p.build)))
-            .collect();
-        assert_eq!(actual, modelled, "step {step}: {op:?}");
-        let states: Vec<PackageState> = stored.iter().map(|p| p.state).collect();
-        smartship_core::lifecycle::check_slot_invariant(&states).unwrap();
-        let used = store.quota_used(app.id, 0).await.unwrap();
-        assert_eq!(QUOTA - used, model.quota_left, "step {step}: quota");
+            let stored = store.all_packages(app.id).await.unwrap();
+            let actual: BTreeMap<i64, (PackageState, BuildState)> = stored
+                .iter()
+                .map(|p| (p.id.0, (p.state, p.build)))
+                .collect();
+            let modelled: BTreeMap<i64, (PackageState, BuildState)> = model
+                .pkgs
+                .iter()
+                .map(|(id, p)| (*id, (p.state, p.build)))
+                .collect();
+            assert_eq!(actual, modelled, "step {step}: {op:?}");
+            let states: Vec<PackageState> = stored.iter().map(|p| p.state).collect();
+            smartship_core::lifecycle::check_slot_invariant(&states).unwrap();
+            let used = store.quota_used(app.id, 0).await.unwrap();
+            assert_eq!(QUOTA - used, model.quota_left, "step {step}: quota");
+        }
     }
 }
 

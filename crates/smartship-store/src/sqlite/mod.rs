@@ -26,6 +26,7 @@ use crate::group_commit::GroupCommit;
 use crate::model::*;
 use crate::prelude::*;
 use crate::read_cache::ReadCache;
+pub(crate) use crate::write_tx::{Touches, WriteTx};
 use crate::{AddTemplate, Decision, Result, StoreError};
 use crate::{Purged, ReleasedLeases};
 use async_trait::async_trait;
@@ -81,63 +82,6 @@ mod tokens;
 use crate::rows::*;
 use outbox::insert_auth_event;
 
-/// What a write changed of what the read cache holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Touches {
-    Nothing,
-    /// Any token or authorization: every cached token is dropped.
-    Tokens,
-}
-
-/// A write transaction on the pool, holding the writer's turn: see
-/// [`SqliteStore::begin_write`].
-pub(super) struct WriteTx<'s> {
-    tx: Option<Tx<'static>>,
-    cache: &'s ReadCache,
-    touches: Touches,
-    // Dropped last: the turn passes on only after the commit (or rollback)
-    // and the cache invalidation.
-    _turn: tokio::sync::MutexGuard<'s, ()>,
-}
-
-impl WriteTx<'_> {
-    pub(super) async fn commit(mut self) -> Result<()> {
-        if let Some(tx) = self.tx.take() {
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx<'_> {
-    type Target = Tx<'static>;
-    fn deref(&self) -> &Self::Target {
-        self.tx
-            .as_ref()
-            .expect("a write transaction is open until it ends")
-    }
-}
-
-impl std::ops::DerefMut for WriteTx<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        self.tx
-            .as_mut()
-            .expect("a write transaction is open until it ends")
-    }
-}
-
-impl Drop for WriteTx<'_> {
-    fn drop(&mut self) {
-        // A transaction still here was not committed: it rolls back as it
-        // drops, before the turn passes on.
-        self.tx.take();
-        match self.touches {
-            Touches::Nothing => {}
-            Touches::Tokens => self.cache.invalidate_tokens(),
-        }
-    }
-}
-
 impl SqliteStore {
     /// The one way a write on the pool begins: it takes the writer's turn
     /// (shared with the group-commit thread) and begins `IMMEDIATE`. The
@@ -145,15 +89,10 @@ impl SqliteStore {
     /// without it, it rolls back. Either way, once it is over, the read
     /// cache drops what the write touches: a new write cannot forget the
     /// turn or the cache.
-    pub(super) async fn begin_write(&self, touches: Touches) -> Result<WriteTx<'_>> {
+    pub(super) async fn begin_write(&self, touches: Touches) -> Result<WriteTx<'_, Sqlite>> {
         let turn = self.write_turn.lock().await;
         let tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx {
-            tx: Some(tx),
-            cache: &self.cache,
-            touches,
-            _turn: turn,
-        })
+        Ok(WriteTx::new(tx, &self.cache, touches, Some(turn)))
     }
 
     /// Runs a lifecycle transaction of `app` through group commit and, once

@@ -1,14 +1,18 @@
-//! Shared setup of the store's integration tests.
+//! Shared setup of the store's integration tests: every test runs on both
+//! backends (`smartship_store::test_db`).
 
 use smartship_store::prelude::*;
-use smartship_store::sqlite::SqliteStore;
+use smartship_store::test_db::{Backend, TestDb};
 use smartship_store::{NewTp, Tp};
+use std::sync::Arc;
 
-/// A fresh store in a temporary directory (kept alive by the returned
+pub use smartship_store::test_db::backends;
+
+/// A fresh store of `backend` (its database dropped with the returned
 /// guard) with one platform.
-pub async fn store_with_tp() -> (tempfile::TempDir, SqliteStore, Tp) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+pub async fn store_with_tp(backend: Backend) -> (TestDb, Arc<dyn Store>, Tp) {
+    let db = TestDb::new(backend).await;
+    let store = smartship_store::open(db.url()).await.unwrap();
     let tp = store
         .create_tp(
             NewTp {
@@ -23,5 +27,5 @@ pub async fn store_with_tp() -> (tempfile::TempDir, SqliteStore, Tp) {
         )
         .await
         .unwrap();
-    (dir, store, tp)
+    (db, store, tp)
 }

@@ -1,0 +1,268 @@
+//! PostgreSQL's primitives for the lifecycle transactions
+//! (`lifecycle_flow`), and the workers' claims and attempt records.
+
+use super::Tx;
+use crate::Result;
+use crate::lifecycle_flow::{LifecycleTx, TransitionRow};
+use crate::model::*;
+use crate::rows::{Col, build_of, state_of};
+use smartship_core::lifecycle::{BuildState, PackageState, PackageView};
+use smartship_core::{AppId, PackageId};
+use sqlx::postgres::PgRow;
+
+/// A lifecycle transaction in progress.
+pub(super) struct PgLifecycle<'c>(pub(super) &'c mut Tx);
+
+fn to_view(r: &PgRow) -> Result<PackageView> {
+    Ok(PackageView {
+        id: PackageId(r.int("id")?),
+        state: state_of(&r.text("state")?)?,
+        build: build_of(&r.text("build")?)?,
+        version: r.text("version")?,
+        direct_commit: r.flag("direct_commit")?,
+    })
+}
+
+impl LifecycleTx for PgLifecycle<'_> {
+    async fn lock_app(&mut self, app: AppId) -> Result<Option<(bool, bool)>> {
+        // The app's row is the lock every lifecycle transaction of the app
+        // takes first, and holds to its end.
+        Ok(sqlx::query_as(
+            "SELECT basic_info_approved, authenticity_verified FROM apps WHERE id = $1 FOR UPDATE",
+        )
+        .bind(app.0)
+        .fetch_optional(&mut **self.0)
+        .await?)
+    }
+
+    async fn slotted_or_target(
+        &mut self,
+        app: AppId,
+        target: Option<PackageId>,
+    ) -> Result<Vec<PackageView>> {
+        let rows = sqlx::query(concat!(
+            "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = $1 \
+               AND (state IN ",
+            slotted_states_sql!(),
+            " OR id = $2)"
+        ))
+        .bind(app.0)
+        .bind(target.map(|t| t.0).unwrap_or(-1))
+        .fetch_all(&mut **self.0)
+        .await?;
+        rows.iter().map(to_view).collect()
+    }
+
+    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>> {
+        let rows = sqlx::query(
+            "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = $1 \
+               AND state = 'history' ORDER BY id DESC LIMIT 2",
+        )
+        .bind(app.0)
+        .fetch_all(&mut **self.0)
+        .await?;
+        rows.iter().map(to_view).collect()
+    }
+
+    async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2")
+                .bind(app.0)
+                .bind(since)
+                .fetch_one(&mut **self.0)
+                .await?,
+        )
+    }
+
+    async fn move_package(
+        &mut self,
+        package: PackageId,
+        from: PackageState,
+        to: PackageState,
+        now: i64,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE packages SET state = $1, updated_at = $2, \
+               released_at = CASE WHEN $1 = 'online' THEN $2 ELSE released_at END, \
+               rollback_due_at = CASE WHEN $1 = 'rolling_back' THEN rollback_due_at ELSE NULL END \
+             WHERE id = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(package.0)
+        .bind(from.as_str())
+        .execute(&mut **self.0)
+        .await?
+        .rows_affected())
+    }
+
+    async fn record_transition(&mut self, t: &TransitionRow<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO package_transitions (package_id, app_id, action, from_state, to_state, \
+               actor, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.package.0)
+        .bind(t.app.0)
+        .bind(t.action)
+        .bind(t.from.map(PackageState::as_str))
+        .bind(t.to.as_str())
+        .bind(t.actor)
+        .bind(t.detail)
+        .bind(t.at)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_build(&mut self, package: PackageId, build: BuildState, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE packages SET build = $1, build_lease_until = NULL, build_lease_owner = NULL, \
+               updated_at = $2 WHERE id = $3",
+        )
+        .bind(build.as_str())
+        .bind(now)
+        .bind(package.0)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_rollback_version(
+        &mut self,
+        package: PackageId,
+        version: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE packages SET rollback_version = $1 WHERE id = $2")
+            .bind(version)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_msg(&mut self, package: PackageId, msg: &str) -> Result<()> {
+        sqlx::query("UPDATE packages SET msg = $1 WHERE id = $2")
+            .bind(msg)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn use_quota(&mut self, app: AppId, package: PackageId, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO quota_uses (app_id, package_id, at) VALUES ($1, $2, $3)")
+            .bind(app.0)
+            .bind(package.0)
+            .bind(now)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_submission(&mut self, package: PackageId, sub: &Submission) -> Result<()> {
+        sqlx::query(
+            "UPDATE packages SET audit_content = $1, remark = $2, \
+               test_account = COALESCE($3, test_account), \
+               test_password = COALESCE($4, test_password) WHERE id = $5",
+        )
+        .bind(&sub.content)
+        .bind(&sub.remark)
+        .bind(&sub.test_account)
+        .bind(&sub.test_password)
+        .bind(package.0)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_rollback_due(&mut self, package: PackageId, at: i64) -> Result<()> {
+        sqlx::query("UPDATE packages SET rollback_due_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_audit_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        version: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+               status, attempts, next_attempt_at) \
+             SELECT tp_id, app_id, $1, id, $2, $3, $4, 'pending', 0, $4 FROM packages WHERE id = $5",
+        )
+        .bind(kind.as_str())
+        .bind(version)
+        .bind(reason)
+        .bind(now)
+        .bind(package.0)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_package(&mut self, u: &NewUpload, now: i64) -> Result<PackageId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \
+               ext_json, direct_commit, test_account, test_password, committer, commit_time, \
+               created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'development', 'building', $6, $7, $8, $9, $10, $11, $11, \
+               $11) RETURNING id",
+        )
+        .bind(u.app_id.0)
+        .bind(u.tp_id.0)
+        .bind(u.template_id.0)
+        .bind(&u.version)
+        .bind(&u.version_desc)
+        .bind(&u.ext_json)
+        .bind(u.direct_commit)
+        .bind(&u.test_account)
+        .bind(&u.test_password)
+        .bind(&u.committer)
+        .bind(now)
+        .fetch_one(&mut **self.0)
+        .await?;
+        Ok(PackageId(id))
+    }
+
+    async fn template_manifest(&mut self, package: PackageId) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.manifest FROM templates t JOIN packages p ON p.template_id = t.id \
+             WHERE p.id = $1",
+        )
+        .bind(package.0)
+        .fetch_optional(&mut **self.0)
+        .await?)
+    }
+
+    async fn set_manifest(&mut self, package: PackageId, json: &str, size: i64) -> Result<()> {
+        sqlx::query("UPDATE packages SET manifest = $1, size = $2 WHERE id = $3")
+            .bind(json)
+            .bind(size)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_build_error(
+        &mut self,
+        package: PackageId,
+        code: i64,
+        message: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE packages SET build_error_code = $1, build_error = $2 WHERE id = $3")
+            .bind(code)
+            .bind(message)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+}

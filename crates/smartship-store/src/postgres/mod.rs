@@ -1,0 +1,370 @@
+//! PostgreSQL, for installations that outgrow one process on one file.
+//!
+//! Every write is an ordinary transaction on a pool (`begin_write`), at
+//! PostgreSQL's default READ COMMITTED isolation, with
+//! `synchronous_commit = on`: a caller hears back only once its commit is
+//! on the server's disk. What SQLite gets from having one writer, this
+//! backend gets from row locks:
+//!
+//! - every lifecycle transaction (the same steps as SQLite's, from
+//!   `lifecycle_flow`) locks its app's row first (`SELECT … FOR UPDATE`),
+//!   so the slot invariants and the quota hold with any number of writers
+//!   on any number of nodes;
+//! - the build and delivery workers claim with leases and
+//!   `FOR UPDATE SKIP LOCKED`, so two claimers never take the same job and
+//!   never wait on each other;
+//! - the few check-then-write transactions (a single-use code, a refresh
+//!   token, a platform's template count) lock the row they check.
+//!
+//! A lost race that PostgreSQL reports as a serialization failure or a
+//! deadlock is `StoreError::Busy`; the lifecycle runner retries it a few
+//! times before answering so.
+//!
+//! One module per aggregate implements its part of the store, as for
+//! SQLite; row decoding is shared (`crate::rows`).
+
+use crate::model::*;
+use crate::prelude::*;
+use crate::read_cache::ReadCache;
+use crate::rows::*;
+use crate::write_tx::{Touches, WriteTx};
+use crate::{AddTemplate, Decision, Purged, ReleasedLeases, Result, StoreError};
+use async_trait::async_trait;
+use smartship_core::lifecycle::{self, Action, PackageState};
+use smartship_core::manifest::Manifest;
+use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Connections per process: enough for the request handlers and the
+/// workers of one node, few enough that several nodes stay well inside the
+/// server's default `max_connections` (100).
+const POOL_SIZE: u32 = 16;
+/// How often a lifecycle transaction that lost a race is tried again.
+const LIFECYCLE_TRIES: usize = 3;
+
+/// PostgreSQL-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    /// Token lookups and slotted packages, invalidated by the writes of
+    /// this process; shared by every clone of the store.
+    cache: Arc<ReadCache>,
+}
+
+type Tx = sqlx::Transaction<'static, Postgres>;
+
+macro_rules! package_cols {
+    () => {
+        "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
+         build_error, ext_json, direct_commit, test_account, audit_content, remark, msg, committer, \
+         commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at"
+    };
+}
+
+mod lifecycle_sql;
+mod outbox;
+mod packages;
+mod parties;
+mod templates;
+mod tokens;
+
+use outbox::insert_auth_event;
+
+/// A lifecycle transaction, as handed to [`PgStore::lifecycle`].
+enum LifecycleOp {
+    Upload(NewUpload),
+    Apply(PackageId, Action),
+    FinishBuild(PackageId, BuildOutcome),
+}
+
+enum LifecycleOut {
+    Uploaded(std::result::Result<PackageId, lifecycle::Refusal>),
+    Decided(Decision),
+}
+
+impl PgStore {
+    /// Connects to the database a `postgres://` URL names and applies the
+    /// migrations (under PostgreSQL's advisory lock, so several nodes may
+    /// start at once).
+    pub async fn open_url(url: &str) -> Result<PgStore> {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("database URL: {}", redact_error(&e))))?
+            // A committed transition survives a crash of the server: the
+            // commit returns only once it is on disk (the default, stated
+            // so that a server configured otherwise cannot weaken it).
+            .options([("synchronous_commit", "on")])
+            .application_name("smartship");
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            pool,
+            cache: Default::default(),
+        })
+    }
+
+    /// The one way an ordinary write begins: see [`WriteTx`].
+    async fn begin_write(&self, touches: Touches) -> Result<WriteTx<'_, Postgres>> {
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx::new(tx, &self.cache, touches, None))
+    }
+
+    /// Runs a lifecycle transaction of `app` to its end on a task of its
+    /// own and, once it is over, drops the app's cached packages. On a task,
+    /// so that a caller that goes away while the commit is under way cannot
+    /// leave the cache holding what the commit replaced.
+    async fn lifecycle(
+        &self,
+        app: AppId,
+        op: LifecycleOp,
+        ctx: &ActionContext,
+    ) -> Result<LifecycleOut> {
+        let pool = self.pool.clone();
+        let cache = self.cache.clone();
+        let ctx = ctx.clone();
+        let task = tokio::spawn(async move {
+            let mut tries = 0;
+            let out = loop {
+                tries += 1;
+                match run_lifecycle(&pool, app, &op, &ctx).await {
+                    Err(StoreError::Busy(_)) if tries < LIFECYCLE_TRIES => continue,
+                    other => break other,
+                }
+            };
+            cache.invalidate_app(app);
+            out
+        });
+        task.await
+            .map_err(|e| StoreError::Unavailable(format!("lifecycle task: {e}")))?
+    }
+
+    async fn token_uncached(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT t.kind, t.tp_id, t.app_id, t.expires_at, t.revoked, \
+               COALESCE(a.active, FALSE) AS authorized, p.ip_allowlist \
+             FROM tokens t LEFT JOIN authorizations a ON a.app_id = t.app_id AND a.tp_id = t.tp_id \
+               JOIN tps p ON p.id = t.tp_id \
+             WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let kind = r.text("kind")?;
+        Ok(Some(TokenRecord {
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            tp_id: TpId(r.int("tp_id")?),
+            app_id: r.opt_int("app_id")?.map(AppId),
+            expires_at: r.int("expires_at")?,
+            revoked: r.flag("revoked")?,
+            authorized: r.flag("authorized")?,
+            ip_allowlist: r.opt_text("ip_allowlist")?,
+        }))
+    }
+
+    async fn slotted_packages_uncached(&self, app: AppId) -> Result<Vec<Package>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            package_cols!(),
+            " FROM packages WHERE app_id = $1 AND state IN ",
+            slotted_states_sql!(),
+            " ORDER BY id DESC"
+        ))
+        .bind(app.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(package_from_row).collect()
+    }
+}
+
+/// One try of a lifecycle transaction: begin, the shared steps, commit.
+async fn run_lifecycle(
+    pool: &PgPool,
+    app: AppId,
+    op: &LifecycleOp,
+    ctx: &ActionContext,
+) -> Result<LifecycleOut> {
+    use crate::lifecycle_flow as flow;
+    let mut tx: Tx = pool.begin().await?;
+    let mut prims = lifecycle_sql::PgLifecycle(&mut tx);
+    let out = match op {
+        LifecycleOp::Upload(u) => {
+            LifecycleOut::Uploaded(flow::create_upload(&mut prims, u, ctx).await?)
+        }
+        LifecycleOp::Apply(package, action) => {
+            LifecycleOut::Decided(flow::apply(&mut prims, app, *package, action, ctx).await?)
+        }
+        LifecycleOp::FinishBuild(package, outcome) => LifecycleOut::Decided(
+            flow::finish_build(&mut prims, app, *package, outcome, ctx).await?,
+        ),
+    };
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A URL's parse error without the URL (it may hold a password).
+fn redact_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Configuration(_) => "not a valid postgres:// URL".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.begin_write(Touches::Nothing).await?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
+        let owners: Vec<String> = sqlx::query_scalar(
+            "SELECT build_lease_owner FROM packages WHERE build = 'building' \
+               AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
+             UNION SELECT lease_owner FROM events WHERE status = 'pending' \
+               AND lease_until >= $1 AND lease_owner IS NOT NULL",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let dead: Vec<String> = owners
+            .into_iter()
+            .filter(|o| crate::lease_owner::is_dead(o))
+            .collect();
+        if dead.is_empty() {
+            return Ok(ReleasedLeases::default());
+        }
+        let mut tx = self.begin_write(Touches::Nothing).await?;
+        let builds = sqlx::query(
+            "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
+             WHERE build = 'building' AND build_lease_owner = ANY($1)",
+        )
+        .bind(&dead)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let events = sqlx::query(
+            "UPDATE events SET lease_until = NULL, lease_owner = NULL \
+             WHERE status = 'pending' AND lease_owner = ANY($1)",
+        )
+        .bind(&dead)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(ReleasedLeases { builds, events })
+    }
+
+    async fn purge_expired(&self, before: i64, batch: i64) -> Result<Purged> {
+        // Each kind in its own short transaction. SKIP LOCKED: rows another
+        // transaction holds are left for the next round.
+        let statements = [
+            "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens \
+               WHERE expires_at < $1 OR (revoked AND created_at < $1) LIMIT $2 \
+               FOR UPDATE SKIP LOCKED)",
+            "DELETE FROM codes WHERE hash IN (SELECT hash FROM codes \
+               WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            "DELETE FROM tp_tickets WHERE id IN (SELECT t.id FROM tp_tickets t \
+               WHERE t.created_at < $1 \
+                 AND t.id < (SELECT MAX(n.id) FROM tp_tickets n WHERE n.tp_id = t.tp_id) \
+               LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            "DELETE FROM event_attempts WHERE id IN (SELECT a.id FROM event_attempts a \
+               JOIN events e ON e.id = a.event_id \
+               WHERE a.started_at < $1 AND e.status <> 'pending' LIMIT $2 \
+               FOR UPDATE OF a SKIP LOCKED)",
+        ];
+        let mut counts = [0u64; 4];
+        for (i, (sql, count)) in statements.iter().zip(counts.iter_mut()).enumerate() {
+            let touches = if i == 0 {
+                Touches::Tokens
+            } else {
+                Touches::Nothing
+            };
+            let mut tx = self.begin_write(touches).await?;
+            *count = sqlx::query(*sql)
+                .bind(before)
+                .bind(batch)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+        }
+        let [tokens, codes, tickets, attempts] = counts;
+        Ok(Purged {
+            tokens,
+            codes,
+            tickets,
+            attempts,
+        })
+    }
+
+    async fn status_counts(&self) -> Result<StatusCounts> {
+        let count = |sql: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&self.pool)
+                .await
+        };
+        let grouped = |sql: &'static str| async move {
+            sqlx::query_as::<_, (String, i64)>(sql)
+                .fetch_all(&self.pool)
+                .await
+        };
+        let (review_queue, oldest_review_since): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(updated_at) FROM packages WHERE state = 'auditing'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(StatusCounts {
+            apps: count("SELECT COUNT(*) FROM apps").await?,
+            tps: count("SELECT COUNT(*) FROM tps").await?,
+            templates: count("SELECT COUNT(*) FROM templates WHERE deleted_at IS NULL").await?,
+            packages_by_state: grouped(
+                "SELECT state, COUNT(*) FROM packages GROUP BY state ORDER BY state",
+            )
+            .await?,
+            builds_pending: count("SELECT COUNT(*) FROM packages WHERE build = 'building'").await?,
+            builds_failed: count(
+                "SELECT COUNT(*) FROM packages WHERE state = 'development' AND build = 'failed'",
+            )
+            .await?,
+            review_queue,
+            oldest_review_since,
+            rollbacks_pending: count("SELECT COUNT(*) FROM packages WHERE state = 'rolling_back'")
+                .await?,
+            events_by_status: grouped(
+                "SELECT status, COUNT(*) FROM events GROUP BY status ORDER BY status",
+            )
+            .await?,
+            tps_with_undeliverable: sqlx::query_scalar(
+                "SELECT t.client_id FROM tps t WHERE EXISTS (SELECT 1 FROM events e \
+                   WHERE e.tp_id = t.id AND e.status = 'undeliverable') ORDER BY t.id",
+            )
+            .fetch_all(&self.pool)
+            .await?,
+        })
+    }
+}
