@@ -20,6 +20,7 @@ macro_rules! slotted_states_sql {
 }
 
 pub mod blobs;
+pub mod copy;
 mod error;
 mod group_commit;
 pub mod lease_owner;

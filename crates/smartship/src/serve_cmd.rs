@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// Data directory (database, blobs, server.json, demo.json).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite:PATH` (default `sqlite:<data-dir>/smartship.db`)
+    /// or `postgres://USER@HOST:PORT/DATABASE`; also SMARTSHIP_DATABASE_URL.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
     /// Seed demo data and write demo.json with fresh tokens.
     #[arg(long)]
     demo: bool,
@@ -88,6 +92,9 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let mut flags = Map::new();
     if let Some(l) = a.listen {
         flags.insert("listen".into(), Value::String(l));
+    }
+    if let Some(u) = a.database {
+        flags.insert("database_url".into(), Value::String(u));
     }
     if let Some(d) = a.data_dir {
         flags.insert("data_dir".into(), Value::String(d.display().to_string()));

@@ -1,6 +1,11 @@
 //! Test harness: one server per test, in its own temporary data directory,
 //! seeded through the public routes (draft upload, addtotemplate) and the
 //! operator API like a real operator would.
+//!
+//! The suite runs once per backend: on SQLite in the data directory (the
+//! default), and with `SMARTSHIP_TEST_BACKEND=postgres` on a fresh
+//! PostgreSQL schema per test (`smartship_store::test_db`); `scripts/test`
+//! runs both.
 
 #![allow(dead_code)]
 
@@ -8,6 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use smartship_server::config::Config;
 use smartship_server::{Server, StartOptions};
+use smartship_store::test_db::{Backend, TestDb};
 use std::time::{Duration, Instant};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -22,6 +28,31 @@ pub struct TestApp {
     /// Approved and verified apps, authorized to the TP.
     pub apps: Vec<AppHandle>,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this test (dropped last).
+    pub db: Option<TestDb>,
+}
+
+/// The backend this run of the suite uses (`SMARTSHIP_TEST_BACKEND`).
+pub fn backend() -> Backend {
+    match std::env::var("SMARTSHIP_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("SMARTSHIP_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+/// A database of this run's backend for `config`: PostgreSQL gets a fresh
+/// schema (returned, to be kept until the test ends); SQLite stays in the
+/// data directory.
+pub async fn database_for(config: &mut Config) -> Option<TestDb> {
+    match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let db = TestDb::new(Backend::Postgres).await;
+            config.database_url = Some(db.url().to_owned());
+            Some(db)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +87,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
+    let db = database_for(&mut config).await;
     tweak(&mut config);
     let server = smartship_server::start(config, StartOptions::default())
         .await
@@ -70,6 +102,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         template_id: 0,
         apps: Vec::new(),
         dir,
+        db,
     };
     let (status, tp) = app
         .admin_post("/admin/v1/tps", json!({"name": "Test ISV"}))
