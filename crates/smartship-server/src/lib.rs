@@ -180,7 +180,8 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// A database URL without its password, for messages and logs.
-fn redacted(url: &str) -> String {
+/// A database URL as it may be printed: its password, if any, masked.
+pub fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

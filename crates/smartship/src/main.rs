@@ -7,6 +7,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin_cmd;
+mod db_cmd;
 mod fleet_cmd;
 mod output;
 mod package_cmd;
@@ -32,6 +33,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Operator commands (talk to a running server's /admin/v1 API).
     Admin(admin_cmd::AdminArgs),
+    /// The database, offline: migrate it, copy SQLite into PostgreSQL.
+    Db(db_cmd::DbArgs),
     /// Third-party platform template commands (TP token).
     Template(template_cmd::TemplateArgs),
     /// One app's package lifecycle (app token).
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(a) => serve_cmd::run(a).await,
             Command::Admin(a) => admin_cmd::run(a).await,
+            Command::Db(a) => db_cmd::run(a).await,
             Command::Template(a) => template_cmd::run(a).await,
             Command::Package(a) => package_cmd::run(a).await,
             Command::Fleet(a) => fleet_cmd::run(a).await,
