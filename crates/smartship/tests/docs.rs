@@ -190,10 +190,16 @@ fn target_dir() -> PathBuf {
 
 /// Runs one document's run blocks; panics with the script's output on failure.
 fn run_document(doc: &str) {
+    run_document_with(doc, &[], |_| true);
+}
+
+/// [`run_document`] with extra environment variables, running only the
+/// blocks `keep` chooses.
+fn run_document_with(doc: &str, env: &[(&str, &str)], keep: impl Fn(&Block) -> bool) {
     let blocks = all_blocks();
     let runnable: Vec<&Block> = blocks
         .iter()
-        .filter(|b| b.doc == doc && b.marker == Some(Marker::Run))
+        .filter(|b| b.doc == doc && b.marker == Some(Marker::Run) && keep(b))
         .collect();
     assert!(!runnable.is_empty(), "{doc} has no <!-- run --> block");
     let (script, starts_server) = script(&runnable);
@@ -231,6 +237,7 @@ fn run_document(doc: &str) {
         .env_remove("SMARTSHIP_SERVER")
         .env_remove("SMARTSHIP_ADMIN_TOKEN")
         .env_remove("SMARTSHIP_TOKEN")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     if let Some((mut child, _)) = own_server {
@@ -324,6 +331,23 @@ fn the_marker_parser_reads_the_three_markers() {
 #[test]
 fn the_readme_runs_as_written() {
     run_document("README.md");
+}
+
+/// The README's walkthrough, every server of it on PostgreSQL (a schema of
+/// its own); the blocks that name their own database are left out.
+#[test]
+fn the_readme_runs_as_written_on_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(smartship_store::test_db::TestDb::new(
+        smartship_store::test_db::Backend::Postgres,
+    ));
+    run_document_with("README.md", &[("SMARTSHIP_DATABASE_URL", db.url())], |b| {
+        !b.text.contains("--database")
+    });
+    drop(db);
 }
 
 #[test]
