@@ -81,8 +81,21 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
 
 /// The database's size once its write-ahead log is folded in: a checkpoint
 /// from a second connection, then the main file and whatever log is left.
-async fn db_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
+/// On PostgreSQL: the tables of the schema with their indexes and TOAST.
+async fn db_bytes(dir: &std::path::Path, postgres: Option<&str>) -> anyhow::Result<u64> {
     use sqlx::ConnectOptions;
+    if let Some(url) = postgres {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let bytes: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        return Ok(bytes as u64);
+    }
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(dir.join("smartship.db"))
         .connect()
@@ -97,13 +110,25 @@ async fn db_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
         .sum())
 }
 
-pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
+/// `postgres`: the server on a fresh PostgreSQL schema.
+pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
     let template = big_template();
     let template_bytes: u64 = template.values().map(|b| b.len() as u64).sum();
+    let db = if postgres {
+        Some(
+            smartship_store::test_db::TestDb::new(smartship_store::test_db::Backend::Postgres)
+                .await,
+        )
+    } else {
+        None
+    };
+    let pg_url = db.as_ref().map(|d| d.url().to_owned());
+    let server_url = pg_url.clone();
     let b = setup::start(
         |c| {
             c.review_policy = smartship_server::config::ReviewPolicy::AutoPass;
             c.build_workers = 2;
+            c.database_url = server_url;
         },
         &template,
     )
@@ -154,7 +179,7 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
     options.audit_poll = Duration::from_millis(100);
     let state_file = tempfile::NamedTempFile::new()?;
     let blobs_before = dir_bytes(&data_dir.join("blobs"));
-    let db_before = db_bytes(&data_dir).await?;
+    let db_before = db_bytes(&data_dir, pg_url.as_deref()).await?;
     let rss_peak = Arc::new(AtomicU64::new(crate::rss_kib()));
     let sampler = {
         let peak = rss_peak.clone();
@@ -188,7 +213,9 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
     let released = report.count(fleet::Outcome::Released);
     let events_delivered = hits.load(Ordering::Relaxed) - hits_before;
     let blob_bytes_added = dir_bytes(&data_dir.join("blobs")).saturating_sub(blobs_before);
-    let db_bytes_added = db_bytes(&data_dir).await?.saturating_sub(db_before);
+    let db_bytes_added = db_bytes(&data_dir, pg_url.as_deref())
+        .await?
+        .saturating_sub(db_before);
 
     // Baseline: one package/get per app, same client pool, same concurrency.
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
@@ -209,19 +236,22 @@ pub async fn run(n: usize) -> anyhow::Result<FleetResult> {
     let baseline_reads_per_sec = n as f64 / base_start.elapsed().as_secs_f64();
     let peak_rss_mib = rss_peak.load(Ordering::Relaxed) / 1024;
     println!(
-        "fleet: {n} apps, template {:.2} MB in {} files, upload -> build -> submit -> auto-pass -> release: \
+        "fleet{}: {n} apps, template {:.2} MB in {} files, upload -> build -> submit -> auto-pass -> release: \
          {released} released in {seconds:.1} s ({:.0} apps/s), {events_delivered} audit events delivered; \
          peak RSS {peak_rss_mib} MiB (server and fleet client in one process); \
          storage added: blobs {:.1} KB/app, database {:.1} KB/app (target <= 10 KB/app over the template); \
-         baseline one package/get per app {baseline_reads_per_sec:.0} apps/s; ratio {:.3} (targets <= 30 s, < 512 MB)",
+         baseline one package/get per app {baseline_reads_per_sec:.0} apps/s; ratio {:.3} (targets <= {} s, < 512 MB)",
+        if postgres { " (PostgreSQL)" } else { "" },
         template_bytes as f64 / 1e6,
         template.len(),
         n as f64 / seconds,
         blob_bytes_added as f64 / 1024.0 / n as f64,
         db_bytes_added as f64 / 1024.0 / n as f64,
         (n as f64 / seconds) / baseline_reads_per_sec,
+        if postgres { 45 } else { 30 },
     );
     b.server.stop().await?;
+    drop(db);
     Ok(FleetResult {
         apps: n,
         seconds,

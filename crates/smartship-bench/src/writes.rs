@@ -43,13 +43,24 @@ async fn commit_baseline(dir: &std::path::Path, duration: Duration) -> anyhow::R
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-pub async fn run(quick: bool) -> anyhow::Result<WritesResult> {
+/// `postgres`: the server on a fresh PostgreSQL schema (of
+/// `SMARTSHIP_TEST_POSTGRES`'s server), with pgbench as the baseline.
+pub async fn run(quick: bool, postgres: bool) -> anyhow::Result<WritesResult> {
     let (apps_n, workers, duration) = if quick {
         (16, 8, Duration::from_secs(1))
     } else {
         (256, 64, Duration::from_secs(10))
     };
-    let b = setup::start(|_| {}, &setup::sample_template()).await?;
+    let db = if postgres {
+        Some(
+            smartship_store::test_db::TestDb::new(smartship_store::test_db::Backend::Postgres)
+                .await,
+        )
+    } else {
+        None
+    };
+    let url = db.as_ref().map(|d| d.url().to_owned());
+    let b = setup::start(|c| c.database_url = url, &setup::sample_template()).await?;
     let apps = b.apps(apps_n).await?;
     let ext = serde_json::json!({"extEnable": true});
     // Every app gets a built development package.
@@ -120,14 +131,28 @@ pub async fn run(quick: bool) -> anyhow::Result<WritesResult> {
     }
     let errors = errors.load(Ordering::Relaxed) - errors_before;
     b.server.stop().await?;
-    let scratch = tempfile::tempdir()?;
-    let commits = commit_baseline(scratch.path(), duration.min(Duration::from_secs(3))).await?;
     let tps = transitions as f64 / elapsed.as_secs_f64();
-    println!(
-        "writes: submitaudit/withdraw over {apps_n} apps from {workers} concurrent callers: {tps:.0} durable transitions/s \
-         ({errors} errors); baseline single-row fsynced SQLite commits {commits:.0}/s; ratio {:.2} (target >= 5,000/s)",
-        tps / commits
-    );
+    let commits = if postgres {
+        let t = crate::pgbench::baseline(duration).await?;
+        println!(
+            "writes (PostgreSQL): submitaudit/withdraw over {apps_n} apps from {workers} concurrent callers: \
+             {tps:.0} durable transitions/s ({errors} errors); baseline pgbench, the same statements per \
+             transaction from {} clients: {t:.0}/s; ratio {:.2} (target >= 3,000/s and >= 1.0)",
+            crate::pgbench::CLIENTS,
+            tps / t
+        );
+        t
+    } else {
+        let scratch = tempfile::tempdir()?;
+        let c = commit_baseline(scratch.path(), duration.min(Duration::from_secs(3))).await?;
+        println!(
+            "writes: submitaudit/withdraw over {apps_n} apps from {workers} concurrent callers: {tps:.0} durable transitions/s \
+             ({errors} errors); baseline single-row fsynced SQLite commits {c:.0}/s; ratio {:.2} (target >= 5,000/s)",
+            tps / c
+        );
+        c
+    };
+    drop(db);
     Ok(WritesResult {
         transitions_per_sec: tps,
         commits_per_sec: commits,

@@ -39,3 +39,38 @@ fn all_quick_prints_every_scenario_with_its_ratio_and_draws_the_charts() {
         assert!(text.contains("baseline") || text.contains("p99"), "{svg}");
     }
 }
+
+/// The PostgreSQL scenarios, as small: `writes` against its pgbench
+/// baseline and the fleet, each on a schema of its own.
+#[test]
+fn writes_and_fleet_quick_on_postgres_print_their_ratios() {
+    for scenario in ["writes", "fleet"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_smartship-bench"))
+            .args([scenario, "--quick", "--postgres"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let prefix = format!("{scenario} (PostgreSQL)");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} line in:\n{stdout}"));
+        assert!(
+            line.contains("ratio") && line.contains("baseline"),
+            "{line}"
+        );
+        if scenario == "writes" {
+            assert!(
+                line.contains("pgbench") && line.contains("(0 errors)"),
+                "{line}"
+            );
+        } else {
+            assert!(line.contains("100 released"), "{line}");
+        }
+    }
+}
