@@ -130,6 +130,7 @@ impl TestDb {
                 let schema = unique_name();
                 let test_url = with_database(&admin, TEST_DATABASE, None);
                 let mut conn = sqlx::PgConnection::connect(&test_url).await.unwrap();
+                drop_stale_schemas(&mut conn).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
                     .execute(&mut conn)
                     .await
@@ -186,26 +187,79 @@ impl Drop for TestDb {
             }
         }
         if let Some(schema) = self.schema.take() {
-            // On a thread of its own: Drop may run inside a runtime, which
-            // cannot block on another.
+            // On a thread of its own, not waited for: Drop often runs on
+            // the test's runtime, whose server may still hold a transaction
+            // that the DROP must wait for, and that transaction finishes
+            // only once this thread lets the runtime go on. A schema left
+            // behind by a process that exited first is dropped by the next
+            // test process (`drop_stale_schemas`).
             let url = with_database(&postgres_admin_url(), TEST_DATABASE, None);
-            let _ = std::thread::spawn(move || {
+            std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .expect("a runtime for the cleanup");
                 rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&mut conn)
-                        .await;
-                        let _ = conn.close().await;
+                    for _ in 0..60 {
+                        if drop_schema(&url, &schema).await {
+                            return;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                     }
                 });
-            })
-            .join();
+            });
+        }
+    }
+}
+
+/// Drops one test schema; false when it could not (yet).
+async fn drop_schema(url: &str, schema: &str) -> bool {
+    let Ok(mut conn) = sqlx::PgConnection::connect(url).await else {
+        return false;
+    };
+    let _ = sqlx::query("SET lock_timeout = '2s'")
+        .execute(&mut conn)
+        .await;
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&mut conn)
+    .await
+    .is_ok();
+    let _ = conn.close().await;
+    done
+}
+
+/// Drops the schemas of test processes that are gone (their names start
+/// with `t<pid>_`).
+async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT schema_name::TEXT FROM information_schema.schemata WHERE schema_name LIKE 't%\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    else {
+        return;
+    };
+    for name in names {
+        let pid = name[1..]
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<i32>().ok());
+        #[cfg(unix)]
+        // SAFETY: signal 0 only checks that the process exists.
+        let alive = pid.is_some_and(|p| unsafe { libc::kill(p, 0) } == 0);
+        #[cfg(not(unix))]
+        let alive = pid.is_some();
+        if pid.is_some() && !alive {
+            let _ = sqlx::query("SET lock_timeout = '2s'")
+                .execute(&mut *conn)
+                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(&mut *conn)
+            .await;
         }
     }
 }
