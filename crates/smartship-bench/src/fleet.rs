@@ -239,13 +239,18 @@ pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
         "fleet{}: {n} apps, template {:.2} MB in {} files, upload -> build -> submit -> auto-pass -> release: \
          {released} released in {seconds:.1} s ({:.0} apps/s), {events_delivered} audit events delivered; \
          peak RSS {peak_rss_mib} MiB (server and fleet client in one process); \
-         storage added: blobs {:.1} KB/app, database {:.1} KB/app (target <= 10 KB/app over the template); \
+         storage added: blobs {:.1} KB/app{}, database {:.1} KB/app (target <= 10 KB/app over the template); \
          baseline one package/get per app {baseline_reads_per_sec:.0} apps/s; ratio {:.3} (targets <= {} s, < 512 MB)",
         if postgres { " (PostgreSQL)" } else { "" },
         template_bytes as f64 / 1e6,
         template.len(),
         n as f64 / seconds,
         blob_bytes_added as f64 / 1024.0 / n as f64,
+        if postgres {
+            " on the node's disk (PostgreSQL keeps them: counted in the database)"
+        } else {
+            ""
+        },
         db_bytes_added as f64 / 1024.0 / n as f64,
         (n as f64 / seconds) / baseline_reads_per_sec,
         if postgres { 45 } else { 30 },

@@ -96,12 +96,16 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
         },
     )
     .await?;
-    let tree = sample_tree();
-    let mut manifest = smartship_core::manifest::Manifest::default();
-    for (path, bytes) in &tree {
-        s.blobs.put(bytes)?;
-        manifest.insert(path, bytes);
-    }
+    let blobs = s.blobs.clone();
+    let manifest = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        let mut manifest = smartship_core::manifest::Manifest::default();
+        for (path, bytes) in &sample_tree() {
+            blobs.put(bytes)?;
+            manifest.insert(path, bytes);
+        }
+        Ok(manifest)
+    })
+    .await??;
     let now = crate::clock::now_ms();
     let draft = s
         .store

@@ -247,6 +247,12 @@ impl<S> LenientStream<S> {
                     }
                 }
                 Mode::Head => {
+                    // The clock of a head starts with its first byte: bytes
+                    // left over from a body or a pipelined request start the
+                    // next head now, not when the previous head began.
+                    if self.head_started.is_none() && !self.input.is_empty() {
+                        self.head_started = Some(tokio::time::Instant::now());
+                    }
                     // Blank lines between requests are allowed (RFC 9112 §2.2).
                     let Some(end) = find(&self.input, b"\r\n\r\n") else {
                         if self.input.len() > MAX_HEAD {
@@ -263,7 +269,10 @@ impl<S> LenientStream<S> {
                         return;
                     };
                     let head: Vec<u8> = self.input.drain(..end + 4).collect();
-                    self.head_started = (!self.input.is_empty()).then(tokio::time::Instant::now);
+                    // This head is complete: a handler that takes long to
+                    // answer after its body arrives is bounded by the idle
+                    // timeout, never by this head's.
+                    self.head_started = None;
                     let checked = if head.len() > MAX_HEAD {
                         Err("head_too_large")
                     } else {
@@ -622,6 +631,32 @@ mod tests {
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
         out
+    }
+
+    #[tokio::test]
+    async fn a_complete_head_stops_the_head_clock_even_when_its_body_arrives_later() {
+        let mut s = LenientStream::new(());
+        let t = Timeouts::default();
+        s.timeouts = Some(t);
+        // Head and the start of the body in one read, the rest later: the
+        // request then waits for its answer in head mode, with no new head.
+        s.input
+            .extend_from_slice(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab");
+        s.read_some();
+        s.process();
+        assert!(s.head_started.is_none());
+        s.input.extend_from_slice(b"cde");
+        s.read_some();
+        s.process();
+        assert!(s.mode == Mode::Head);
+        assert!(s.head_started.is_none(), "no head has begun");
+        assert_eq!(s.deadline(), Some(s.last_activity + t.idle));
+        // A pipelined head that arrives starts its own clock.
+        s.input.extend_from_slice(b"GET /y HT");
+        s.read_some();
+        s.process();
+        let started = s.head_started.expect("the next head has begun");
+        assert_eq!(s.deadline(), Some(started + t.header));
     }
 
     #[tokio::test]

@@ -29,7 +29,6 @@ use axum::Router;
 use axum::routing::get;
 use config::Config;
 use smartship_store::Store;
-use smartship_store::blobs::BlobStore;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -264,7 +263,9 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;
-    let blobs = BlobStore::open(config.data_dir.join("blobs"))?;
+    let blobs = store
+        .blobs(&config.data_dir.join("blobs"))
+        .context("opening the blob store")?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -10,13 +10,22 @@
 //! form whatever the backend (integers in decimal, flags as 0/1, NULL
 //! distinct from every text).
 //!
+//! Blobs move the same way (`copy_blobs`): each file of the source's blob
+//! directory that the target lacks is streamed into it, its digest checked
+//! against its name; `verify_blobs` then reads every blob back from the
+//! target and hashes it.
+//!
 //! The source should not be written while it is copied: stop the server
 //! first. What is read is what the store's migrations define (both
 //! databases are migrated to the current schema first).
 
+use crate::blobs::files::FileBlobs;
+use crate::postgres::blobs::PgBlobs;
 use crate::{Result, StoreError};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Row};
+use std::collections::HashSet;
+use std::path::Path;
 
 /// Rows per batch, read and written in one round trip each.
 const BATCH: i64 = 500;
@@ -350,10 +359,44 @@ impl TableCheck {
     }
 }
 
+/// Tables of PostgreSQL alone: a SQLite installation keeps its blobs as
+/// files, which [`Copy::copy_blobs`] moves into them.
+pub const BLOB_TABLES: &[&str] = &["blobs", "blob_chunks"];
+
+/// How far the copy of the blobs got, for progress lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobProgress {
+    /// Blobs looked at so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+    /// Blobs written (the rest were already in the target) and their bytes.
+    pub written: u64,
+    pub bytes_written: u64,
+}
+
+/// The comparison of the blobs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobCheck {
+    /// Blobs of the source, each read back from the target and hashed.
+    pub checked: u64,
+    pub bytes: u64,
+    /// Digests the target lacks.
+    pub missing: Vec<String>,
+    /// Digests whose bytes in the target hash to something else.
+    pub corrupt: Vec<String>,
+}
+
+impl BlobCheck {
+    pub fn equal(&self) -> bool {
+        self.missing.is_empty() && self.corrupt.is_empty()
+    }
+}
+
 /// Both ends of a copy, open and migrated.
 pub struct Copy {
     source: sqlx::SqliteConnection,
     target: sqlx::PgConnection,
+    target_blobs: PgBlobs,
 }
 
 impl Copy {
@@ -376,7 +419,91 @@ impl Copy {
         let source_opts: sqlx::sqlite::SqliteConnectOptions = sqlite_url.parse()?;
         let source = sqlx::SqliteConnection::connect_with(&source_opts.read_only(true)).await?;
         let target = sqlx::PgConnection::connect(postgres_url).await?;
-        Ok(Copy { source, target })
+        let blob_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(postgres_url)
+            .await?;
+        Ok(Copy {
+            source,
+            target,
+            target_blobs: PgBlobs::new(blob_pool),
+        })
+    }
+
+    /// Copies every blob under `root` (the source's `DATA_DIR/blobs`) that
+    /// the target lacks, calling `progress` after each batch and after each
+    /// large blob. A file whose bytes do not hash to its name is refused:
+    /// the source is damaged, and nothing is written under a wrong name.
+    pub async fn copy_blobs(
+        &mut self,
+        root: &Path,
+        mut progress: impl FnMut(&BlobProgress),
+    ) -> Result<()> {
+        let source = FileBlobs::existing(root);
+        let mut digests = source.digests().map_err(StoreError::backend)?;
+        digests.sort();
+        let mut p = BlobProgress {
+            total: digests.len() as u64,
+            ..Default::default()
+        };
+        progress(&p);
+        for batch in digests.chunks(BATCH as usize) {
+            let present: HashSet<String> = self
+                .target_blobs
+                .present(batch)
+                .await
+                .map_err(StoreError::backend)?
+                .into_iter()
+                .collect();
+            for digest in batch {
+                p.done += 1;
+                if present.contains(digest) {
+                    continue;
+                }
+                let mut file = source.open_blob(digest).map_err(StoreError::backend)?;
+                let (stored, _) = self
+                    .target_blobs
+                    .put_expected(&mut file, digest)
+                    .await
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::InvalidData => StoreError::Corrupt(format!(
+                            "the blob file {digest} of the source is damaged: {e}"
+                        )),
+                        _ => StoreError::backend(e),
+                    })?;
+                p.written += 1;
+                p.bytes_written += stored.size;
+                if stored.size >= 1 << 20 {
+                    progress(&p);
+                }
+            }
+            progress(&p);
+        }
+        Ok(())
+    }
+
+    /// Reads every blob of the source back from the target and hashes it.
+    pub async fn verify_blobs(&mut self, root: &Path) -> Result<BlobCheck> {
+        let mut check = BlobCheck::default();
+        for digest in FileBlobs::existing(root)
+            .digests()
+            .map_err(StoreError::backend)?
+        {
+            match self
+                .target_blobs
+                .rehash(&digest)
+                .await
+                .map_err(StoreError::backend)?
+            {
+                None => check.missing.push(digest),
+                Some(r) if r.sha256 != digest => check.corrupt.push(digest),
+                Some(r) => {
+                    check.checked += 1;
+                    check.bytes += r.size;
+                }
+            }
+        }
+        Ok(check)
     }
 
     /// Copies every table, calling `progress` after each batch.

@@ -31,7 +31,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
         StoreError::Backend(Box::new(e))
     }
 }

@@ -283,6 +283,10 @@ pub trait OutboxStore: Send + Sync {
 pub trait Store:
     PartyStore + TokenStore + TemplateStore + PackageStore + OutboxStore + Send + Sync + 'static
 {
+    /// The installation's blobs, where this backend keeps them: files
+    /// under `local` for SQLite; the database itself for PostgreSQL, with
+    /// only the scratch files of uploads in flight under `local`.
+    fn blobs(&self, local: &std::path::Path) -> std::io::Result<blobs::BlobStore>;
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
     /// Ends at once the live leases (builds, event deliveries) held by

@@ -7,7 +7,7 @@ use figment::providers::Serialized;
 use serde_json::{Map, Value};
 use smartship_server::config::Config;
 use smartship_server::redacted;
-use smartship_store::copy::{Copy, TableProgress};
+use smartship_store::copy::{BlobProgress, Copy, TableProgress};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -146,9 +146,36 @@ async fn copy(from: &Path, to: &str) -> anyhow::Result<()> {
     .await
     .context("copying")?;
     eprintln!(
-        "copied {rows} rows ({written} written, {} already there) in {:.1} s; comparing...",
+        "copied {rows} rows ({written} written, {} already there) in {:.1} s",
         rows - written,
         started.elapsed().as_secs_f64()
+    );
+    let blobs_dir = from.join("blobs");
+    let mut blobs = BlobProgress::default();
+    copy.copy_blobs(&blobs_dir, |p: &BlobProgress| {
+        blobs = p.clone();
+        if tty {
+            let _ = write!(
+                std::io::stderr(),
+                "\r\x1b[2Kblobs {:>9}/{}, {} written ({} bytes)",
+                p.done,
+                p.total,
+                p.written,
+                p.bytes_written
+            );
+        }
+    })
+    .await
+    .context("copying the blobs")?;
+    if tty {
+        eprintln!();
+    }
+    eprintln!(
+        "copied {} blobs ({} written, {} bytes; {} already there); comparing...",
+        blobs.total,
+        blobs.written,
+        blobs.bytes_written,
+        blobs.total - blobs.written
     );
     let checks = copy.verify().await.context("comparing")?;
     let mut differ = Vec::new();
@@ -167,6 +194,28 @@ async fn copy(from: &Path, to: &str) -> anyhow::Result<()> {
             ));
         }
     }
+    let blob_check = copy
+        .verify_blobs(&blobs_dir)
+        .await
+        .context("comparing the blobs")?;
+    println!(
+        "{:<20} {:>9} blobs ({} bytes) read back, each hashing to its name  {}",
+        "blobs",
+        blob_check.checked,
+        blob_check.bytes,
+        if blob_check.equal() {
+            "equal"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    if !blob_check.equal() {
+        differ.push(format!(
+            "blobs: {} missing, {} with other bytes",
+            blob_check.missing.len(),
+            blob_check.corrupt.len()
+        ));
+    }
     if !differ.is_empty() {
         bail!(
             "the copy differs from the source ({}); run the copy again with the server stopped",
@@ -174,8 +223,8 @@ async fn copy(from: &Path, to: &str) -> anyhow::Result<()> {
         );
     }
     println!(
-        "every table is equal. Start the server on it, with the same data directory \
-         (it keeps the blobs): smartship serve --data-dir {} --database {}",
+        "every table and blob is equal. Start the server on it (the data directory still \
+         holds the admin token): smartship serve --data-dir {} --database {}",
         from.display(),
         redacted(to)
     );

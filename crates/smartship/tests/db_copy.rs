@@ -1,8 +1,10 @@
 //! `smartship db copy` on a real installation: a demo server on SQLite
 //! with a released app, a rolled-back app and pending events is stopped,
-//! copied into PostgreSQL and started there on the same data directory.
-//! Every `/rest/2.0` answer for those apps is the same, their old tokens
-//! work, and the pending events are delivered by the new server.
+//! copied into PostgreSQL and started there on a new, empty data
+//! directory: the rows and the blobs are all in the database. Every
+//! `/rest/2.0` answer for those apps is the same, their old tokens work,
+//! their built packages download, and the pending events are delivered by
+//! the new server.
 
 use serde_json::{Value, json};
 use smartship_store::test_db::{Backend, TestDb};
@@ -294,21 +296,39 @@ async fn a_copied_installation_answers_the_same_and_delivers_its_pending_events(
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "db copy: {stdout}\n{stderr}");
-    assert!(stdout.contains("every table is equal"), "{stdout}");
+    assert!(stdout.contains("every table and blob is equal"), "{stdout}");
     assert!(stderr.contains("packages"), "progress per table: {stderr}");
+    assert!(stderr.contains("blobs ("), "the blobs' count: {stderr}");
+    // Run again (as after an interruption): nothing is left to write.
+    let again = Command::new(BIN)
+        .args(["db", "copy", "--from"])
+        .arg(d)
+        .args(["--to", db.url()])
+        .output()
+        .unwrap();
+    let again_err = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{again_err}");
+    assert!(
+        again_err.contains("(0 written, 0 bytes;"),
+        "no blob is written twice: {again_err}"
+    );
 
     let count = Arc::new(AtomicUsize::new(0));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
     tokio::spawn(receiver(listener, count.clone()));
-    let _ = std::fs::remove_file(d.join("server.json"));
+    // Nothing of the old data directory is needed but the admin token,
+    // given here in the environment.
+    let fresh = tempfile::tempdir().unwrap();
+    let d = fresh.path();
     let mut child = Running(Some(
         Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(d)
             .args(["--database", db.url()])
             .envs(ENV.iter().copied())
+            .env("SMARTSHIP_ADMIN_TOKEN", &admin)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(d.join("pg-stderr.log")).unwrap())
             .spawn()
@@ -332,6 +352,9 @@ async fn a_copied_installation_answers_the_same_and_delivers_its_pending_events(
     for (t, old) in tokens.iter().zip(&before) {
         assert_eq!(&answers(&base, t, &tp_token).await, old, "the same answers");
     }
+    // The package built on SQLite downloads from the blobs in PostgreSQL.
+    let zip = download(&base, &admin, online).await;
+    assert!(zip.len() > 100, "{} bytes", zip.len());
     wait_for("the pending events' delivery", 60, || async {
         events(&base, &admin, "pending").await.is_empty()
     })
@@ -351,5 +374,56 @@ async fn a_copied_installation_answers_the_same_and_delivers_its_pending_events(
         .await
         .unwrap();
     assert_eq!(up["errno"], 0, "{up}");
+    // It is built from the template's blobs in PostgreSQL, and its new
+    // files (ext.json) are stored there: it downloads.
+    let list = get(&format!(
+        "{base}/rest/2.0/smartapp/package/get?access_token={}",
+        tokens[0]
+    ))
+    .await;
+    let new = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["version"] == "3.0.0")
+        .unwrap_or_else(|| panic!("the new upload: {list}"))["package_id"]
+        .as_i64()
+        .unwrap();
+    let zip = download(&base, &admin, new).await;
+    assert!(zip.len() > 100, "{} bytes", zip.len());
+    assert!(
+        !d.join("blobs").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .len()
+            == 2),
+        "no blob was written to the node's disk"
+    );
     stop(child);
+}
+
+/// A package's zip through the operator API, once it is built.
+async fn download(base: &str, admin: &str, package: i64) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = reqwest::Client::new()
+            .get(format!("{base}/admin/v1/packages/{package}/download"))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = r.bytes().await.unwrap().to_vec();
+        if status.is_success() {
+            assert!(body.starts_with(b"PK"), "a zip");
+            return body;
+        }
+        assert!(
+            status == reqwest::StatusCode::CONFLICT && Instant::now() < deadline,
+            "package {package}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -43,6 +43,13 @@ use std::time::Duration;
 /// workers of one node, few enough that several nodes stay well inside the
 /// server's default `max_connections` (100).
 const POOL_SIZE: u32 = 16;
+/// Connections of the blob store, a pool of its own: a blob stream holds
+/// its connection while a large file arrives, and forty parallel uploads
+/// must not leave the API's token checks and transitions waiting for one.
+const BLOB_POOL_SIZE: u32 = 6;
+/// How long a blob write waits for one of those: uploads queue behind each
+/// other rather than fail.
+const BLOB_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often a lifecycle transaction that lost a race is tried again.
 const LIFECYCLE_TRIES: usize = 3;
 
@@ -50,6 +57,8 @@ const LIFECYCLE_TRIES: usize = 3;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The blob store's connections, opened when first needed.
+    blob_pool: PgPool,
     /// Token lookups and slotted packages, invalidated by the writes of
     /// this process; shared by every clone of the store.
     cache: Arc<ReadCache>,
@@ -65,6 +74,7 @@ macro_rules! package_cols {
     };
 }
 
+pub mod blobs;
 mod lifecycle_sql;
 mod outbox;
 mod packages;
@@ -98,6 +108,10 @@ impl PgStore {
             // so that a server configured otherwise cannot weaken it).
             .options([("synchronous_commit", "on")])
             .application_name("smartship");
+        let blob_pool = PgPoolOptions::new()
+            .max_connections(BLOB_POOL_SIZE)
+            .acquire_timeout(BLOB_ACQUIRE_TIMEOUT)
+            .connect_lazy_with(opts.clone());
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
@@ -106,6 +120,7 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore {
             pool,
+            blob_pool,
             cache: Default::default(),
         })
     }
@@ -221,6 +236,10 @@ fn redact_error(e: &sqlx::Error) -> String {
 
 #[async_trait]
 impl Store for PgStore {
+    fn blobs(&self, local: &std::path::Path) -> std::io::Result<crate::blobs::BlobStore> {
+        crate::blobs::BlobStore::in_postgres(blobs::PgBlobs::new(self.blob_pool.clone()), local)
+    }
+
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)

@@ -192,6 +192,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn blobs(&self, local: &Path) -> std::io::Result<crate::blobs::BlobStore> {
+        crate::blobs::BlobStore::open_files(local)
+    }
+
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)

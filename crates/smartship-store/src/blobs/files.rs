@@ -1,4 +1,4 @@
-//! Content-addressed blob store on the local file system.
+//! Blobs on the local file system: the embedded installation's.
 //!
 //! `root/ab/cdef…` holds the bytes whose SHA-256 is `abcdef…`. Writing is
 //! idempotent (an existing blob is not rewritten) and crash-safe: bytes go
@@ -7,45 +7,31 @@
 
 use smartship_core::manifest::{FileRef, sha256_hex};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone)]
-pub struct BlobStore {
+pub struct FileBlobs {
     root: PathBuf,
 }
 
-impl BlobStore {
+impl FileBlobs {
     /// Opens the store, removing what an interrupted write (a crash, a full
     /// disk) left in `tmp/`: nothing there is ever read back.
-    pub fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
+    pub fn open(root: impl Into<PathBuf>) -> io::Result<FileBlobs> {
         let root = root.into();
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp)?;
-        let mut removed = 0u64;
-        for entry in std::fs::read_dir(&tmp)?.flatten() {
-            if std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        if removed > 0 {
-            tracing::info!(removed, dir = %tmp.display(), "removed temporary files of interrupted writes");
-        }
-        Ok(BlobStore { root })
+        super::clear_scratch(&root.join("tmp"))?;
+        Ok(FileBlobs { root })
     }
 
-    /// Where uploads are buffered before they are read (removed at open).
-    pub fn tmp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
+    /// The blobs under `root`, to be read only: nothing is created or
+    /// removed (the source of `db copy`).
+    pub fn existing(root: impl Into<PathBuf>) -> FileBlobs {
+        FileBlobs { root: root.into() }
     }
 
     fn path_of(&self, sha256: &str) -> io::Result<PathBuf> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a sha256 hex digest",
-            ));
-        }
+        super::check_digest(sha256)?;
         Ok(self.root.join(&sha256[..2]).join(&sha256[2..]))
     }
 
@@ -145,8 +131,32 @@ impl BlobStore {
         Ok((count, bytes))
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Every blob's digest, in no particular order (what `db copy` moves).
+    pub fn digests(&self) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        let dirs = match std::fs::read_dir(&self.root) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            other => other?,
+        };
+        for dir in dirs {
+            let dir = dir?;
+            let prefix = dir.file_name().to_string_lossy().into_owned();
+            if prefix == "tmp" || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir.path())? {
+                let digest = format!("{prefix}{}", f?.file_name().to_string_lossy());
+                if super::check_digest(&digest).is_ok() {
+                    out.push(digest);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens a blob to be read as a stream.
+    pub fn open_blob(&self, sha256: &str) -> io::Result<std::fs::File> {
+        std::fs::File::open(self.path_of(sha256)?)
     }
 }
 
@@ -157,7 +167,7 @@ mod tests {
     #[test]
     fn put_is_idempotent_and_addressed_by_content() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
+        let store = FileBlobs::open(dir.path()).unwrap();
         let (d1, new1) = store.put(b"hello").unwrap();
         let (d2, new2) = store.put(b"hello").unwrap();
         assert_eq!(d1, d2);
@@ -170,14 +180,17 @@ mod tests {
     #[test]
     fn streamed_puts_match_buffered_ones_and_leave_nothing_in_tmp() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
+        let store = FileBlobs::open(dir.path()).unwrap();
         let content = vec![3u8; 300_000];
         let r = store.put_reader(&mut content.as_slice()).unwrap();
         assert_eq!((r.sha256.clone(), r.size), (sha256_hex(&content), 300_000));
         assert_eq!(store.get(&r.sha256).unwrap(), content);
         let again = store.put_reader(&mut content.as_slice()).unwrap();
         assert_eq!(again, r);
-        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
         // A reader that fails midway leaves no partial file.
         struct Broken(u8);
         impl io::Read for Broken {
@@ -191,22 +204,28 @@ mod tests {
             }
         }
         assert!(store.put_reader(&mut Broken(0)).is_err());
-        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[test]
     fn opening_removes_what_interrupted_writes_left() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
-        std::fs::write(store.tmp_dir().join("abc.1.2"), b"partial").unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
-        assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        FileBlobs::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("tmp").join("abc.1.2"), b"partial").unwrap();
+        FileBlobs::open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[test]
     fn concurrent_writes_of_the_same_content_all_succeed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
+        let store = FileBlobs::open(dir.path()).unwrap();
         let content = vec![7u8; 1 << 20];
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
