@@ -151,6 +151,10 @@ pub struct LenientStream<S> {
     /// being collected started.
     last_activity: tokio::time::Instant,
     head_started: Option<tokio::time::Instant>,
+    /// A request was received and its answer has not begun: the server is
+    /// working, so the connection is not idle (a long build of a draft's
+    /// blobs must not be cut as a silent client would be).
+    answer_pending: bool,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The connection's place under the listener's cap.
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -170,6 +174,7 @@ impl<S> LenientStream<S> {
             timeouts: None,
             last_activity: tokio::time::Instant::now(),
             head_started: None,
+            answer_pending: false,
             timer: None,
             slot: None,
             input: Vec::new(),
@@ -183,10 +188,12 @@ impl<S> LenientStream<S> {
     fn deadline(&self) -> Option<tokio::time::Instant> {
         let t = self.timeouts?;
         let idle = self.last_activity + t.idle;
-        Some(match (self.mode, self.head_started) {
-            (Mode::Head, Some(started)) => idle.min(started + t.header),
-            _ => idle,
-        })
+        match (self.mode, self.head_started) {
+            (Mode::Head, Some(started)) => Some(idle.min(started + t.header)),
+            // The whole request is in; the answer is the server's to give.
+            (Mode::Head, None) if self.answer_pending => None,
+            _ => Some(idle),
+        }
     }
 
     /// Polls the deadline; an error once it has passed.
@@ -273,6 +280,7 @@ impl<S> LenientStream<S> {
                     // answer after its body arrives is bounded by the idle
                     // timeout, never by this head's.
                     self.head_started = None;
+                    self.answer_pending = true;
                     let checked = if head.len() > MAX_HEAD {
                         Err("head_too_large")
                     } else {
@@ -594,8 +602,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for LenientStream<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         // An answer being written is activity: a slow handler's connection
-        // is not idle once it speaks.
+        // is not idle once it speaks, and idle again when it has spoken.
         self.last_activity = tokio::time::Instant::now();
+        self.answer_pending = false;
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -650,6 +659,9 @@ mod tests {
         s.process();
         assert!(s.mode == Mode::Head);
         assert!(s.head_started.is_none(), "no head has begun");
+        assert_eq!(s.deadline(), None, "the answer is being worked on");
+        // Once the answer is written, the idle clock runs.
+        s.answer_pending = false;
         assert_eq!(s.deadline(), Some(s.last_activity + t.idle));
         // A pipelined head that arrives starts its own clock.
         s.input.extend_from_slice(b"GET /y HT");

@@ -10,6 +10,16 @@ use std::time::Duration;
 
 mod support;
 
+/// The server, killed if the test fails before it is stopped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -36,10 +46,11 @@ async fn parallel_big_drafts(database: Option<&str>) {
         .map(|url| ("SMARTSHIP_DATABASE_URL", url))
         .into_iter()
         .collect();
-    let (mut server, demo) = support::start_demo(dir.path(), &env);
+    let (server, demo) = support::start_demo(dir.path(), &env);
+    let mut server = KillOnDrop(server);
     let base = demo["base_url"].as_str().unwrap().to_owned();
     let tp_token = demo["tp"]["access_token"].as_str().unwrap().to_owned();
-    let before = peak_rss_kib(server.id());
+    let before = peak_rss_kib(server.0.id());
 
     // One 33 MB file that does not compress, beside the sample's app.json
     // (under the default max_draft_bytes of 32 MiB).
@@ -94,15 +105,15 @@ async fn parallel_big_drafts(database: Option<&str>) {
             panic!(
                 "an upload failed after {:?}: {e}; server: {:?}; log:\n{log}",
                 started.elapsed(),
-                server.try_wait()
+                server.0.try_wait()
             )
         });
         assert_eq!(v["errno"], 0, "{v}");
         ok += 1;
     }
     assert_eq!(ok, 40);
-    let peak = peak_rss_kib(server.id());
-    support::kill9(&mut server);
+    let peak = peak_rss_kib(server.0.id());
+    support::kill9(&mut server.0);
     eprintln!(
         "peak RSS: {} MiB (before the uploads: {} MiB), {:.1} s",
         peak / 1024,

@@ -136,7 +136,8 @@ async fn parallel_uploads_leave_one_development_package() {
         }));
     }
     for c in calls {
-        assert_eq!(c.await.unwrap()["errno"], 0);
+        let v = c.await.unwrap();
+        assert_eq!(v["errno"], 0, "{v}");
     }
     let dev = t.wait_built(&app).await;
     assert_eq!(dev["upload_status"], 2);

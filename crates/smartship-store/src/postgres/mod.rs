@@ -50,8 +50,6 @@ const BLOB_POOL_SIZE: u32 = 6;
 /// How long a blob write waits for one of those: uploads queue behind each
 /// other rather than fail.
 const BLOB_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How often a lifecycle transaction that lost a race is tried again.
-const LIFECYCLE_TRIES: usize = 3;
 
 /// PostgreSQL-backed [`Store`].
 #[derive(Debug, Clone)]
@@ -59,6 +57,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The blob store's connections, opened when first needed.
     blob_pool: PgPool,
+    /// Lifecycle transactions, committed in batches.
+    batcher: batch::Batcher,
     /// Token lookups and slotted packages, invalidated by the writes of
     /// this process; shared by every clone of the store.
     cache: Arc<ReadCache>,
@@ -74,6 +74,7 @@ macro_rules! package_cols {
     };
 }
 
+mod batch;
 pub mod blobs;
 mod lifecycle_sql;
 mod outbox;
@@ -118,10 +119,12 @@ impl PgStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let cache: Arc<ReadCache> = Default::default();
         Ok(PgStore {
+            batcher: batch::Batcher::start(pool.clone(), cache.clone()),
             pool,
             blob_pool,
-            cache: Default::default(),
+            cache,
         })
     }
 
@@ -131,33 +134,16 @@ impl PgStore {
         Ok(WriteTx::new(tx, &self.cache, touches, None))
     }
 
-    /// Runs a lifecycle transaction of `app` to its end on a task of its
-    /// own and, once it is over, drops the app's cached packages. On a task,
-    /// so that a caller that goes away while the commit is under way cannot
-    /// leave the cache holding what the commit replaced.
+    /// Runs a lifecycle transaction of `app` (in a batch with those of
+    /// other callers: [`batch`]) and, once it is over, drops the app's
+    /// cached packages.
     async fn lifecycle(
         &self,
         app: AppId,
         op: LifecycleOp,
         ctx: &ActionContext,
     ) -> Result<LifecycleOut> {
-        let pool = self.pool.clone();
-        let cache = self.cache.clone();
-        let ctx = ctx.clone();
-        let task = tokio::spawn(async move {
-            let mut tries = 0;
-            let out = loop {
-                tries += 1;
-                match run_lifecycle(&pool, app, &op, &ctx).await {
-                    Err(StoreError::Busy(_)) if tries < LIFECYCLE_TRIES => continue,
-                    other => break other,
-                }
-            };
-            cache.invalidate_app(app);
-            out
-        });
-        task.await
-            .map_err(|e| StoreError::Unavailable(format!("lifecycle task: {e}")))?
+        self.batcher.run(app, op, ctx).await
     }
 
     async fn token_uncached(&self, hash: &str) -> Result<Option<TokenRecord>> {
@@ -199,31 +185,6 @@ impl PgStore {
         .await?;
         rows.iter().map(package_from_row).collect()
     }
-}
-
-/// One try of a lifecycle transaction: begin, the shared steps, commit.
-async fn run_lifecycle(
-    pool: &PgPool,
-    app: AppId,
-    op: &LifecycleOp,
-    ctx: &ActionContext,
-) -> Result<LifecycleOut> {
-    use crate::lifecycle_flow as flow;
-    let mut tx: Tx = pool.begin().await?;
-    let mut prims = lifecycle_sql::PgLifecycle(&mut tx);
-    let out = match op {
-        LifecycleOp::Upload(u) => {
-            LifecycleOut::Uploaded(flow::create_upload(&mut prims, u, ctx).await?)
-        }
-        LifecycleOp::Apply(package, action) => {
-            LifecycleOut::Decided(flow::apply(&mut prims, app, *package, action, ctx).await?)
-        }
-        LifecycleOp::FinishBuild(package, outcome) => LifecycleOut::Decided(
-            flow::finish_build(&mut prims, app, *package, outcome, ctx).await?,
-        ),
-    };
-    tx.commit().await?;
-    Ok(out)
 }
 
 /// A URL's parse error without the URL (it may hold a password).
