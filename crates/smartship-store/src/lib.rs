@@ -19,6 +19,8 @@ macro_rules! slotted_states_sql {
     };
 }
 
+#[macro_use]
+mod portable;
 pub mod blobs;
 pub mod copy;
 mod error;

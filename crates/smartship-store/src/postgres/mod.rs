@@ -128,6 +128,11 @@ impl PgStore {
         })
     }
 
+    /// The pool reads go to (the shared methods of `portable` name it so).
+    fn reads(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// The one way an ordinary write begins: see [`WriteTx`].
     async fn begin_write(&self, touches: Touches) -> Result<WriteTx<'_, Postgres>> {
         let tx = self.pool.begin().await?;

@@ -39,63 +39,7 @@ pub(super) async fn insert_auth_event(
     insert_new_event(tx, &event).await
 }
 
-#[async_trait]
-impl OutboxStore for PgStore {
-    async fn insert_events(&self, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.begin_write(Touches::Nothing).await?;
-        for e in events {
-            insert_new_event(&mut tx, e).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn count_events(&self, tp: TpId, status: EventStatus) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE tp_id = $1 AND status = $2")
-                .bind(tp.0)
-                .bind(status.as_str())
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn events(
-        &self,
-        tp: Option<TpId>,
-        status: Option<EventStatus>,
-        limit: i64,
-    ) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM events WHERE ($1 IS NULL OR tp_id = $1) AND ($2 IS NULL OR status = $2) \
-             ORDER BY id DESC LIMIT $3",
-        )
-        .bind(tp.map(|t| t.0))
-        .bind(status.map(EventStatus::as_str))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
-    }
-
-    async fn event(&self, id: i64) -> Result<Option<EventRecord>> {
-        sqlx::query("SELECT * FROM events WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(event_from_row)
-            .transpose()
-    }
-
-    async fn event_attempts(&self, id: i64) -> Result<Vec<AttemptRecord>> {
-        let rows = sqlx::query("SELECT * FROM event_attempts WHERE event_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(attempt_from_row).collect()
-    }
-
+outbox_store!(PgStore, {
     async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>> {
         // SKIP LOCKED: concurrent claimers (other workers, other nodes) take
         // disjoint events without waiting for each other.
@@ -193,40 +137,4 @@ impl OutboxStore for PgStore {
         }
         tx.commit().await
     }
-
-    async fn next_event_due(&self) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn replay_event(&self, id: i64, now: i64) -> Result<bool> {
-        let mut tx = self.begin_write(Touches::Nothing).await?;
-        let done = sqlx::query(
-            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
-               lease_until = NULL, delivered_at = NULL WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64> {
-        let mut tx = self.begin_write(Touches::Nothing).await?;
-        let done = sqlx::query(
-            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = $1, \
-               lease_until = NULL WHERE tp_id = $2 AND status = 'failed'",
-        )
-        .bind(now)
-        .bind(tp.0)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() as i64)
-    }
-}
+});

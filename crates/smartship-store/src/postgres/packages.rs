@@ -3,8 +3,7 @@
 use super::*;
 use super::{LifecycleOp, LifecycleOut};
 
-#[async_trait]
-impl PackageStore for PgStore {
+package_store!(PgStore, {
     async fn create_upload(
         &self,
         u: NewUpload,
@@ -33,105 +32,6 @@ impl PackageStore for PgStore {
             LifecycleOut::Decided(d) => Ok(d),
             LifecycleOut::Uploaded(_) => unreachable!("an action answers Decided"),
         }
-    }
-
-    async fn slotted_packages(&self, app: AppId) -> Result<std::sync::Arc<[Package]>> {
-        let seen = match self.cache.packages(app) {
-            Ok(list) => return Ok(list),
-            Err(generation) => generation,
-        };
-        let list: std::sync::Arc<[Package]> = self.slotted_packages_uncached(app).await?.into();
-        self.cache.put_packages(app, list.clone(), seen);
-        Ok(list)
-    }
-
-    async fn package(&self, app: AppId, id: PackageId) -> Result<Option<Package>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            " FROM packages WHERE id = $1 AND app_id = $2"
-        ))
-        .bind(id.0)
-        .bind(app.0)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(package_from_row)
-        .transpose()
-    }
-
-    async fn package_in_state(&self, app: AppId, state: PackageState) -> Result<Option<Package>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            " FROM packages WHERE app_id = $1 AND state = $2 ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(app.0)
-        .bind(state.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(package_from_row)
-        .transpose()
-    }
-
-    async fn package_any(&self, id: PackageId) -> Result<Option<Package>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            " FROM packages WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(package_from_row)
-        .transpose()
-    }
-
-    async fn all_packages(&self, app: AppId) -> Result<Vec<Package>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            " FROM packages WHERE app_id = $1 ORDER BY id"
-        ))
-        .bind(app.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(package_from_row).collect()
-    }
-
-    async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>> {
-        let row = sqlx::query(
-            "SELECT p.manifest, t.manifest FROM packages p LEFT JOIN templates t ON t.id = p.template_id \
-             WHERE p.id = $1",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        package_manifest_of(id, row.try_get(0)?, row.try_get(1)?)
-    }
-
-    async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>> {
-        let rows = sqlx::query(
-            "SELECT action, from_state, to_state, actor, detail, at FROM package_transitions \
-             WHERE package_id = $1 ORDER BY id",
-        )
-        .bind(package.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(transition_from_row).collect()
-    }
-
-    async fn quota_used(&self, app: AppId, since: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2")
-                .bind(app.0)
-                .bind(since)
-                .fetch_one(&self.pool)
-                .await?,
-        )
     }
 
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>> {
@@ -181,76 +81,4 @@ impl PackageStore for PgStore {
             LifecycleOut::Uploaded(_) => unreachable!("a build result answers Decided"),
         }
     }
-
-    async fn packages_under_audit(&self, limit: i64) -> Result<Vec<(AppId, PackageId)>> {
-        let rows = sqlx::query(
-            "SELECT app_id, id FROM packages WHERE state = 'auditing' ORDER BY updated_at, id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((AppId(r.try_get(0)?), PackageId(r.try_get(1)?))))
-            .collect()
-    }
-
-    async fn due_rollbacks(&self, now: i64) -> Result<Vec<(AppId, PackageId)>> {
-        let rows = sqlx::query(
-            "SELECT app_id, id FROM packages WHERE state = 'rolling_back' AND rollback_due_at <= $1 \
-             ORDER BY rollback_due_at LIMIT 100",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((AppId(r.try_get(0)?), PackageId(r.try_get(1)?))))
-            .collect()
-    }
-
-    async fn next_rollback_due(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(rollback_due_at) FROM packages WHERE state = 'rolling_back'",
-        )
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    async fn list_packages(
-        &self,
-        f: &PackageFilter,
-        page: PageRequest,
-    ) -> Result<(i64, Vec<Package>)> {
-        macro_rules! filter {
-            () => {
-                " FROM packages WHERE ($1 IS NULL OR app_id = $1) AND ($2 IS NULL OR tp_id = $2) \
-                 AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR version = $4)"
-            };
-        }
-        let state = f.state.map(PackageState::as_str);
-        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", filter!()))
-            .bind(f.app.map(|a| a.0))
-            .bind(f.tp.map(|t| t.0))
-            .bind(state)
-            .bind(&f.version)
-            .fetch_one(&self.pool)
-            .await?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            package_cols!(),
-            filter!(),
-            " ORDER BY id DESC LIMIT $5 OFFSET $6"
-        ))
-        .bind(f.app.map(|a| a.0))
-        .bind(f.tp.map(|t| t.0))
-        .bind(state)
-        .bind(&f.version)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((
-            total,
-            rows.iter().map(package_from_row).collect::<Result<_>>()?,
-        ))
-    }
-}
+});

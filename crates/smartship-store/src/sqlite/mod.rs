@@ -83,6 +83,11 @@ use crate::rows::*;
 use outbox::insert_auth_event;
 
 impl SqliteStore {
+    /// The pool reads go to (the shared methods of `portable` name it so).
+    fn reads(&self) -> &SqlitePool {
+        &self.read
+    }
+
     /// The one way a write on the pool begins: it takes the writer's turn
     /// (shared with the group-commit thread) and begins `IMMEDIATE`. The
     /// returned transaction commits with [`WriteTx::commit`]; dropped

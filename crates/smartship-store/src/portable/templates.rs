@@ -1,0 +1,132 @@
+//! Drafts and templates: the methods whose SQL both backends run as it is.
+
+/// Expands to `impl TemplateStore for $store`: the methods below, written once
+/// for both backends (`create_draft`, `list_drafts`, `list_templates`,
+/// `delete_template`, `template_exists`, `list_all_templates`), and `$own`, the
+/// methods a backend writes itself — adding a template (the lock that holds the
+/// per-platform limit). Names in the bodies (row decoders, `Touches`,
+/// `package_cols!`) are the expanding backend's; `self.reads()` is its pool for
+/// reads.
+macro_rules! template_store {
+    ($store:ty, { $($own:tt)* }) => {
+        #[async_trait]
+        impl TemplateStore for $store {
+            $($own)*
+
+            async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO drafts (tp_id, user_version, user_desc, manifest, size, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(d.tp_id.0)
+                .bind(&d.user_version)
+                .bind(&d.user_desc)
+                .bind(manifest_json(&d.manifest))
+                .bind(d.manifest.total_size() as i64)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(DraftId(id))
+            }
+
+            async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts WHERE tp_id = $1")
+                    .bind(tp.0)
+                    .fetch_one(self.reads())
+                    .await?;
+                let rows = sqlx::query(
+                    "SELECT id, user_version, user_desc, size, created_at FROM drafts WHERE tp_id = $1 \
+                     ORDER BY id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(tp.0)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.reads())
+                .await?;
+                let list = rows.iter().map(draft_from_row).collect::<Result<_>>()?;
+                Ok((count, list))
+            }
+
+            async fn list_templates(
+                &self,
+                tp: TpId,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<Template>)> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM templates WHERE tp_id = $1 AND deleted_at IS NULL",
+                )
+                .bind(tp.0)
+                .fetch_one(self.reads())
+                .await?;
+                let rows = sqlx::query(
+                    "SELECT id, tp_id, draft_id, user_version, user_desc, created_at FROM templates \
+                     WHERE tp_id = $1 AND deleted_at IS NULL \
+                     ORDER BY id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(tp.0)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.reads())
+                .await?;
+                let list = rows.iter().map(template_from_row).collect::<Result<_>>()?;
+                Ok((count, list))
+            }
+
+            async fn delete_template(&self, tp: TpId, id: TemplateId, now: i64) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let done = sqlx::query(
+                    "UPDATE templates SET deleted_at = $1 WHERE id = $2 AND tp_id = $3 AND deleted_at IS NULL",
+                )
+                .bind(now)
+                .bind(id.0)
+                .bind(tp.0)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn template_exists(&self, tp: TpId, id: TemplateId) -> Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM templates WHERE id = $1 AND tp_id = $2 AND deleted_at IS NULL",
+                )
+                .bind(id.0)
+                .bind(tp.0)
+                .fetch_optional(self.reads())
+                .await?;
+                Ok(found.is_some())
+            }
+
+            async fn list_all_templates(
+                &self,
+                tp: Option<TpId>,
+                page: PageRequest,
+            ) -> Result<(i64, Vec<Template>)> {
+                let tp = tp.map(|t| t.0);
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM templates WHERE ($1 IS NULL OR tp_id = $1) AND deleted_at IS NULL",
+                )
+                .bind(tp)
+                .fetch_one(self.reads())
+                .await?;
+                let rows = sqlx::query(
+                    "SELECT id, tp_id, draft_id, user_version, user_desc, created_at FROM templates \
+                     WHERE ($1 IS NULL OR tp_id = $1) AND deleted_at IS NULL \
+                     ORDER BY id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(tp)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(self.reads())
+                .await?;
+                Ok((
+                    total,
+                    rows.iter().map(template_from_row).collect::<Result<_>>()?,
+                ))
+            }
+        }
+    };
+}
