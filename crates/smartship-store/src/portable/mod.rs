@@ -14,3 +14,5 @@ mod templates;
 mod packages;
 #[macro_use]
 mod outbox;
+#[macro_use]
+mod store;
