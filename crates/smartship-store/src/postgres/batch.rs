@@ -105,7 +105,7 @@ async fn form_batches(pool: PgPool, cache: Arc<ReadCache>, mut rx: mpsc::Unbound
 }
 
 async fn run_batch(pool: &PgPool, cache: &ReadCache, jobs: Vec<Job>) {
-    let outs = if jobs.len() > 1 {
+    let outs: Option<Vec<Result<LifecycleOut>>> = if jobs.len() > 1 {
         match together(pool, &jobs).await {
             Ok(outs) => Some(outs.into_iter().map(Ok).collect()),
             Err(Failed::BeforeCommit(e)) => {
@@ -125,21 +125,21 @@ async fn run_batch(pool: &PgPool, cache: &ReadCache, jobs: Vec<Job>) {
     } else {
         None
     };
-    let outs: Vec<Result<LifecycleOut>> = match outs {
-        Some(outs) => outs,
-        None => {
-            let mut outs = Vec::with_capacity(jobs.len());
-            for job in &jobs {
-                outs.push(alone(pool, job).await);
-            }
-            outs
+    let Some(outs) = outs else {
+        // Each caller is answered as soon as its own transaction is over,
+        // not when the whole batch has been run again.
+        for job in jobs {
+            let out = alone(pool, &job).await;
+            cache.invalidate_app(job.app);
+            // A caller that went away no longer waits for its answer.
+            let _ = job.reply.send(out);
         }
+        return;
     };
     for job in &jobs {
         cache.invalidate_app(job.app);
     }
     for (job, out) in jobs.into_iter().zip(outs) {
-        // A caller that went away no longer waits for its answer.
         let _ = job.reply.send(out);
     }
 }
