@@ -1,17 +1,65 @@
 //! Drafts and templates: the methods whose SQL both backends run as it is.
 
-/// Expands to `impl TemplateStore for $store`: the methods below, written once
-/// for both backends (`create_draft`, `list_drafts`, `list_templates`,
-/// `delete_template`, `template_exists`, `list_all_templates`), and `$own`, the
-/// methods a backend writes itself — adding a template (the lock that holds the
-/// per-platform limit). Names in the bodies (row decoders, `Touches`,
-/// `package_cols!`) are the expanding backend's; `self.reads()` is its pool for
-/// reads.
+/// Expands to `impl TemplateStore for $store`, every method written once for
+/// both backends. Adding a template checks the platform's count, then
+/// writes: the backend's `for_update!()` locks the platform's row where
+/// writers run at once (PostgreSQL) and is empty where the writer's turn
+/// already excludes them (SQLite). Names in the bodies (row decoders,
+/// `Touches`, `for_update!`) are the expanding backend's; `self.reads()` is
+/// its pool for reads.
 macro_rules! template_store {
-    ($store:ty, { $($own:tt)* }) => {
+    ($store:ty) => {
         #[async_trait]
         impl TemplateStore for $store {
-            $($own)*
+            async fn add_template(
+                &self,
+                tp: TpId,
+                draft: DraftId,
+                user_desc: &str,
+                max: i64,
+                now: i64,
+            ) -> Result<AddTemplate> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                // The platform's row serializes its template additions (where writers
+                // run at once), so that the count checked below is the count written
+                // against.
+                sqlx::query(concat!("SELECT id FROM tps WHERE id = $1", for_update!()))
+                    .bind(tp.0)
+                    .execute(&mut **tx)
+                    .await?;
+                let Some(d) =
+                    sqlx::query("SELECT user_version, manifest FROM drafts WHERE id = $1 AND tp_id = $2")
+                        .bind(draft.0)
+                        .bind(tp.0)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                else {
+                    return Ok(AddTemplate::DraftNotFound);
+                };
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM templates WHERE tp_id = $1 AND deleted_at IS NULL",
+                )
+                .bind(tp.0)
+                .fetch_one(&mut **tx)
+                .await?;
+                if count >= max {
+                    return Ok(AddTemplate::LimitReached);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO templates (tp_id, draft_id, user_version, user_desc, manifest, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(tp.0)
+                .bind(draft.0)
+                .bind(d.try_get::<String, _>("user_version")?)
+                .bind(user_desc)
+                .bind(d.try_get::<String, _>("manifest")?)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(AddTemplate::Created(TemplateId(id)))
+            }
 
             async fn create_draft(&self, d: NewDraft, now: i64) -> Result<DraftId> {
                 let mut tx = self.begin_write(Touches::Nothing).await?;

@@ -163,8 +163,8 @@ async fn together(pool: &PgPool, jobs: &[Job]) -> std::result::Result<Vec<Lifecy
 }
 
 /// The batch's operations in an open transaction, not yet committed.
-async fn run_all(pool: &PgPool, jobs: &[Job]) -> Result<(Tx, Vec<LifecycleOut>)> {
-    let mut tx: Tx = pool.begin().await?;
+async fn run_all(pool: &PgPool, jobs: &[Job]) -> Result<(Tx<'static>, Vec<LifecycleOut>)> {
+    let mut tx: Tx<'static> = pool.begin().await?;
     let mut apps: Vec<i64> = jobs.iter().map(|j| j.app.0).collect();
     apps.sort_unstable();
     apps.dedup();
@@ -185,7 +185,7 @@ async fn alone(pool: &PgPool, job: &Job) -> Result<LifecycleOut> {
     loop {
         tries += 1;
         let out = async {
-            let mut tx: Tx = pool.begin().await?;
+            let mut tx: Tx<'static> = pool.begin().await?;
             let out = run_op(&mut tx, job.app, &job.op, &job.ctx).await?;
             tx.commit().await?;
             Ok(out)
@@ -200,7 +200,7 @@ async fn alone(pool: &PgPool, job: &Job) -> Result<LifecycleOut> {
 
 /// The shared steps of one operation, inside `tx`.
 async fn run_op(
-    tx: &mut Tx,
+    tx: &mut Tx<'static>,
     app: AppId,
     op: &LifecycleOp,
     ctx: &ActionContext,

@@ -11,7 +11,7 @@ use smartship_core::{AppId, PackageId};
 use sqlx::postgres::PgRow;
 
 /// A lifecycle transaction in progress.
-pub(super) struct PgLifecycle<'c>(pub(super) &'c mut Tx);
+pub(super) struct PgLifecycle<'c>(pub(super) &'c mut Tx<'static>);
 
 fn to_view(r: &PgRow) -> Result<PackageView> {
     Ok(PackageView {

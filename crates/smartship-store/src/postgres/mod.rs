@@ -64,13 +64,25 @@ pub struct PgStore {
     cache: Arc<ReadCache>,
 }
 
-type Tx = sqlx::Transaction<'static, Postgres>;
+type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
 macro_rules! package_cols {
     () => {
         "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
          build_error, ext_json, direct_commit, test_account, audit_content, remark, msg, committer, \
          commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at"
+    };
+}
+
+/// The row lock of a check-then-write transaction: several writers run at
+/// once here, so the row checked is locked until the commit (`for_update!("t")`
+/// locks only table `t` of a join).
+macro_rules! for_update {
+    () => {
+        " FOR UPDATE"
+    };
+    ($table:literal) => {
+        concat!(" FOR UPDATE OF ", $table)
     };
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Enqueues an event, due at once.
-async fn insert_new_event(tx: &mut Tx, e: &NewEvent) -> Result<()> {
+async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<()> {
     sqlx::query(
         "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
            next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
@@ -21,7 +21,7 @@ async fn insert_new_event(tx: &mut Tx, e: &NewEvent) -> Result<()> {
 
 /// Enqueues an event for the TP's authorization-event URL.
 pub(super) async fn insert_auth_event(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     tp: TpId,
     app: Option<AppId>,
     kind: EventKind,

@@ -71,7 +71,16 @@ macro_rules! package_cols {
     };
 }
 
-// After `package_cols!`, so that the aggregates' modules see it.
+/// No row lock: SQLite has one writer at a time (the writer's turn), so a
+/// row checked in a write transaction cannot change before its commit.
+macro_rules! for_update {
+    ($($table:literal)?) => {
+        ""
+    };
+}
+
+// After `package_cols!` and `for_update!`, so that the aggregates' modules
+// see them.
 mod lifecycle_sql;
 mod outbox;
 mod packages;
