@@ -13,7 +13,15 @@
 //!   its database read and stores its result only if the generation is still
 //!   the same, so a read that raced with a write is never cached.
 //! - Entries also expire after a second, which bounds staleness if another
-//!   process writes the same database.
+//!   process writes the same database unannounced.
+//! - Where several processes write one database (PostgreSQL nodes), each
+//!   invalidation is also handed to [`ReadCache::announce_to`]'s queue, which
+//!   the backend publishes to the other nodes, and the invalidations they
+//!   publish arrive through [`ReadCache::apply_remote`]. Such a cache serves
+//!   entries only while it hears the others ([`ReadCache::set_hearing`]):
+//!   while its notification connection is down it reads the database every
+//!   time, so the staleness across nodes is the notification's delay, never
+//!   the TTL.
 //!
 //! Token changes (authorize, unauthorize, refresh rotation, a platform's IP
 //! allow-list) are rare, so they clear every cached token; package writes
@@ -22,7 +30,8 @@
 use crate::model::{Package, TokenRecord};
 use smartship_core::AppId;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long an entry is served without a database read.
@@ -61,10 +70,24 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cached<K, V> {
     }
 }
 
+/// What a committed write made stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Invalidation {
+    /// Any token, authorization or platform: every cached token.
+    Tokens,
+    /// One app's packages.
+    App(AppId),
+}
+
 /// See the module documentation.
 pub struct ReadCache {
     tokens: Mutex<Cached<String, TokenRecord>>,
     packages: Mutex<Cached<AppId, Arc<[Package]>>>,
+    /// Where this process's invalidations go for the other nodes.
+    announce: OnceLock<tokio::sync::mpsc::UnboundedSender<Invalidation>>,
+    /// Whether the other nodes' invalidations can reach this cache (always,
+    /// for a cache that has no other nodes).
+    hearing: AtomicBool,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -78,15 +101,47 @@ impl Default for ReadCache {
         ReadCache {
             tokens: Mutex::new(Cached::new()),
             packages: Mutex::new(Cached::new()),
+            announce: OnceLock::new(),
+            hearing: AtomicBool::new(true),
         }
     }
 }
 
 impl ReadCache {
+    /// A cache shared with other nodes: it serves nothing until
+    /// [`ReadCache::set_hearing`] says their invalidations arrive, and
+    /// hands its own to `announce`.
+    pub fn shared(announce: tokio::sync::mpsc::UnboundedSender<Invalidation>) -> ReadCache {
+        let cache = ReadCache::default();
+        cache.hearing.store(false, Ordering::SeqCst);
+        let _ = cache.announce.set(announce);
+        cache
+    }
+
+    /// Whether the other nodes' invalidations reach this cache. Turning it
+    /// off drops everything (what was missed is unknown); while it is off,
+    /// nothing is served or kept.
+    pub fn set_hearing(&self, hearing: bool) {
+        self.hearing.store(hearing, Ordering::SeqCst);
+        if !hearing {
+            // Bumps the generations too: a read that noted one before
+            // cannot keep its answer.
+            self.drop_tokens();
+            self.drop_packages();
+        }
+    }
+
+    fn serving(&self) -> bool {
+        self.hearing.load(Ordering::SeqCst)
+    }
+
     /// A cached token record, or the generation to pass to
     /// [`ReadCache::put_token`] after reading the database.
     pub fn token(&self, hash: &str) -> Result<TokenRecord, u64> {
         let c = self.tokens.lock().expect("not poisoned");
+        if !self.serving() {
+            return Err(c.generation.wrapping_sub(1));
+        }
         c.get(&hash.to_owned()).ok_or(c.generation)
     }
 
@@ -99,15 +154,44 @@ impl ReadCache {
 
     /// After a committed change to any token, authorization or platform.
     pub fn invalidate_tokens(&self) {
+        self.drop_tokens();
+        self.announce(Invalidation::Tokens);
+    }
+
+    fn drop_tokens(&self) {
         let mut c = self.tokens.lock().expect("not poisoned");
         c.generation += 1;
         c.map.clear();
+    }
+
+    fn drop_packages(&self) {
+        let mut c = self.packages.lock().expect("not poisoned");
+        c.generation += 1;
+        c.map.clear();
+    }
+
+    fn announce(&self, what: Invalidation) {
+        if let Some(to) = self.announce.get() {
+            // Gone only when the process is stopping.
+            let _ = to.send(what);
+        }
+    }
+
+    /// Another node's invalidation (not announced again).
+    pub fn apply_remote(&self, what: Invalidation) {
+        match what {
+            Invalidation::Tokens => self.drop_tokens(),
+            Invalidation::App(app) => self.drop_app(app),
+        }
     }
 
     /// An app's cached slotted packages, or the generation to pass to
     /// [`ReadCache::put_packages`].
     pub fn packages(&self, app: AppId) -> Result<Arc<[Package]>, u64> {
         let c = self.packages.lock().expect("not poisoned");
+        if !self.serving() {
+            return Err(c.generation.wrapping_sub(1));
+        }
         c.get(&app).ok_or(c.generation)
     }
 
@@ -120,6 +204,11 @@ impl ReadCache {
 
     /// After a committed change to one of the app's packages.
     pub fn invalidate_app(&self, app: AppId) {
+        self.drop_app(app);
+        self.announce(Invalidation::App(app));
+    }
+
+    fn drop_app(&self, app: AppId) {
         let mut c = self.packages.lock().expect("not poisoned");
         c.generation += 1;
         c.map.remove(&app);
@@ -148,6 +237,66 @@ mod tests {
         assert!(cache.packages(app).is_ok());
         cache.invalidate_app(app);
         assert!(cache.packages(app).is_err());
+    }
+
+    fn record() -> TokenRecord {
+        TokenRecord {
+            kind: crate::model::TokenKind::AppAccess,
+            tp_id: smartship_core::TpId(1),
+            app_id: Some(AppId(1)),
+            expires_at: i64::MAX,
+            revoked: false,
+            authorized: true,
+            ip_allowlist: None,
+        }
+    }
+
+    #[test]
+    fn a_shared_cache_serves_only_while_it_hears_the_other_nodes() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cache = ReadCache::shared(tx);
+        // Not yet listening: nothing is kept.
+        let seen = cache.token("h").unwrap_err();
+        cache.put_token("h", record(), seen);
+        assert!(cache.token("h").is_err());
+        cache.set_hearing(true);
+        let seen = cache.token("h").unwrap_err();
+        cache.put_token("h", record(), seen);
+        assert!(cache.token("h").is_ok());
+        // A read in flight when the connection drops keeps nothing, and
+        // nothing cached before is served.
+        let seen_app = cache.packages(AppId(7)).unwrap_err();
+        cache.set_hearing(false);
+        cache.put_packages(AppId(7), Arc::from(Vec::new()), seen_app);
+        assert!(cache.token("h").is_err());
+        cache.set_hearing(true);
+        assert!(cache.token("h").is_err(), "dropped while deaf");
+        assert!(cache.packages(AppId(7)).is_err());
+        // Own invalidations are announced; the others' are not repeated.
+        cache.invalidate_app(AppId(3));
+        cache.invalidate_tokens();
+        cache.apply_remote(Invalidation::App(AppId(4)));
+        cache.apply_remote(Invalidation::Tokens);
+        assert_eq!(rx.try_recv().unwrap(), Invalidation::App(AppId(3)));
+        assert_eq!(rx.try_recv().unwrap(), Invalidation::Tokens);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_remote_invalidation_drops_what_it_names() {
+        let cache = ReadCache::default();
+        for app in [AppId(1), AppId(2)] {
+            let seen = cache.packages(app).unwrap_err();
+            cache.put_packages(app, Arc::from(Vec::new()), seen);
+        }
+        let seen = cache.token("h").unwrap_err();
+        cache.put_token("h", record(), seen);
+        cache.apply_remote(Invalidation::App(AppId(1)));
+        assert!(cache.packages(AppId(1)).is_err());
+        assert!(cache.packages(AppId(2)).is_ok());
+        assert!(cache.token("h").is_ok());
+        cache.apply_remote(Invalidation::Tokens);
+        assert!(cache.token("h").is_err());
     }
 
     #[test]

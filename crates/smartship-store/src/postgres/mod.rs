@@ -60,7 +60,8 @@ pub struct PgStore {
     /// Lifecycle transactions, committed in batches.
     batcher: batch::Batcher,
     /// Token lookups and slotted packages, invalidated by the writes of
-    /// this process; shared by every clone of the store.
+    /// this process and, through `cache_sync`, of every other node;
+    /// shared by every clone of the store.
     cache: Arc<ReadCache>,
 }
 
@@ -88,6 +89,7 @@ macro_rules! for_update {
 
 mod batch;
 pub mod blobs;
+mod cache_sync;
 mod lifecycle_sql;
 mod outbox;
 mod packages;
@@ -128,10 +130,11 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let cache: Arc<ReadCache> = Default::default();
+        // Fresh across the nodes of the database: see `cache_sync`.
+        let cache = cache_sync::start(&pool, &opts).await?;
         Ok(PgStore {
             batcher: batch::Batcher::start(pool.clone(), cache.clone()),
             pool,

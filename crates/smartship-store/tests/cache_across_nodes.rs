@@ -1,0 +1,205 @@
+//! Several nodes on one PostgreSQL database each cache token lookups and
+//! slotted packages; a write through one node must reach the others'
+//! caches through `LISTEN`/`NOTIFY`, well before the cache's one-second
+//! lifetime. PostgreSQL only: an embedded (SQLite) installation is one
+//! process.
+
+use smartship_core::lifecycle::PackageState;
+use smartship_core::{AppId, TemplateId};
+use smartship_store::test_db::{Backend, TestDb};
+use smartship_store::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the nodes must stay within (docs/scaling.md states it).
+const BOUND: Duration = Duration::from_millis(100);
+
+fn new_app(n: usize) -> NewApp {
+    NewApp {
+        id: None,
+        app_key: format!("k{n}"),
+        name: format!("app {n}"),
+        description: String::new(),
+        basic_info_approved: true,
+        authenticity_verified: true,
+    }
+}
+
+/// Polls `check` on node B until it holds; returns how long that took.
+async fn until<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{what}: not seen by the other node after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+async fn node(db: &TestDb) -> Arc<dyn Store> {
+    let store = smartship_store::open(db.url()).await.unwrap();
+    // The node serves from its cache once it listens: give the listener
+    // its moment, as a starting server does before it takes requests.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_node_reaches_the_other_nodes_caches_within_the_bound() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let a = node(&db).await;
+    let b = node(&db).await;
+    let tp = a
+        .create_tp(
+            NewTp {
+                client_id: "c".into(),
+                name: "tp".into(),
+                message_url: None,
+                auth_event_url: None,
+                msg_token: "t".into(),
+                encoding_aes_key: "k".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+
+    // Tokens: an ended authorization.
+    let mut worst = Duration::ZERO;
+    for n in 0..20 {
+        let app = a.create_app(new_app(n), 0).await.unwrap().id;
+        a.authorize(app, tp.id, "all", 1).await.unwrap();
+        let hash = format!("h{n}");
+        a.insert_token(NewToken {
+            hash: hash.clone(),
+            kind: TokenKind::AppAccess,
+            tp_id: tp.id,
+            app_id: Some(app),
+            expires_at: i64::MAX,
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+        // B reads twice: the second answer comes from its cache.
+        for _ in 0..2 {
+            assert!(b.token(&hash).await.unwrap().unwrap().authorized);
+        }
+        assert!(a.unauthorize(app, tp.id, 2).await.unwrap());
+        let lag = until("an ended authorization", || {
+            let (b, hash) = (b.clone(), hash.clone());
+            async move { !b.token(&hash).await.unwrap().unwrap().authorized }
+        })
+        .await;
+        worst = worst.max(lag);
+    }
+    eprintln!("ended authorizations: worst lag {worst:?}");
+    assert!(worst < BOUND, "worst lag {worst:?}");
+
+    // Packages: an upload through A is in B's package/get.
+    let mut worst = Duration::ZERO;
+    for n in 100..120 {
+        let app = a.create_app(new_app(n), 0).await.unwrap().id;
+        assert!(b.slotted_packages(app).await.unwrap().is_empty());
+        assert!(b.slotted_packages(app).await.unwrap().is_empty());
+        a.create_upload(
+            NewUpload {
+                app_id: app,
+                tp_id: tp.id,
+                template_id: TemplateId(1),
+                version: "1.0.0".into(),
+                version_desc: String::new(),
+                ext_json: "{}".into(),
+                direct_commit: false,
+                test_account: None,
+                test_password: None,
+                committer: "--".into(),
+            },
+            &ActionContext {
+                now: 10,
+                actor: "test".into(),
+                quota: None,
+                rollback_delay_ms: 1000,
+                submission: None,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let lag = until("an upload", || {
+            let b = b.clone();
+            async move {
+                b.slotted_packages(AppId(app.0))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .any(|p| p.state == PackageState::Development)
+            }
+        })
+        .await;
+        worst = worst.max(lag);
+    }
+    eprintln!("uploads: worst lag {worst:?}");
+    assert!(worst < BOUND, "worst lag {worst:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_notifications_stop_reads_the_database() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let a = node(&db).await;
+    let b = node(&db).await;
+    let tp = a
+        .create_tp(
+            NewTp {
+                client_id: "c".into(),
+                name: "tp".into(),
+                message_url: None,
+                auth_event_url: None,
+                msg_token: "t".into(),
+                encoding_aes_key: "k".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let app = a.create_app(new_app(1), 0).await.unwrap().id;
+    a.authorize(app, tp.id, "all", 1).await.unwrap();
+    a.insert_token(NewToken {
+        hash: "h".into(),
+        kind: TokenKind::AppAccess,
+        tp_id: tp.id,
+        app_id: Some(app),
+        expires_at: i64::MAX,
+        created_at: 1,
+    })
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        assert!(b.token("h").await.unwrap().unwrap().authorized);
+    }
+    // Every listening connection of the database is cut, as a failover or
+    // a network fault would: nothing A announces now reaches B.
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+    )
+    .await;
+    assert!(a.unauthorize(app, tp.id, 2).await.unwrap());
+    // B noticed its connection drop and no longer trusts its cache: it
+    // reads the change well before the cached entry's one-second life
+    // would end.
+    let lag = until("an ended authorization, unannounced", || {
+        let b = b.clone();
+        async move { !b.token("h").await.unwrap().unwrap().authorized }
+    })
+    .await;
+    eprintln!("with the notifications cut: lag {lag:?}");
+    assert!(lag < BOUND, "lag {lag:?}");
+}
