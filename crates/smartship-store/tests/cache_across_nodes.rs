@@ -4,6 +4,9 @@
 //! lifetime. PostgreSQL only: an embedded (SQLite) installation is one
 //! process.
 
+#[allow(dead_code, unused_imports)]
+mod common;
+
 use smartship_core::lifecycle::PackageState;
 use smartship_core::{AppId, TemplateId};
 use smartship_store::test_db::{Backend, TestDb};
@@ -57,20 +60,7 @@ async fn a_write_through_one_node_reaches_the_other_nodes_caches_within_the_boun
     let db = TestDb::new(Backend::Postgres).await;
     let a = node(&db).await;
     let b = node(&db).await;
-    let tp = a
-        .create_tp(
-            NewTp {
-                client_id: "c".into(),
-                name: "tp".into(),
-                message_url: None,
-                auth_event_url: None,
-                msg_token: "t".into(),
-                encoding_aes_key: "k".into(),
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    let tp = a.create_tp(common::new_tp(), 0).await.unwrap();
 
     // Tokens: an ended authorization.
     let mut worst = Duration::ZERO;
@@ -155,20 +145,7 @@ async fn a_node_whose_notifications_stop_reads_the_database() {
     let db = TestDb::new(Backend::Postgres).await;
     let a = node(&db).await;
     let b = node(&db).await;
-    let tp = a
-        .create_tp(
-            NewTp {
-                client_id: "c".into(),
-                name: "tp".into(),
-                message_url: None,
-                auth_event_url: None,
-                msg_token: "t".into(),
-                encoding_aes_key: "k".into(),
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    let tp = a.create_tp(common::new_tp(), 0).await.unwrap();
     let app = a.create_app(new_app(1), 0).await.unwrap().id;
     a.authorize(app, tp.id, "all", 1).await.unwrap();
     a.insert_token(NewToken {

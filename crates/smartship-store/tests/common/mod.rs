@@ -13,19 +13,18 @@ pub use smartship_store::test_db::backends;
 pub async fn store_with_tp(backend: Backend) -> (TestDb, Arc<dyn Store>, Tp) {
     let db = TestDb::new(backend).await;
     let store = smartship_store::open(db.url()).await.unwrap();
-    let tp = store
-        .create_tp(
-            NewTp {
-                client_id: "c".into(),
-                name: "tp".into(),
-                message_url: None,
-                auth_event_url: None,
-                msg_token: "t".into(),
-                encoding_aes_key: "k".into(),
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    let tp = store.create_tp(new_tp(), 0).await.unwrap();
     (db, store, tp)
+}
+
+/// The platform every test store starts with.
+pub fn new_tp() -> NewTp {
+    NewTp {
+        client_id: "c".into(),
+        name: "tp".into(),
+        message_url: None,
+        auth_event_url: None,
+        msg_token: "t".into(),
+        encoding_aes_key: "k".into(),
+    }
 }
