@@ -102,6 +102,17 @@ pub trait PartyStore: Send + Sync {
     async fn unauthorize(&self, app: AppId, tp: TpId, now: i64) -> Result<bool>;
     /// Stores a new ticket for the TP and enqueues its push, atomically.
     async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()>;
+    /// The same, unless `tp` already has a ticket from `due_before` or
+    /// later; whether it rotated. Of several nodes that find a platform due
+    /// at once, exactly one issues its ticket.
+    async fn rotate_ticket_if_due(
+        &self,
+        tp: TpId,
+        ticket: &str,
+        payload: &str,
+        now: i64,
+        due_before: i64,
+    ) -> Result<bool>;
     /// The TP's tickets created at or after `since`, newest first.
     async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>>;
     /// TPs whose newest ticket is older than `before` (or that have none).

@@ -1,7 +1,9 @@
 //! The ticket rotation: every `ticket_interval_secs` each third-party
 //! platform gets a new ticket, stored and pushed to its authorization-event
 //! URL in one transaction (the push is an ordinary outbox event, retried
-//! like any other).
+//! like any other). Every worker node runs it; the store issues a due
+//! platform's ticket once however many nodes find it due at the same
+//! moment (`rotate_ticket_if_due`).
 
 use crate::state::AppState;
 use smartship_core::TpId;
@@ -25,21 +27,27 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 
 async fn rotate_due(state: &AppState, interval: Duration) -> anyhow::Result<()> {
     let now = crate::clock::now_ms();
-    let due = state
-        .store
-        .tps_due_for_ticket(now - interval.as_millis() as i64)
-        .await?;
+    let due_before = now - interval.as_millis() as i64;
+    let due = state.store.tps_due_for_ticket(due_before).await?;
+    let mut rotated = 0;
     for tp in &due {
-        rotate(state, *tp, now).await?;
+        let (ticket, payload) = new_ticket(state, *tp, now).await?;
+        if state
+            .store
+            .rotate_ticket_if_due(*tp, &ticket, &payload, now, due_before)
+            .await?
+        {
+            rotated += 1;
+        }
     }
-    if !due.is_empty() {
+    if rotated > 0 {
         state.events_wakeup.notify_one();
     }
     Ok(())
 }
 
-/// Issues and pushes a new ticket for `tp`.
-pub async fn rotate(state: &AppState, tp: TpId, now: i64) -> anyhow::Result<String> {
+/// A fresh ticket for `tp` and the payload that pushes it.
+async fn new_ticket(state: &AppState, tp: TpId, now: i64) -> anyhow::Result<(String, String)> {
     let ticket = crate::tokens::generate("ticket");
     let client_id = state
         .store
@@ -53,9 +61,15 @@ pub async fn rotate(state: &AppState, tp: TpId, now: i64) -> anyhow::Result<Stri
         "FromUserName": client_id,
         "CreateTime": now / 1000,
     });
+    Ok((ticket, payload.to_string()))
+}
+
+/// Issues and pushes a new ticket for `tp` now (an operator's request).
+pub async fn rotate(state: &AppState, tp: TpId, now: i64) -> anyhow::Result<String> {
+    let (ticket, payload) = new_ticket(state, tp, now).await?;
     state
         .store
-        .rotate_ticket(tp, &ticket, &payload.to_string(), now)
+        .rotate_ticket(tp, &ticket, &payload, now)
         .await?;
     Ok(ticket)
 }

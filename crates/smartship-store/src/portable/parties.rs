@@ -4,7 +4,7 @@
 /// Expands to `impl PartyStore for $store`: the methods below, written once for
 /// both backends (`create_tp`, `tp_by_client_id`, `tp_by_id`, `app`,
 /// `update_app`, `authorization_active`, `authorization_scopes`, `unauthorize`,
-/// `rotate_ticket`, `tickets`, `tps_due_for_ticket`, `upsert_app_admin`,
+/// `rotate_ticket`, `rotate_ticket_if_due`, `tickets`, `tps_due_for_ticket`, `upsert_app_admin`,
 /// `app_admin`, `update_tp`, `list_apps`, `list_tps`), and `$own`, the methods
 /// a backend writes itself — creating an app (its id sequence), authorizing
 /// (the lock on the app). Names in the bodies (row decoders, `Touches`,
@@ -12,6 +12,33 @@
 /// reads.
 macro_rules! party_store {
     ($store:ty, contains: $contains:literal, { $($own:tt)* }) => {
+        /// A new ticket of `tp` and its push, in `tx`.
+        async fn write_ticket_in(
+            tx: &mut Tx<'_>,
+            tp: TpId,
+            ticket: &str,
+            payload: &str,
+            now: i64,
+        ) -> Result<()> {
+            sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
+                .bind(tp.0)
+                .bind(ticket)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            // A ticket held for want of a URL is worthless once a newer one
+            // exists: only the newest is delivered when a URL is set.
+            sqlx::query(
+                "UPDATE events SET status = 'discarded', \
+                   last_error = 'superseded by a newer ticket before it could be delivered' \
+                 WHERE tp_id = $1 AND kind = 'TICKET' AND status = 'undeliverable'",
+            )
+            .bind(tp.0)
+            .execute(&mut **tx)
+            .await?;
+            insert_auth_event(tx, tp, None, EventKind::Ticket, payload, now).await
+        }
+
         #[async_trait]
         impl PartyStore for $store {
             $($own)*
@@ -129,25 +156,37 @@ macro_rules! party_store {
 
             async fn rotate_ticket(&self, tp: TpId, ticket: &str, payload: &str, now: i64) -> Result<()> {
                 let mut tx = self.begin_write(Touches::Nothing).await?;
-                sqlx::query("INSERT INTO tp_tickets (tp_id, ticket, created_at) VALUES ($1, $2, $3)")
-                    .bind(tp.0)
-                    .bind(ticket)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
-                // A ticket held for want of a URL is worthless once a newer one
-                // exists: only the newest is delivered when a URL is set.
-                sqlx::query(
-                    "UPDATE events SET status = 'discarded', \
-                       last_error = 'superseded by a newer ticket before it could be delivered' \
-                     WHERE tp_id = $1 AND kind = 'TICKET' AND status = 'undeliverable'",
-                )
-                .bind(tp.0)
-                .execute(&mut **tx)
-                .await?;
-                insert_auth_event(&mut tx, tp, None, EventKind::Ticket, payload, now).await?;
+                write_ticket_in(&mut tx, tp, ticket, payload, now).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn rotate_ticket_if_due(
+                &self,
+                tp: TpId,
+                ticket: &str,
+                payload: &str,
+                now: i64,
+                due_before: i64,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                // The platform's row: of the nodes that find the platform due
+                // at once, one writes its ticket, the others then see it.
+                sqlx::query(concat!("SELECT id FROM tps WHERE id = $1", for_update!()))
+                    .bind(tp.0)
+                    .execute(&mut **tx)
+                    .await?;
+                let newest: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(created_at) FROM tp_tickets WHERE tp_id = $1")
+                        .bind(tp.0)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                if newest.is_some_and(|at| at >= due_before) {
+                    return Ok(false);
+                }
+                write_ticket_in(&mut tx, tp, ticket, payload, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn tickets(&self, tp: TpId, since: i64) -> Result<Vec<String>> {
