@@ -102,6 +102,15 @@ pub struct Config {
     pub retention_interval_secs: f64,
     /// Rows of each kind deleted per transaction.
     pub retention_batch: i64,
+    /// What this node does: `all` serves the APIs and runs the workers,
+    /// `api` only serves, `worker` only runs the workers (and answers
+    /// `/healthz` and `/readyz`). Several nodes on one PostgreSQL database
+    /// may each take any role.
+    pub role: Role,
+    /// On SIGTERM, how long the node keeps serving while `/readyz` answers
+    /// 503, so that a load balancer takes it out of rotation before it
+    /// stops accepting connections (seconds).
+    pub shutdown_drain_secs: f64,
 }
 
 impl Default for Config {
@@ -141,6 +150,8 @@ impl Default for Config {
             retention_days: 30.0,
             retention_interval_secs: 3600.0,
             retention_batch: 500,
+            role: Role::All,
+            shutdown_drain_secs: 0.0,
         }
     }
 }
@@ -183,6 +194,37 @@ impl ReviewPolicy {
         match self {
             ReviewPolicy::Manual => "manual",
             ReviewPolicy::AutoPass => "auto-pass",
+        }
+    }
+}
+
+/// What a node does (the `role` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The APIs and the workers.
+    All,
+    /// The open API, the operator API and the consent pages; no workers.
+    Api,
+    /// The workers (builds, deliveries, rollbacks, tickets, reviews,
+    /// retention); of HTTP only `/healthz` and `/readyz`.
+    Worker,
+}
+
+impl Role {
+    pub const fn serves_api(self) -> bool {
+        matches!(self, Role::All | Role::Api)
+    }
+
+    pub const fn runs_workers(self) -> bool {
+        matches!(self, Role::All | Role::Worker)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Api => "api",
+            Role::Worker => "worker",
         }
     }
 }
@@ -317,6 +359,11 @@ impl Config {
                 "retention_batch must be between 1 and 100000".into(),
             ));
         }
+        if !(0.0..=300.0).contains(&self.shutdown_drain_secs) {
+            return Err(ConfigError(
+                "shutdown_drain_secs must be between 0 and 300".into(),
+            ));
+        }
         if let Some(t) = &self.admin_token
             && t.len() < 16
         {
@@ -325,6 +372,11 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// How long a stopping node keeps serving with `/readyz` at 503.
+    pub fn shutdown_drain(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.shutdown_drain_secs)
     }
 
     /// The connection timeouts.

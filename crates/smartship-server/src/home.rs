@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 /// The entry points, as (path, what it is).
-const ENTRY_POINTS: [(&str, &str); 6] = [
+const ENTRY_POINTS: [(&str, &str); 7] = [
     (
         "/rest/2.0/smartapp/",
         "open API for third-party platforms (docs/api.md)",
@@ -28,6 +28,10 @@ const ENTRY_POINTS: [(&str, &str); 6] = [
         "OpenAPI 3.1 description of the open API and the operator API",
     ),
     ("/healthz", "health check: answers ok"),
+    (
+        "/readyz",
+        "readiness for a load balancer: 200 when the database answers with the expected schema and the node is not stopping",
+    ),
     ("/", "this page"),
 ];
 

@@ -71,9 +71,10 @@ impl Server {
         // a connection that never finishes (a client that stopped sending a
         // body) must not keep the process from exiting.
         let mut http = self.http;
+        let drain = self.state.config.shutdown_drain();
         let grace = async {
             self.shutdown.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tokio::time::sleep(drain + SHUTDOWN_GRACE).await;
         };
         tokio::select! {
             r = &mut http => r.context("http task")??,
@@ -87,6 +88,20 @@ impl Server {
         }
         for t in self.tasks {
             let _ = t.await;
+        }
+        // The workers have stopped: what they still held (a build, a
+        // delivery cut short) is given back now, for another node to take
+        // at once rather than when the leases run out.
+        match self.state.store.release_own_leases().await {
+            Ok(r) if r != Default::default() => tracing::info!(
+                builds = r.builds,
+                events = r.events,
+                "gave back the leases of unfinished work"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not give back this node's leases; they end when they expire")
+            }
         }
         remove_server_file(&self.state.config.data_dir.join("server.json"));
         Ok(())
@@ -192,7 +207,83 @@ pub fn redacted(url: &str) -> String {
 
 /// Routes outside the two APIs that clients and load balancers use.
 fn service_api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
+
+/// Whether this node should get traffic.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Readiness {
+    /// `true` when the node is ready.
+    ready: bool,
+    /// The node's role: `all`, `api` or `worker`.
+    role: &'static str,
+    /// Why it is not ready: `draining`, `database_unreachable`,
+    /// `migrations_pending` or `schema_newer_than_node`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    /// The database's schema version and the one this node expects (absent
+    /// when the database could not be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_schema_version: Option<i64>,
+}
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The node can serve: its database answers within 2 s with the schema this
+/// build expects, and it is not stopping. A load balancer sends traffic
+/// only to nodes that answer 200 here.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "service",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready, with the reason", body = Readiness),
+    )
+)]
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, axum::Json<Readiness>) {
+    let mut r = Readiness {
+        ready: false,
+        role: state.config.role.as_str(),
+        reason: None,
+        schema_version: None,
+        expected_schema_version: None,
+    };
+    if state.stopping.is_cancelled() {
+        r.reason = Some("draining");
+    } else {
+        match tokio::time::timeout(READY_TIMEOUT, state.store.schema_state()).await {
+            Ok(Ok(schema)) => {
+                r.schema_version = Some(schema.applied);
+                r.expected_schema_version = Some(schema.expected);
+                r.reason = match schema.applied.cmp(&schema.expected) {
+                    std::cmp::Ordering::Less => Some("migrations_pending"),
+                    std::cmp::Ordering::Greater => Some("schema_newer_than_node"),
+                    std::cmp::Ordering::Equal => None,
+                };
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the database did not answer");
+                r.reason = Some("database_unreachable");
+            }
+            Err(_) => r.reason = Some("database_unreachable"),
+        }
+    }
+    r.ready = r.reason.is_none();
+    let status = if r.ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(r))
 }
 
 /// The process is up (it answers without touching the database).
@@ -216,6 +307,13 @@ pub fn openapi_document() -> serde_json::Value {
             .merge(service_api())
             .into_openapi(),
     )
+}
+
+/// What a worker node serves: the routes for load balancers and
+/// orchestrators only.
+fn service_router(state: AppState) -> Router {
+    let (router, _) = service_api().split_for_parts();
+    router.with_state(state)
 }
 
 /// The whole HTTP surface.
@@ -274,6 +372,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         .public_base_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let shutdown = CancellationToken::new();
     let state = AppState {
         inner: Arc::new(Inner {
             tz: config.tz()?,
@@ -287,6 +386,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             sign_in_throttle: sign_in_throttle::SignInThrottle::new(config.sign_in_limits()),
             body_budget: body_budget::BodyBudget::new(config.max_body_bytes_in_flight),
             review_wakeup: Default::default(),
+            stopping: shutdown.clone(),
             config,
         }),
     };
@@ -304,8 +404,66 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             "took back the leased work of a process that is gone"
         );
     }
-    let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
+    if state.config.role.runs_workers() {
+        spawn_workers(&state, &shutdown, &mut tasks);
+    }
+    let demo = if opts.demo {
+        Some(demo::prepare(&state, &base_url).await?)
+    } else {
+        None
+    };
+    let server_file = state.config.data_dir.join("server.json");
+    if let Err(e) = write_file_atomically(
+        &server_file,
+        serde_json::json!({"base_url": base_url, "pid": std::process::id()})
+            .to_string()
+            .as_bytes(),
+    ) {
+        // A full disk must not keep the server from serving reads; the
+        // address is in the log line below.
+        tracing::warn!(path = %server_file.display(), error = %e, "could not write server.json");
+        let _ = std::fs::remove_file(server_file.with_extension("tmp"));
+    }
+    let app = if state.config.role.serves_api() {
+        router(state.clone())
+    } else {
+        service_router(state.clone())
+    };
+    let stop = shutdown.clone();
+    let drain = state.config.shutdown_drain();
+    let timeouts = state.config.http_timeouts();
+    let max_connections = connection_cap(state.config.max_connections);
+    let http = tokio::spawn(async move {
+        axum::serve(
+            lenient_http::LenientListener::with_limits(listener, timeouts, max_connections),
+            app.into_make_service_with_connect_info::<lenient_http::PeerAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            stop.cancelled().await;
+            // Still serving, /readyz answering 503: the load balancer
+            // stops sending before the node stops accepting.
+            tokio::time::sleep(drain).await;
+        })
+        .await
+    });
+    tracing::info!(%addr, %base_url, role = state.config.role.as_str(), "smartship listening");
+    Ok(Server {
+        addr,
+        base_url,
+        state,
+        demo,
+        shutdown,
+        tasks,
+        http,
+    })
+}
+
+/// Every background worker of a node whose role runs them. Each shares
+/// its work with the workers of the other nodes: builds and deliveries
+/// through leases, the rest through the row locks of the transactions
+/// they run (see docs/scaling.md).
+fn spawn_workers(state: &AppState, shutdown: &CancellationToken, tasks: &mut Vec<JoinHandle<()>>) {
     for i in 0..state.config.build_workers {
         tasks.push(tokio::spawn(workers::build::run(
             state.clone(),
@@ -335,43 +493,4 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         state.clone(),
         shutdown.clone(),
     )));
-    let demo = if opts.demo {
-        Some(demo::prepare(&state, &base_url).await?)
-    } else {
-        None
-    };
-    let server_file = state.config.data_dir.join("server.json");
-    if let Err(e) = write_file_atomically(
-        &server_file,
-        serde_json::json!({"base_url": base_url, "pid": std::process::id()})
-            .to_string()
-            .as_bytes(),
-    ) {
-        // A full disk must not keep the server from serving reads; the
-        // address is in the log line below.
-        tracing::warn!(path = %server_file.display(), error = %e, "could not write server.json");
-        let _ = std::fs::remove_file(server_file.with_extension("tmp"));
-    }
-    let app = router(state.clone());
-    let stop = shutdown.clone();
-    let timeouts = state.config.http_timeouts();
-    let max_connections = connection_cap(state.config.max_connections);
-    let http = tokio::spawn(async move {
-        axum::serve(
-            lenient_http::LenientListener::with_limits(listener, timeouts, max_connections),
-            app.into_make_service_with_connect_info::<lenient_http::PeerAddr>(),
-        )
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-    });
-    tracing::info!(%addr, %base_url, "smartship listening");
-    Ok(Server {
-        addr,
-        base_url,
-        state,
-        demo,
-        shutdown,
-        tasks,
-        http,
-    })
 }

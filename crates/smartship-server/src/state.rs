@@ -31,6 +31,9 @@ pub struct Inner {
     pub body_budget: crate::body_budget::BodyBudget,
     /// Wakes the automatic reviewer (review_policy = auto-pass) on a submission.
     pub review_wakeup: Notify,
+    /// Cancelled when the node is asked to stop: `/readyz` then answers 503
+    /// while the node drains.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl std::ops::Deref for AppState {

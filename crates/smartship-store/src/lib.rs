@@ -306,6 +306,16 @@ pub trait Store:
     /// processes that are certainly gone ([`lease_owner::is_dead`]), so
     /// their work is claimed again now rather than when the leases expire.
     async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases>;
+    /// Ends the live leases of this process (a node that stops gives its
+    /// unfinished work back at once instead of letting it wait out the
+    /// leases).
+    async fn release_own_leases(&self) -> Result<ReleasedLeases>;
+    /// Ends the leases written by `owners` ([`lease_owner::this_process`]
+    /// identities).
+    async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases>;
+    /// The schema version the database has and the one this build expects
+    /// (a node is ready only when they are equal).
+    async fn schema_state(&self) -> Result<SchemaState>;
     /// Deletes, at most `batch` rows of each kind in one short transaction,
     /// what is past keeping at `before` (Unix ms): tokens expired or revoked
     /// before it, codes expired before it, tickets issued before it except
@@ -336,6 +346,13 @@ impl Purged {
             .iter()
             .any(|&n| n >= batch)
     }
+}
+
+/// See [`Store::schema_state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaState {
+    pub applied: i64,
+    pub expected: i64,
 }
 
 /// What [`Store::release_dead_leases`] took back.

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// or `postgres://USER@HOST:PORT/DATABASE`; also SMARTSHIP_DATABASE_URL.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// What this node does: `all` (the APIs and the workers), `api` or
+    /// `worker`; also SMARTSHIP_ROLE (docs/scaling.md).
+    #[arg(long, value_name = "all|api|worker")]
+    role: Option<String>,
     /// Seed demo data and write demo.json with fresh tokens.
     #[arg(long)]
     demo: bool,
@@ -95,6 +99,9 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(u) = a.database {
         flags.insert("database_url".into(), Value::String(u));
+    }
+    if let Some(r) = a.role {
+        flags.insert("role".into(), Value::String(r));
     }
     if let Some(d) = a.data_dir {
         flags.insert("data_dir".into(), Value::String(d.display().to_string()));

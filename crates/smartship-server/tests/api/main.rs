@@ -13,6 +13,7 @@ mod flow;
 mod gateway;
 mod hostile_input;
 mod listings;
+mod nodes;
 mod oauth;
 mod preconditions;
 mod retention;

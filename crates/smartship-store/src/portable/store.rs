@@ -2,14 +2,47 @@
 //! is.
 
 /// Expands to `impl Store for $store`: the methods below, written once for both
-/// backends (`get_meta`, `status_counts`), and `$own`, the methods a backend
-/// writes itself — where its blobs live, writing meta rows (its upsert), taking
-/// back dead leases and purging (its batches).
+/// backends (`get_meta`, `status_counts`, `schema_state`, which leases are
+/// dead or this process's), and `$own`, the methods a backend writes itself —
+/// where its blobs live, writing meta rows (its upsert), releasing leases (its
+/// list parameter) and purging (its batches). `MIGRATOR` is the backend's.
 macro_rules! store_impl {
     ($store:ty, { $($own:tt)* }) => {
         #[async_trait]
         impl Store for $store {
             $($own)*
+
+            async fn schema_state(&self) -> Result<crate::SchemaState> {
+                let applied: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                        .fetch_one(self.reads())
+                        .await?;
+                Ok(crate::SchemaState {
+                    applied: applied.unwrap_or(0),
+                    expected: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+                })
+            }
+
+            async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
+                let owners: Vec<String> = sqlx::query_scalar(
+                    "SELECT build_lease_owner FROM packages WHERE build = 'building' \
+                       AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
+                     UNION SELECT lease_owner FROM events WHERE status = 'pending' \
+                       AND lease_until >= $1 AND lease_owner IS NOT NULL",
+                )
+                .bind(now)
+                .fetch_all(self.reads())
+                .await?;
+                let dead: Vec<String> = owners
+                    .into_iter()
+                    .filter(|o| crate::lease_owner::is_dead(o))
+                    .collect();
+                self.release_leases(&dead).await
+            }
+
+            async fn release_own_leases(&self) -> Result<ReleasedLeases> {
+                self.release_leases(&[crate::lease_owner::this_process().to_owned()]).await
+            }
 
             async fn get_meta(&self, key: &str) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")

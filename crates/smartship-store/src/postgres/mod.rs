@@ -67,6 +67,9 @@ pub struct PgStore {
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
+/// This backend's schema, applied at open (under an advisory lock).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 macro_rules! package_cols {
     () => {
         "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
@@ -132,7 +135,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         // Fresh across the nodes of the database: see `cache_sync`.
         let cache = cache_sync::start(&pool, &opts).await?;
         Ok(PgStore {
@@ -233,21 +236,8 @@ store_impl!(PgStore, {
         tx.commit().await
     }
 
-    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
-        let owners: Vec<String> = sqlx::query_scalar(
-            "SELECT build_lease_owner FROM packages WHERE build = 'building' \
-               AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
-             UNION SELECT lease_owner FROM events WHERE status = 'pending' \
-               AND lease_until >= $1 AND lease_owner IS NOT NULL",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        let dead: Vec<String> = owners
-            .into_iter()
-            .filter(|o| crate::lease_owner::is_dead(o))
-            .collect();
-        if dead.is_empty() {
+    async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases> {
+        if owners.is_empty() {
             return Ok(ReleasedLeases::default());
         }
         let mut tx = self.begin_write(Touches::Nothing).await?;
@@ -255,7 +245,7 @@ store_impl!(PgStore, {
             "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
              WHERE build = 'building' AND build_lease_owner = ANY($1)",
         )
-        .bind(&dead)
+        .bind(owners)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -263,7 +253,7 @@ store_impl!(PgStore, {
             "UPDATE events SET lease_until = NULL, lease_owner = NULL \
              WHERE status = 'pending' AND lease_owner = ANY($1)",
         )
-        .bind(&dead)
+        .bind(owners)
         .execute(&mut **tx)
         .await?
         .rows_affected();

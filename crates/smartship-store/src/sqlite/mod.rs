@@ -63,6 +63,9 @@ pub struct SqliteStore {
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
+/// This backend's schema, applied at open.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
 macro_rules! package_cols {
     () => {
         "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
@@ -178,7 +181,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts.read_only(true))
@@ -223,30 +226,17 @@ store_impl!(SqliteStore, {
         Ok(())
     }
 
-    async fn release_dead_leases(&self, now: i64) -> Result<ReleasedLeases> {
-        let owners: Vec<String> = sqlx::query_scalar(
-            "SELECT build_lease_owner FROM packages WHERE build = 'building' \
-               AND build_lease_until >= $1 AND build_lease_owner IS NOT NULL \
-             UNION SELECT lease_owner FROM events WHERE status = 'pending' \
-               AND lease_until >= $1 AND lease_owner IS NOT NULL",
-        )
-        .bind(now)
-        .fetch_all(&self.read)
-        .await?;
-        let dead: Vec<String> = owners
-            .into_iter()
-            .filter(|o| crate::lease_owner::is_dead(o))
-            .collect();
-        if dead.is_empty() {
+    async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases> {
+        if owners.is_empty() {
             return Ok(ReleasedLeases::default());
         }
-        let dead_json = serde_json::to_string(&dead).expect("strings serialize");
+        let owners_json = serde_json::to_string(owners).expect("strings serialize");
         let mut tx = self.begin_write(Touches::Nothing).await?;
         let builds = sqlx::query(
             "UPDATE packages SET build_lease_until = NULL, build_lease_owner = NULL \
              WHERE build = 'building' AND build_lease_owner IN (SELECT value FROM json_each($1))",
         )
-        .bind(&dead_json)
+        .bind(&owners_json)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -254,7 +244,7 @@ store_impl!(SqliteStore, {
             "UPDATE events SET lease_until = NULL, lease_owner = NULL \
              WHERE status = 'pending' AND lease_owner IN (SELECT value FROM json_each($1))",
         )
-        .bind(&dead_json)
+        .bind(&owners_json)
         .execute(&mut **tx)
         .await?
         .rows_affected();
