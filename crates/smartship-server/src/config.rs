@@ -44,6 +44,10 @@ pub struct Config {
     pub max_templates: i64,
     /// Parallel package builds.
     pub build_workers: usize,
+    /// How long a claimed build is reserved for its worker before another
+    /// (of any node) may take it: covers a node that died mid-build on
+    /// another host (seconds).
+    pub build_lease_secs: f64,
     /// Lifetime of app access tokens minted by operators, in seconds.
     pub app_token_ttl_secs: i64,
     /// Lifetime of third-party platform tokens, in seconds.
@@ -129,6 +133,7 @@ impl Default for Config {
             max_draft_files: 5000,
             max_templates: 50,
             build_workers: 2,
+            build_lease_secs: 120.0,
             app_token_ttl_secs: 3600,
             tp_token_ttl_secs: 30 * 24 * 3600,
             log_format: "text".to_owned(),
@@ -285,6 +290,11 @@ impl Config {
         }
         if self.build_workers == 0 || self.build_workers > 64 {
             return Err(ConfigError("build_workers must be 1..=64".into()));
+        }
+        if !(5.0..=86_400.0).contains(&self.build_lease_secs) {
+            return Err(ConfigError(
+                "build_lease_secs must be between 5 and 86400".into(),
+            ));
         }
         if self.max_templates < 1 {
             return Err(ConfigError("max_templates must be >= 1".into()));

@@ -493,4 +493,8 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken, tasks: &mut Vec
         state.clone(),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(workers::lease_reaper::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
 }

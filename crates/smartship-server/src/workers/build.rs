@@ -7,8 +7,6 @@ use smartship_store::{BuildJob, BuildOutcome};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// A build that takes longer than this is assumed dead and claimed again.
-const LEASE_MS: i64 = 120_000;
 /// Upper bound on how long an idle worker sleeps before looking again
 /// (uploads notify; this only covers builds left by another process).
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -19,7 +17,10 @@ pub async fn run(state: AppState, shutdown: CancellationToken, worker: usize) {
         let notified = state.build_wakeup.notified();
         match state
             .store
-            .claim_build(crate::clock::now_ms(), LEASE_MS)
+            .claim_build(
+                crate::clock::now_ms(),
+                (state.config.build_lease_secs * 1000.0) as i64,
+            )
             .await
         {
             Ok(Some(job)) => {

@@ -6,6 +6,7 @@
 pub mod auto_review;
 pub mod build;
 pub mod delivery;
+pub mod lease_reaper;
 pub mod retention;
 pub mod rollback;
 pub mod ticket;
