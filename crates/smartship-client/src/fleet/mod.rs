@@ -362,6 +362,13 @@ const MAX_AUDIT_POLL: Duration = Duration::from_secs(60);
 /// outcome.
 const STATE_CONFLICT_REREADS: u32 = 3;
 
+/// How many times an app reads its packages again after the way to the
+/// server failed (no answer, a 5xx without one, a rate limit) before that
+/// failure is its outcome. Behind a load balancer, a node that goes away
+/// takes the requests it was answering with it; the next try reaches
+/// another node.
+const TRANSIENT_REREADS: u32 = 6;
+
 /// How long an app whose earlier run was cut off while uploading waits for
 /// that upload to land before uploading again.
 const CUT_OFF_UPLOAD_SETTLE: Duration = Duration::from_secs(2);
@@ -378,6 +385,8 @@ struct Driver<'a> {
     redo: bool,
     /// Submits and releases refused for the package's state so far.
     state_conflicts: u32,
+    /// Calls that got no answer so far.
+    transient_failures: u32,
     /// The earlier run stopped while its upload of this app was in flight.
     cut_off_upload: bool,
     /// The rejected package a `--retry-failed` upload replaces.
@@ -559,6 +568,7 @@ impl Driver<'_> {
             }
             let packages = match self.session.package_list().await {
                 Ok(p) => p,
+                Err(e) if self.transient(&e).await => continue,
                 Err(e) => return self.fail(&e),
             };
             match seen(packages, &o.version, self.superseded) {
@@ -601,6 +611,7 @@ impl Driver<'_> {
                                 .call(|c| async move { c.package_release(id).await })
                                 .await
                                 && !self.state_changed_meanwhile(&e)
+                                && !self.transient(&e).await
                             {
                                 return self.fail(&e);
                             }
@@ -726,6 +737,13 @@ impl Driver<'_> {
                 self.enter(Stage::Building);
                 None
             }
+            // The upload may or may not have reached the database: read
+            // again, after a moment for it to land, before uploading again.
+            Err(e) if self.transient(&e).await => {
+                self.uploaded = false;
+                self.cut_off_upload = true;
+                None
+            }
             Err(e) => Some(self.fail(&e)),
         }
     }
@@ -740,6 +758,7 @@ impl Driver<'_> {
             .await
         {
             Ok(q) => q,
+            Err(e) if self.transient(&e).await => return None,
             Err(e) => return Some(self.fail(&e)),
         };
         // remain_times -1: unlimited.
@@ -769,8 +788,25 @@ impl Driver<'_> {
                 Some(self.finish(Outcome::Skipped, Some(e.to_string()), error_code(&e)))
             }
             Err(e) if self.state_changed_meanwhile(&e) => None,
+            Err(e) if self.transient(&e).await => None,
             Err(e) => Some(self.fail(&e)),
         }
+    }
+
+    /// Whether `e` is a failure of the way to the server rather than an
+    /// answer (see [`TRANSIENT_REREADS`]): after a pause, growing with each
+    /// such failure, the driver reads the app's packages again and acts on
+    /// what it sees, since a write that got no answer may or may not have
+    /// happened. Bounded, so that a server that stays away ends as a
+    /// failure.
+    async fn transient(&mut self, e: &Error) -> bool {
+        if !e.is_retryable() || self.transient_failures >= TRANSIENT_REREADS {
+            return false;
+        }
+        self.transient_failures += 1;
+        let pause = Duration::from_millis(100 << self.transient_failures.min(5));
+        tokio::time::sleep(pause).await;
+        true
     }
 
     /// Whether `e` says the package moved since it was read — the request
@@ -962,6 +998,7 @@ pub async fn upgrade_until(
                 uploaded: false,
                 redo,
                 state_conflicts: 0,
+                transient_failures: 0,
                 cut_off_upload,
                 superseded: None,
                 app,
@@ -1104,6 +1141,7 @@ pub async fn rollback(
                 uploaded: false,
                 redo: false,
                 state_conflicts: 0,
+                transient_failures: 0,
                 cut_off_upload: false,
                 superseded: None,
                 app,
