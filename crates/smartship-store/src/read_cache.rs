@@ -15,13 +15,16 @@
 //! - Entries also expire after a second, which bounds staleness if another
 //!   process writes the same database unannounced.
 //! - Where several processes write one database (PostgreSQL nodes), each
-//!   invalidation is also handed to [`ReadCache::announce_to`]'s queue, which
-//!   the backend publishes to the other nodes, and the invalidations they
-//!   publish arrive through [`ReadCache::apply_remote`]. Such a cache serves
-//!   entries only while it hears the others ([`ReadCache::set_hearing`]):
-//!   while its notification connection is down it reads the database every
-//!   time, so the staleness across nodes is the notification's delay, never
-//!   the TTL.
+//!   invalidation is also handed to the queue given to
+//!   [`ReadCache::shared`], which the backend publishes to the other nodes,
+//!   and the invalidations they publish arrive through
+//!   [`ReadCache::apply_remote`]. Such a cache serves tokens only while it
+//!   hears the others ([`ReadCache::set_hearing`]): while its notification
+//!   connection is down it reads the database every time, so the staleness
+//!   across nodes is the notification's delay, never the TTL. It serves no
+//!   package lists at all: a client that uploads through one node and reads
+//!   through another at once (as the fleet engine does) must see its
+//!   upload, and a notification, however quick, can arrive after that read.
 //!
 //! Token changes (authorize, unauthorize, refresh rotation, a platform's IP
 //! allow-list) are rare, so they clear every cached token; package writes
@@ -88,6 +91,9 @@ pub struct ReadCache {
     /// Whether the other nodes' invalidations can reach this cache (always,
     /// for a cache that has no other nodes).
     hearing: AtomicBool,
+    /// Whether package lists are kept (not when other nodes write: reads
+    /// after one's own write must see it, whichever node takes them).
+    keeps_packages: bool,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -103,6 +109,7 @@ impl Default for ReadCache {
             packages: Mutex::new(Cached::new()),
             announce: OnceLock::new(),
             hearing: AtomicBool::new(true),
+            keeps_packages: true,
         }
     }
 }
@@ -112,7 +119,10 @@ impl ReadCache {
     /// [`ReadCache::set_hearing`] says their invalidations arrive, and
     /// hands its own to `announce`.
     pub fn shared(announce: tokio::sync::mpsc::UnboundedSender<Invalidation>) -> ReadCache {
-        let cache = ReadCache::default();
+        let cache = ReadCache {
+            keeps_packages: false,
+            ..ReadCache::default()
+        };
         cache.hearing.store(false, Ordering::SeqCst);
         let _ = cache.announce.set(announce);
         cache
@@ -189,7 +199,7 @@ impl ReadCache {
     /// [`ReadCache::put_packages`].
     pub fn packages(&self, app: AppId) -> Result<Arc<[Package]>, u64> {
         let c = self.packages.lock().expect("not poisoned");
-        if !self.serving() {
+        if !self.keeps_packages || !self.serving() {
             return Err(c.generation.wrapping_sub(1));
         }
         c.get(&app).ok_or(c.generation)
@@ -205,7 +215,11 @@ impl ReadCache {
     /// After a committed change to one of the app's packages.
     pub fn invalidate_app(&self, app: AppId) {
         self.drop_app(app);
-        self.announce(Invalidation::App(app));
+        // Nodes that share a database keep no package lists: nothing to
+        // tell them.
+        if self.keeps_packages {
+            self.announce(Invalidation::App(app));
+        }
     }
 
     fn drop_app(&self, app: AppId) {
@@ -272,12 +286,16 @@ mod tests {
         cache.set_hearing(true);
         assert!(cache.token("h").is_err(), "dropped while deaf");
         assert!(cache.packages(AppId(7)).is_err());
-        // Own invalidations are announced; the others' are not repeated.
+        // Package lists are never kept by a shared cache.
+        let seen_app = cache.packages(AppId(8)).unwrap_err();
+        cache.put_packages(AppId(8), Arc::from(Vec::new()), seen_app);
+        assert!(cache.packages(AppId(8)).is_err());
+        // Own token invalidations are announced (package lists, kept by
+        // no node, need none); the others' are not repeated.
         cache.invalidate_app(AppId(3));
         cache.invalidate_tokens();
         cache.apply_remote(Invalidation::App(AppId(4)));
         cache.apply_remote(Invalidation::Tokens);
-        assert_eq!(rx.try_recv().unwrap(), Invalidation::App(AppId(3)));
         assert_eq!(rx.try_recv().unwrap(), Invalidation::Tokens);
         assert!(rx.try_recv().is_err());
     }

@@ -1,7 +1,8 @@
 //! Keeps the read caches of every node on one database fresh.
 //!
-//! Each node caches token lookups and slotted packages (`read_cache`) and
-//! drops an entry when one of its own writes commits. The other nodes learn
+//! Each node caches token lookups (`read_cache`; package lists are not
+//! cached where nodes share a database) and drops them when one of its own
+//! writes commits. The other nodes learn
 //! of that write here, through PostgreSQL's `LISTEN`/`NOTIFY`:
 //!
 //! - **Publishing.** Every invalidation of this node's cache is queued; a
