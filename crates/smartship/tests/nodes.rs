@@ -69,6 +69,13 @@ struct Cluster {
     _dir: tempfile::TempDir,
 }
 
+/// GET `url` as JSON, with the admin token when `admin`.
+async fn get_json(url: &str, admin: bool) -> Value {
+    let req = reqwest::Client::new().get(url);
+    let req = if admin { req.bearer_auth(ADMIN) } else { req };
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 // The child is kept in the Node, which reaps it.
 #[allow(clippy::zombie_processes)]
 fn start_node(dir: &Path, db: &str, demo: bool, env: &[(&str, &str)]) -> Node {
@@ -167,9 +174,9 @@ impl Cluster {
             .unwrap()
     }
 
-    async fn packages(&self, node: usize, token: &str) -> Vec<Value> {
-        let v: Value = self
-            .http
+    /// `package/get` through `node`, as answered.
+    async fn package_get(&self, node: usize, token: &str) -> Value {
+        self.http
             .get(format!(
                 "{}/rest/2.0/smartapp/package/get?access_token={token}",
                 self.base(node)
@@ -179,7 +186,11 @@ impl Cluster {
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn packages(&self, node: usize, token: &str) -> Vec<Value> {
+        let v = self.package_get(node, token).await;
         assert_eq!(v["errno"], 0, "{v}");
         v["data"].as_array().cloned().unwrap_or_default()
     }
@@ -410,18 +421,7 @@ async fn an_ended_authorization_is_refused_by_the_other_nodes_within_the_bound()
         let ended = Instant::now();
         for reader in [writer + 1, writer + 2] {
             loop {
-                let v: Value = c
-                    .http
-                    .get(format!(
-                        "{}/rest/2.0/smartapp/package/get?access_token={token}",
-                        c.base(reader)
-                    ))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let v: Value = c.package_get(reader, &token).await;
                 if v["errno"] != 0 || v.get("error_code").is_some() {
                     break;
                 }
@@ -462,18 +462,7 @@ async fn each_node_enforcing_its_share_holds_the_installations_rate_limit() {
     let start = Instant::now();
     let (mut allowed, mut limited, mut i) = (0u64, 0u64, 0usize);
     while start.elapsed() < window {
-        let v: Value = c
-            .http
-            .get(format!(
-                "{}/rest/2.0/smartapp/package/get?access_token={token}",
-                c.base(i)
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = c.package_get(i, &token).await;
         if v["error_code"] == 18 {
             limited += 1;
         } else {
@@ -676,15 +665,7 @@ async fn a_fleet_through_haproxy_completes_while_a_node_is_killed() {
     let started = Instant::now();
     let mut nodes = c.nodes;
     loop {
-        let status: Value = reqwest::Client::new()
-            .get(format!("{}/admin/v1/status", nodes[0].base))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let status: Value = get_json(&format!("{}/admin/v1/status", nodes[0].base), true).await;
         let online = status["packages"]["online"].as_i64().unwrap_or(0);
         if online >= 50 {
             break;
@@ -719,18 +700,14 @@ async fn a_fleet_through_haproxy_completes_while_a_node_is_killed() {
     );
 
     // Every app is online with 2.0.0, every build finished.
-    let online: Value = reqwest::Client::new()
-        .get(format!(
+    let online: Value = get_json(
+        &format!(
             "{}/admin/v1/packages?state=online&version=2.0.0&page_size=1",
             nodes[0].base
-        ))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+        true,
+    )
+    .await;
     assert_eq!(online["total"], APPS as i64, "{online}");
     // Every audit event reached the receiver (duplicates of a delivery cut
     // short share their webhook-id).
@@ -755,15 +732,7 @@ async fn a_fleet_through_haproxy_completes_while_a_node_is_killed() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let status: Value = reqwest::Client::new()
-        .get(format!("{}/admin/v1/status", nodes[2].base))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json(&format!("{}/admin/v1/status", nodes[2].base), true).await;
     assert_eq!(status["builds"]["pending"], 0, "{status}");
     assert_eq!(status["builds"]["failed"], 0, "{status}");
     for n in [&nodes[0], &nodes[2]] {
