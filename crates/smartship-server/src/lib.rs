@@ -14,6 +14,7 @@ pub mod consent;
 pub mod demo;
 pub mod home;
 pub mod lenient_http;
+pub mod metrics;
 pub mod net_guard;
 pub mod openapi;
 pub mod operator;
@@ -313,7 +314,10 @@ pub fn openapi_document() -> serde_json::Value {
 /// orchestrators only.
 fn service_router(state: AppState) -> Router {
     let (router, _) = service_api().split_for_parts();
-    router.with_state(state)
+    router
+        .route("/metrics", get(metrics::show))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
+        .with_state(state)
 }
 
 /// The whole HTTP surface.
@@ -344,10 +348,12 @@ pub fn router(state: AppState) -> Router {
             get(consent::show_unauthorize).post(consent::submit_unauthorize),
         )
         .route("/", get(home::show))
+        .route("/metrics", get(metrics::show))
         .route(
             lenient_http::MALFORMED_PATH,
             get(lenient_http::malformed_request),
         )
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .with_state(state)
 }
 
@@ -358,6 +364,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         config.events_allowed_networks = "127.0.0.0/8,::1/128".to_owned();
     }
     config.validate()?;
+    metrics::handle();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;

@@ -181,6 +181,8 @@ impl ReadCache {
     }
 
     fn announce(&self, what: Invalidation) {
+        metrics::counter!("smartship_cache_invalidations_total", "origin" => "this_node")
+            .increment(1);
         if let Some(to) = self.announce.get() {
             // Gone only when the process is stopping.
             let _ = to.send(what);
@@ -189,6 +191,8 @@ impl ReadCache {
 
     /// Another node's invalidation (not announced again).
     pub fn apply_remote(&self, what: Invalidation) {
+        metrics::counter!("smartship_cache_invalidations_total", "origin" => "other_node")
+            .increment(1);
         match what {
             Invalidation::Tokens => self.drop_tokens(),
             Invalidation::App(app) => self.drop_app(app),

@@ -72,7 +72,7 @@ impl IntoResponse for AdminError {
 
 /// Compares digests so the comparison takes the same time wherever the
 /// strings first differ.
-fn token_matches(given: &str, expected: &str) -> bool {
+pub(crate) fn token_matches(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
     a.iter()

@@ -93,6 +93,10 @@ async fn build_one(state: &AppState, job: BuildJob) {
         }
     };
     let failed = matches!(outcome, BuildOutcome::Failed { .. });
+    let result = if failed { "failed" } else { "built" };
+    metrics::counter!("smartship_builds_total", "outcome" => result).increment(1);
+    metrics::histogram!("smartship_build_duration_seconds", "outcome" => result)
+        .record(started.elapsed().as_secs_f64());
     let ctx = state.action_context("worker:build".to_owned());
     match state.store.finish_build(app, package, outcome, &ctx).await {
         Ok(Ok(_)) => {

@@ -393,6 +393,14 @@ impl Deliverer {
                 None => AttemptOutcome::Failed,
             }
         };
+        metrics::counter!("smartship_event_deliveries_total", "outcome" => outcome.as_str())
+            .increment(1);
+        if ok {
+            // From the change the event reports to its receiver's answer.
+            let lag_ms = (crate::clock::now_ms() - ev.event.occurred_at).max(0);
+            metrics::histogram!("smartship_event_delivery_lag_seconds")
+                .record(lag_ms as f64 / 1000.0);
+        }
         if !ok {
             tracing::debug!(
                 event = ev.event.id,

@@ -23,6 +23,10 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             .await
         {
             Ok(r) if r != Default::default() => {
+                metrics::counter!("smartship_lease_takeovers_total", "work" => "build")
+                    .increment(r.builds);
+                metrics::counter!("smartship_lease_takeovers_total", "work" => "event")
+                    .increment(r.events);
                 tracing::info!(
                     builds = r.builds,
                     events = r.events,

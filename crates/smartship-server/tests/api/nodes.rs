@@ -169,3 +169,100 @@ async fn a_stopping_node_gives_back_the_leases_it_holds() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// The value of the first series of `name` whose labels contain every one
+/// of `labels`, in a Prometheus text exposition (0 when absent).
+fn series(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .filter(|l| labels.iter().all(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
+        .next()
+        .unwrap_or(0.0)
+}
+
+async fn scrape(t: &TestApp) -> String {
+    let r = t
+        .http
+        .get(format!("{}/metrics", t.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_move_after_a_flow_and_need_the_operator_token() {
+    let t = spawn_app().await;
+    let anonymous = t
+        .http
+        .get(format!("{}/metrics", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let before = scrape(&t).await;
+    let get = r#"route="/rest/2.0/smartapp/package/get""#;
+    let app = t.apps[0].clone();
+    t.upload(&app, "1.0.0", r#"{"extEnable":true}"#).await;
+    t.wait_built(&app).await;
+    let (status, _) = t.admin_get(&format!("/admin/v1/apps/{}", app.app_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = scrape(&t).await;
+    // Counters are per process and the tests share one: they only grow.
+    assert!(
+        series(
+            &after,
+            "smartship_http_requests_total",
+            &[get, r#"status="200""#]
+        ) > series(
+            &before,
+            "smartship_http_requests_total",
+            &[get, r#"status="200""#]
+        ),
+        "package/get not counted:\n{after}"
+    );
+    assert!(
+        series(&after, "smartship_builds_total", &[r#"outcome="built""#])
+            > series(&before, "smartship_builds_total", &[r#"outcome="built""#]),
+        "the build not counted:\n{after}"
+    );
+    assert!(
+        series(
+            &after,
+            "smartship_http_request_duration_seconds_count",
+            &[get]
+        ) > 0.0,
+        "no latency histogram:\n{after}"
+    );
+    assert!(
+        after.contains("smartship_build_duration_seconds_bucket"),
+        "{after}"
+    );
+    // The queues, read from the database.
+    assert_eq!(series(&after, "smartship_database_up", &[]), 1.0, "{after}");
+    assert!(
+        series(&after, "smartship_packages", &[r#"state="development""#]) >= 1.0,
+        "{after}"
+    );
+    // Ids in paths never become labels: one series per route pattern.
+    assert!(
+        after.contains(r#"route="/admin/v1/apps/{app_id}""#),
+        "{after}"
+    );
+    assert!(
+        !after.contains(&format!(r#"route="/admin/v1/apps/{}""#, app.app_id)),
+        "{after}"
+    );
+    assert!(!after.contains("access_token"), "{after}");
+}

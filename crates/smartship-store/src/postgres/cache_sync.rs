@@ -180,6 +180,7 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
                 // The connection was lost (and is being made again):
                 // whatever was sent meanwhile is unknown.
                 Ok(None) => {
+                    metrics::counter!("smartship_cache_notification_losses_total").increment(1);
                     tracing::warn!(
                         "cache notifications: connection lost; reading the database until it is back"
                     );
@@ -187,6 +188,7 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
                     break;
                 }
                 Err(e) => {
+                    metrics::counter!("smartship_cache_notification_losses_total").increment(1);
                     tracing::warn!(error = %crate::StoreError::from(e), "cache notifications: connection lost");
                     c.set_hearing(false);
                     tokio::time::sleep(RECONNECT).await;
