@@ -111,6 +111,8 @@ pub struct Config {
     /// `/healthz` and `/readyz`). Several nodes on one PostgreSQL database
     /// may each take any role.
     pub role: Role,
+    /// The node's name in every log line; default `HOST/PID`.
+    pub node_name: Option<String>,
     /// On SIGTERM, how long the node keeps serving while `/readyz` answers
     /// 503, so that a load balancer takes it out of rotation before it
     /// stops accepting connections (seconds).
@@ -156,6 +158,7 @@ impl Default for Config {
             retention_interval_secs: 3600.0,
             retention_batch: 500,
             role: Role::All,
+            node_name: None,
             shutdown_drain_secs: 0.0,
         }
     }
@@ -369,6 +372,13 @@ impl Config {
                 "retention_batch must be between 1 and 100000".into(),
             ));
         }
+        if let Some(n) = &self.node_name
+            && (n.is_empty() || n.len() > 100 || n.chars().any(char::is_control))
+        {
+            return Err(ConfigError(
+                "node_name must be 1 to 100 characters, none a control character".into(),
+            ));
+        }
         if !(0.0..=300.0).contains(&self.shutdown_drain_secs) {
             return Err(ConfigError(
                 "shutdown_drain_secs must be between 0 and 300".into(),
@@ -382,6 +392,18 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The name this node writes in its log lines.
+    pub fn node_name(&self) -> String {
+        self.node_name.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".to_owned());
+            format!("{host}/{}", std::process::id())
+        })
     }
 
     /// How long a stopping node keeps serving with `/readyz` at 503.

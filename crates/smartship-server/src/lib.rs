@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod operator;
 pub mod passwords;
 pub mod rate_limit;
+pub mod request_id;
 pub mod sign_in_throttle;
 pub mod state;
 pub mod tokens;
@@ -317,6 +318,7 @@ fn service_router(state: AppState) -> Router {
     router
         .route("/metrics", get(metrics::show))
         .layer(axum::middleware::from_fn(metrics::track_requests))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
@@ -354,6 +356,7 @@ pub fn router(state: AppState) -> Router {
             get(lenient_http::malformed_request),
         )
         .layer(axum::middleware::from_fn(metrics::track_requests))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

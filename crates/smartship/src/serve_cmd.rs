@@ -48,7 +48,49 @@ impl tracing_subscriber::fmt::time::FormatTime for PlatformTime {
     }
 }
 
-fn init_logging(format: &str, tz: chrono::FixedOffset) {
+/// Every log line names the node it comes from (docs/scaling.md): a JSON
+/// line gets a `node` field first, a text line starts with `node=NAME`.
+struct WithNode<F> {
+    inner: F,
+    node: String,
+    json: bool,
+}
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for WithNode<F>
+where
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        if !self.json {
+            // Before the rest, which may carry colour codes for a terminal.
+            write!(writer, "node={} ", self.node)?;
+            return self.inner.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.inner.format_event(
+            ctx,
+            tracing_subscriber::fmt::format::Writer::new(&mut line),
+            event,
+        )?;
+        match line.strip_prefix('{') {
+            Some(rest) => write!(
+                writer,
+                "{{\"node\":{},{rest}",
+                serde_json::Value::String(self.node.clone())
+            ),
+            None => writer.write_str(&line),
+        }
+    }
+}
+
+fn init_logging(format: &str, tz: chrono::FixedOffset, node: String) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMARTSHIP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     // Colour only for a person at a terminal: escape codes in a log file or
@@ -63,9 +105,22 @@ fn init_logging(format: &str, tz: chrono::FixedOffset) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
-        builder.json().init();
+        builder
+            .json()
+            .map_event_format(|inner| WithNode {
+                inner,
+                node,
+                json: true,
+            })
+            .init();
     } else {
-        builder.init();
+        builder
+            .map_event_format(|inner| WithNode {
+                inner,
+                node,
+                json: false,
+            })
+            .init();
     }
 }
 
@@ -110,7 +165,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         a.config.as_deref(),
         Figment::from(Serialized::defaults(Value::Object(flags))),
     )?;
-    init_logging(&config.log_format, config.tz()?);
+    init_logging(&config.log_format, config.tz()?, config.node_name());
     let signalled = shutdown_signal();
     let server = smartship_server::start(config, StartOptions { demo: a.demo })
         .await

@@ -49,3 +49,13 @@ pub fn kill9(child: &mut Child) {
         .unwrap();
     child.wait().unwrap();
 }
+
+/// SIGTERM, then waits: the server stops gracefully and exits 0.
+pub fn sigterm(child: &mut Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
