@@ -111,7 +111,9 @@ async fn db_bytes(dir: &std::path::Path, postgres: Option<&str>) -> anyhow::Resu
 }
 
 /// `postgres`: the server on a fresh PostgreSQL schema.
-pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
+/// `nodes`: that many nodes on the database behind the in-process
+/// balancer (`crate::nodes`), the fleet's connections spread over them.
+pub async fn run(n: usize, postgres: bool, nodes: Option<usize>) -> anyhow::Result<FleetResult> {
     let template = big_template();
     let template_bytes: u64 = template.values().map(|b| b.len() as u64).sum();
     let db = if postgres {
@@ -133,6 +135,7 @@ pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
         &template,
     )
     .await?;
+    let (base, extra) = crate::nodes::front(&b, nodes).await?;
     let state = b.server.state.clone();
     let data_dir = state.config.data_dir.clone();
     let (url, hits) = setup::receiver().await?;
@@ -171,7 +174,7 @@ pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
             ext_json: Some(serde_json::json!({"ext": {"shop": format!("shop {id}")}})),
         })
         .collect();
-    let tp = OpenApiClient::new(&b.base, &b.tp_token);
+    let tp = OpenApiClient::new(&base, &b.tp_token);
     let mut options = UpgradeOptions::new(b.template_id, "2.0.0")
         .release(true)
         .concurrency(64);
@@ -241,7 +244,11 @@ pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
          peak RSS {peak_rss_mib} MiB (server and fleet client in one process); \
          storage added: blobs {:.1} KB/app{}, database {:.1} KB/app (target <= 10 KB/app over the template); \
          baseline one package/get per app {baseline_reads_per_sec:.0} apps/s; ratio {:.3} (targets <= {} s, < 512 MB)",
-        if postgres { " (PostgreSQL)" } else { "" },
+        match nodes {
+            Some(k) => format!(" (PostgreSQL, {k} node(s) behind a round-robin balancer)"),
+            None if postgres => " (PostgreSQL)".to_owned(),
+            None => String::new(),
+        },
         template_bytes as f64 / 1e6,
         template.len(),
         n as f64 / seconds,
@@ -255,6 +262,9 @@ pub async fn run(n: usize, postgres: bool) -> anyhow::Result<FleetResult> {
         (n as f64 / seconds) / baseline_reads_per_sec,
         if postgres { 45 } else { 30 },
     );
+    if let Some(extra) = extra {
+        extra.stop().await?;
+    }
     b.server.stop().await?;
     drop(db);
     Ok(FleetResult {

@@ -18,6 +18,7 @@ mod connections;
 mod events;
 mod fleet;
 mod loadgen;
+mod nodes;
 mod peers;
 mod pgbench;
 mod read;
@@ -64,6 +65,12 @@ struct Args {
     /// pgbench baseline.
     #[arg(long)]
     postgres: bool,
+    /// Run `read`, `writes` and `fleet` on this many nodes of one
+    /// PostgreSQL database behind an in-process round-robin balancer
+    /// (implies --postgres; 1 measures the balancer's path with one node,
+    /// the baseline of more).
+    #[arg(long)]
+    nodes: Option<usize>,
     /// Write bench-throughput.svg and bench-latency.svg here.
     #[arg(long)]
     chart_dir: Option<PathBuf>,
@@ -106,7 +113,15 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
     let mut latency = None;
     let mut summary: Vec<String> = Vec::new();
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
-    if wants(Scenario::Read) {
+    if wants(Scenario::Read)
+        && let Some(k) = args.nodes
+    {
+        let rps = read::through_nodes(args.quick, k).await?;
+        bars.push((format!("read on PostgreSQL, {k} node(s)"), rps, k == 1));
+        summary.push(format!(
+            "read    PostgreSQL, {k} node(s) behind the balancer: {rps:.0} req/s"
+        ));
+    } else if wants(Scenario::Read) {
         let r = read::run(args.quick).await?;
         bars.push((
             "read: package/get (64 conns)".into(),
@@ -145,7 +160,7 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
         ));
     }
     if wants(Scenario::Writes) {
-        let w = writes::run(args.quick, args.postgres).await?;
+        let w = writes::run(args.quick, args.postgres, args.nodes).await?;
         if args.postgres {
             bars.push((
                 "writes on PostgreSQL: durable transitions".into(),
@@ -206,7 +221,7 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
     }
     if wants(Scenario::Fleet) {
         let n = args.apps.unwrap_or(if args.quick { 100 } else { 10_000 });
-        let f = fleet::run(n, args.postgres).await?;
+        let f = fleet::run(n, args.postgres, args.nodes).await?;
         bars.push((
             "fleet: apps released".into(),
             f.apps as f64 / f.seconds,
@@ -301,6 +316,9 @@ fn run_children(args: &Args) -> anyhow::Result<Collected> {
         let out = tempfile::NamedTempFile::new()?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg(scenario).arg("--collect-json").arg(out.path());
+        if let Some(k) = args.nodes {
+            cmd.arg("--nodes").arg(k.to_string());
+        }
         if args.postgres {
             cmd.arg("--postgres");
         }
@@ -324,7 +342,9 @@ fn run_children(args: &Args) -> anyhow::Result<Collected> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    // Several nodes share a PostgreSQL database.
+    args.postgres |= args.nodes.is_some();
     let collected = if args.scenario == Scenario::All {
         run_children(&args)?
     } else {

@@ -150,3 +150,41 @@ pub async fn run(quick: bool) -> anyhow::Result<ReadResult> {
         open_rate,
     })
 }
+
+/// `package/get` on PostgreSQL through `nodes` nodes behind the in-process
+/// balancer (`crate::nodes`), closed loop from 64 connections: requests/s.
+/// With one node it is the baseline of more.
+pub async fn through_nodes(quick: bool, nodes: usize) -> anyhow::Result<f64> {
+    let duration = Duration::from_secs(if quick { 1 } else { 10 });
+    let db =
+        smartship_store::test_db::TestDb::new(smartship_store::test_db::Backend::Postgres).await;
+    let url = db.url().to_owned();
+    let b = setup::start(|c| c.database_url = Some(url), &setup::sample_template()).await?;
+    let (base, extra) = crate::nodes::front(&b, Some(nodes)).await?;
+    let apps = b.apps(1).await?;
+    let (_, token, _) = &apps[0];
+    let client = smartship_client::OpenApiClient::new(&base, token);
+    let ext = serde_json::json!({"extEnable": true});
+    client
+        .package_upload(b.template_id, &ext, "1.0.0", "bench")
+        .await?;
+    let path = format!("/rest/2.0/smartapp/package/get?access_token={token}");
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
+    let expect: &'static [u8] = br#""errno":0"#;
+    let stats = loadgen::on_own_thread(addr, path, expect, 64, Pace::Closed, duration)?;
+    println!(
+        "read (PostgreSQL, {nodes} node(s) behind a round-robin balancer): package/get with token check, \
+         64 connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        stats.rps(),
+        stats.ms(50.0),
+        stats.ms(99.0),
+        stats.errors
+    );
+    anyhow::ensure!(stats.errors == 0, "{} reads failed", stats.errors);
+    if let Some(extra) = extra {
+        extra.stop().await?;
+    }
+    b.server.stop().await?;
+    drop(db);
+    Ok(stats.rps())
+}

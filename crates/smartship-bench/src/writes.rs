@@ -45,7 +45,13 @@ async fn commit_baseline(dir: &std::path::Path, duration: Duration) -> anyhow::R
 
 /// `postgres`: the server on a fresh PostgreSQL schema (of
 /// `SMARTSHIP_TEST_POSTGRES`'s server), with pgbench as the baseline.
-pub async fn run(quick: bool, postgres: bool) -> anyhow::Result<WritesResult> {
+/// `nodes`: that many nodes on the database behind the in-process
+/// balancer (`crate::nodes`), the callers' connections spread over them.
+pub async fn run(
+    quick: bool,
+    postgres: bool,
+    nodes: Option<usize>,
+) -> anyhow::Result<WritesResult> {
     let (apps_n, workers, duration) = if quick {
         (16, 8, Duration::from_secs(1))
     } else {
@@ -61,13 +67,14 @@ pub async fn run(quick: bool, postgres: bool) -> anyhow::Result<WritesResult> {
     };
     let url = db.as_ref().map(|d| d.url().to_owned());
     let b = setup::start(|c| c.database_url = url, &setup::sample_template()).await?;
+    let (base, extra) = crate::nodes::front(&b, nodes).await?;
     let apps = b.apps(apps_n).await?;
     let ext = serde_json::json!({"extEnable": true});
     // Every app gets a built development package.
     let mut ready = Vec::with_capacity(apps_n);
     // One connection pool for all apps: a client of its own per app would
     // load the system's root certificates 256 times during setup.
-    let pool = OpenApiClient::new(&b.base, "");
+    let pool = OpenApiClient::new(&base, "");
     for (_, token, _) in &apps {
         let c = pool.with_token(token.clone());
         c.package_upload(b.template_id, &ext, "1.0.0", "bench")
@@ -130,8 +137,16 @@ pub async fn run(quick: bool, postgres: bool) -> anyhow::Result<WritesResult> {
         t.await?;
     }
     let errors = errors.load(Ordering::Relaxed) - errors_before;
+    if let Some(extra) = extra {
+        extra.stop().await?;
+    }
     b.server.stop().await?;
     let tps = transitions as f64 / elapsed.as_secs_f64();
+    if let Some(k) = nodes {
+        println!(
+            "writes: through {k} node(s) on one PostgreSQL database behind a round-robin balancer"
+        );
+    }
     let commits = if postgres {
         let t = crate::pgbench::baseline(duration).await?;
         println!(

@@ -74,3 +74,35 @@ fn writes_and_fleet_quick_on_postgres_print_their_ratios() {
         }
     }
 }
+
+/// The scenarios on three nodes of one PostgreSQL database behind the
+/// harness's balancer, as small.
+#[test]
+fn read_writes_and_fleet_quick_on_three_nodes_print_their_lines() {
+    for (scenario, expect) in [
+        ("read", "read (PostgreSQL, 3 node(s)"),
+        ("writes", "writes: through 3 node(s)"),
+        ("fleet", "fleet (PostgreSQL, 3 node(s)"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_smartship-bench"))
+            .args([scenario, "--quick", "--nodes", "3"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(expect))
+            .unwrap_or_else(|| panic!("no {expect} line in:\n{stdout}"));
+        if scenario == "fleet" {
+            assert!(line.contains("100 released"), "{line}");
+        }
+        if scenario == "read" {
+            assert!(line.contains(" 0 errors"), "{line}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! sandboxes and tests; the default policy leaves reviews to operators.
 
 use crate::state::AppState;
+use rand::seq::SliceRandom;
 use smartship_core::lifecycle::{Action, Verdict};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -16,18 +17,36 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let notified = state.review_wakeup.notified();
         let mut passed = 0usize;
         match state.store.packages_under_audit(BATCH).await {
-            Ok(list) => {
+            Ok(mut list) => {
+                // Every worker node reads the same list: each goes through
+                // it in an order of its own, so that they pass different
+                // packages rather than queue on the same app's lock.
+                list.shuffle(&mut rand::rng());
+                // All at once: the store commits concurrent transitions
+                // together, one after the other they would take a commit
+                // each.
+                let mut reviews = tokio::task::JoinSet::new();
                 for (app, package) in list {
-                    let ctx = state.action_context("policy:auto-pass".to_owned());
-                    match state
-                        .store
-                        .apply(app, package, Action::Review(Verdict::Pass), &ctx)
-                        .await
-                    {
-                        Ok(Ok(_)) => passed += 1,
-                        // Withdrawn or reviewed meanwhile: nothing to do.
-                        Ok(Err(_)) => {}
-                        Err(e) => tracing::error!(error = ?e, %package, "auto-pass failed"),
+                    let state = state.clone();
+                    reviews.spawn(async move {
+                        let ctx = state.action_context("policy:auto-pass".to_owned());
+                        let out = state
+                            .store
+                            .apply(app, package, Action::Review(Verdict::Pass), &ctx)
+                            .await;
+                        (package, out)
+                    });
+                }
+                while let Some(done) = reviews.join_next().await {
+                    match done {
+                        Ok((_, Ok(Ok(_)))) => passed += 1,
+                        // Withdrawn or reviewed meanwhile (by another
+                        // node): nothing to do.
+                        Ok((_, Ok(Err(_)))) => {}
+                        Ok((package, Err(e))) => {
+                            tracing::error!(error = ?e, %package, "auto-pass failed")
+                        }
+                        Err(e) => tracing::error!(error = ?e, "an auto-pass task failed"),
                     }
                 }
             }

@@ -170,16 +170,15 @@ async fn a_stopping_node_gives_back_the_leases_it_holds() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-/// The value of the first series of `name` whose labels contain every one
-/// of `labels`, in a Prometheus text exposition (0 when absent).
+/// The sum of the series of `name` whose labels contain every one of
+/// `labels`, in a Prometheus text exposition (0 when absent).
 fn series(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
         .filter(|l| labels.iter().all(|want| l.contains(want)))
         .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
-        .next()
-        .unwrap_or(0.0)
+        .sum()
 }
 
 async fn scrape(t: &TestApp) -> String {
