@@ -150,6 +150,7 @@ async fn publish(
 }
 
 async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Weak<ReadCache>) {
+    let mut lost_before = false;
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(l) => l,
@@ -166,6 +167,9 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
             continue;
         }
         let Some(c) = cache.upgrade() else { return };
+        if lost_before {
+            tracing::info!("cache notifications: listening again; serving cached tokens again");
+        }
         c.set_hearing(true);
         drop(c);
         loop {
@@ -185,12 +189,14 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
                         "cache notifications: connection lost; reading the database until it is back"
                     );
                     c.set_hearing(false);
+                    lost_before = true;
                     break;
                 }
                 Err(e) => {
                     metrics::counter!("smartship_cache_notification_losses_total").increment(1);
                     tracing::warn!(error = %crate::StoreError::from(e), "cache notifications: connection lost");
                     c.set_hearing(false);
+                    lost_before = true;
                     tokio::time::sleep(RECONNECT).await;
                     break;
                 }
