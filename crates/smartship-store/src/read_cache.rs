@@ -15,10 +15,10 @@
 //! - Entries also expire after a second, which bounds staleness if another
 //!   process writes the same database unannounced.
 //! - Where several processes write one database (PostgreSQL nodes), each
-//!   invalidation is also handed to the queue given to
+//!   token change is also handed to the queue given to
 //!   [`ReadCache::shared`], which the backend publishes to the other nodes,
-//!   and the invalidations they publish arrive through
-//!   [`ReadCache::apply_remote`]. Such a cache serves tokens only while it
+//!   and the changes they publish arrive through
+//!   [`ReadCache::tokens_changed_elsewhere`]. Such a cache serves tokens only while it
 //!   hears the others ([`ReadCache::set_hearing`]): while its notification
 //!   connection is down it reads the database every time, so the staleness
 //!   across nodes is the notification's delay, never the TTL. It serves no
@@ -73,21 +73,13 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cached<K, V> {
     }
 }
 
-/// What a committed write made stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Invalidation {
-    /// Any token, authorization or platform: every cached token.
-    Tokens,
-    /// One app's packages.
-    App(AppId),
-}
-
 /// See the module documentation.
 pub struct ReadCache {
     tokens: Mutex<Cached<String, TokenRecord>>,
     packages: Mutex<Cached<AppId, Arc<[Package]>>>,
-    /// Where this process's invalidations go for the other nodes.
-    announce: OnceLock<tokio::sync::mpsc::UnboundedSender<Invalidation>>,
+    /// Where this node's token changes go for the other nodes (the only
+    /// entries a shared cache keeps).
+    announce: OnceLock<tokio::sync::mpsc::UnboundedSender<()>>,
     /// Whether the other nodes' invalidations can reach this cache (always,
     /// for a cache that has no other nodes).
     hearing: AtomicBool,
@@ -117,8 +109,8 @@ impl Default for ReadCache {
 impl ReadCache {
     /// A cache shared with other nodes: it serves nothing until
     /// [`ReadCache::set_hearing`] says their invalidations arrive, and
-    /// hands its own to `announce`.
-    pub fn shared(announce: tokio::sync::mpsc::UnboundedSender<Invalidation>) -> ReadCache {
+    /// announces its own token changes to `announce`.
+    pub fn shared(announce: tokio::sync::mpsc::UnboundedSender<()>) -> ReadCache {
         let cache = ReadCache {
             keeps_packages: false,
             ..ReadCache::default()
@@ -165,7 +157,12 @@ impl ReadCache {
     /// After a committed change to any token, authorization or platform.
     pub fn invalidate_tokens(&self) {
         self.drop_tokens();
-        self.announce(Invalidation::Tokens);
+        metrics::counter!("smartship_cache_invalidations_total", "origin" => "this_node")
+            .increment(1);
+        if let Some(to) = self.announce.get() {
+            // Gone only when the process is stopping.
+            let _ = to.send(());
+        }
     }
 
     fn drop_tokens(&self) {
@@ -180,23 +177,11 @@ impl ReadCache {
         c.map.clear();
     }
 
-    fn announce(&self, what: Invalidation) {
-        metrics::counter!("smartship_cache_invalidations_total", "origin" => "this_node")
-            .increment(1);
-        if let Some(to) = self.announce.get() {
-            // Gone only when the process is stopping.
-            let _ = to.send(what);
-        }
-    }
-
-    /// Another node's invalidation (not announced again).
-    pub fn apply_remote(&self, what: Invalidation) {
+    /// Another node changed a token (not announced again).
+    pub fn tokens_changed_elsewhere(&self) {
         metrics::counter!("smartship_cache_invalidations_total", "origin" => "other_node")
             .increment(1);
-        match what {
-            Invalidation::Tokens => self.drop_tokens(),
-            Invalidation::App(app) => self.drop_app(app),
-        }
+        self.drop_tokens();
     }
 
     /// An app's cached slotted packages, or the generation to pass to
@@ -217,16 +202,9 @@ impl ReadCache {
     }
 
     /// After a committed change to one of the app's packages.
+    /// (Nodes that share a database keep no package lists: nothing to tell
+    /// them.)
     pub fn invalidate_app(&self, app: AppId) {
-        self.drop_app(app);
-        // Nodes that share a database keep no package lists: nothing to
-        // tell them.
-        if self.keeps_packages {
-            self.announce(Invalidation::App(app));
-        }
-    }
-
-    fn drop_app(&self, app: AppId) {
         let mut c = self.packages.lock().expect("not poisoned");
         c.generation += 1;
         c.map.remove(&app);
@@ -294,31 +272,17 @@ mod tests {
         let seen_app = cache.packages(AppId(8)).unwrap_err();
         cache.put_packages(AppId(8), Arc::from(Vec::new()), seen_app);
         assert!(cache.packages(AppId(8)).is_err());
-        // Own token invalidations are announced (package lists, kept by
-        // no node, need none); the others' are not repeated.
+        // Own token changes are announced (package lists, kept by no
+        // node, need nothing); the others' are applied, not repeated.
         cache.invalidate_app(AppId(3));
         cache.invalidate_tokens();
-        cache.apply_remote(Invalidation::App(AppId(4)));
-        cache.apply_remote(Invalidation::Tokens);
-        assert_eq!(rx.try_recv().unwrap(), Invalidation::Tokens);
-        assert!(rx.try_recv().is_err());
-    }
-
-    #[test]
-    fn a_remote_invalidation_drops_what_it_names() {
-        let cache = ReadCache::default();
-        for app in [AppId(1), AppId(2)] {
-            let seen = cache.packages(app).unwrap_err();
-            cache.put_packages(app, Arc::from(Vec::new()), seen);
-        }
+        assert_eq!(rx.try_recv(), Ok(()));
         let seen = cache.token("h").unwrap_err();
         cache.put_token("h", record(), seen);
-        cache.apply_remote(Invalidation::App(AppId(1)));
-        assert!(cache.packages(AppId(1)).is_err());
-        assert!(cache.packages(AppId(2)).is_ok());
         assert!(cache.token("h").is_ok());
-        cache.apply_remote(Invalidation::Tokens);
+        cache.tokens_changed_elsewhere();
         assert!(cache.token("h").is_err());
+        assert!(rx.try_recv().is_err());
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! writes commits. The other nodes learn
 //! of that write here, through PostgreSQL's `LISTEN`/`NOTIFY`:
 //!
-//! - **Publishing.** Every invalidation of this node's cache is queued; a
-//!   task takes whatever is queued, coalesces it (one "tokens", a set of
-//!   app ids) and sends it with `pg_notify` on a connection of its own.
+//! - **Publishing.** Every token change of this node is queued; a task
+//!   takes whatever is queued, as one message, and sends it with
+//!   `pg_notify` on a connection of its own (the payload names the sending
+//!   node; the message itself says "tokens changed").
 //!   The write has committed before its invalidation is queued, so a node
 //!   that hears it and then reads sees the write. The notifying
 //!   transaction writes nothing to keep, so it commits without waiting for
@@ -19,10 +20,8 @@
 //!   the database until the listener is back. So a node never serves
 //!   another node's stale write for longer than a notification takes.
 
-use crate::read_cache::{Invalidation, ReadCache};
-use smartship_core::AppId;
+use crate::read_cache::ReadCache;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -38,8 +37,6 @@ fn channel(schema: &str) -> String {
     }
     name
 }
-/// A notification's payload stays under PostgreSQL's 8,000-byte limit.
-const MAX_PAYLOAD: usize = 7_000;
 /// How long the listener waits before connecting again after a failure.
 const RECONNECT: Duration = Duration::from_millis(500);
 
@@ -71,80 +68,25 @@ pub(super) async fn start(main: &PgPool, opts: &PgConnectOptions) -> crate::Resu
     Ok(cache)
 }
 
-/// The payloads for one coalesced round: `NODE\nt` for tokens, and
-/// `NODE\na ID,ID,…` for apps, split to fit.
-fn payloads(me: &str, tokens: bool, apps: &BTreeSet<AppId>) -> Vec<String> {
-    let mut out = Vec::new();
-    if tokens {
-        out.push(format!("{me}\nt"));
-    }
-    let mut current = String::new();
-    for app in apps {
-        if current.len() + 24 > MAX_PAYLOAD {
-            out.push(format!("{me}\na {current}"));
-            current.clear();
-        }
-        if !current.is_empty() {
-            current.push(',');
-        }
-        current.push_str(&app.0.to_string());
-    }
-    if !current.is_empty() {
-        out.push(format!("{me}\na {current}"));
-    }
-    out
-}
-
-/// What another node's payload invalidates; `None` for this node's own
-/// messages (and for anything unreadable, which no node sends).
-fn parse(me: &str, payload: &str) -> Option<Vec<Invalidation>> {
-    let (node, what) = payload.split_once('\n')?;
-    if node == me {
-        return None;
-    }
-    if what == "t" {
-        return Some(vec![Invalidation::Tokens]);
-    }
-    let ids = what.strip_prefix("a ")?;
-    ids.split(',')
-        .map(|id| {
-            id.parse::<i64>()
-                .ok()
-                .map(|id| Invalidation::App(AppId(id)))
-        })
-        .collect()
-}
-
 async fn publish(
     pool: PgPool,
     channel: String,
     me: String,
-    mut queued: mpsc::UnboundedReceiver<Invalidation>,
+    mut queued: mpsc::UnboundedReceiver<()>,
 ) {
-    while let Some(first) = queued.recv().await {
-        let mut tokens = false;
-        let mut apps = BTreeSet::new();
-        let mut take = |what: Invalidation| match what {
-            Invalidation::Tokens => tokens = true,
-            Invalidation::App(app) => {
-                apps.insert(app);
-            }
-        };
-        take(first);
-        while let Ok(more) = queued.try_recv() {
-            take(more);
-        }
-        for payload in payloads(&me, tokens, &apps) {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(&channel)
-                .bind(&payload)
-                .execute(&pool)
-                .await;
-            if let Err(e) = sent {
-                // The other nodes then fall back on reading the database
-                // only if their own connections broke too; say so loudly.
-                tracing::warn!(error = %crate::StoreError::from(e), "could not announce a cache invalidation to the other nodes");
-            }
+    while queued.recv().await.is_some() {
+        // Changes queued meanwhile are told by the same message.
+        while queued.try_recv().is_ok() {}
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(&channel)
+            .bind(&me)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            // The other nodes keep their cached tokens up to their
+            // one-second life unless their own connections broke too: say so
+            // loudly.
+            tracing::warn!(error = %crate::StoreError::from(e), "could not announce a token change to the other nodes");
         }
     }
 }
@@ -176,11 +118,10 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
             let next = listener.try_recv().await;
             let Some(c) = cache.upgrade() else { return };
             match next {
-                Ok(Some(n)) => {
-                    for what in parse(&me, n.payload()).unwrap_or_default() {
-                        c.apply_remote(what);
-                    }
-                }
+                // Another node's token change (this node's own come back
+                // too, and are skipped).
+                Ok(Some(n)) if n.payload() != me => c.tokens_changed_elsewhere(),
+                Ok(Some(_)) => {}
                 // The connection was lost (and is being made again):
                 // whatever was sent meanwhile is unknown.
                 Ok(None) => {
@@ -202,35 +143,5 @@ async fn listen(pool: PgPool, channel: String, me: String, cache: std::sync::Wea
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_round_trip_and_stay_under_the_limit() {
-        let apps: BTreeSet<AppId> = (1..3_000).map(|i| AppId(i * 1_000_003)).collect();
-        let out = payloads("h/1/ab", true, &apps);
-        assert!(out.len() > 2, "split: {}", out.len());
-        let mut heard = BTreeSet::new();
-        let mut tokens = false;
-        for p in &out {
-            assert!(p.len() < 8_000, "{}", p.len());
-            assert_eq!(parse("h/1/ab", p), None, "own messages are skipped");
-            for what in parse("other", p).expect("readable") {
-                match what {
-                    Invalidation::Tokens => tokens = true,
-                    Invalidation::App(a) => {
-                        heard.insert(a);
-                    }
-                }
-            }
-        }
-        assert!(tokens);
-        assert_eq!(heard, apps);
-        assert_eq!(parse("x", "garbage"), None);
-        assert_eq!(parse("x", "n\na 1,zz"), None);
     }
 }
