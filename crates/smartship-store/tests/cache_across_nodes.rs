@@ -9,7 +9,7 @@
 mod common;
 
 use smartship_core::lifecycle::PackageState;
-use smartship_core::{AppId, TemplateId};
+use smartship_core::{AppId, TemplateId, TpId};
 use smartship_store::test_db::{Backend, TestDb};
 use smartship_store::*;
 use std::sync::Arc;
@@ -48,6 +48,22 @@ where
     }
 }
 
+/// Authorizes `app` for `tp` through `node` and gives it an access token
+/// stored under `hash`.
+async fn authorized_token(node: &Arc<dyn Store>, app: AppId, tp: TpId, hash: &str) {
+    node.authorize(app, tp, "all", 1).await.unwrap();
+    node.insert_token(NewToken {
+        hash: hash.to_owned(),
+        kind: TokenKind::AppAccess,
+        tp_id: tp,
+        app_id: Some(app),
+        expires_at: i64::MAX,
+        created_at: 1,
+    })
+    .await
+    .unwrap();
+}
+
 async fn node(db: &TestDb) -> Arc<dyn Store> {
     let store = smartship_store::open(db.url()).await.unwrap();
     // The node serves from its cache once it listens: give the listener
@@ -67,18 +83,8 @@ async fn a_write_through_one_node_reaches_the_other_nodes_caches_within_the_boun
     let mut worst = Duration::ZERO;
     for n in 0..20 {
         let app = a.create_app(new_app(n), 0).await.unwrap().id;
-        a.authorize(app, tp.id, "all", 1).await.unwrap();
         let hash = format!("h{n}");
-        a.insert_token(NewToken {
-            hash: hash.clone(),
-            kind: TokenKind::AppAccess,
-            tp_id: tp.id,
-            app_id: Some(app),
-            expires_at: i64::MAX,
-            created_at: 1,
-        })
-        .await
-        .unwrap();
+        authorized_token(&a, app, tp.id, &hash).await;
         // B reads twice: the second answer comes from its cache.
         for _ in 0..2 {
             assert!(b.token(&hash).await.unwrap().unwrap().authorized);
@@ -138,27 +144,24 @@ async fn a_node_whose_notifications_stop_reads_the_database() {
     let b = node(&db).await;
     let tp = a.create_tp(common::new_tp(), 0).await.unwrap();
     let app = a.create_app(new_app(1), 0).await.unwrap().id;
-    a.authorize(app, tp.id, "all", 1).await.unwrap();
-    a.insert_token(NewToken {
-        hash: "h".into(),
-        kind: TokenKind::AppAccess,
-        tp_id: tp.id,
-        app_id: Some(app),
-        expires_at: i64::MAX,
-        created_at: 1,
-    })
-    .await
-    .unwrap();
+    authorized_token(&a, app, tp.id, "h").await;
     for _ in 0..2 {
         assert!(b.token("h").await.unwrap().unwrap().authorized);
     }
     // Every listening connection of the database is cut, as a failover or
     // a network fault would: nothing A announces now reaches B.
-    db.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(db.url())
+        .await
+        .unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE query = 'LISTEN \"smartship_cache_' || current_schema() || '\"' \
+           AND pid <> pg_backend_pid()",
     )
-    .await;
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(cut, 2, "both nodes' listening connections cut");
     assert!(a.unauthorize(app, tp.id, 2).await.unwrap());
     // B noticed its connection drop and no longer trusts its cache: it
     // reads the change well before the cached entry's one-second life
