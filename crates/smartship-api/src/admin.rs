@@ -44,6 +44,14 @@ pub struct AppView {
     pub description: String,
     pub basic_info_approved: bool,
     pub authenticity_verified: bool,
+    /// Whether host runtimes are served the app: `normal`, `paused`,
+    /// `banned` or `forced_offline`.
+    #[serde(default = "normal")]
+    pub service_status: String,
+}
+
+fn normal() -> String {
+    "normal".to_owned()
 }
 
 /// A package: its wire view plus what only an operator sees.
@@ -290,4 +298,40 @@ pub struct StatusView {
     /// `manual` or `auto-pass`.
     pub review_policy: String,
     pub timezone: String,
+}
+
+/// A host-app key, without its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HostKeyView {
+    pub id: i64,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; null while the key is usable.
+    pub revoked_at: Option<i64>,
+}
+
+/// A host-app key just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreatedHostKey {
+    pub id: i64,
+    pub name: String,
+    /// `shk_...`: what the host sends as `Authorization: Bearer`.
+    pub host_key: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HostKeyViews {
+    pub keys: Vec<HostKeyView>,
+}
+
+/// The signing key a rotation added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RotatedSigningKey {
+    pub key_id: String,
+    /// Base64 of the 32 raw bytes.
+    pub public_key: String,
+    /// Unix seconds until which the keys it replaces stay published.
+    pub previous_published_until: i64,
 }

@@ -50,11 +50,21 @@ pub enum ErrorCode {
     StorageFull,
     /// An unexpected internal failure; details are only in the server log.
     Internal,
+    /// A phased (gray) release of the app is running or paused: it holds
+    /// the audit slot and the online version until it finishes or is
+    /// reverted. The message names its package.
+    GrayInProgress,
+    /// A gray percentage only increases: the one asked is not above the
+    /// plan's.
+    GrayPercentageNotIncreasing,
+    /// There is no phased release in the state the action needs (none
+    /// live; pause of a paused plan; resume of a running one).
+    GrayNotInState,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -76,6 +86,9 @@ impl ErrorCode {
         ErrorCode::ServerBusy,
         ErrorCode::StorageFull,
         ErrorCode::Internal,
+        ErrorCode::GrayInProgress,
+        ErrorCode::GrayPercentageNotIncreasing,
+        ErrorCode::GrayNotInState,
     ];
 
     /// The `errno` sent on the wire.
@@ -102,6 +115,9 @@ impl ErrorCode {
             ErrorCode::ServerBusy => 47019,
             ErrorCode::StorageFull => 50002,
             ErrorCode::Internal => 50000,
+            ErrorCode::GrayInProgress => 47020,
+            ErrorCode::GrayPercentageNotIncreasing => 47021,
+            ErrorCode::GrayNotInState => 47022,
         }
     }
 
@@ -130,6 +146,9 @@ impl ErrorCode {
             ErrorCode::ServerBusy => "服务繁忙，请稍后重试",
             ErrorCode::StorageFull => "存储空间不足，请稍后重试",
             ErrorCode::Internal => "系统错误",
+            ErrorCode::GrayInProgress => "灰度发布进行中",
+            ErrorCode::GrayPercentageNotIncreasing => "灰度比例只能增加",
+            ErrorCode::GrayNotInState => "灰度发布状态不允许该操作",
         }
     }
 

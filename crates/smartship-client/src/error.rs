@@ -70,6 +70,10 @@ pub enum Error {
     /// The token store could not load or save an app's tokens.
     #[error("token store: {0}")]
     TokenStore(String),
+    /// A download is not what the server signed (digest, signature, or an
+    /// incremental package that does not yield the signed files).
+    #[error("verification failed: {0}")]
+    Verification(String),
 }
 
 /// `Result` with [`Error`].

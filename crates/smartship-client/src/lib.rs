@@ -11,6 +11,8 @@
 //! - [`fleet`]: drives many apps through upload → build → submit → audit →
 //!   release, resumably (the engine behind `smartship fleet`).
 //! - [`AdminClient`]: the operator API, for tools and tests.
+//! - [`runtime::RuntimeClient`]: a host runtime's update check, verified
+//!   downloads and incremental updates of a local copy.
 //!
 //! Errors keep the wire's shapes apart ([`Error`]): gateway, business (with
 //! the documented [`smartship_api::ErrorCode`]), OAuth, operator, transport.
@@ -31,6 +33,7 @@ mod error;
 pub mod events;
 pub mod fleet;
 mod openapi;
+pub mod runtime;
 pub mod session;
 pub mod terminal;
 

@@ -9,14 +9,18 @@
 //! - [`archive`]: safe reading of draft zips and writing of package zips.
 //! - [`manifest`]: content-addressed file lists shared by drafts and packages.
 //! - [`package_path`]: the one check every path that enters a package passes.
+//! - [`gray`]: phased release: user buckets and the rules of a plan.
+//! - [`runtime`]: what host runtimes get: the signed bytes, incremental packages.
 
 pub mod archive;
 pub mod build;
 pub mod event_kind;
 pub mod ext_json;
+pub mod gray;
 pub mod ids;
 pub mod lifecycle;
 pub mod manifest;
 pub mod package_path;
+pub mod runtime;
 
 pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

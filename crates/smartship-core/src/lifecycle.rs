@@ -175,6 +175,8 @@ pub struct AppSnapshot {
     pub authenticity_verified: bool,
     /// Submissions left this period; `None` when unlimited.
     pub quota_remaining: Option<i64>,
+    /// The package a live phased release (running or paused) holds.
+    pub gray: Option<PackageId>,
 }
 
 impl AppSnapshot {
@@ -254,6 +256,10 @@ pub enum Refusal {
     NothingToRollBack,
     #[error("rollback in progress")]
     RollbackInProgress,
+    /// A phased release holds package `0`: it must finish (100 % or
+    /// `release`) or be reverted first.
+    #[error("a gray release of package {0} is in progress")]
+    GrayInProgress(PackageId),
 }
 
 /// One package's state change.
@@ -293,6 +299,9 @@ pub struct Effects {
     /// The target's rollback timer starts.
     pub start_rollback_timer: bool,
     pub event: Option<AuditEvent>,
+    /// The live phased release of the app ends as finished (its package
+    /// was released).
+    pub finish_gray: bool,
     /// An action the store applies to the same package right after this
     /// one, in the same transaction (a built `directCommit` package is
     /// submitted). Its refusal does not undo this action.
@@ -335,6 +344,11 @@ fn check_can_submit(s: &AppSnapshot, exclude: Option<PackageId>) -> Result<(), R
     }
     if s.quota_remaining.is_some_and(|r| r <= 0) {
         return Err(Refusal::QuotaExhausted);
+    }
+    // A new submission would take the audit slot from the package that the
+    // phased release holds.
+    if let Some(g) = s.gray {
+        return Err(Refusal::GrayInProgress(g));
     }
     Ok(())
 }
@@ -431,6 +445,8 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
             }
             fx.move_pkg(t, PackageState::Online);
             fx.rollback_version = Some((t.id, online.map(|o| o.version.clone())));
+            // Releasing the package of a phased release completes it.
+            fx.finish_gray = s.gray == Some(t.id);
         }
         Action::Rollback => {
             let t = target(s)?;
@@ -438,6 +454,9 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
                 return Err(Refusal::RollbackInProgress);
             }
             require_state(t, PackageState::Online, "online (status 1)")?;
+            if let Some(g) = s.gray {
+                return Err(Refusal::GrayInProgress(g));
+            }
             if s.history.is_empty() {
                 return Err(Refusal::NothingToRollBack);
             }

@@ -204,7 +204,8 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "description": "The smartship mini-program release platform: the open platform's \
             `/rest/2.0` API (wire-compatible with the official SDKs), the operator API \
-            under `/admin/v1`, and the service routes. See docs/api.md.",
+            under `/admin/v1`, the host-runtime API under `/runtime/v1`, and the service routes. \
+            See docs/api.md and docs/release.md.",
         "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
     });
     let schemes = json!({
@@ -219,6 +220,10 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
         "admin_token": {
             "type": "http", "scheme": "bearer",
             "description": "The operator API's admin token (`admin_token` in the configuration)."
+        },
+        "host_key": {
+            "type": "http", "scheme": "bearer",
+            "description": "A host-app key (`shk_...`) made by an operator (`POST /admin/v1/host-keys`)."
         },
     });
     v["components"]["securitySchemes"] = schemes;

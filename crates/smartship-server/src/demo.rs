@@ -82,6 +82,33 @@ pub struct DemoInfo {
     pub tp: DemoTp,
     pub template_id: i64,
     pub apps: Vec<DemoApp>,
+    pub runtime: DemoRuntime,
+}
+
+/// What a host runtime of the demo sends (docs/release.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoRuntime {
+    /// `Authorization: Bearer <host_key>` on `/runtime/v1`.
+    pub host_key: String,
+}
+
+/// Where the demo keeps its host-app key. Only the demo keeps a host key's
+/// secret: an operator's keys are stored as digests and shown once.
+const HOST_KEY_META: &str = "demo_host_key";
+
+async fn demo_host_key(s: &AppState) -> anyhow::Result<String> {
+    if let Some(key) = s.store.get_meta(HOST_KEY_META).await? {
+        let digest = crate::runtime::host_key_digest(&key);
+        if s.store.active_host_key(&digest).await?.is_some() {
+            return Ok(key);
+        }
+    }
+    let (key, hash) = crate::runtime::new_host_key();
+    s.store
+        .create_host_key("demo host", &hash, crate::clock::now_ms())
+        .await?;
+    s.store.set_meta(HOST_KEY_META, &key).await?;
+    Ok(key)
 }
 
 async fn seed(s: &AppState) -> anyhow::Result<Seed> {
@@ -201,6 +228,9 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
         },
         template_id: seed.template_id,
         apps,
+        runtime: DemoRuntime {
+            host_key: demo_host_key(s).await?,
+        },
     };
     crate::write_file_atomically(&path, serde_json::to_string_pretty(&info)?.as_bytes())?;
     Ok(info)

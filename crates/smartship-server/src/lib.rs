@@ -21,6 +21,7 @@ pub mod operator;
 pub mod passwords;
 pub mod rate_limit;
 pub mod request_id;
+pub mod runtime;
 pub mod sign_in_throttle;
 pub mod state;
 pub mod tokens;
@@ -306,6 +307,7 @@ pub fn openapi_document() -> serde_json::Value {
     api_doc::finish(
         openapi::api(0)
             .merge(admin::api())
+            .merge(runtime::api())
             .merge(service_api())
             .into_openapi(),
     )
@@ -326,6 +328,7 @@ fn service_router(state: AppState) -> Router {
 pub fn router(state: AppState) -> Router {
     let (router, doc) = openapi::router(&state)
         .merge(admin::router(&state))
+        .merge(runtime::api())
         .merge(service_api())
         .split_for_parts();
     let document = bytes::Bytes::from(
@@ -391,6 +394,9 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             blobs,
             build_wakeup: Default::default(),
             rollback_wakeup: Default::default(),
+            gray_wakeup: Default::default(),
+            signing: Default::default(),
+            artifact_cache: Default::default(),
             events_wakeup: Default::default(),
             rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),
             sign_in_throttle: sign_in_throttle::SignInThrottle::new(config.sign_in_limits()),
@@ -482,6 +488,10 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken, tasks: &mut Vec
         )));
     }
     tasks.push(tokio::spawn(workers::rollback::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(workers::gray::run(
         state.clone(),
         shutdown.clone(),
     )));

@@ -22,6 +22,12 @@ pub struct Inner {
     pub build_wakeup: Notify,
     /// Wakes the rollback timer when a rollback is requested.
     pub rollback_wakeup: Notify,
+    /// Wakes the gray ramp worker when a plan changes.
+    pub gray_wakeup: Notify,
+    /// The keys that sign update answers (`runtime`).
+    pub signing: crate::runtime::signing::SigningKeys,
+    /// Artifacts recently downloaded, kept in memory (`runtime`).
+    pub artifact_cache: crate::runtime::artifacts::ArtifactCache,
     /// Wakes the event delivery worker when an event is enqueued.
     pub events_wakeup: Notify,
     pub rate_limiter: crate::rate_limit::RateLimiter,

@@ -115,7 +115,14 @@ fn open_platform_routes_take_get_and_post_and_always_answer_200() {
 #[test]
 fn every_operation_but_the_public_ones_needs_a_token() {
     let doc = document();
-    let public = ["/healthz", "/readyz", "/public/2.0/smartapp/auth/tp/token"];
+    // Public keys and content-addressed downloads need no key (docs/release.md).
+    let public = [
+        "/healthz",
+        "/readyz",
+        "/public/2.0/smartapp/auth/tp/token",
+        "/runtime/v1/keys",
+        "/runtime/v1/artifacts/{file}",
+    ];
     for (path, method, op) in operations(&doc) {
         if public.contains(&path.as_str()) {
             continue;
@@ -128,6 +135,8 @@ fn every_operation_but_the_public_ones_needs_a_token() {
             .collect();
         let expected = if path.starts_with("/admin/v1/") {
             vec!["admin_token"]
+        } else if path.starts_with("/runtime/v1/") {
+            vec!["host_key"]
         } else {
             vec!["app_token", "tp_token"]
         };

@@ -41,7 +41,9 @@ pub use model::*;
 
 /// The store's traits, to call an aggregate's methods on a concrete store.
 pub mod prelude {
-    pub use crate::{OutboxStore, PackageStore, PartyStore, Store, TemplateStore, TokenStore};
+    pub use crate::{
+        OutboxStore, PackageStore, PartyStore, RuntimeStore, Store, TemplateStore, TokenStore,
+    };
 }
 
 use async_trait::async_trait;
@@ -288,13 +290,107 @@ pub trait OutboxStore: Send + Sync {
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
 }
 
+/// A change to an app's live phased release, decided by the rules of
+/// `smartship_core::gray` on the plan as it is under the app's lock.
+pub type GrayChange = Box<
+    dyn FnOnce(&mut smartship_core::gray::GrayPlan) -> Result<(), smartship_core::gray::GrayRefusal>
+        + Send,
+>;
+
+/// A phased release to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGray {
+    pub app: AppId,
+    pub package: PackageId,
+    pub percentage: u8,
+    pub user_list: Vec<String>,
+    pub ramp: Vec<smartship_core::gray::RampStep>,
+}
+
+/// Delivery to host runtimes (SPEC §7): host-app keys, signing keys, the
+/// artifacts hosts download, and phased-release plans.
+#[async_trait]
+pub trait RuntimeStore: Send + Sync {
+    /// Stores a new host key by the digest of its secret.
+    async fn create_host_key(&self, name: &str, hash: &str, now: i64) -> Result<HostKey>;
+    async fn host_keys(&self) -> Result<Vec<HostKey>>;
+    /// Revokes a key; false when there is no such key or it was revoked.
+    async fn revoke_host_key(&self, id: i64, now: i64) -> Result<bool>;
+    /// The key whose secret has this digest, when not revoked.
+    async fn active_host_key(&self, hash: &str) -> Result<Option<HostKey>>;
+    /// Every signing key, newest first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
+    /// Adds a signing key. With `retire_others_at`, every key not yet
+    /// retired stops being published at that time (a rotation); without
+    /// it, the key is added only when no key signs yet (the first key), and
+    /// false says another node was first.
+    async fn add_signing_key(
+        &self,
+        key: SigningKeyRecord,
+        retire_others_at: Option<i64>,
+    ) -> Result<bool>;
+    async fn package_artifact(&self, package: PackageId) -> Result<Option<Artifact>>;
+    /// Records a package's artifact unless one is recorded; returns the one
+    /// recorded (the first, when two nodes made it at once).
+    async fn set_package_artifact(&self, package: PackageId, a: &Artifact) -> Result<Artifact>;
+    /// The size of the recorded artifact (a package's or an incremental
+    /// one) with this digest; None for any other blob.
+    async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>>;
+    async fn delta(&self, from: PackageId, to: PackageId) -> Result<Option<Artifact>>;
+    async fn put_delta(
+        &self,
+        from: PackageId,
+        to: PackageId,
+        a: &Artifact,
+        now: i64,
+    ) -> Result<Artifact>;
+    /// The package a host has when it reports `version`: the newest built
+    /// package of the app with that version that was ever served (online,
+    /// rolling back, history, rolled back, or held by a phased release).
+    async fn served_package_by_version(&self, app: AppId, version: &str)
+    -> Result<Option<Package>>;
+    /// The app's newest phased release, live or not.
+    async fn latest_gray(&self, app: AppId) -> Result<Option<smartship_core::gray::GrayPlan>>;
+    /// Starts a phased release of a package that passed audit, under the
+    /// app's lock: refused as the lifecycle would refuse a release of it,
+    /// and while another phased release is live.
+    async fn start_gray(
+        &self,
+        gray: NewGray,
+        actor: &str,
+        now: i64,
+    ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, Refusal>>;
+    /// Applies `change` to the app's live phased release under the app's
+    /// lock and stores the result.
+    async fn change_gray(
+        &self,
+        app: AppId,
+        now: i64,
+        change: GrayChange,
+    ) -> Result<
+        std::result::Result<smartship_core::gray::GrayPlan, smartship_core::gray::GrayRefusal>,
+    >;
+    /// Apps whose running plan has a ramp step due at `now`.
+    async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>>;
+    /// When the next ramp step of any plan is due.
+    async fn next_gray_step(&self) -> Result<Option<i64>>;
+}
+
 /// Everything the server persists: every aggregate's store, plus what
 /// spans them. A backend implements each aggregate's trait in a module of
 /// its own. On an `Arc<dyn Store>` every method is callable as it is; on a
 /// concrete store, `use smartship_store::prelude::*` brings them in scope.
 #[async_trait]
 pub trait Store:
-    PartyStore + TokenStore + TemplateStore + PackageStore + OutboxStore + Send + Sync + 'static
+    PartyStore
+    + TokenStore
+    + TemplateStore
+    + PackageStore
+    + OutboxStore
+    + RuntimeStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The installation's blobs, where this backend keeps them: files
     /// under `local` for SQLite; the database itself for PostgreSQL, with

@@ -48,6 +48,10 @@ pub(crate) trait LifecycleTx {
     ) -> Result<Vec<PackageView>>;
     /// The app's two newest packages in history, newest first.
     async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>>;
+    /// The package of the app's live phased release (running or paused).
+    async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>>;
+    /// Ends the app's live phased release as finished at 100 %.
+    async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()>;
     /// Submissions counted against the quota since `since`.
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64>;
     /// Moves a package from `from` to `to` (stamping `released_at` when it
@@ -121,6 +125,7 @@ async fn snapshot<T: LifecycleTx>(
     // older live package left the slots), so the newest earlier version is
     // the highest id, whatever the wall clock did.
     snap.history = tx.newest_history(app).await?;
+    snap.gray = tx.live_gray(app).await?;
     if let Some(q) = ctx.quota.filter(|_| needs_quota) {
         snap.quota_remaining = Some(q.limit - tx.quota_uses(app, q.period_start).await?);
     }
@@ -178,6 +183,9 @@ async fn write_effects<T: LifecycleTx>(
     }
     if let (Action::SubmitAudit, Some(sub)) = (action, &ctx.submission) {
         tx.set_submission(target, sub).await?;
+    }
+    if fx.finish_gray {
+        tx.finish_gray(app, ctx.now).await?;
     }
     if fx.start_rollback_timer {
         tx.set_rollback_due(target, ctx.now + ctx.rollback_delay_ms)

@@ -3,6 +3,7 @@
 pub use smartship_core::event_kind::EventKind;
 use smartship_core::lifecycle::{BuildState, PackageState};
 use smartship_core::manifest::Manifest;
+pub use smartship_core::runtime::ServiceStatus;
 use smartship_core::{AppId, DraftId, PackageId, TemplateId, TpId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,8 @@ pub struct App {
     pub basic_info_approved: bool,
     pub authenticity_verified: bool,
     pub created_at: i64,
+    /// Whether host runtimes are served its packages.
+    pub service_status: ServiceStatus,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +73,7 @@ pub struct AppUpdate {
     pub name: Option<String>,
     pub basic_info_approved: Option<bool>,
     pub authenticity_verified: Option<bool>,
+    pub service_status: Option<ServiceStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,4 +507,34 @@ pub struct StatusCounts {
     pub events_by_status: Vec<(String, i64)>,
     /// Client ids of the TPs that have events held `undeliverable`.
     pub tps_with_undeliverable: Vec<String>,
+}
+
+/// A key a host runtime presents to `/runtime/v1` (its secret is kept only
+/// as a digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// An Ed25519 key that signs update answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub key_id: String,
+    /// Base64 of the 32-byte seed.
+    pub secret: String,
+    /// Base64 of the 32-byte public key.
+    pub public_key: String,
+    pub created_at: i64,
+    /// No longer signs from its creation of a successor; published until then.
+    pub retired_at: Option<i64>,
+}
+
+/// A downloadable zip, kept as a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub sha256: String,
+    pub size: i64,
 }

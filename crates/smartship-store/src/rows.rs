@@ -156,6 +156,11 @@ pub(crate) fn app_from_row(r: &impl Col) -> Result<App> {
         basic_info_approved: r.flag("basic_info_approved")?,
         authenticity_verified: r.flag("authenticity_verified")?,
         created_at: r.int("created_at")?,
+        service_status: {
+            let s = r.text("service_status")?;
+            ServiceStatus::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown service_status {s:?}")))?
+        },
     })
 }
 
@@ -239,4 +244,51 @@ pub(crate) fn package_manifest_of(
             Ok(Some(template_delta.apply(&manifest_of(&base)?)))
         }
     }
+}
+
+pub(crate) fn gray_from_row(r: &impl Col) -> Result<smartship_core::gray::GrayPlan> {
+    use smartship_core::gray::{GrayPlan, GrayStatus, RampStep};
+    let status = r.text("status")?;
+    let ramp: Vec<RampStep> = serde_json::from_str(&r.text("ramp")?)
+        .map_err(|e| StoreError::Corrupt(format!("gray plan ramp: {e}")))?;
+    let user_list = r.text("user_list")?;
+    Ok(GrayPlan {
+        id: r.int("id")?,
+        app: AppId(r.int("app_id")?),
+        package: PackageId(r.int("package_id")?),
+        percentage: u8::try_from(r.int("percentage")?)
+            .map_err(|_| StoreError::Corrupt("gray plan percentage".into()))?,
+        user_list: user_list
+            .split(',')
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        ramp,
+        status: GrayStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown gray status {status:?}")))?,
+        paused_at: r.opt_int("paused_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+        updated_at: r.int("updated_at")?,
+        ended_at: r.opt_int("ended_at")?,
+    })
+}
+
+pub(crate) fn host_key_from_row(r: &impl Col) -> Result<HostKey> {
+    Ok(HostKey {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        created_at: r.int("created_at")?,
+        revoked_at: r.opt_int("revoked_at")?,
+    })
+}
+
+pub(crate) fn signing_key_from_row(r: &impl Col) -> Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        key_id: r.text("key_id")?,
+        secret: r.text("secret")?,
+        public_key: r.text("public_key")?,
+        created_at: r.int("created_at")?,
+        retired_at: r.opt_int("retired_at")?,
+    })
 }

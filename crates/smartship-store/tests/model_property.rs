@@ -221,6 +221,7 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
         QuotaExhausted => "QuotaExhausted",
         NothingToRollBack => "NothingToRollBack",
         RollbackInProgress => "RollbackInProgress",
+        GrayInProgress(_) => "GrayInProgress",
     }
 }
 

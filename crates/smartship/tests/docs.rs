@@ -371,6 +371,11 @@ fn the_sdk_example_runs_as_written() {
 }
 
 #[test]
+fn the_release_guide_runs_as_written() {
+    run_document("docs/release.md");
+}
+
+#[test]
 fn the_operations_examples_run_as_written() {
     run_document("docs/operations.md");
 }

@@ -59,6 +59,7 @@ pub(super) fn app_view(app: &App) -> AppView {
         description: app.description.clone(),
         basic_info_approved: app.basic_info_approved,
         authenticity_verified: app.authenticity_verified,
+        service_status: app.service_status.as_str().to_owned(),
     }
 }
 
@@ -267,6 +268,9 @@ pub struct UpdateApp {
     name: Option<String>,
     basic_info_approved: Option<bool>,
     authenticity_verified: Option<bool>,
+    /// `normal`, `paused`, `banned` or `forced_offline`: host runtimes are
+    /// served only a normal app.
+    service_status: Option<String>,
 }
 
 #[utoipa::path(
@@ -286,6 +290,17 @@ pub async fn update_app(
     req: Result<Json<UpdateApp>, JsonRejection>,
 ) -> Result<Json<AppView>, AdminError> {
     let req = body(req)?;
+    let service_status = req
+        .service_status
+        .as_deref()
+        .map(|v| {
+            smartship_store::ServiceStatus::parse(v).ok_or_else(|| {
+                AdminError::invalid(format!(
+                    "service_status: {v:?} is not normal, paused, banned or forced_offline"
+                ))
+            })
+        })
+        .transpose()?;
     let app = s
         .store
         .update_app(
@@ -294,6 +309,7 @@ pub async fn update_app(
                 name: req.name,
                 basic_info_approved: req.basic_info_approved,
                 authenticity_verified: req.authenticity_verified,
+                service_status,
             },
         )
         .await?

@@ -3,6 +3,7 @@
 
 mod handlers;
 mod listings;
+mod runtime_keys;
 
 use crate::state::AppState;
 use axum::Json;
@@ -160,6 +161,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get_event))
         .routes(routes!(handlers::replay_event))
         .routes(routes!(handlers::storage))
+        .routes(routes!(
+            runtime_keys::host_keys,
+            runtime_keys::create_host_key
+        ))
+        .routes(routes!(runtime_keys::revoke_host_key))
+        .routes(routes!(runtime_keys::rotate_signing_key))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod gray;
 pub mod oauth;
 pub mod package;
 pub mod params;
@@ -43,6 +44,11 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(package::get))
         .routes(any_method!(package::get_detail))
         .routes(any_method!(package::audit_quota))
+        .routes(any_method!(gray::grayrelease))
+        .routes(any_method!(gray::pause))
+        .routes(any_method!(gray::resume))
+        .routes(any_method!(gray::revert))
+        .routes(any_method!(gray::get_plan))
         .routes(any_method!(template::draft_list))
         .routes(any_method!(template::add_to_template))
         .routes(any_method!(template::template_list))

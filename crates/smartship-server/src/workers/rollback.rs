@@ -30,12 +30,10 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             }
             Err(e) => tracing::error!(error = ?e, "reading due rollbacks failed"),
         }
-        let sleep = match state.store.next_rollback_due().await {
-            Ok(Some(at)) => {
-                Duration::from_millis((at - crate::clock::now_ms()).max(0) as u64).min(MAX_SLEEP)
-            }
-            _ => MAX_SLEEP,
-        };
+        let sleep = super::sleep_until(
+            state.store.next_rollback_due().await.ok().flatten(),
+            MAX_SLEEP,
+        );
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = notified => {}

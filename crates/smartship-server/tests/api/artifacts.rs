@@ -4,19 +4,6 @@
 use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
-
-fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut f = z.by_index(i).unwrap();
-        let mut b = Vec::new();
-        f.read_to_end(&mut b).unwrap();
-        out.insert(f.name().to_owned(), b);
-    }
-    out
-}
 
 fn json_of(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Value {
     serde_json::from_slice(&files[path]).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -62,6 +62,20 @@ pub struct AppHandle {
     pub refresh_token: String,
 }
 
+/// The files of a zip, by path.
+pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).unwrap();
+        out.insert(f.name().to_owned(), b);
+    }
+    out
+}
+
 /// The sample mini-program as a zip.
 pub fn sample_zip() -> Vec<u8> {
     let tree = smartship_server::demo::sample_tree();

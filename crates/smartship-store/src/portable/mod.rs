@@ -15,4 +15,6 @@ mod packages;
 #[macro_use]
 mod outbox;
 #[macro_use]
+mod runtime;
+#[macro_use]
 mod store;

@@ -103,13 +103,15 @@ macro_rules! party_store {
                 let row = sqlx::query(
                     "UPDATE apps SET name = COALESCE($1, name), \
                        basic_info_approved = COALESCE($2, basic_info_approved), \
-                       authenticity_verified = COALESCE($3, authenticity_verified) \
+                       authenticity_verified = COALESCE($3, authenticity_verified), \
+                       service_status = COALESCE($5, service_status) \
                      WHERE id = $4 RETURNING *",
                 )
                 .bind(u.name)
                 .bind(u.basic_info_approved)
                 .bind(u.authenticity_verified)
                 .bind(id.0)
+                .bind(u.service_status.map(|s| s.as_str()))
                 .fetch_optional(&mut **tx)
                 .await?;
                 tx.commit().await?;

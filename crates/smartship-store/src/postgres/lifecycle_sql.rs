@@ -64,6 +64,30 @@ impl LifecycleTx for PgLifecycle<'_> {
         rows.iter().map(to_view).collect()
     }
 
+    async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT package_id FROM gray_plans WHERE app_id = $1 \
+               AND status IN ('running', 'paused')",
+        )
+        .bind(app.0)
+        .fetch_optional(&mut **self.0)
+        .await?
+        .map(PackageId))
+    }
+
+    async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE gray_plans SET status = 'finished', percentage = 100, ramp = '[]', \
+               next_step_at = NULL, paused_at = NULL, updated_at = $2, ended_at = $2 \
+             WHERE app_id = $1 AND status IN ('running', 'paused')",
+        )
+        .bind(app.0)
+        .bind(now)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2")

@@ -77,6 +77,29 @@ impl LifecycleTx for SqliteLifecycle<'_> {
         rows.map(|r| to_view(r?)).collect()
     }
 
+    async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT package_id FROM gray_plans WHERE app_id = ?1 \
+                   AND status IN ('running', 'paused')",
+            )?
+            .query_row([app.0], |r| r.get(0))
+            .optional()?
+            .map(PackageId))
+    }
+
+    async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE gray_plans SET status = 'finished', percentage = 100, ramp = '[]', \
+                   next_step_at = NULL, paused_at = NULL, updated_at = ?2, ended_at = ?2 \
+                 WHERE app_id = ?1 AND status IN ('running', 'paused')",
+            )?
+            .execute(params![app.0, now])?;
+        Ok(())
+    }
+
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64> {
         Ok(self
             .0

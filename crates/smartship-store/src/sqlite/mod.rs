@@ -88,6 +88,7 @@ mod lifecycle_sql;
 mod outbox;
 mod packages;
 mod parties;
+mod runtime;
 mod templates;
 mod tokens;
 

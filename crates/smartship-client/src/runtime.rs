@@ -1,0 +1,497 @@
+//! A host runtime's side of `/runtime/v1` (docs/release.md): ask which
+//! version a user gets, download it, check its SHA-256 and its Ed25519
+//! signature against the published keys, and keep a local copy up to date,
+//! with the incremental package when the server offers one.
+//!
+//! Nothing unverified reaches the local copy: a download whose digest or
+//! signature does not match is refused ([`Error::Verification`]), and an
+//! incremental package is applied to a staging copy whose every file is
+//! checked before it replaces the current one.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What the update check answers (see docs/release.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateAnswer {
+    /// The app.
+    pub app_id: i64,
+    /// The package the user should run.
+    pub package_id: i64,
+    /// Its version.
+    pub version: String,
+    /// `online`, or `gray` when a phased release serves the user.
+    pub channel: String,
+    /// The host's current version is this one.
+    pub up_to_date: bool,
+    /// Bytes of the zip.
+    pub size: i64,
+    /// Hex SHA-256 of the zip.
+    pub sha256: String,
+    /// Where the zip is.
+    pub download_url: String,
+    /// The key that signed.
+    pub key_id: String,
+    /// Base64 Ed25519 signature.
+    pub signature: String,
+    /// The incremental package from the host's version, when offered.
+    #[serde(default)]
+    pub incremental: Option<Incremental>,
+}
+
+/// An incremental package (docs/release.md, "Incremental packages").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incremental {
+    /// The version it applies to.
+    pub from_package_id: i64,
+    /// Its version string.
+    pub from_version: String,
+    /// Bytes of the zip.
+    pub size: i64,
+    /// Hex SHA-256 of the zip.
+    pub sha256: String,
+    /// Where the zip is.
+    pub download_url: String,
+    /// The key that signed.
+    pub key_id: String,
+    /// Base64 Ed25519 signature.
+    pub signature: String,
+}
+
+/// The message an update signature covers.
+pub fn signed_message(app_id: i64, package_id: i64, version: &str, sha256: &str) -> String {
+    format!("smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}")
+}
+
+/// The file a pulled copy keeps beside its files: what it is.
+pub const STATE_FILE: &str = ".smartship-runtime.json";
+
+/// What a local copy is (written by [`RuntimeClient::pull`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalCopy {
+    /// The app.
+    pub app_id: i64,
+    /// The package the files are.
+    pub package_id: i64,
+    /// Its version.
+    pub version: String,
+    /// Every file: path → hex SHA-256.
+    pub files: BTreeMap<String, String>,
+}
+
+/// What [`RuntimeClient::pull`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pulled {
+    /// The copy was already this version.
+    UpToDate(LocalCopy),
+    /// The whole package was downloaded (`bytes` of it).
+    Full {
+        /// The copy now.
+        copy: LocalCopy,
+        /// Bytes downloaded.
+        bytes: u64,
+    },
+    /// The incremental package was applied (`bytes` of it).
+    Incremental {
+        /// The copy now.
+        copy: LocalCopy,
+        /// Bytes downloaded.
+        bytes: u64,
+    },
+}
+
+/// A client of `/runtime/v1` with a host-app key.
+#[derive(Clone)]
+pub struct RuntimeClient {
+    base: String,
+    host_key: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for RuntimeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn refused(why: impl Into<String>) -> Error {
+    Error::Verification(why.into())
+}
+
+impl RuntimeClient {
+    /// `base` is the server's base URL; `host_key` is `shk_...`.
+    ///
+    /// ```
+    /// let c = smartship_client::runtime::RuntimeClient::new("http://127.0.0.1:8080", "shk_0123");
+    /// # let _ = c;
+    /// ```
+    pub fn new(base: impl Into<String>, host_key: impl Into<String>) -> RuntimeClient {
+        let config = ClientConfig::new(base);
+        RuntimeClient {
+            http: config.http(),
+            base: config.base_url,
+            host_key: host_key.into(),
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let resp = req.send().await?;
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+        if !status.is_success() {
+            return Err(Error::Admin {
+                status: status.as_u16(),
+                code: body["error"]["code"].as_str().unwrap_or("").to_owned(),
+                message: body["error"]["message"].as_str().unwrap_or("").to_owned(),
+            });
+        }
+        serde_json::from_value(body).map_err(|e| Error::Decode(e.to_string()))
+    }
+
+    /// Which version `user_id` gets; `current_version` asks for an
+    /// incremental package from it.
+    pub async fn check(
+        &self,
+        app_id: i64,
+        user_id: Option<&str>,
+        current_version: Option<&str>,
+    ) -> Result<UpdateAnswer> {
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(u) = user_id {
+            query.push(("user_id", u));
+        }
+        if let Some(v) = current_version {
+            query.push(("current_version", v));
+        }
+        let req = self
+            .http
+            .get(format!("{}/runtime/v1/apps/{app_id}/update", self.base))
+            .bearer_auth(&self.host_key)
+            .query(&query);
+        self.json(req).await
+    }
+
+    /// The published public keys, by id.
+    pub async fn keys(&self) -> Result<BTreeMap<String, VerifyingKey>> {
+        #[derive(Deserialize)]
+        struct Key {
+            key_id: String,
+            public_key: String,
+        }
+        #[derive(Deserialize)]
+        struct Keys {
+            keys: Vec<Key>,
+        }
+        let list: Keys = self
+            .json(self.http.get(format!("{}/runtime/v1/keys", self.base)))
+            .await?;
+        let mut out = BTreeMap::new();
+        for k in list.keys {
+            let raw: [u8; 32] = B64
+                .decode(&k.public_key)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| Error::Decode(format!("key {} is not 32 bytes", k.key_id)))?;
+            let key = VerifyingKey::from_bytes(&raw)
+                .map_err(|e| Error::Decode(format!("key {}: {e}", k.key_id)))?;
+            out.insert(k.key_id, key);
+        }
+        Ok(out)
+    }
+
+    /// Downloads `url` and checks it is `sha256`, signed by `key_id` for
+    /// (`app_id`, `package_id`, `version`).
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_verified(
+        &self,
+        keys: &BTreeMap<String, VerifyingKey>,
+        answer: &UpdateAnswer,
+        url: &str,
+        sha256: &str,
+        key_id: &str,
+        signature: &str,
+    ) -> Result<Vec<u8>> {
+        verify_signature(
+            keys,
+            key_id,
+            signature,
+            &signed_message(answer.app_id, answer.package_id, &answer.version, sha256),
+        )?;
+        let resp = self.http.get(url).send().await?;
+        if !resp.status().is_success() {
+            return Err(Error::Admin {
+                status: resp.status().as_u16(),
+                code: "download_failed".into(),
+                message: format!("GET {url}"),
+            });
+        }
+        let bytes = resp.bytes().await?.to_vec();
+        let got = sha256_hex(&bytes);
+        if got != sha256 {
+            return Err(refused(format!(
+                "the download is not the signed package: SHA-256 {got}, expected {sha256}"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The whole package of `answer`, verified.
+    pub async fn download(&self, answer: &UpdateAnswer) -> Result<Vec<u8>> {
+        let keys = self.keys().await?;
+        self.fetch_verified(
+            &keys,
+            answer,
+            &answer.download_url,
+            &answer.sha256,
+            &answer.key_id,
+            &answer.signature,
+        )
+        .await
+    }
+
+    /// Brings the copy in `dir` to the version `user_id` gets: nothing when
+    /// it is that version, the incremental package when offered (falling
+    /// back to the whole package if the result does not verify), else the
+    /// whole package. The copy is replaced only once the new one is
+    /// complete and verified.
+    pub async fn pull(&self, app_id: i64, user_id: Option<&str>, dir: &Path) -> Result<Pulled> {
+        let current = read_copy(dir).filter(|c| c.app_id == app_id);
+        let answer = self
+            .check(
+                app_id,
+                user_id,
+                current.as_ref().map(|c| c.version.as_str()),
+            )
+            .await?;
+        if let Some(c) = &current
+            && c.package_id == answer.package_id
+            && verify_tree(dir, &c.files).is_ok()
+        {
+            return Ok(Pulled::UpToDate(c.clone()));
+        }
+        let keys = self.keys().await?;
+        if let (Some(inc), Some(c)) = (&answer.incremental, &current)
+            && inc.from_package_id == c.package_id
+        {
+            let zip = self
+                .fetch_verified(
+                    &keys,
+                    &answer,
+                    &inc.download_url,
+                    &inc.sha256,
+                    &inc.key_id,
+                    &inc.signature,
+                )
+                .await?;
+            match apply_incremental(dir, c, &answer, &zip) {
+                Ok(copy) => {
+                    return Ok(Pulled::Incremental {
+                        copy,
+                        bytes: zip.len() as u64,
+                    });
+                }
+                // The local copy was not what it claimed: take it all.
+                Err(Error::Verification(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let zip = self
+            .fetch_verified(
+                &keys,
+                &answer,
+                &answer.download_url,
+                &answer.sha256,
+                &answer.key_id,
+                &answer.signature,
+            )
+            .await?;
+        let files = unzip(&zip)?;
+        let copy = install(dir, &answer, files)?;
+        Ok(Pulled::Full {
+            copy,
+            bytes: zip.len() as u64,
+        })
+    }
+}
+
+/// Checks `signature` (base64) of `message` with published key `key_id`.
+pub fn verify_signature(
+    keys: &BTreeMap<String, VerifyingKey>,
+    key_id: &str,
+    signature: &str,
+    message: &str,
+) -> Result<()> {
+    let key = keys
+        .get(key_id)
+        .ok_or_else(|| refused(format!("signing key {key_id} is not published")))?;
+    let sig: [u8; 64] = B64
+        .decode(signature)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| refused("the signature is not 64 bytes of base64"))?;
+    key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig))
+        .map_err(|_| refused("the signature does not verify"))
+}
+
+fn read_copy(dir: &Path) -> Option<LocalCopy> {
+    let bytes = std::fs::read(dir.join(STATE_FILE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether a zip entry name is a plain relative path (no escape).
+fn safe_path(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.contains(':')
+        && p != STATE_FILE
+        && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let bad = |e: String| refused(format!("not a valid package zip: {e}"));
+    let mut z =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).map_err(|e| bad(e.to_string()))?;
+        if f.is_dir() {
+            continue;
+        }
+        let name = f.name().to_owned();
+        if !safe_path(&name) {
+            return Err(bad(format!("unsafe path {name:?}")));
+        }
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).map_err(|e| bad(e.to_string()))?;
+        out.insert(name, b);
+    }
+    Ok(out)
+}
+
+fn verify_tree(dir: &Path, files: &BTreeMap<String, String>) -> Result<()> {
+    for (p, sha) in files {
+        let bytes = std::fs::read(dir.join(p)).map_err(|_| refused(format!("{p} is missing")))?;
+        if &sha256_hex(&bytes) != sha {
+            return Err(refused(format!("{p} differs from its recorded SHA-256")));
+        }
+    }
+    Ok(())
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::Decode(format!("local copy: {e}"))
+}
+
+/// Writes `files` as the new copy of `dir`: into a sibling folder, then
+/// swapped in, so that a crash leaves the old copy or the new one whole.
+fn install(
+    dir: &Path,
+    answer: &UpdateAnswer,
+    files: BTreeMap<String, Vec<u8>>,
+) -> Result<LocalCopy> {
+    let copy = LocalCopy {
+        app_id: answer.app_id,
+        package_id: answer.package_id,
+        version: answer.version.clone(),
+        files: files
+            .iter()
+            .map(|(p, b)| (p.clone(), sha256_hex(b)))
+            .collect(),
+    };
+    let staging = sibling(dir, "new");
+    let _ = std::fs::remove_dir_all(&staging);
+    for (p, b) in &files {
+        let path = staging.join(p);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent")).map_err(io)?;
+        std::fs::write(&path, b).map_err(io)?;
+    }
+    std::fs::write(
+        staging.join(STATE_FILE),
+        serde_json::to_vec_pretty(&copy).expect("a copy serializes"),
+    )
+    .map_err(io)?;
+    let old = sibling(dir, "old");
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(io)?;
+    }
+    std::fs::rename(&staging, dir).map_err(io)?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(copy)
+}
+
+fn sibling(dir: &Path, what: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "copy".into());
+    dir.with_file_name(format!(".{name}.{what}"))
+}
+
+/// Applies an incremental zip to the copy in `dir` (which is `current`),
+/// checking every file of the result against `delta.json`.
+fn apply_incremental(
+    dir: &Path,
+    current: &LocalCopy,
+    answer: &UpdateAnswer,
+    zip: &[u8],
+) -> Result<LocalCopy> {
+    #[derive(Deserialize)]
+    struct Delta {
+        from_package_id: i64,
+        to_package_id: i64,
+        removed: Vec<String>,
+        files: BTreeMap<String, String>,
+    }
+    let entries = unzip(zip)?;
+    let delta: Delta = entries
+        .get("delta.json")
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .ok_or_else(|| refused("the incremental package has no readable delta.json"))?;
+    if delta.from_package_id != current.package_id || delta.to_package_id != answer.package_id {
+        return Err(refused("the incremental package is for other versions"));
+    }
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for p in current.files.keys() {
+        if !delta.removed.contains(p) {
+            files.insert(
+                p.clone(),
+                std::fs::read(dir.join(p)).map_err(|_| refused(format!("{p} is missing")))?,
+            );
+        }
+    }
+    for (name, bytes) in entries {
+        if let Some(p) = name.strip_prefix("files/") {
+            files.insert(p.to_owned(), bytes);
+        }
+    }
+    let got: BTreeMap<String, String> = files
+        .iter()
+        .map(|(p, b)| (p.clone(), sha256_hex(b)))
+        .collect();
+    if got != delta.files {
+        return Err(refused(
+            "the copy with the incremental package applied is not the signed version",
+        ));
+    }
+    install(dir, answer, files)
+}

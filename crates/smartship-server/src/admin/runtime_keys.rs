@@ -1,0 +1,158 @@
+//! Operator routes of delivery to host runtimes: host-app keys (made,
+//! listed, revoked) and the rotation of the package signing key.
+
+use super::AdminError;
+use crate::api_doc::AdminErrors;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use smartship_api::admin::{CreatedHostKey, HostKeyView, HostKeyViews, RotatedSigningKey};
+
+/// Longest name of a host key.
+const MAX_NAME: usize = 100;
+/// Default time the replaced signing keys stay published: a week.
+const DEFAULT_OVERLAP_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHostKey {
+    /// Who uses the key (the host app), 1–100 characters.
+    name: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/v1/host-keys",
+    tag = "operator",
+    operation_id = "admin_create_host_key",
+    summary = "Make a host-app key for /runtime/v1 (its secret is shown once)",
+    security(("admin_token" = [])),
+    request_body(content = NewHostKey, content_type = "application/json"),
+    responses((status = 201, description = "The key with its secret.", body = CreatedHostKey), AdminErrors)
+)]
+pub async fn create_host_key(
+    State(s): State<AppState>,
+    req: Result<Json<NewHostKey>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedHostKey>), AdminError> {
+    let Json(req) =
+        req.map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(AdminError::invalid(format!(
+            "name: 1 to {MAX_NAME} characters, one line"
+        )));
+    }
+    let (key, hash) = crate::runtime::new_host_key();
+    let made = s
+        .store
+        .create_host_key(name, &hash, crate::clock::now_ms())
+        .await?;
+    tracing::info!(id = made.id, name, "host-app key created");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedHostKey {
+            id: made.id,
+            name: made.name,
+            host_key: key,
+            created_at: made.created_at.div_euclid(1000),
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/v1/host-keys",
+    tag = "operator",
+    operation_id = "admin_host_keys",
+    summary = "The host-app keys, without their secrets",
+    security(("admin_token" = [])),
+    responses((status = 200, description = "Every key, revoked ones too.", body = HostKeyViews), AdminErrors)
+)]
+pub async fn host_keys(State(s): State<AppState>) -> Result<Json<HostKeyViews>, AdminError> {
+    let keys = s.store.host_keys().await?;
+    Ok(Json(HostKeyViews {
+        keys: keys
+            .into_iter()
+            .map(|k| HostKeyView {
+                id: k.id,
+                name: k.name,
+                created_at: k.created_at.div_euclid(1000),
+                revoked_at: k.revoked_at.map(|t| t.div_euclid(1000)),
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/v1/host-keys/{id}",
+    tag = "operator",
+    operation_id = "admin_revoke_host_key",
+    summary = "Revoke a host-app key (at once, on every node)",
+    security(("admin_token" = [])),
+    params(("id" = i64, Path, description = "The key's id.")),
+    responses((status = 204, description = "Revoked."), AdminErrors)
+)]
+pub async fn revoke_host_key(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AdminError> {
+    if s.store.revoke_host_key(id, crate::clock::now_ms()).await? {
+        tracing::info!(id, "host-app key revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AdminError::not_found(format!(
+            "no usable host-app key {id}"
+        )))
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    /// Seconds the replaced keys stay published (default a week, 0–31,536,000).
+    overlap_secs: Option<i64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/v1/signing-keys/rotate",
+    tag = "operator",
+    operation_id = "admin_rotate_signing_key",
+    summary = "Sign with a new key; the replaced keys stay published for the overlap",
+    security(("admin_token" = [])),
+    request_body(content = Rotate, content_type = "application/json"),
+    responses((status = 200, description = "The new key.", body = RotatedSigningKey), AdminErrors)
+)]
+pub async fn rotate_signing_key(
+    State(s): State<AppState>,
+    req: Result<Json<Rotate>, JsonRejection>,
+) -> Result<Json<RotatedSigningKey>, AdminError> {
+    let req = match req {
+        Ok(Json(r)) => r,
+        Err(JsonRejection::MissingJsonContentType(_)) => Rotate::default(),
+        Err(e) => {
+            return Err(AdminError::invalid(format!(
+                "request body: {}",
+                e.body_text()
+            )));
+        }
+    };
+    let overlap = req.overlap_secs.unwrap_or(DEFAULT_OVERLAP_SECS);
+    if !(0..=365 * 24 * 3600).contains(&overlap) {
+        return Err(AdminError::invalid("overlap_secs: 0 to 31536000"));
+    }
+    // The first key exists before it is replaced.
+    s.signing.current(s.store.as_ref()).await?;
+    let rec = crate::runtime::signing::rotate(s.store.as_ref(), overlap * 1000).await?;
+    s.signing.forget();
+    tracing::info!(key_id = %rec.key_id, overlap_secs = overlap, "signing key rotated");
+    Ok(Json(RotatedSigningKey {
+        key_id: rec.key_id,
+        public_key: rec.public_key,
+        previous_published_until: rec.created_at.div_euclid(1000) + overlap,
+    }))
+}

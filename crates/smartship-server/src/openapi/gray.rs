@@ -1,0 +1,343 @@
+//! Phased (gray) release: extension routes under `package/`, app token,
+//! the seed's conventions (docs/release.md).
+//!
+//! While a plan is live (running or paused) it holds its package in the
+//! audit slot: `submitaudit` (and a `directCommit` upload) and `rollback`
+//! answer 47020 naming the package; `release` of that package completes
+//! the plan (as 100 % does); `withdraw` is untouched (it acts on a package
+//! under audit, never on the held one).
+
+use super::auth::{AppCall, AppCaller};
+use super::error::{ApiError, ok, refusal};
+use super::params::Params;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Serialize;
+use smartship_api::ErrorCode;
+use smartship_core::gray::{self, GrayPlan, GrayRefusal, RampStep};
+use smartship_core::lifecycle::Action;
+use smartship_core::{AppId, PackageId};
+use smartship_store::NewGray;
+
+/// A plan as `getgrayreleaseplan` and the other gray routes show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GrayPlanView {
+    /// 0 when the app never had a phased release; else 1 running, 2 paused,
+    /// 3 finished, 4 reverted.
+    pub status: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gray_percentage: Option<i64>,
+    /// The allow-list: host user ids that get the package whatever the percentage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_list: Option<Vec<String>>,
+    /// Steps not yet taken: `{gray_percentage, at}` with `at` in Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Vec<RampStepView>>,
+    /// Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RampStepView {
+    pub gray_percentage: i64,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+fn view(plan: Option<&GrayPlan>, version: Option<String>) -> GrayPlanView {
+    let Some(p) = plan else {
+        return GrayPlanView {
+            status: 0,
+            plan_id: None,
+            package_id: None,
+            version: None,
+            gray_percentage: None,
+            user_list: None,
+            ramp: None,
+            create_time: None,
+            update_time: None,
+            end_time: None,
+            created_by: None,
+        };
+    };
+    GrayPlanView {
+        status: p.status.wire(),
+        plan_id: Some(p.id),
+        package_id: Some(p.package.0),
+        version,
+        gray_percentage: Some(i64::from(p.percentage)),
+        user_list: Some(p.user_list.clone()),
+        ramp: Some(
+            p.ramp
+                .iter()
+                .map(|s| RampStepView {
+                    gray_percentage: i64::from(s.percentage),
+                    at: s.at.div_euclid(1000),
+                })
+                .collect(),
+        ),
+        create_time: Some(p.created_at.div_euclid(1000)),
+        update_time: Some(p.updated_at.div_euclid(1000)),
+        end_time: p.ended_at.map(|t| t.div_euclid(1000)),
+        created_by: Some(p.created_by.clone()),
+    }
+}
+
+async fn render(s: &AppState, plan: Option<&GrayPlan>) -> Result<Response, ApiError> {
+    let version = match plan {
+        Some(p) => s
+            .store
+            .package(p.app, p.package)
+            .await?
+            .map(|pk| pk.version),
+        None => None,
+    };
+    Ok(ok(view(plan, version)))
+}
+
+pub fn gray_refusal(r: &GrayRefusal) -> ApiError {
+    match r {
+        GrayRefusal::PercentageOutOfRange
+        | GrayRefusal::BadUserList(_)
+        | GrayRefusal::BadRamp(_) => ApiError::param(r.to_string()),
+        GrayRefusal::PercentageNotIncreasing { current, asked } => ApiError::business(
+            ErrorCode::GrayPercentageNotIncreasing,
+            format!("当前 gray_percentage={current}，请求 {asked}"),
+        ),
+        GrayRefusal::WrongStatus(..) | GrayRefusal::NoPlan => {
+            ApiError::business(ErrorCode::GrayNotInState, r.to_string())
+        }
+    }
+}
+
+/// `ramp`: a JSON array of `{"gray_percentage", "at"}` (Unix seconds).
+fn parse_ramp(p: &Params) -> Result<Option<Vec<RampStep>>, ApiError> {
+    let Some(raw) = p.optional("ramp").filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let steps: Vec<serde_json::Value> = serde_json::from_str(raw).map_err(|_| {
+        ApiError::param("ramp 必须是 JSON 数组: [{\"gray_percentage\":30,\"at\":1767225600}]")
+    })?;
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        let pct = step.get("gray_percentage").and_then(|v| v.as_i64());
+        let at = step.get("at").and_then(|v| v.as_i64());
+        let (Some(pct), Some(at)) = (pct, at) else {
+            return Err(ApiError::param(format!(
+                "ramp[{i}] 需要整数 gray_percentage 与 at (Unix 秒)"
+            )));
+        };
+        let percentage = gray::check_percentage(pct).map_err(|_| {
+            ApiError::param(format!(
+                "ramp[{i}].gray_percentage 必须是 1 到 100 之间的整数"
+            ))
+        })?;
+        let at = at
+            .checked_mul(1000)
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| ApiError::param(format!("ramp[{i}].at 不是有效的 Unix 秒")))?;
+        out.push(RampStep { percentage, at });
+    }
+    Ok(Some(out))
+}
+
+fn actor(c: &AppCaller) -> String {
+    format!("app:{}", c.app)
+}
+
+/// Releases the plan's package: the plan reached 100 %.
+pub async fn complete(
+    s: &AppState,
+    app: AppId,
+    package: PackageId,
+    actor: String,
+) -> Result<Result<(), ApiError>, ApiError> {
+    let ctx = s.action_context(actor);
+    Ok(
+        match s.store.apply(app, package, Action::Release, &ctx).await? {
+            Ok(_) => Ok(()),
+            Err(r) => Err(refusal(&r)),
+        },
+    )
+}
+
+/// `POST package/grayrelease`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/grayrelease",
+    tag = "package",
+    operation_id = "package_grayrelease",
+    summary = "Release a package that passed audit to a share of users",
+    description = "Starts a phased release of the package, or raises the live one's percentage (it only increases); 100 completes it: the package goes online as with `release`. See docs/release.md.",
+    security(("app_token" = [])),
+    params(
+        ("package_id" = i64, Query, minimum = 1, description = "A package that passed audit (status 6)."),
+        ("gray_percentage" = i64, Query, minimum = 1, maximum = 100, description = "Share of users, 1 to 100."),
+        ("user_list" = Option<String>, Query, description = "Comma-separated host user ids that get the package whatever the percentage (at most 1,000; added to the plan's)."),
+        ("ramp" = Option<String>, Query, description = "JSON array of later steps `[{\"gray_percentage\":50,\"at\":UNIX_SECONDS}]` the server takes by itself; replaces the steps not yet taken."),
+    ),
+    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+)]
+pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
+    let package = PackageId(p.id("package_id")?);
+    let raw_pct = p
+        .required("gray_percentage")?
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::param("gray_percentage 必须是 1 到 100 之间的整数"))?;
+    let percentage = gray::check_percentage(raw_pct).map_err(|e| gray_refusal(&e))?;
+    let users = gray::parse_user_list(p.optional("user_list").unwrap_or(""))
+        .map_err(|e| gray_refusal(&e))?;
+    let ramp = parse_ramp(&p)?;
+    let now = crate::clock::now_ms();
+    if let Some(steps) = &ramp {
+        gray::check_ramp(steps, percentage, now).map_err(|e| gray_refusal(&e))?;
+    }
+    let live = s
+        .store
+        .latest_gray(caller.app)
+        .await?
+        .filter(|g| g.status.is_live());
+    let plan = match live {
+        Some(g) if g.package == package => {
+            let change = Box::new(move |plan: &mut GrayPlan| {
+                // The same percentage with new users or a new ramp changes
+                // only those.
+                if percentage != plan.percentage || (users.is_empty() && ramp.is_none()) {
+                    plan.raise(percentage, now)?;
+                }
+                for u in users {
+                    if !plan.user_list.contains(&u) {
+                        plan.user_list.push(u);
+                    }
+                }
+                if plan.user_list.len() > gray::MAX_USER_LIST {
+                    return Err(GrayRefusal::BadUserList(format!(
+                        "the plan would hold more than {} user ids",
+                        gray::MAX_USER_LIST
+                    )));
+                }
+                if let Some(steps) = ramp {
+                    plan.ramp = steps;
+                }
+                Ok(())
+            });
+            s.store
+                .change_gray(caller.app, now, change)
+                .await?
+                .map_err(|e| gray_refusal(&e))?
+        }
+        _ => {
+            let new = NewGray {
+                app: caller.app,
+                package,
+                percentage,
+                user_list: users,
+                ramp: ramp.unwrap_or_default(),
+            };
+            s.store
+                .start_gray(new, &actor(&caller), now)
+                .await?
+                .map_err(|r| refusal(&r))?
+        }
+    };
+    s.gray_wakeup.notify_one();
+    if plan.percentage == 100 {
+        complete(&s, caller.app, package, actor(&caller)).await??;
+        let done = s.store.latest_gray(caller.app).await?;
+        return render(&s, done.as_ref()).await;
+    }
+    tracing::info!(app = %caller.app, %package, percentage = plan.percentage, "gray release");
+    render(&s, Some(&plan)).await
+}
+
+async fn change(
+    s: &AppState,
+    caller: &AppCaller,
+    what: fn(&mut GrayPlan, i64) -> Result<(), GrayRefusal>,
+) -> Result<Response, ApiError> {
+    let now = crate::clock::now_ms();
+    let plan = s
+        .store
+        .change_gray(caller.app, now, Box::new(move |p| what(p, now)))
+        .await?
+        .map_err(|e| gray_refusal(&e))?;
+    s.gray_wakeup.notify_one();
+    render(s, Some(&plan)).await
+}
+
+/// `POST package/pausegrayrelease`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/pausegrayrelease",
+    tag = "package",
+    operation_id = "package_pausegrayrelease",
+    summary = "Pause the live phased release's ramp",
+    description = "Users keep what they get; the ramp waits until `resumegrayrelease`.",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+)]
+pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    change(&s, &call.caller, GrayPlan::pause).await
+}
+
+/// `POST package/resumegrayrelease`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/resumegrayrelease",
+    tag = "package",
+    operation_id = "package_resumegrayrelease",
+    summary = "Resume a paused phased release",
+    description = "Steps not yet taken move later by the time the plan was paused.",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+)]
+pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    change(&s, &call.caller, GrayPlan::resume).await
+}
+
+/// `POST package/revertgrayrelease`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/revertgrayrelease",
+    tag = "package",
+    operation_id = "package_revertgrayrelease",
+    summary = "Revert the live phased release",
+    description = "Every user is back on the online version; the package stays audit passed (status 6).",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+)]
+pub async fn revert(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    change(&s, &call.caller, GrayPlan::revert).await
+}
+
+/// `GET package/getgrayreleaseplan`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/getgrayreleaseplan",
+    tag = "package",
+    operation_id = "package_getgrayreleaseplan",
+    summary = "The app's newest phased release",
+    description = "`status` 0 when the app never had one.",
+    security(("app_token" = [])),
+    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+)]
+pub async fn get_plan(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let plan = s.store.latest_gray(call.caller.app).await?;
+    render(&s, plan.as_ref()).await
+}

@@ -1,0 +1,325 @@
+//! `/runtime/v1`: what host runtimes (the super-apps that run
+//! mini-programs) call to fetch the version a user gets (SPEC §7,
+//! docs/release.md).
+//!
+//! - `GET /runtime/v1/apps/{app_id}/update` (host-app key as `Authorization:
+//!   Bearer`): the version this user gets (the online one, or a phased
+//!   release's when the user is in it), its size, SHA-256, download URL and
+//!   an Ed25519 signature; an incremental package when the user's version
+//!   is one the app served.
+//! - `GET /runtime/v1/keys`: the public keys that verify signatures.
+//! - `GET /runtime/v1/artifacts/{sha256}.zip`: the zips, content-addressed
+//!   and immutable (`ETag`, `304`, `Range`). No key: the address is the
+//!   digest of a zip that only an update answer names, and nothing but
+//!   recorded artifacts is served.
+//!
+//! Errors are the operator API's shape, `{"error": {"code", "message"}}`,
+//! with HTTP statuses.
+
+pub mod artifacts;
+pub mod download;
+pub mod signing;
+
+use crate::admin::AdminError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use smartship_core::AppId;
+use smartship_core::lifecycle::PackageState;
+use smartship_core::runtime::{ServiceStatus, signed_message};
+use smartship_store::Package;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Bytes of a `user_id` or `current_version` at most.
+const MAX_PARAM: usize = 128;
+/// Prefix of host-app keys, so that a leaked one is recognizable.
+pub const HOST_KEY_PREFIX: &str = "shk_";
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(update))
+        .routes(routes!(keys))
+        .routes(routes!(download::artifact))
+}
+
+/// A new host-app key and the digest it is stored under.
+pub fn new_host_key() -> (String, String) {
+    let key = format!(
+        "{HOST_KEY_PREFIX}{}",
+        hex::encode(rand::random::<[u8; 24]>())
+    );
+    let hash = host_key_digest(&key);
+    (key, hash)
+}
+
+pub fn host_key_digest(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> AdminError {
+    AdminError::new(status, code, message)
+}
+
+async fn require_host_key(s: &AppState, headers: &HeaderMap) -> Result<(), AdminError> {
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| k.starts_with(HOST_KEY_PREFIX) && k.len() < 100);
+    let Some(key) = given else {
+        return Err(err(
+            StatusCode::UNAUTHORIZED,
+            "host_key_required",
+            "send the host-app key as Authorization: Bearer shk_...",
+        ));
+    };
+    match s.store.active_host_key(&host_key_digest(key)).await? {
+        Some(_) => Ok(()),
+        None => Err(err(
+            StatusCode::UNAUTHORIZED,
+            "host_key_invalid",
+            "unknown or revoked host-app key",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpdateQuery {
+    /// The host's id of the user (bucketing of phased releases). Without
+    /// it, the answer is the online version.
+    user_id: Option<String>,
+    /// The version the host has; an incremental package from it is offered
+    /// when the app served that version.
+    current_version: Option<String>,
+}
+
+/// What a host gets.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UpdateAnswer {
+    pub app_id: i64,
+    pub package_id: i64,
+    pub version: String,
+    /// `online`, or `gray` when a phased release serves this user.
+    pub channel: &'static str,
+    /// The host's `current_version` is this version.
+    pub up_to_date: bool,
+    /// Bytes of the zip.
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the zip.
+    pub sha256: String,
+    pub download_url: String,
+    pub key_id: String,
+    /// Base64 Ed25519 signature of
+    /// `smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}`.
+    pub signature: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+/// The incremental package from the host's version: `delta.json` (what to
+/// remove, and every file's SHA-256 after applying) and the new or changed
+/// files under `files/`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Incremental {
+    pub from_package_id: i64,
+    pub from_version: String,
+    pub size: i64,
+    pub sha256: String,
+    pub download_url: String,
+    pub key_id: String,
+    /// The same message as the full package's, with this zip's SHA-256.
+    pub signature: String,
+}
+
+fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = &s.config.public_base_url {
+        return b.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>, AdminError> {
+    match v.as_deref().map(str::trim) {
+        Some(v) if v.len() > MAX_PARAM || v.chars().any(char::is_control) => {
+            Err(AdminError::invalid(format!(
+                "{name}: at most {MAX_PARAM} bytes, no control characters"
+            )))
+        }
+        Some("") | None => Ok(None),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+/// The package this user gets, and whether a phased release chose it.
+async fn chosen_package(
+    s: &AppState,
+    app: AppId,
+    user: Option<&str>,
+) -> Result<Option<(Package, bool)>, AdminError> {
+    if let (Some(user), Some(plan)) = (user, s.store.latest_gray(app).await?)
+        && plan.serves(user)
+        && let Some(p) = s.store.package(app, plan.package).await?
+    {
+        return Ok(Some((p, true)));
+    }
+    for state in [PackageState::Online, PackageState::RollingBack] {
+        if let Some(p) = s.store.package_in_state(app, state).await? {
+            return Ok(Some((p, false)));
+        }
+    }
+    Ok(None)
+}
+
+/// The version of an app this user gets.
+#[utoipa::path(
+    get,
+    path = "/runtime/v1/apps/{app_id}/update",
+    tag = "runtime",
+    operation_id = "runtime_update",
+    security(("host_key" = [])),
+    params(("app_id" = i64, Path, description = "The app."), UpdateQuery),
+    responses(
+        (status = 200, description = "The version to run.", body = UpdateAnswer),
+        (status = 401, description = "`host_key_required` or `host_key_invalid`.", body = crate::api_doc::AdminErrorBody),
+        (status = 403, description = "`app_paused`, `app_banned` or `app_forced_offline`: the app is not served.", body = crate::api_doc::AdminErrorBody),
+        (status = 404, description = "`app_not_found`, or `no_online_version`: nothing is released.", body = crate::api_doc::AdminErrorBody),
+        (status = 422, description = "`invalid`: a parameter is too long.", body = crate::api_doc::AdminErrorBody),
+    )
+)]
+pub async fn update(
+    State(s): State<AppState>,
+    Path(app_id): Path<i64>,
+    Query(q): Query<UpdateQuery>,
+    headers: HeaderMap,
+) -> Result<Json<UpdateAnswer>, AdminError> {
+    require_host_key(&s, &headers).await?;
+    let user = check_param("user_id", &q.user_id)?;
+    let current = check_param("current_version", &q.current_version)?;
+    let app = s.store.app(AppId(app_id)).await?.ok_or_else(|| {
+        err(
+            StatusCode::NOT_FOUND,
+            "app_not_found",
+            format!("no app {app_id}"),
+        )
+    })?;
+    let refused = match app.service_status {
+        ServiceStatus::Normal => None,
+        ServiceStatus::Paused => Some(("app_paused", "the app's service is paused")),
+        ServiceStatus::Banned => Some(("app_banned", "the app is banned")),
+        ServiceStatus::ForcedOffline => Some(("app_forced_offline", "the app was taken offline")),
+    };
+    if let Some((code, message)) = refused {
+        return Err(err(StatusCode::FORBIDDEN, code, message));
+    }
+    let (package, gray) = chosen_package(&s, app.id, user).await?.ok_or_else(|| {
+        err(
+            StatusCode::NOT_FOUND,
+            "no_online_version",
+            format!("app {app_id} has no released version"),
+        )
+    })?;
+    let artifact = artifacts::package_artifact(&s, &package).await?;
+    let keys = s.signing.current(s.store.as_ref()).await?;
+    let base = base_url(&s, &headers);
+    let url = |sha: &str| format!("{base}/runtime/v1/artifacts/{sha}.zip");
+    let up_to_date = current == Some(package.version.as_str());
+    let mut incremental = None;
+    if let Some(v) = current.filter(|_| !up_to_date)
+        && let Some(from) = s.store.served_package_by_version(app.id, v).await?
+        && from.id != package.id
+    {
+        let delta = artifacts::delta_artifact(&s, &from, &package).await?;
+        // An incremental package larger than the whole one helps no one.
+        if delta.size < artifact.size {
+            incremental = Some(Incremental {
+                from_package_id: from.id.0,
+                from_version: from.version.clone(),
+                size: delta.size,
+                download_url: url(&delta.sha256),
+                key_id: keys.signer_id.clone(),
+                signature: keys.sign(&signed_message(
+                    app_id,
+                    package.id.0,
+                    &package.version,
+                    &delta.sha256,
+                )),
+                sha256: delta.sha256,
+            });
+        }
+    }
+    Ok(Json(UpdateAnswer {
+        app_id,
+        package_id: package.id.0,
+        channel: if gray { "gray" } else { "online" },
+        up_to_date,
+        size: artifact.size,
+        download_url: url(&artifact.sha256),
+        key_id: keys.signer_id.clone(),
+        signature: keys.sign(&signed_message(
+            app_id,
+            package.id.0,
+            &package.version,
+            &artifact.sha256,
+        )),
+        sha256: artifact.sha256,
+        version: package.version,
+        incremental,
+    }))
+}
+
+/// One published public key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicKey {
+    pub key_id: String,
+    /// Base64 of the 32 raw bytes of the Ed25519 public key.
+    pub public_key: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which the key is no longer published; null for
+    /// the key that signs.
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyList {
+    pub keys: Vec<PublicKey>,
+}
+
+/// The public keys that verify update signatures.
+#[utoipa::path(
+    get,
+    path = "/runtime/v1/keys",
+    tag = "runtime",
+    operation_id = "runtime_keys",
+    responses((status = 200, description = "The signing key and the retired keys still in their overlap, newest first.", body = KeyList))
+)]
+pub async fn keys(State(s): State<AppState>) -> Result<Json<KeyList>, AdminError> {
+    let set = s.signing.current(s.store.as_ref()).await?;
+    let now = crate::clock::now_ms();
+    Ok(Json(KeyList {
+        keys: set
+            .published(now)
+            .map(|k| PublicKey {
+                key_id: k.key_id.clone(),
+                public_key: k.public_key.clone(),
+                created_at: k.created_at.div_euclid(1000),
+                retired_at: k.retired_at.map(|t| t.div_euclid(1000)),
+            })
+            .collect(),
+    }))
+}

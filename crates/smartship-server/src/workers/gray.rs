@@ -1,0 +1,68 @@
+//! The gray ramp: takes the steps of running phased releases when they
+//! fall due, and releases a plan's package when a step reaches 100 %.
+//! Every node runs it; a step is taken under the app's lock, so two nodes
+//! taking the same step take it once (the second finds nothing due).
+
+use crate::state::AppState;
+use smartship_core::gray::GrayPlan;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        let notified = state.gray_wakeup.notified();
+        let now = crate::clock::now_ms();
+        match state.store.due_gray_steps(now).await {
+            Ok(due) => {
+                for app in due {
+                    step(&state, app, now).await;
+                }
+            }
+            Err(e) => tracing::error!(error = ?e, "reading due gray steps failed"),
+        }
+        let sleep =
+            super::sleep_until(state.store.next_gray_step().await.ok().flatten(), MAX_SLEEP);
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = notified => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+async fn step(state: &AppState, app: smartship_core::AppId, now: i64) {
+    let advanced = state
+        .store
+        .change_gray(
+            app,
+            now,
+            Box::new(move |p: &mut GrayPlan| {
+                p.advance(now);
+                Ok(())
+            }),
+        )
+        .await;
+    let plan = match advanced {
+        Ok(Ok(plan)) => plan,
+        // Reverted or finished meanwhile: nothing is due any more.
+        Ok(Err(_)) => return,
+        Err(e) => {
+            tracing::error!(error = ?e, %app, "taking a gray step failed");
+            return;
+        }
+    };
+    tracing::info!(%app, package = %plan.package, percentage = plan.percentage, "gray step taken");
+    if plan.percentage == 100 {
+        match crate::openapi::gray::complete(state, app, plan.package, "worker:gray".to_owned())
+            .await
+        {
+            Ok(Ok(())) => tracing::info!(%app, package = %plan.package, "gray release completed"),
+            Ok(Err(e)) => {
+                tracing::warn!(%app, package = %plan.package, error = ?e, "gray release at 100% not released")
+            }
+            Err(e) => tracing::error!(%app, error = ?e, "releasing a gray package failed"),
+        }
+    }
+}

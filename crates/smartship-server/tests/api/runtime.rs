@@ -1,0 +1,459 @@
+//! Delivery to host runtimes over raw HTTP: host-app keys, the update
+//! check and its signature, immutable downloads, incremental packages,
+//! refusals of apps that are not served.
+
+use crate::common::*;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signature, VerifyingKey};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub async fn host_key(t: &TestApp) -> (i64, String) {
+    let (status, k) = t
+        .admin_post("/admin/v1/host-keys", json!({"name": "test host"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{k}");
+    let key = k["host_key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("shk_"), "{key}");
+    (k["id"].as_i64().unwrap(), key)
+}
+
+pub async fn check(
+    t: &TestApp,
+    key: &str,
+    app: i64,
+    query: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let resp = t
+        .http
+        .get(format!("{}/runtime/v1/apps/{app}/update", t.base))
+        .bearer_auth(key)
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+async fn published_keys(t: &TestApp) -> BTreeMap<String, VerifyingKey> {
+    let v: Value = t
+        .http
+        .get(format!("{}/runtime/v1/keys", t.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let raw: [u8; 32] = B64
+                .decode(k["public_key"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            (
+                k["key_id"].as_str().unwrap().to_owned(),
+                VerifyingKey::from_bytes(&raw).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `signature` verifies the documented message with a published key.
+async fn verifies(t: &TestApp, app: i64, answer: &Value, sha256: &str, signature: &str) -> bool {
+    let keys = published_keys(t).await;
+    let Some(key) = keys.get(answer["key_id"].as_str().unwrap()) else {
+        return false;
+    };
+    let message = format!(
+        "smartship-package-v1\n{app}\n{}\n{}\n{sha256}",
+        answer["package_id"],
+        answer["version"].as_str().unwrap()
+    );
+    let sig: [u8; 64] = B64.decode(signature).unwrap().try_into().unwrap();
+    key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+pub async fn download(t: &TestApp, url: &str) -> reqwest::Response {
+    assert!(url.starts_with(&t.base), "{url} is not on {}", t.base);
+    t.http.get(url).send().await.unwrap()
+}
+
+/// Upload with `ext` → build → submit → pass; returns the package id.
+pub async fn passed_with(t: &TestApp, app: &AppHandle, version: &str, ext: &str) -> i64 {
+    let up = t.upload(app, version, ext).await;
+    assert_eq!(up["errno"], 0, "{up}");
+    let dev = t.wait_built(app).await;
+    let id = dev["package_id"].as_i64().unwrap();
+    let sub = t
+        .api(
+            "package/submitaudit",
+            &app.token,
+            &[("package_id", &id.to_string()), ("content", "c")],
+        )
+        .await;
+    assert_eq!(sub["errno"], 0, "{sub}");
+    assert_eq!(t.review(id, true, "").await.0, StatusCode::OK);
+    id
+}
+
+pub async fn release(t: &TestApp, app: &AppHandle, id: i64) {
+    let r = t
+        .api(
+            "package/release",
+            &app.token,
+            &[("package_id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+}
+
+#[tokio::test]
+async fn the_update_check_answers_the_signed_online_version_and_downloads_are_immutable() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (key_id, key) = host_key(&t).await;
+
+    // Keys: none, malformed, unknown.
+    let resp = t
+        .http
+        .get(format!("{}/runtime/v1/apps/{}/update", t.base, app.app_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "host_key_required", "{v}");
+    let (status, v) = check(&t, "shk_0000", app.app_id, &[]).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("host_key_invalid"))
+    );
+
+    // Nothing released yet; no such app.
+    let (status, v) = check(&t, &key, app.app_id, &[("user_id", "u1")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["error"]["code"], "no_online_version");
+    let (status, v) = check(&t, &key, 999_999, &[]).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("app_not_found"))
+    );
+    let long = "u".repeat(129);
+    let (status, v) = check(&t, &key, app.app_id, &[("user_id", &long)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    let id = t.released_package(app, "1.0.0").await;
+    let (status, a) = check(&t, &key, app.app_id, &[("user_id", "u1")]).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["package_id"], id);
+    assert_eq!(a["version"], "1.0.0");
+    assert_eq!(a["channel"], "online");
+    assert_eq!(a["up_to_date"], false);
+    assert!(a.get("incremental").is_none(), "{a}");
+    let sha = a["sha256"].as_str().unwrap();
+    assert!(verifies(&t, app.app_id, &a, sha, a["signature"].as_str().unwrap()).await);
+    // A signature over another version does not verify.
+    let mut forged = a.clone();
+    forged["version"] = json!("9.9.9");
+    assert!(
+        !verifies(
+            &t,
+            app.app_id,
+            &forged,
+            sha,
+            a["signature"].as_str().unwrap()
+        )
+        .await
+    );
+
+    // The download is the zip the answer describes, cacheable forever.
+    let url = a["download_url"].as_str().unwrap();
+    let resp = download(&t, url).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers().clone();
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(h["etag"].to_str().unwrap(), format!("\"{sha}\""));
+    assert_eq!(h["content-type"], "application/zip");
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(body.len() as i64, a["size"].as_i64().unwrap());
+    assert_eq!(smartship_core::manifest::sha256_hex(&body), sha);
+    let files = unzip(&body);
+    assert!(files.contains_key("app.json"), "{:?}", files.keys());
+    // The same answer again names the same artifact.
+    let (_, again) = check(&t, &key, app.app_id, &[("user_id", "u2")]).await;
+    assert_eq!(again["sha256"], a["sha256"]);
+
+    // 304, one range, a range outside, several ranges (all), HEAD.
+    let resp = t
+        .http
+        .get(url)
+        .header("If-None-Match", format!("\"{sha}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert!(resp.bytes().await.unwrap().is_empty());
+    let resp = t
+        .http
+        .get(url)
+        .header("Range", "bytes=10-109")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        resp.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 10-109/{}", body.len())
+    );
+    assert_eq!(&resp.bytes().await.unwrap()[..], &body[10..110]);
+    let resp = t
+        .http
+        .get(url)
+        .header("Range", "bytes=-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&resp.bytes().await.unwrap()[..], &body[body.len() - 5..]);
+    let resp = t
+        .http
+        .get(url)
+        .header("Range", format!("bytes={}-", body.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let resp = t
+        .http
+        .get(url)
+        .header("Range", "bytes=0-1,4-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = t.http.head(url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["content-length"].to_str().unwrap(),
+        body.len().to_string()
+    );
+
+    // Only artifacts are served: not a blob of the template's sources, not
+    // a made-up digest, not a path.
+    let app_json = smartship_core::manifest::sha256_hex(&files["app.json"]);
+    for bad in [
+        format!("{app_json}.zip"),
+        format!("{}.zip", "0".repeat(64)),
+        "..%2F..%2Fetc%2Fpasswd".to_owned(),
+        sha.to_owned(),
+    ] {
+        let resp = t
+            .http
+            .get(format!("{}/runtime/v1/artifacts/{bad}", t.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // A revoked key stops at once; the list shows it revoked.
+    let resp = t
+        .http
+        .delete(format!("{}/admin/v1/host-keys/{key_id}", t.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, list) = t.admin_get("/admin/v1/host-keys").await;
+    assert!(list["keys"][0]["revoked_at"].is_i64(), "{list}");
+    assert!(
+        list.to_string().find("shk_").is_none(),
+        "secrets are never listed: {list}"
+    );
+}
+
+#[tokio::test]
+async fn an_incremental_package_from_the_previous_version_yields_identical_files() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    let v1 = passed_with(
+        &t,
+        app,
+        "1.0.0",
+        r#"{"extEnable":true,"ext":{"color":"red"}}"#,
+    )
+    .await;
+    release(&t, app, v1).await;
+    let (_, a1) = check(&t, &key, app.app_id, &[]).await;
+    let old = unzip(
+        &download(&t, a1["download_url"].as_str().unwrap())
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    let v2 = passed_with(
+        &t,
+        app,
+        "1.1.0",
+        r#"{"extEnable":true,"ext":{"color":"blue","more":[1,2,3]}}"#,
+    )
+    .await;
+    release(&t, app, v2).await;
+
+    let (status, a) = check(&t, &key, app.app_id, &[("current_version", "1.0.0")]).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["package_id"], v2);
+    let inc = &a["incremental"];
+    assert_eq!(inc["from_package_id"], v1, "{a}");
+    assert_eq!(inc["from_version"], "1.0.0");
+    assert!(inc["size"].as_i64().unwrap() < a["size"].as_i64().unwrap());
+    let inc_sha = inc["sha256"].as_str().unwrap();
+    assert!(
+        verifies(
+            &t,
+            app.app_id,
+            &a,
+            inc_sha,
+            inc["signature"].as_str().unwrap()
+        )
+        .await
+    );
+    let delta_bytes = download(&t, inc["download_url"].as_str().unwrap())
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(smartship_core::manifest::sha256_hex(&delta_bytes), inc_sha);
+    let full = unzip(
+        &download(&t, a["download_url"].as_str().unwrap())
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+
+    // Apply: remove what delta.json names, write files/…, check every hash.
+    let delta = unzip(&delta_bytes);
+    let manifest: Value = serde_json::from_slice(&delta["delta.json"]).unwrap();
+    let mut applied = old.clone();
+    for r in manifest["removed"].as_array().unwrap() {
+        applied.remove(r.as_str().unwrap());
+    }
+    for (path, bytes) in &delta {
+        if let Some(p) = path.strip_prefix("files/") {
+            applied.insert(p.to_owned(), bytes.clone());
+        }
+    }
+    assert_eq!(
+        applied, full,
+        "the incremental package applied to 1.0.0 is 1.1.0"
+    );
+    let hashes: BTreeMap<String, String> = applied
+        .iter()
+        .map(|(p, b)| (p.clone(), smartship_core::manifest::sha256_hex(b)))
+        .collect();
+    assert_eq!(serde_json::to_value(&hashes).unwrap(), manifest["files"]);
+    assert!(
+        delta.len() < full.len() + 1,
+        "only changed files are carried"
+    );
+
+    // Up to date: no incremental; an unknown version: none either.
+    let (_, same) = check(&t, &key, app.app_id, &[("current_version", "1.1.0")]).await;
+    assert_eq!(same["up_to_date"], true);
+    assert!(same.get("incremental").is_none());
+    let (_, unknown) = check(&t, &key, app.app_id, &[("current_version", "0.0.1")]).await;
+    assert!(unknown.get("incremental").is_none());
+}
+
+#[tokio::test]
+async fn paused_banned_and_forced_offline_apps_are_not_served() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    t.released_package(app, "1.0.0").await;
+    let patch = |status: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t
+                .http
+                .patch(format!("{}/admin/v1/apps/{}", t.base, app.app_id))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&json!({"service_status": status}))
+                .send()
+                .await
+                .unwrap();
+            (resp.status(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    for (status, code) in [
+        ("paused", "app_paused"),
+        ("banned", "app_banned"),
+        ("forced_offline", "app_forced_offline"),
+    ] {
+        let (s, v) = patch(status).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["service_status"], status);
+        let (s, v) = check(&t, &key, app.app_id, &[]).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some(code))
+        );
+    }
+    let (s, v) = patch("sleeping").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, _) = patch("normal").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_signs_and_the_old_one_stays_published_for_the_overlap() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    t.released_package(app, "1.0.0").await;
+    let (_, before) = check(&t, &key, app.app_id, &[]).await;
+    let (status, rotated) = t
+        .admin_post(
+            "/admin/v1/signing-keys/rotate",
+            json!({"overlap_secs": 3600}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let (_, after) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(after["key_id"], rotated["key_id"]);
+    assert_ne!(after["key_id"], before["key_id"]);
+    let keys = published_keys(&t).await;
+    assert_eq!(keys.len(), 2, "old and new published");
+    // The answer signed by the old key still verifies.
+    let sha = before["sha256"].as_str().unwrap();
+    assert!(
+        verifies(
+            &t,
+            app.app_id,
+            &before,
+            sha,
+            before["signature"].as_str().unwrap()
+        )
+        .await
+    );
+    let (status, _) = t
+        .admin_post("/admin/v1/signing-keys/rotate", json!({"overlap_secs": -1}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,364 @@
+//! Delivery to host runtimes: host keys, signing keys, artifacts and
+//! phased-release plans, written once for both backends.
+
+/// Expands to `impl RuntimeStore for $store`. Changes to a plan lock the
+/// app's row with the backend's `for_update!()` (PostgreSQL) or hold the
+/// writer's turn (SQLite), the same exclusion the lifecycle transactions
+/// take, so a plan and a submission or a release of the app never
+/// interleave.
+macro_rules! runtime_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl RuntimeStore for $store {
+            async fn create_host_key(&self, name: &str, hash: &str, now: i64) -> Result<HostKey> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let row = sqlx::query(
+                    "INSERT INTO host_keys (name, hash, created_at) VALUES ($1, $2, $3) RETURNING *",
+                )
+                .bind(name)
+                .bind(hash)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                host_key_from_row(&row)
+            }
+
+            async fn host_keys(&self) -> Result<Vec<HostKey>> {
+                let rows = sqlx::query("SELECT * FROM host_keys ORDER BY id")
+                    .fetch_all(self.reads())
+                    .await?;
+                rows.iter().map(host_key_from_row).collect()
+            }
+
+            async fn revoke_host_key(&self, id: i64, now: i64) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let n = sqlx::query(
+                    "UPDATE host_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            async fn active_host_key(&self, hash: &str) -> Result<Option<HostKey>> {
+                sqlx::query("SELECT * FROM host_keys WHERE hash = $1 AND revoked_at IS NULL")
+                    .bind(hash)
+                    .fetch_optional(self.reads())
+                    .await?
+                    .as_ref()
+                    .map(host_key_from_row)
+                    .transpose()
+            }
+
+            async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
+                let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at DESC, key_id DESC")
+                    .fetch_all(self.reads())
+                    .await?;
+                rows.iter().map(signing_key_from_row).collect()
+            }
+
+            async fn add_signing_key(
+                &self,
+                key: SigningKeyRecord,
+                retire_others_at: Option<i64>,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                match retire_others_at {
+                    Some(at) => {
+                        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+                            .bind(at)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    None => {
+                        let signing: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL",
+                        )
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        if signing > 0 {
+                            return Ok(false);
+                        }
+                    }
+                }
+                // Two nodes adding the first key at once pass the count
+                // together; they name it alike (the caller's first key id),
+                // so one insert wins and the other is told it was second.
+                let added = sqlx::query(
+                    "INSERT INTO signing_keys (key_id, secret, public_key, created_at, retired_at) \
+                     VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key_id) DO NOTHING",
+                )
+                .bind(&key.key_id)
+                .bind(&key.secret)
+                .bind(&key.public_key)
+                .bind(key.created_at)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(added == 1)
+            }
+
+            async fn package_artifact(&self, package: PackageId) -> Result<Option<Artifact>> {
+                let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT artifact_sha256, artifact_size FROM packages WHERE id = $1",
+                )
+                .bind(package.0)
+                .fetch_optional(self.reads())
+                .await?;
+                Ok(match row {
+                    Some((Some(sha256), Some(size))) => Some(Artifact { sha256, size }),
+                    _ => None,
+                })
+            }
+
+            async fn set_package_artifact(&self, package: PackageId, a: &Artifact) -> Result<Artifact> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                sqlx::query(
+                    "UPDATE packages SET artifact_sha256 = $2, artifact_size = $3 \
+                     WHERE id = $1 AND artifact_sha256 IS NULL",
+                )
+                .bind(package.0)
+                .bind(&a.sha256)
+                .bind(a.size)
+                .execute(&mut **tx)
+                .await?;
+                let (sha256, size): (String, i64) = sqlx::query_as(
+                    "SELECT artifact_sha256, artifact_size FROM packages WHERE id = $1",
+                )
+                .bind(package.0)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Artifact { sha256, size })
+            }
+
+            async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT artifact_size FROM packages WHERE artifact_sha256 = $1 \
+                     UNION ALL SELECT size FROM package_deltas WHERE sha256 = $1 LIMIT 1",
+                )
+                .bind(sha256)
+                .fetch_optional(self.reads())
+                .await?)
+            }
+
+            async fn delta(&self, from: PackageId, to: PackageId) -> Result<Option<Artifact>> {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT sha256, size FROM package_deltas WHERE delta_key = $1",
+                )
+                .bind(format!("{}>{}", from.0, to.0))
+                .fetch_optional(self.reads())
+                .await?;
+                Ok(row.map(|(sha256, size)| Artifact { sha256, size }))
+            }
+
+            async fn put_delta(
+                &self,
+                from: PackageId,
+                to: PackageId,
+                a: &Artifact,
+                now: i64,
+            ) -> Result<Artifact> {
+                let key = format!("{}>{}", from.0, to.0);
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                sqlx::query(
+                    "INSERT INTO package_deltas (delta_key, from_package, to_package, sha256, size, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delta_key) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(from.0)
+                .bind(to.0)
+                .bind(&a.sha256)
+                .bind(a.size)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let (sha256, size): (String, i64) =
+                    sqlx::query_as("SELECT sha256, size FROM package_deltas WHERE delta_key = $1")
+                        .bind(&key)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(Artifact { sha256, size })
+            }
+
+            async fn served_package_by_version(
+                &self,
+                app: AppId,
+                version: &str,
+            ) -> Result<Option<Package>> {
+                sqlx::query(concat!(
+                    "SELECT ",
+                    package_cols!(),
+                    " FROM packages WHERE app_id = $1 AND version = $2 AND build = 'built' \
+                       AND (state IN ('online', 'rolling_back', 'history', 'rolled_back') \
+                         OR id IN (SELECT package_id FROM gray_plans WHERE app_id = $1)) \
+                     ORDER BY id DESC LIMIT 1"
+                ))
+                .bind(app.0)
+                .bind(version)
+                .fetch_optional(self.reads())
+                .await?
+                .as_ref()
+                .map(package_from_row)
+                .transpose()
+            }
+
+            async fn latest_gray(&self, app: AppId) -> Result<Option<smartship_core::gray::GrayPlan>> {
+                sqlx::query("SELECT * FROM gray_plans WHERE app_id = $1 ORDER BY id DESC LIMIT 1")
+                    .bind(app.0)
+                    .fetch_optional(self.reads())
+                    .await?
+                    .as_ref()
+                    .map(gray_from_row)
+                    .transpose()
+            }
+
+            async fn start_gray(
+                &self,
+                g: NewGray,
+                actor: &str,
+                now: i64,
+            ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, lifecycle::Refusal>> {
+                use lifecycle::Refusal;
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
+                    "SELECT authenticity_verified FROM apps WHERE id = $1",
+                    for_update!()
+                ))
+                .bind(g.app.0)
+                .fetch_optional(&mut **tx)
+                .await?
+                else {
+                    return Ok(Err(Refusal::PackageNotFound));
+                };
+                let state: Option<String> =
+                    sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
+                        .bind(g.package.0)
+                        .bind(g.app.0)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let Some(state) = state else {
+                    return Ok(Err(Refusal::PackageNotFound));
+                };
+                let state = state_of(&state)?;
+                if state != PackageState::AuditPassed {
+                    return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
+                }
+                if !authentic {
+                    return Ok(Err(Refusal::AuthenticityNotVerified));
+                }
+                let rolling_back: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM packages WHERE app_id = $1 AND state = 'rolling_back'",
+                )
+                .bind(g.app.0)
+                .fetch_one(&mut **tx)
+                .await?;
+                if rolling_back > 0 {
+                    return Ok(Err(Refusal::RollbackInProgress));
+                }
+                let live: Option<i64> = sqlx::query_scalar(
+                    "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
+                )
+                .bind(g.app.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if let Some(p) = live {
+                    return Ok(Err(Refusal::GrayInProgress(PackageId(p))));
+                }
+                let ramp = serde_json::to_string(&g.ramp).expect("ramp steps serialize");
+                let row = sqlx::query(
+                    "INSERT INTO gray_plans (app_id, package_id, percentage, user_list, ramp, status, \
+                       next_step_at, created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $8) RETURNING *",
+                )
+                .bind(g.app.0)
+                .bind(g.package.0)
+                .bind(i64::from(g.percentage))
+                .bind(g.user_list.join(","))
+                .bind(ramp)
+                .bind(g.ramp.first().map(|s| s.at))
+                .bind(actor)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(gray_from_row(&row)?))
+            }
+
+            async fn change_gray(
+                &self,
+                app: AppId,
+                now: i64,
+                change: GrayChange,
+            ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, smartship_core::gray::GrayRefusal>> {
+                use smartship_core::gray::GrayRefusal;
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let locked: Option<i64> =
+                    sqlx::query_scalar(concat!("SELECT id FROM apps WHERE id = $1", for_update!()))
+                        .bind(app.0)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if locked.is_none() {
+                    return Ok(Err(GrayRefusal::NoPlan));
+                }
+                let row = sqlx::query(
+                    "SELECT * FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
+                )
+                .bind(app.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(Err(GrayRefusal::NoPlan));
+                };
+                let mut plan = gray_from_row(&row)?;
+                if let Err(r) = change(&mut plan) {
+                    return Ok(Err(r));
+                }
+                plan.updated_at = plan.updated_at.max(now);
+                sqlx::query(
+                    "UPDATE gray_plans SET percentage = $2, user_list = $3, ramp = $4, status = $5, \
+                       next_step_at = $6, paused_at = $7, updated_at = $8, ended_at = $9 WHERE id = $1",
+                )
+                .bind(plan.id)
+                .bind(i64::from(plan.percentage))
+                .bind(plan.user_list.join(","))
+                .bind(serde_json::to_string(&plan.ramp).expect("ramp steps serialize"))
+                .bind(plan.status.as_str())
+                .bind(plan.next_step_at())
+                .bind(plan.paused_at)
+                .bind(plan.updated_at)
+                .bind(plan.ended_at)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(plan))
+            }
+
+            async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>> {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT app_id FROM gray_plans WHERE status = 'running' AND next_step_at <= $1 \
+                     ORDER BY next_step_at LIMIT 100",
+                )
+                .bind(now)
+                .fetch_all(self.reads())
+                .await?;
+                Ok(ids.into_iter().map(AppId).collect())
+            }
+
+            async fn next_gray_step(&self) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT MIN(next_step_at) FROM gray_plans WHERE status = 'running'",
+                )
+                .fetch_one(self.reads())
+                .await?)
+            }
+        }
+    };
+}

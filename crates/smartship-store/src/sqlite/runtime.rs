@@ -1,0 +1,7 @@
+//! Delivery to host runtimes: host keys, signing keys, artifacts, phased releases.
+
+use super::*;
+
+use crate::{GrayChange, NewGray};
+
+runtime_store!(SqliteStore);
