@@ -11,6 +11,7 @@ mod db_cmd;
 mod fleet_cmd;
 mod output;
 mod package_cmd;
+mod runtime_cmd;
 mod serve_cmd;
 mod template_cmd;
 
@@ -41,6 +42,8 @@ enum Command {
     Package(package_cmd::PackageArgs),
     /// One template version to many apps: upgrade, status, rollback.
     Fleet(fleet_cmd::FleetArgs),
+    /// A host runtime's side: pull the version a user gets, verified.
+    Runtime(runtime_cmd::RuntimeArgs),
 }
 
 /// Commands that print for a person or a pipe end quietly when the reader
@@ -73,6 +76,7 @@ fn main() -> std::process::ExitCode {
             Command::Template(a) => template_cmd::run(a).await,
             Command::Package(a) => package_cmd::run(a).await,
             Command::Fleet(a) => fleet_cmd::run(a).await,
+            Command::Runtime(a) => runtime_cmd::run(a).await,
         }
     });
     match result {

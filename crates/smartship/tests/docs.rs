@@ -217,12 +217,14 @@ fn run_document_with(doc: &str, env: &[(&str, &str)], keep: impl Fn(&Block) -> b
         std::fs::create_dir_all(&data).unwrap();
         own_server = Some(support::start_demo(&data, &[]));
     }
+    // The binary this test run built comes first: a release build left
+    // from an earlier checkout must not answer for this source.
     let bin_dir = Path::new(support::BIN).parent().unwrap();
     let release_dir = target_dir().join("release");
     let path = format!(
         "{}:{}:{}",
-        release_dir.display(),
         bin_dir.display(),
+        release_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let out = Command::new("bash")

@@ -457,3 +457,145 @@ async fn a_rotated_signing_key_signs_and_the_old_one_stays_published_for_the_ove
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A man in the middle: forwards to the server, and flips one byte of every
+/// artifact it passes on.
+async fn tampering_proxy(server: String) -> String {
+    use axum::extract::{Request, State};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let me = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = (server, me.clone());
+    let app = axum::Router::new()
+        .fallback(
+            |State((server, me)): State<(String, String)>, req: Request| async move {
+                let url = format!("{server}{}", req.uri());
+                let mut out = reqwest::Client::new().get(url);
+                if let Some(a) = req.headers().get("authorization") {
+                    out = out.header("authorization", a.to_str().unwrap());
+                }
+                let resp = out.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let mut body = resp.bytes().await.unwrap().to_vec();
+                if req.uri().path().starts_with("/runtime/v1/artifacts/") {
+                    let mid = body.len() / 2;
+                    body[mid] ^= 1;
+                } else {
+                    body = String::from_utf8(body)
+                        .unwrap()
+                        .replace(&server, &me)
+                        .into_bytes();
+                }
+                (axum::http::StatusCode::from_u16(status).unwrap(), body)
+            },
+        )
+        .with_state(upstream);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    me
+}
+
+#[tokio::test]
+async fn the_runtime_client_pulls_verifies_and_updates_incrementally_and_refuses_tampering() {
+    use smartship_client::Error;
+    use smartship_client::runtime::{Pulled, RuntimeClient, STATE_FILE};
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    let v1 = passed_with(&t, app, "1.0.0", r#"{"extEnable":true,"ext":{"n":1}}"#).await;
+    release(&t, app, v1).await;
+    let client = RuntimeClient::new(t.base.clone(), key.clone());
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("copy");
+    let files_of = |dir: &std::path::Path| -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                    if rel != STATE_FILE {
+                        out.insert(rel, std::fs::read(&p).unwrap());
+                    }
+                }
+            }
+        }
+        out
+    };
+
+    let first = client.pull(app.app_id, Some("alice"), &dir).await.unwrap();
+    let Pulled::Full { copy, .. } = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(copy.version, "1.0.0");
+    let (_, a1) = check(&t, &key, app.app_id, &[]).await;
+    let full1 = unzip(
+        &download(&t, a1["download_url"].as_str().unwrap())
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(files_of(&dir), full1);
+    assert!(matches!(
+        client.pull(app.app_id, Some("alice"), &dir).await.unwrap(),
+        Pulled::UpToDate(_)
+    ));
+
+    let v2 = passed_with(
+        &t,
+        app,
+        "2.0.0",
+        r#"{"extEnable":true,"ext":{"n":2,"more":"yes"}}"#,
+    )
+    .await;
+    release(&t, app, v2).await;
+    let second = client.pull(app.app_id, Some("alice"), &dir).await.unwrap();
+    let Pulled::Incremental { copy, bytes } = &second else {
+        panic!("{second:?}")
+    };
+    assert_eq!(copy.version, "2.0.0");
+    let (_, a2) = check(&t, &key, app.app_id, &[]).await;
+    assert!((*bytes as i64) < a2["size"].as_i64().unwrap());
+    let full2 = unzip(
+        &download(&t, a2["download_url"].as_str().unwrap())
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        files_of(&dir),
+        full2,
+        "the incremental update is byte-identical"
+    );
+
+    // A tampered byte on the way: refused, and the copy is untouched.
+    let proxy = tampering_proxy(t.base.clone()).await;
+    let through = RuntimeClient::new(proxy, key.clone());
+    let fresh = work.path().join("fresh");
+    let e = through.pull(app.app_id, None, &fresh).await.unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e}");
+    assert!(!fresh.exists(), "nothing unverified is written");
+    std::fs::write(dir.join("app.json"), b"{}").unwrap();
+    let e = through.pull(app.app_id, None, &dir).await.unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e}");
+    assert_eq!(
+        std::fs::read(dir.join("app.json")).unwrap(),
+        b"{}",
+        "the copy was left as it was"
+    );
+    // The honest server repairs the copy (its files no longer verify).
+    assert!(matches!(
+        client.pull(app.app_id, None, &dir).await.unwrap(),
+        Pulled::Full { .. }
+    ));
+    assert_eq!(files_of(&dir), full2);
+
+    // A signature of another package is refused before anything is used.
+    let mut answer = client.check(app.app_id, None, None).await.unwrap();
+    answer.signature = a1["signature"].as_str().unwrap().to_owned();
+    let e = client.download(&answer).await.unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e}");
+}
