@@ -59,9 +59,11 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Conn> {
 
 /// Runs `connections` connections against `addr` for `duration` after a
 /// warm-up of a tenth of it; every answer must be 200 and contain `expect`.
+/// With `bearer`, every request carries `Authorization: Bearer <bearer>`.
 pub async fn run(
     addr: SocketAddr,
     path: &str,
+    bearer: Option<String>,
     expect: &'static [u8],
     connections: usize,
     pace: Pace,
@@ -74,6 +76,7 @@ pub async fn run(
     let mut tasks = Vec::with_capacity(connections);
     for c in 0..connections {
         let path = path.to_owned();
+        let auth = bearer.as_ref().map(|b| format!("Bearer {b}"));
         let mut conn = connect(addr).await?;
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
@@ -97,10 +100,11 @@ pub async fn run(
                 if due >= end {
                     break;
                 }
-                let req = hyper::Request::get(path.as_str())
-                    .header("host", "bench")
-                    .body(Empty::<Bytes>::new())
-                    .expect("valid request");
+                let mut req = hyper::Request::get(path.as_str()).header("host", "bench");
+                if let Some(a) = &auth {
+                    req = req.header("authorization", a.as_str());
+                }
+                let req = req.body(Empty::<Bytes>::new()).expect("valid request");
                 let good = match conn.sender.send_request(req).await {
                     Ok(resp) if resp.status() == 200 => match resp.into_body().collect().await {
                         Ok(body) => {
@@ -164,11 +168,32 @@ pub fn on_own_thread(
     pace: Pace,
     duration: Duration,
 ) -> anyhow::Result<Stats> {
+    on_own_thread_authorized(addr, path, None, expect, connections, pace, duration)
+}
+
+/// [`on_own_thread`] with a bearer token on every request.
+pub fn on_own_thread_authorized(
+    addr: SocketAddr,
+    path: String,
+    bearer: Option<String>,
+    expect: &'static [u8],
+    connections: usize,
+    pace: Pace,
+    duration: Duration,
+) -> anyhow::Result<Stats> {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
-            .block_on(run(addr, &path, expect, connections, pace, duration))
+            .block_on(run(
+                addr,
+                &path,
+                bearer,
+                expect,
+                connections,
+                pace,
+                duration,
+            ))
     })
     .join()
     .map_err(|_| anyhow::anyhow!("load generator panicked"))?

@@ -22,6 +22,7 @@ mod nodes;
 mod peers;
 mod pgbench;
 mod read;
+mod runtime;
 mod setup;
 mod writes;
 
@@ -44,6 +45,9 @@ enum Scenario {
     Peers,
     /// Reads while 5,000 idle and 500 slowloris connections are held open.
     Connections,
+    /// The host-runtime update check and a 2 MB download, against hyper
+    /// and a static-file server.
+    Runtime,
 }
 
 #[derive(Debug, Parser)]
@@ -275,6 +279,43 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
             c.header_timeout.as_secs_f64(),
         ));
     }
+    if wants(Scenario::Runtime) {
+        let r = runtime::run(args.quick).await?;
+        let check_ratio = r.check.rps() / r.check_baseline.rps();
+        let mb = |s: &loadgen::Stats| s.rps() * r.zip_bytes as f64 / 1e6;
+        let dl_ratio = mb(&r.download) / mb(&r.download_baseline);
+        println!(
+            "runtime: update check (host key, gray, online package, Ed25519 signature), 64 connections: {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms, {} errors); \
+             baseline hello-JSON hyper {:.0} req/s; ratio {check_ratio:.2} (target >= 0.50); \
+             download of a {} B zip, 8 connections: {:.0} MB/s ({} errors); baseline static-file hyper {:.0} MB/s; ratio {dl_ratio:.2} (target >= 0.80)",
+            r.check.rps(),
+            r.check.ms(50.0),
+            r.check.ms(99.0),
+            r.check.errors,
+            r.check_baseline.rps(),
+            r.zip_bytes,
+            mb(&r.download),
+            r.download.errors,
+            mb(&r.download_baseline),
+        );
+        bars.push((
+            "runtime: update check (64 conns)".into(),
+            r.check.rps(),
+            false,
+        ));
+        bars.push((
+            "baseline: hello-JSON hyper".into(),
+            r.check_baseline.rps(),
+            true,
+        ));
+        summary.push(format!(
+            "runtime update check {:.0} req/s = {check_ratio:.2} of hyper (>= 0.50: {}); download {:.0} MB/s = {dl_ratio:.2} of a static-file server (>= 0.80: {})",
+            r.check.rps(),
+            verdict(check_ratio >= 0.5 && r.check.errors == 0),
+            mb(&r.download),
+            verdict(dl_ratio >= 0.8 && r.download.errors == 0),
+        ));
+    }
     if wants(Scenario::Peers) {
         match peers::run(args.quick).await? {
             Some(p) => {
@@ -312,7 +353,15 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
 /// another's memory, threads or sockets.
 fn run_children(args: &Args) -> anyhow::Result<Collected> {
     let mut all = Collected::default();
-    for scenario in ["read", "writes", "events", "fleet", "connections", "peers"] {
+    for scenario in [
+        "read",
+        "writes",
+        "events",
+        "fleet",
+        "connections",
+        "runtime",
+        "peers",
+    ] {
         let out = tempfile::NamedTempFile::new()?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg(scenario).arg("--collect-json").arg(out.path());

@@ -22,7 +22,7 @@ pub struct ReadResult {
 
 /// A hyper server answering every request with `body` (the "hello JSON"
 /// baseline: no routing, no token, no database).
-async fn hello_json(body: Bytes) -> anyhow::Result<SocketAddr> {
+pub(crate) async fn hello_json(body: Bytes) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
