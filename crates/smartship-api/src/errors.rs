@@ -60,11 +60,14 @@ pub enum ErrorCode {
     /// There is no phased release in the state the action needs (none
     /// live; pause of a paused plan; resume of a running one).
     GrayNotInState,
+    /// The rollback target (`target_package_id` or `version`) is not an
+    /// earlier online version of the app (in history or rolled back).
+    NotARollbackTarget,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -89,6 +92,7 @@ impl ErrorCode {
         ErrorCode::GrayInProgress,
         ErrorCode::GrayPercentageNotIncreasing,
         ErrorCode::GrayNotInState,
+        ErrorCode::NotARollbackTarget,
     ];
 
     /// The `errno` sent on the wire.
@@ -118,6 +122,7 @@ impl ErrorCode {
             ErrorCode::GrayInProgress => 47020,
             ErrorCode::GrayPercentageNotIncreasing => 47021,
             ErrorCode::GrayNotInState => 47022,
+            ErrorCode::NotARollbackTarget => 47023,
         }
     }
 
@@ -149,6 +154,7 @@ impl ErrorCode {
             ErrorCode::GrayInProgress => "灰度发布进行中",
             ErrorCode::GrayPercentageNotIncreasing => "灰度比例只能增加",
             ErrorCode::GrayNotInState => "灰度发布状态不允许该操作",
+            ErrorCode::NotARollbackTarget => "回滚目标不是可回滚的历史版本",
         }
     }
 

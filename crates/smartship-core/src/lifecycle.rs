@@ -177,6 +177,10 @@ pub struct AppSnapshot {
     pub quota_remaining: Option<i64>,
     /// The package a live phased release (running or paused) holds.
     pub gray: Option<PackageId>,
+    /// The version a rollback goes to: the package named by
+    /// [`Action::RollbackTo`] (of this app, any state), or the target
+    /// recorded on the package rolling back ([`Action::CompleteRollback`]).
+    pub rollback_to: Option<PackageView>,
 }
 
 impl AppSnapshot {
@@ -211,8 +215,12 @@ pub enum Action {
     Review(Verdict),
     /// `package/release`.
     Release,
-    /// `package/rollback`: the target goes to rolling back.
+    /// `package/rollback`: the target goes to rolling back, to return to
+    /// the newest earlier version.
     Rollback,
+    /// `package/rollback` naming the version to return to: any retained
+    /// earlier online version (in history, or rolled back).
+    RollbackTo(PackageId),
     /// The rollback delay of the target has passed.
     CompleteRollback,
 }
@@ -229,7 +237,7 @@ impl Action {
             Action::Review(Verdict::Pass) => "review_pass",
             Action::Review(Verdict::Fail { .. }) => "review_fail",
             Action::Release => "release",
-            Action::Rollback => "rollback",
+            Action::Rollback | Action::RollbackTo(_) => "rollback",
             Action::CompleteRollback => "complete_rollback",
         }
     }
@@ -256,6 +264,9 @@ pub enum Refusal {
     NothingToRollBack,
     #[error("rollback in progress")]
     RollbackInProgress,
+    /// The rollback target is not a retained earlier version of the app.
+    #[error("package {0} is not an earlier online version of this app")]
+    NotARollbackTarget(PackageId),
     /// A phased release holds package `0`: it must finish (100 % or
     /// `release`) or be reverted first.
     #[error("a gray release of package {0} is in progress")]
@@ -298,6 +309,8 @@ pub struct Effects {
     pub consume_quota: bool,
     /// The target's rollback timer starts.
     pub start_rollback_timer: bool,
+    /// The version the target rolls back to, recorded on it.
+    pub rollback_target: Option<PackageId>,
     pub event: Option<AuditEvent>,
     /// The live phased release of the app ends as finished (its package
     /// was released).
@@ -351,6 +364,12 @@ fn check_can_submit(s: &AppSnapshot, exclude: Option<PackageId>) -> Result<(), R
         return Err(Refusal::GrayInProgress(g));
     }
     Ok(())
+}
+
+/// Whether a package in `state` is an earlier online version a rollback
+/// may return to.
+pub const fn is_retained(state: PackageState) -> bool {
+    matches!(state, PackageState::History | PackageState::RolledBack)
 }
 
 /// Decides what `action` does to the app described by `s`.
@@ -448,7 +467,7 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
             // Releasing the package of a phased release completes it.
             fx.finish_gray = s.gray == Some(t.id);
         }
-        Action::Rollback => {
+        Action::Rollback | Action::RollbackTo(_) => {
             let t = target(s)?;
             if t.state == PackageState::RollingBack {
                 return Err(Refusal::RollbackInProgress);
@@ -457,21 +476,42 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
             if let Some(g) = s.gray {
                 return Err(Refusal::GrayInProgress(g));
             }
-            if s.history.is_empty() {
-                return Err(Refusal::NothingToRollBack);
-            }
+            let to = match action {
+                Action::RollbackTo(id) => {
+                    let to = s
+                        .rollback_to
+                        .as_ref()
+                        .filter(|v| v.id == *id && is_retained(v.state))
+                        .ok_or(Refusal::NotARollbackTarget(*id))?;
+                    to.id
+                }
+                _ => s.history.first().ok_or(Refusal::NothingToRollBack)?.id,
+            };
             fx.move_pkg(t, PackageState::RollingBack);
             fx.start_rollback_timer = true;
+            fx.rollback_target = Some(to);
         }
         Action::CompleteRollback => {
             let t = target(s)?;
             require_state(t, PackageState::RollingBack, "rolling back (status 8)")?;
-            let Some(previous) = s.history.first() else {
-                return Err(Refusal::NothingToRollBack);
-            };
+            // A rollback requested before targets were recorded goes to the
+            // newest earlier version, as it did then.
+            let previous = s
+                .rollback_to
+                .as_ref()
+                .filter(|v| is_retained(v.state) && v.id != t.id)
+                .or(s.history.first())
+                .ok_or(Refusal::NothingToRollBack)?;
             fx.move_pkg(t, PackageState::RolledBack);
+            // Versions newer than the one returned to are rolled back too,
+            // so that history holds only versions older than the online
+            // one and a plain rollback always goes back in time.
+            for newer in s.history.iter().filter(|h| h.id > previous.id) {
+                fx.move_pkg(newer, PackageState::RolledBack);
+            }
             fx.move_pkg(previous, PackageState::Online);
-            fx.rollback_version = Some((previous.id, s.history.get(1).map(|h| h.version.clone())));
+            let below = s.history.iter().find(|h| h.id < previous.id);
+            fx.rollback_version = Some((previous.id, below.map(|h| h.version.clone())));
         }
     }
     Ok(fx)
@@ -604,6 +644,50 @@ mod tests {
             decide(&s, &Action::Release),
             Err(Refusal::AuthenticityNotVerified)
         );
+    }
+
+    #[test]
+    fn a_rollback_to_an_older_version_rolls_back_the_newer_ones() {
+        let mut s = app();
+        let online = pv(4, PackageState::Online);
+        s.target = Some(online.clone());
+        s.slotted = vec![online];
+        s.history = vec![
+            pv(3, PackageState::History),
+            pv(2, PackageState::History),
+            pv(1, PackageState::History),
+        ];
+        // Not a target: unknown, the online one, a package never online.
+        for bad in [
+            None,
+            Some(pv(4, PackageState::Online)),
+            Some(pv(5, PackageState::Development)),
+        ] {
+            s.rollback_to = bad.clone();
+            let id = bad.map(|b| b.id).unwrap_or(PackageId(9));
+            assert_eq!(
+                decide(&s, &Action::RollbackTo(id)),
+                Err(Refusal::NotARollbackTarget(id))
+            );
+        }
+        s.rollback_to = Some(pv(2, PackageState::History));
+        let fx = decide(&s, &Action::RollbackTo(PackageId(2))).unwrap();
+        assert_eq!(fx.rollback_target, Some(PackageId(2)));
+        let rolling = pv(4, PackageState::RollingBack);
+        s.target = Some(rolling.clone());
+        s.slotted = vec![rolling];
+        let fx = decide(&s, &Action::CompleteRollback).unwrap();
+        let moved: Vec<(i64, PackageState)> =
+            fx.transitions.iter().map(|t| (t.package.0, t.to)).collect();
+        assert_eq!(
+            moved,
+            vec![
+                (4, PackageState::RolledBack),
+                (3, PackageState::RolledBack),
+                (2, PackageState::Online)
+            ]
+        );
+        assert_eq!(fx.rollback_version, Some((PackageId(2), Some("v1".into()))));
     }
 
     #[test]

@@ -172,6 +172,7 @@ const TABLES: &[Table] = &[
             ("updated_at", Int),
             ("artifact_sha256", Text),
             ("artifact_size", Int),
+            ("rollback_target", Int),
         ],
     },
     Table {

@@ -46,8 +46,14 @@ pub(crate) trait LifecycleTx {
         app: AppId,
         target: Option<PackageId>,
     ) -> Result<Vec<PackageView>>;
-    /// The app's two newest packages in history, newest first.
-    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>>;
+    /// The app's packages in history, newest first: the two newest, or
+    /// with `all` every one.
+    async fn history(&mut self, app: AppId, all: bool) -> Result<Vec<PackageView>>;
+    /// Package `id` of the app, whatever its state.
+    async fn package_view(&mut self, app: AppId, id: PackageId) -> Result<Option<PackageView>>;
+    /// The version a package rolling back returns to, when recorded.
+    async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>>;
+    async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()>;
     /// The package of the app's live phased release (running or paused).
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>>;
     /// Ends the app's live phased release as finished at 100 %.
@@ -102,9 +108,16 @@ async fn snapshot<T: LifecycleTx>(
     tx: &mut T,
     app: AppId,
     target: Option<PackageId>,
-    needs_quota: bool,
+    action: &Action,
     ctx: &ActionContext,
 ) -> Result<Option<AppSnapshot>> {
+    let needs_quota = matches!(action, Action::SubmitAudit)
+        || matches!(
+            action,
+            Action::Upload {
+                direct_commit: true
+            }
+        );
     let Some((basic_info_approved, authenticity_verified)) = tx.lock_app(app).await? else {
         return Ok(None);
     };
@@ -124,8 +137,25 @@ async fn snapshot<T: LifecycleTx>(
     // Release order is id order (a package can only be released after every
     // older live package left the slots), so the newest earlier version is
     // the highest id, whatever the wall clock did.
-    snap.history = tx.newest_history(app).await?;
+    // A rollback's completion moves every history version newer than the
+    // one it returns to; other actions need the newest two at most.
+    let rollback = matches!(
+        action,
+        Action::Rollback | Action::RollbackTo(_) | Action::CompleteRollback
+    );
+    snap.history = tx.history(app, rollback).await?;
     snap.gray = tx.live_gray(app).await?;
+    let rollback_to = match action {
+        Action::RollbackTo(id) => Some(*id),
+        Action::CompleteRollback => match target {
+            Some(t) => tx.rollback_target_of(t).await?,
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(id) = rollback_to {
+        snap.rollback_to = tx.package_view(app, id).await?;
+    }
     if let Some(q) = ctx.quota.filter(|_| needs_quota) {
         snap.quota_remaining = Some(q.limit - tx.quota_uses(app, q.period_start).await?);
     }
@@ -187,6 +217,9 @@ async fn write_effects<T: LifecycleTx>(
     if fx.finish_gray {
         tx.finish_gray(app, ctx.now).await?;
     }
+    if let Some(to) = fx.rollback_target {
+        tx.set_rollback_target(target, to).await?;
+    }
     if fx.start_rollback_timer {
         tx.set_rollback_due(target, ctx.now + ctx.rollback_delay_ms)
             .await?;
@@ -221,8 +254,7 @@ pub(crate) async fn apply<T: LifecycleTx>(
     action: &Action,
     ctx: &ActionContext,
 ) -> Result<Decision> {
-    let needs_quota = matches!(action, Action::SubmitAudit);
-    let Some(snap) = snapshot(tx, app, Some(package), needs_quota, ctx).await? else {
+    let Some(snap) = snapshot(tx, app, Some(package), action, ctx).await? else {
         return Ok(Err(lifecycle::Refusal::PackageNotFound));
     };
     match lifecycle::decide(&snap, action) {
@@ -240,11 +272,11 @@ pub(crate) async fn create_upload<T: LifecycleTx>(
     u: &NewUpload,
     ctx: &ActionContext,
 ) -> Result<std::result::Result<PackageId, lifecycle::Refusal>> {
-    let Some(snap) = snapshot(tx, u.app_id, None, u.direct_commit, ctx).await? else {
-        return Ok(Err(lifecycle::Refusal::PackageNotFound));
-    };
     let action = Action::Upload {
         direct_commit: u.direct_commit,
+    };
+    let Some(snap) = snapshot(tx, u.app_id, None, &action, ctx).await? else {
+        return Ok(Err(lifecycle::Refusal::PackageNotFound));
     };
     let fx = match lifecycle::decide(&snap, &action) {
         Ok(fx) => fx,

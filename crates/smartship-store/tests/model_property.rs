@@ -222,6 +222,7 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
         NothingToRollBack => "NothingToRollBack",
         RollbackInProgress => "RollbackInProgress",
         GrayInProgress(_) => "GrayInProgress",
+        NotARollbackTarget(_) => "NotARollbackTarget",
     }
 }
 

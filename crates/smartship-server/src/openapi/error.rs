@@ -77,6 +77,9 @@ pub fn refusal(r: &Refusal) -> ApiError {
         Refusal::QuotaExhausted => (ErrorCode::AuditQuotaExhausted, String::new()),
         Refusal::NothingToRollBack => (ErrorCode::NothingToRollBack, String::new()),
         Refusal::RollbackInProgress => (ErrorCode::RollbackInProgress, String::new()),
+        Refusal::NotARollbackTarget(id) => {
+            (ErrorCode::NotARollbackTarget, format!("package_id={id}"))
+        }
         Refusal::GrayInProgress(id) => (ErrorCode::GrayInProgress, format!("package_id={id}")),
     };
     ApiError::Business(code, detail)

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod gray;
+pub mod history;
 pub mod oauth;
 pub mod package;
 pub mod params;
@@ -49,6 +50,7 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(gray::resume))
         .routes(any_method!(gray::revert))
         .routes(any_method!(gray::get_plan))
+        .routes(any_method!(history::get_history))
         .routes(any_method!(template::draft_list))
         .routes(any_method!(template::add_to_template))
         .routes(any_method!(template::template_list))

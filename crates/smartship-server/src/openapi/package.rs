@@ -132,7 +132,7 @@ async fn lifecycle_call(
     let package = PackageId(p.id("package_id")?);
     let mut ctx = s.action_context(actor(&caller));
     ctx.submission = submission;
-    let is_rollback = action == Action::Rollback;
+    let is_rollback = matches!(action, Action::Rollback | Action::RollbackTo(_));
     let is_submission = action == Action::SubmitAudit;
     match s.store.apply(caller.app, package, action, &ctx).await? {
         Ok(_) => {
@@ -205,14 +205,39 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
     path = "/rest/2.0/smartapp/package/rollback",
     tag = "package",
     operation_id = "package_rollback",
-    summary = "Roll the online package back to the previous version",
-    description = "`package_id` names the online package.",
+    summary = "Roll the online package back to an earlier version",
+    description = "`package_id` names the online package. Without a target it returns to the previous version; `target_package_id` or `version` (extensions) name any retained earlier version (`package/gethistory`). Takes effect after the rollback delay.",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    params(
+        ("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
+        ("target_package_id" = Option<i64>, Query, minimum = 1, description = "The earlier version to return to, by package id."),
+        ("version" = Option<String>, Query, max_length = 64, description = "The earlier version to return to, by version (the newest package of that version in the history)."),
+    ),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    lifecycle_call(&s, call.caller, &call.p, Action::Rollback, None).await
+    let AppCall { caller, p } = call;
+    let by_id = p.optional_id("target_package_id")?;
+    let by_version = p.optional_text("version", MAX_VERSION)?;
+    let action = match (by_id, by_version) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::param("target_package_id 与 version 只能给出一个"));
+        }
+        (Some(id), None) => Action::RollbackTo(PackageId(id)),
+        (None, Some(v)) => {
+            let all = s.store.all_packages(caller.app).await?;
+            let found = all
+                .iter()
+                .rev()
+                .find(|pk| pk.version == v && smartship_core::lifecycle::is_retained(pk.state))
+                .ok_or_else(|| {
+                    ApiError::business(ErrorCode::NotARollbackTarget, format!("version={v}"))
+                })?;
+            Action::RollbackTo(found.id)
+        }
+        (None, None) => Action::Rollback,
+    };
+    lifecycle_call(&s, caller, &p, action, None).await
 }
 
 /// `POST package/withdraw`

@@ -18,6 +18,7 @@ mod nodes;
 mod oauth;
 mod preconditions;
 mod retention;
+mod rollback_history;
 mod runtime;
 mod sdk;
 mod sdk_types;

@@ -65,3 +65,7 @@ CREATE INDEX gray_plans_due ON gray_plans (next_step_at) WHERE status = 'running
 -- Whether the app is served at all: normal | paused | banned | forced_offline.
 -- Host runtimes get no package of an app that is not normal.
 ALTER TABLE apps ADD COLUMN service_status TEXT NOT NULL DEFAULT 'normal';
+
+-- The earlier version a rollback returns to, recorded on the package
+-- rolling back (NULL: the newest earlier version, as before targets).
+ALTER TABLE packages ADD COLUMN rollback_target INTEGER;

@@ -53,15 +53,45 @@ impl LifecycleTx for PgLifecycle<'_> {
         rows.iter().map(to_view).collect()
     }
 
-    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>> {
+    async fn history(&mut self, app: AppId, all: bool) -> Result<Vec<PackageView>> {
         let rows = sqlx::query(
             "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = $1 \
-               AND state = 'history' ORDER BY id DESC LIMIT 2",
+               AND state = 'history' ORDER BY id DESC LIMIT $2",
         )
         .bind(app.0)
+        .bind(if all { i64::MAX } else { 2 })
         .fetch_all(&mut **self.0)
         .await?;
         rows.iter().map(to_view).collect()
+    }
+
+    async fn package_view(&mut self, app: AppId, id: PackageId) -> Result<Option<PackageView>> {
+        let row = sqlx::query(
+            "SELECT id, state, build, version, direct_commit FROM packages WHERE id = $1 AND app_id = $2",
+        )
+        .bind(id.0)
+        .bind(app.0)
+        .fetch_optional(&mut **self.0)
+        .await?;
+        row.as_ref().map(to_view).transpose()
+    }
+
+    async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>> {
+        let t: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT rollback_target FROM packages WHERE id = $1")
+                .bind(package.0)
+                .fetch_optional(&mut **self.0)
+                .await?;
+        Ok(t.flatten().map(PackageId))
+    }
+
+    async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()> {
+        sqlx::query("UPDATE packages SET rollback_target = $1 WHERE id = $2")
+            .bind(target.0)
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
     }
 
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>> {

@@ -67,14 +67,42 @@ impl LifecycleTx for SqliteLifecycle<'_> {
         rows.map(|r| to_view(r?)).collect()
     }
 
-    async fn newest_history(&mut self, app: AppId) -> Result<Vec<PackageView>> {
+    async fn history(&mut self, app: AppId, all: bool) -> Result<Vec<PackageView>> {
         let mut stmt = self.0.prepare_cached(
             "SELECT id, state, build, version, direct_commit FROM packages WHERE app_id = ?1 \
                AND state = 'history' \
-             ORDER BY id DESC LIMIT 2",
+             ORDER BY id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map([app.0], view)?;
+        let rows = stmt.query_map(params![app.0, if all { i64::MAX } else { 2 }], view)?;
         rows.map(|r| to_view(r?)).collect()
+    }
+
+    async fn package_view(&mut self, app: AppId, id: PackageId) -> Result<Option<PackageView>> {
+        self.0
+            .prepare_cached(
+                "SELECT id, state, build, version, direct_commit FROM packages \
+                 WHERE id = ?1 AND app_id = ?2",
+            )?
+            .query_row(params![id.0, app.0], view)
+            .optional()?
+            .map(to_view)
+            .transpose()
+    }
+
+    async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>> {
+        let t: Option<Option<i64>> = self
+            .0
+            .prepare_cached("SELECT rollback_target FROM packages WHERE id = ?1")?
+            .query_row([package.0], |r| r.get(0))
+            .optional()?;
+        Ok(t.flatten().map(PackageId))
+    }
+
+    async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET rollback_target = ?1 WHERE id = ?2")?
+            .execute(params![target.0, package.0])?;
+        Ok(())
     }
 
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>> {

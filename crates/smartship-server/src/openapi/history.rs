@@ -1,0 +1,102 @@
+//! `package/gethistory` (extension): the app's online versions, present and
+//! earlier, with who released and who rolled back each, and when — what a
+//! rollback may return to (docs/release.md).
+
+use super::auth::AppCall;
+use super::error::{ApiError, ok};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Serialize;
+use smartship_core::lifecycle::{PackageState, is_retained};
+
+/// One version that was online.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub package_id: i64,
+    pub version: String,
+    pub version_desc: String,
+    /// `online`, `rolling_back`, `history` (an earlier version) or
+    /// `rolled_back`; the last two are rollback targets.
+    pub state: &'static str,
+    /// Unix seconds of the last time it went online, and who did it
+    /// (`app:<id>`, `worker:rollback`, `worker:gray`, `admin`...).
+    pub released_at: Option<i64>,
+    pub released_by: Option<String>,
+    /// Unix seconds of the last rollback requested while it was online, and who.
+    pub rolled_back_at: Option<i64>,
+    pub rolled_back_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct History {
+    pub count: i64,
+    pub list: Vec<HistoryEntry>,
+}
+
+/// `GET package/gethistory`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/gethistory",
+    tag = "package",
+    operation_id = "package_gethistory",
+    summary = "The app's online versions, newest first, with who released and rolled back",
+    description = "Every version that was online, the online one first; `history` and `rolled_back` entries are rollback targets (`rollback` with `target_package_id` or `version`).",
+    security(("app_token" = [])),
+    params(
+        ("page" = Option<i64>, Query, minimum = 1, description = "Default 1."),
+        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Default 10."),
+    ),
+    responses((status = 200, description = "The versions, or an error.", body = inline(History)))
+)]
+pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
+    let page = p.int_in("page", 1, 1..=1_000_000)?;
+    let size = p.int_in("page_size", 10, 1..=100)?;
+    let mut online: Vec<_> = s
+        .store
+        .all_packages(caller.app)
+        .await?
+        .into_iter()
+        .filter(|pk| {
+            matches!(pk.state, PackageState::Online | PackageState::RollingBack)
+                || is_retained(pk.state)
+        })
+        .collect();
+    // Online first, then by the last time each went online.
+    online.sort_by_key(|pk| {
+        (
+            pk.state.slot().is_none(),
+            std::cmp::Reverse(pk.released_at.unwrap_or(0)),
+            std::cmp::Reverse(pk.id),
+        )
+    });
+    let count = online.len() as i64;
+    let mut list = Vec::new();
+    for pk in online
+        .into_iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+    {
+        let transitions = s.store.transitions(pk.id).await?;
+        let released = transitions
+            .iter()
+            .rev()
+            .find(|t| t.to == PackageState::Online);
+        let rolled = transitions
+            .iter()
+            .rev()
+            .find(|t| t.to == PackageState::RollingBack);
+        list.push(HistoryEntry {
+            package_id: pk.id.0,
+            version: pk.version.clone(),
+            version_desc: pk.version_desc.clone(),
+            state: pk.state.as_str(),
+            released_at: released.map(|t| t.at.div_euclid(1000)),
+            released_by: released.map(|t| t.actor.clone()),
+            rolled_back_at: rolled.map(|t| t.at.div_euclid(1000)),
+            rolled_back_by: rolled.map(|t| t.actor.clone()),
+        });
+    }
+    Ok(ok(History { count, list }))
+}
