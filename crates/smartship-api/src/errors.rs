@@ -63,11 +63,15 @@ pub enum ErrorCode {
     /// The rollback target (`target_package_id` or `version`) is not an
     /// earlier online version of the app (in history or rolled back).
     NotARollbackTarget,
+    /// The release of the package in the audit slot is scheduled: a new
+    /// submission or a phased release of it waits until it is released
+    /// or its schedule cancelled. The message names the package.
+    ReleaseScheduled,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -93,6 +97,7 @@ impl ErrorCode {
         ErrorCode::GrayPercentageNotIncreasing,
         ErrorCode::GrayNotInState,
         ErrorCode::NotARollbackTarget,
+        ErrorCode::ReleaseScheduled,
     ];
 
     /// The `errno` sent on the wire.
@@ -123,6 +128,7 @@ impl ErrorCode {
             ErrorCode::GrayPercentageNotIncreasing => 47021,
             ErrorCode::GrayNotInState => 47022,
             ErrorCode::NotARollbackTarget => 47023,
+            ErrorCode::ReleaseScheduled => 47024,
         }
     }
 
@@ -155,6 +161,7 @@ impl ErrorCode {
             ErrorCode::GrayPercentageNotIncreasing => "灰度比例只能增加",
             ErrorCode::GrayNotInState => "灰度发布状态不允许该操作",
             ErrorCode::NotARollbackTarget => "回滚目标不是可回滚的历史版本",
+            ErrorCode::ReleaseScheduled => "代码包已定时发布",
         }
     }
 

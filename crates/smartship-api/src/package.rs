@@ -33,6 +33,10 @@ pub struct PackageInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub upload_err_msg: Option<String>,
+    /// Extension: the time (Unix seconds) a scheduled release of this
+    /// package (status 6) takes place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_at: Option<i64>,
 }
 
 /// `data` of `package/auditquota`.

@@ -177,6 +177,8 @@ pub struct AppSnapshot {
     pub quota_remaining: Option<i64>,
     /// The package a live phased release (running or paused) holds.
     pub gray: Option<PackageId>,
+    /// The package whose release is scheduled.
+    pub scheduled: Option<PackageId>,
     /// The version a rollback goes to: the package named by
     /// [`Action::RollbackTo`] (of this app, any state), or the target
     /// recorded on the package rolling back ([`Action::CompleteRollback`]).
@@ -264,6 +266,10 @@ pub enum Refusal {
     NothingToRollBack,
     #[error("rollback in progress")]
     RollbackInProgress,
+    /// The release of package `0` is scheduled: it holds the audit slot
+    /// until it is released or its schedule is cancelled.
+    #[error("the release of package {0} is scheduled")]
+    ReleaseScheduled(PackageId),
     /// The rollback target is not a retained earlier version of the app.
     #[error("package {0} is not an earlier online version of this app")]
     NotARollbackTarget(PackageId),
@@ -315,6 +321,8 @@ pub struct Effects {
     /// The live phased release of the app ends as finished (its package
     /// was released).
     pub finish_gray: bool,
+    /// The target's scheduled release is done (it was released).
+    pub clear_schedule: bool,
     /// An action the store applies to the same package right after this
     /// one, in the same transaction (a built `directCommit` package is
     /// submitted). Its refusal does not undo this action.
@@ -362,6 +370,9 @@ fn check_can_submit(s: &AppSnapshot, exclude: Option<PackageId>) -> Result<(), R
     // phased release holds.
     if let Some(g) = s.gray {
         return Err(Refusal::GrayInProgress(g));
+    }
+    if let Some(p) = s.scheduled {
+        return Err(Refusal::ReleaseScheduled(p));
     }
     Ok(())
 }
@@ -466,6 +477,7 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
             fx.rollback_version = Some((t.id, online.map(|o| o.version.clone())));
             // Releasing the package of a phased release completes it.
             fx.finish_gray = s.gray == Some(t.id);
+            fx.clear_schedule = s.scheduled == Some(t.id);
         }
         Action::Rollback | Action::RollbackTo(_) => {
             let t = target(s)?;

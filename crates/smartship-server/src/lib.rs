@@ -395,6 +395,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             build_wakeup: Default::default(),
             rollback_wakeup: Default::default(),
             gray_wakeup: Default::default(),
+            schedule_wakeup: Default::default(),
             signing: Default::default(),
             artifact_cache: Default::default(),
             events_wakeup: Default::default(),
@@ -488,6 +489,10 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken, tasks: &mut Vec
         )));
     }
     tasks.push(tokio::spawn(workers::rollback::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(workers::schedule::run(
         state.clone(),
         shutdown.clone(),
     )));

@@ -22,6 +22,8 @@ pub struct Inner {
     pub build_wakeup: Notify,
     /// Wakes the rollback timer when a rollback is requested.
     pub rollback_wakeup: Notify,
+    /// Wakes the schedule worker when a release is scheduled.
+    pub schedule_wakeup: Notify,
     /// Wakes the gray ramp worker when a plan changes.
     pub gray_wakeup: Notify,
     /// The keys that sign update answers (`runtime`).

@@ -173,6 +173,7 @@ const TABLES: &[Table] = &[
             ("artifact_sha256", Text),
             ("artifact_size", Int),
             ("rollback_target", Int),
+            ("release_at", Int),
         ],
     },
     Table {

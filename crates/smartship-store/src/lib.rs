@@ -370,6 +370,29 @@ pub trait RuntimeStore: Send + Sync {
     ) -> Result<
         std::result::Result<smartship_core::gray::GrayPlan, smartship_core::gray::GrayRefusal>,
     >;
+    /// Holds a package that passed audit for release at `at` (Unix ms),
+    /// under the app's lock: refused as a release of it would be, and
+    /// while a phased release is live. Recorded in the package's history.
+    async fn schedule_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        at: i64,
+        actor: &str,
+        now: i64,
+    ) -> Result<std::result::Result<(), Refusal>>;
+    /// Cancels a package's scheduled release; false when none was scheduled.
+    async fn cancel_scheduled_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Scheduled releases due at `now`.
+    async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
+    /// When the next scheduled release is due.
+    async fn next_scheduled_release(&self) -> Result<Option<i64>>;
     /// Apps whose running plan has a ramp step due at `now`.
     async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>>;
     /// When the next ramp step of any plan is due.

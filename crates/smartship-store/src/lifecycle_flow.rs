@@ -56,6 +56,10 @@ pub(crate) trait LifecycleTx {
     async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()>;
     /// The package of the app's live phased release (running or paused).
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>>;
+    /// The package of the app whose release is scheduled.
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>>;
+    /// Ends a package's schedule (it was released).
+    async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()>;
     /// Ends the app's live phased release as finished at 100 %.
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()>;
     /// Submissions counted against the quota since `since`.
@@ -145,6 +149,7 @@ async fn snapshot<T: LifecycleTx>(
     );
     snap.history = tx.history(app, rollback).await?;
     snap.gray = tx.live_gray(app).await?;
+    snap.scheduled = tx.scheduled_release(app).await?;
     let rollback_to = match action {
         Action::RollbackTo(id) => Some(*id),
         Action::CompleteRollback => match target {
@@ -213,6 +218,9 @@ async fn write_effects<T: LifecycleTx>(
     }
     if let (Action::SubmitAudit, Some(sub)) = (action, &ctx.submission) {
         tx.set_submission(target, sub).await?;
+    }
+    if fx.clear_schedule {
+        tx.clear_scheduled_release(target).await?;
     }
     if fx.finish_gray {
         tx.finish_gray(app, ctx.now).await?;

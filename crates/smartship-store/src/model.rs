@@ -281,6 +281,8 @@ pub struct Package {
     pub rollback_due_at: Option<i64>,
     pub released_at: Option<i64>,
     pub size: Option<i64>,
+    /// A release held until this time (Unix ms).
+    pub release_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -99,6 +99,7 @@ pub(crate) fn package_from_row(r: &impl Col) -> Result<Package> {
         rollback_due_at: r.opt_int("rollback_due_at")?,
         released_at: r.opt_int("released_at")?,
         size: r.opt_int("size")?,
+        release_at: r.opt_int("release_at")?,
         created_at: r.int("created_at")?,
         updated_at: r.int("updated_at")?,
     })

@@ -10,6 +10,9 @@ pub(crate) enum Touches {
     Nothing,
     /// Any token or authorization: every cached token is dropped.
     Tokens,
+    /// A package of this app outside a lifecycle transaction (a schedule):
+    /// the app's cached package list is dropped.
+    App(smartship_core::AppId),
 }
 
 /// A write transaction of either backend. It commits with
@@ -74,6 +77,7 @@ impl<DB: sqlx::Database> Drop for WriteTx<'_, DB> {
         match self.touches {
             Touches::Nothing => {}
             Touches::Tokens => self.cache.invalidate_tokens(),
+            Touches::App(app) => self.cache.invalidate_app(app),
         }
     }
 }

@@ -223,6 +223,7 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
         RollbackInProgress => "RollbackInProgress",
         GrayInProgress(_) => "GrayInProgress",
         NotARollbackTarget(_) => "NotARollbackTarget",
+        ReleaseScheduled(_) => "ReleaseScheduled",
     }
 }
 

@@ -42,6 +42,7 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(package::release))
         .routes(any_method!(package::rollback))
         .routes(any_method!(package::withdraw))
+        .routes(any_method!(package::cancel_release))
         .routes(any_method!(package::get))
         .routes(any_method!(package::get_detail))
         .routes(any_method!(package::audit_quota))

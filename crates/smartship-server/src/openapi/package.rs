@@ -55,6 +55,10 @@ pub fn render(p: &Package, tz: FixedOffset) -> PackageInfo {
         upload_status_desc,
         upload_err_code,
         upload_err_msg,
+        release_at: p
+            .release_at
+            .filter(|_| p.state == PackageState::AuditPassed)
+            .map(|t| t.div_euclid(1000)),
     }
 }
 
@@ -190,13 +194,79 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
     tag = "package",
     operation_id = "package_release",
     summary = "Release a package that passed audit",
-    description = "The package goes online; the previous online version becomes `rollback_version`.",
+    description = "The package goes online; the previous online version becomes `rollback_version`. With `release_at` (extension) in the future, the release is held until then (`package/cancelrelease` cancels it).",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    params(
+        ("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
+        ("release_at" = Option<i64>, Query, description = "Unix seconds: release then instead of now (at most a year ahead; a time not in the future releases now)."),
+    ),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    lifecycle_call(&s, call.caller, &call.p, Action::Release, None).await
+    let AppCall { caller, p } = call;
+    let Some(raw) = p.optional("release_at") else {
+        return lifecycle_call(&s, caller, &p, Action::Release, None).await;
+    };
+    let now = crate::clock::now_ms();
+    let at = raw
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| secs.checked_mul(1000))
+        .filter(|ms| *ms > 0 && *ms <= now + MAX_SCHEDULE_MS)
+        .ok_or_else(|| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?;
+    if at <= now {
+        return lifecycle_call(&s, caller, &p, Action::Release, None).await;
+    }
+    let package = PackageId(p.id("package_id")?);
+    match s
+        .store
+        .schedule_release(caller.app, package, at, &actor(&caller), now)
+        .await?
+    {
+        Ok(()) => {
+            tracing::info!(app = %caller.app, %package, release_at = at, "release scheduled");
+            s.schedule_wakeup.notify_one();
+            Ok(ok_empty())
+        }
+        Err(r) => Err(refusal(&r)),
+    }
+}
+
+/// How far ahead a release may be scheduled.
+const MAX_SCHEDULE_MS: i64 = 366 * 24 * 3600 * 1000;
+
+/// `POST package/cancelrelease` (extension)
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/package/cancelrelease",
+    tag = "package",
+    operation_id = "package_cancelrelease",
+    summary = "Cancel a scheduled release",
+    description = "The package stays audit passed (status 6).",
+    security(("app_token" = [])),
+    params(("package_id" = i64, Query, minimum = 1, description = "The package whose release is scheduled.")),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
+pub async fn cancel_release(
+    State(s): State<AppState>,
+    call: AppCall,
+) -> Result<Response, ApiError> {
+    let AppCall { caller, p } = call;
+    let package = PackageId(p.id("package_id")?);
+    let now = crate::clock::now_ms();
+    if s.store
+        .cancel_scheduled_release(caller.app, package, &actor(&caller), now)
+        .await?
+    {
+        return Ok(ok_empty());
+    }
+    match s.store.package(caller.app, package).await? {
+        None => Err(ApiError::business(ErrorCode::PackageNotFound, "")),
+        Some(_) => Err(ApiError::business(
+            ErrorCode::WrongPackageState,
+            "该代码包没有定时发布",
+        )),
+    }
 }
 
 /// `POST package/rollback`

@@ -10,6 +10,7 @@ pub mod gray;
 pub mod lease_reaper;
 pub mod retention;
 pub mod rollback;
+pub mod schedule;
 pub mod ticket;
 
 /// How long a timer worker sleeps: until the next item is due (`at`, Unix

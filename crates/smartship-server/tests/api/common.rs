@@ -153,6 +153,21 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the server (as SIGTERM does) and starts a new process's worth
+    /// of it on the same data directory and database, on a new port.
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("the server stops");
+        }
+        let mut config = test_config(self.dir.path());
+        config.database_url = self.db.as_ref().map(|d| d.url().to_owned());
+        let server = smartship_server::start(config, StartOptions::default())
+            .await
+            .expect("server restarts");
+        self.base = server.base_url.clone();
+        self.server = Some(server);
+    }
+
     pub fn state(&self) -> &smartship_server::state::AppState {
         &self.server.as_ref().unwrap().state
     }

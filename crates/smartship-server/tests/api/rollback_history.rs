@@ -129,3 +129,112 @@ async fn a_rollback_returns_to_the_third_newest_version_and_the_history_says_who
     let r = rollback(&t, app, v4, &[]).await;
     assert_eq!(r["errno"], 47009, "nothing older is left in history: {r}");
 }
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_scheduled_release_holds_its_slot_survives_a_restart_and_fires_on_time() {
+    let mut t = spawn_app().await;
+    let app = t.apps[0].clone();
+    let v1 = crate::runtime::passed_with(&t, &app, "1.0.0", r#"{"extEnable":true}"#).await;
+    let id = v1.to_string();
+    for bad in ["soon", "-5", &(now_secs() + 400 * 24 * 3600).to_string()] {
+        let r = t
+            .api(
+                "package/release",
+                &app.token,
+                &[("package_id", &id), ("release_at", bad)],
+            )
+            .await;
+        assert_eq!(r["errno"], 40001, "{bad}: {r}");
+    }
+    // Scheduled, then cancelled: nothing happens at its time.
+    let r = t
+        .api(
+            "package/release",
+            &app.token,
+            &[
+                ("package_id", &id),
+                ("release_at", &(now_secs() + 2).to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let c = t
+        .api("package/cancelrelease", &app.token, &[("package_id", &id)])
+        .await;
+    assert_eq!(c["errno"], 0, "{c}");
+    let c = t
+        .api("package/cancelrelease", &app.token, &[("package_id", &id)])
+        .await;
+    assert_eq!(c["errno"], 47002, "nothing scheduled any more: {c}");
+
+    // Scheduled 3 s ahead; while it waits it holds the audit slot.
+    let at = now_secs() + 3;
+    let r = t
+        .api(
+            "package/release",
+            &app.token,
+            &[("package_id", &id), ("release_at", &at.to_string())],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let list = t.packages(&app).await;
+    let held = list.iter().find(|p| p["package_id"] == v1).unwrap();
+    assert_eq!(
+        (held["status"].as_i64(), held["release_at"].as_i64()),
+        (Some(6), Some(at))
+    );
+    let up = t.upload(&app, "2.0.0", r#"{"extEnable":true}"#).await;
+    assert_eq!(up["errno"], 0);
+    let dev = t.wait_built(&app).await["package_id"].as_i64().unwrap();
+    let sub = t
+        .api(
+            "package/submitaudit",
+            &app.token,
+            &[("package_id", &dev.to_string()), ("content", "c")],
+        )
+        .await;
+    assert_eq!(sub["errno"], 47024, "{sub}");
+    let g = t
+        .api(
+            "package/grayrelease",
+            &app.token,
+            &[("package_id", &id), ("gray_percentage", "10")],
+        )
+        .await;
+    assert_eq!(g["errno"], 47024, "{g}");
+
+    // The process stops and a new one starts before the time comes.
+    t.restart().await;
+    let list = t
+        .wait_until(&app, |l| {
+            l.iter().any(|p| p["package_id"] == v1 && p["status"] == 1)
+        })
+        .await;
+    let fired = now_secs();
+    assert!(
+        fired >= at && fired <= at + 1,
+        "fired at {fired}, due {at}: {list:?}"
+    );
+    let online = list.iter().find(|p| p["status"] == 1).unwrap();
+    assert!(online.get("release_at").is_none(), "{online}");
+    let h = t.api_get("package/gethistory", &app.token, &[]).await;
+    assert_eq!(
+        h["data"]["list"][0]["released_by"], "worker:schedule",
+        "{h}"
+    );
+    let sub = t
+        .api(
+            "package/submitaudit",
+            &app.token,
+            &[("package_id", &dev.to_string()), ("content", "c")],
+        )
+        .await;
+    assert_eq!(sub["errno"], 0, "the slot is free again: {sub}");
+}

@@ -69,3 +69,8 @@ ALTER TABLE apps ADD COLUMN service_status TEXT NOT NULL DEFAULT 'normal';
 -- The earlier version a rollback returns to, recorded on the package
 -- rolling back (NULL: the newest earlier version, as before targets).
 ALTER TABLE packages ADD COLUMN rollback_target INTEGER;
+
+-- A release held until this time (Unix ms) by `release` with `release_at`;
+-- the schedule worker releases it then.
+ALTER TABLE packages ADD COLUMN release_at INTEGER;
+CREATE INDEX packages_scheduled ON packages (release_at) WHERE release_at IS NOT NULL;

@@ -272,6 +272,14 @@ macro_rules! runtime_store {
                 if let Some(p) = live {
                     return Ok(Err(Refusal::GrayInProgress(PackageId(p))));
                 }
+                let scheduled: Option<i64> =
+                    sqlx::query_scalar("SELECT release_at FROM packages WHERE id = $1")
+                        .bind(g.package.0)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                if scheduled.is_some() {
+                    return Ok(Err(Refusal::ReleaseScheduled(g.package)));
+                }
                 let ramp = serde_json::to_string(&g.ramp).expect("ramp steps serialize");
                 let row = sqlx::query(
                     "INSERT INTO gray_plans (app_id, package_id, percentage, user_list, ramp, status, \
@@ -339,6 +347,129 @@ macro_rules! runtime_store {
                 .await?;
                 tx.commit().await?;
                 Ok(Ok(plan))
+            }
+
+            async fn schedule_release(
+                &self,
+                app: AppId,
+                package: PackageId,
+                at: i64,
+                actor: &str,
+                now: i64,
+            ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
+                use lifecycle::Refusal;
+                let mut tx = self.begin_write(Touches::App(app)).await?;
+                let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
+                    "SELECT authenticity_verified FROM apps WHERE id = $1",
+                    for_update!()
+                ))
+                .bind(app.0)
+                .fetch_optional(&mut **tx)
+                .await?
+                else {
+                    return Ok(Err(Refusal::PackageNotFound));
+                };
+                let state: Option<String> =
+                    sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
+                        .bind(package.0)
+                        .bind(app.0)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let Some(state) = state else {
+                    return Ok(Err(Refusal::PackageNotFound));
+                };
+                let state = state_of(&state)?;
+                if state != PackageState::AuditPassed {
+                    return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
+                }
+                if !authentic {
+                    return Ok(Err(Refusal::AuthenticityNotVerified));
+                }
+                let live: Option<i64> = sqlx::query_scalar(
+                    "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
+                )
+                .bind(app.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if let Some(p) = live {
+                    return Ok(Err(Refusal::GrayInProgress(PackageId(p))));
+                }
+                sqlx::query("UPDATE packages SET release_at = $2, updated_at = $3 WHERE id = $1")
+                    .bind(package.0)
+                    .bind(at)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO package_transitions (package_id, app_id, action, from_state, to_state, actor, detail, at) \
+                     VALUES ($1, $2, 'schedule_release', 'audit_passed', 'audit_passed', $3, $4, $5)",
+                )
+                .bind(package.0)
+                .bind(app.0)
+                .bind(actor)
+                .bind(format!("release_at={}", at.div_euclid(1000)))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
+
+            async fn cancel_scheduled_release(
+                &self,
+                app: AppId,
+                package: PackageId,
+                actor: &str,
+                now: i64,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::App(app)).await?;
+                sqlx::query(concat!("SELECT id FROM apps WHERE id = $1", for_update!()))
+                    .bind(app.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let n = sqlx::query(
+                    "UPDATE packages SET release_at = NULL, updated_at = $3 \
+                     WHERE id = $1 AND app_id = $2 AND release_at IS NOT NULL AND state = 'audit_passed'",
+                )
+                .bind(package.0)
+                .bind(app.0)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query(
+                        "INSERT INTO package_transitions (package_id, app_id, action, from_state, to_state, actor, detail, at) \
+                         VALUES ($1, $2, 'cancel_scheduled_release', 'audit_passed', 'audit_passed', $3, '', $4)",
+                    )
+                    .bind(package.0)
+                    .bind(app.0)
+                    .bind(actor)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId)>> {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT app_id, id FROM packages WHERE release_at IS NOT NULL AND release_at <= $1 \
+                       AND state = 'audit_passed' ORDER BY release_at LIMIT 100",
+                )
+                .bind(now)
+                .fetch_all(self.reads())
+                .await?;
+                Ok(rows.into_iter().map(|(a, p)| (AppId(a), PackageId(p))).collect())
+            }
+
+            async fn next_scheduled_release(&self) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT MIN(release_at) FROM packages WHERE release_at IS NOT NULL AND state = 'audit_passed'",
+                )
+                .fetch_one(self.reads())
+                .await?)
             }
 
             async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>> {

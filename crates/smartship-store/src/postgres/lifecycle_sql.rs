@@ -105,6 +105,25 @@ impl LifecycleTx for PgLifecycle<'_> {
         .map(PackageId))
     }
 
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM packages WHERE app_id = $1 AND release_at IS NOT NULL \
+               AND state = 'audit_passed'",
+        )
+        .bind(app.0)
+        .fetch_optional(&mut **self.0)
+        .await?
+        .map(PackageId))
+    }
+
+    async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()> {
+        sqlx::query("UPDATE packages SET release_at = NULL WHERE id = $1")
+            .bind(package.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE gray_plans SET status = 'finished', percentage = 100, ramp = '[]', \

@@ -117,6 +117,25 @@ impl LifecycleTx for SqliteLifecycle<'_> {
             .map(PackageId))
     }
 
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id FROM packages WHERE app_id = ?1 AND release_at IS NOT NULL \
+                   AND state = 'audit_passed'",
+            )?
+            .query_row([app.0], |r| r.get(0))
+            .optional()?
+            .map(PackageId))
+    }
+
+    async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET release_at = NULL WHERE id = ?1")?
+            .execute([package.0])?;
+        Ok(())
+    }
+
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()> {
         self.0
             .prepare_cached(

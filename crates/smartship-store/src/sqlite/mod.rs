@@ -70,7 +70,8 @@ macro_rules! package_cols {
     () => {
         "id, app_id, tp_id, template_id, version, version_desc, state, build, build_error_code, \
          build_error, ext_json, direct_commit, test_account, audit_content, remark, msg, committer, \
-         commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at"
+         commit_time, rollback_version, rollback_due_at, released_at, size, created_at, updated_at, \
+         release_at"
     };
 }
 
