@@ -229,12 +229,20 @@ impl OpenApiClient {
         }
     }
 
-    async fn read<T: DeserializeOwned>(&self, route: &str, params: &[(&str, &str)]) -> Result<T> {
+    pub(crate) async fn read<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        params: &[(&str, &str)],
+    ) -> Result<T> {
         let path = format!("/rest/2.0/smartapp/{route}");
         self.send(Kind::Read, &path, params, decode::<T>).await
     }
 
-    async fn write<T: DeserializeOwned>(&self, route: &str, params: &[(&str, &str)]) -> Result<T> {
+    pub(crate) async fn write<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        params: &[(&str, &str)],
+    ) -> Result<T> {
         let path = format!("/rest/2.0/smartapp/{route}");
         self.send(Kind::Write, &path, params, decode::<T>).await
     }

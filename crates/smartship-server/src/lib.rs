@@ -397,6 +397,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             gray_wakeup: Default::default(),
             schedule_wakeup: Default::default(),
             signing: Default::default(),
+            delivery: Default::default(),
             artifact_cache: Default::default(),
             events_wakeup: Default::default(),
             rate_limiter: rate_limit::RateLimiter::new(config.rate_limit_per_token),

@@ -28,6 +28,8 @@ pub struct Inner {
     pub gray_wakeup: Notify,
     /// The keys that sign update answers (`runtime`).
     pub signing: crate::runtime::signing::SigningKeys,
+    /// What update checks read, kept for a second (`runtime::view`).
+    pub delivery: crate::runtime::view::DeliveryCache,
     /// Artifacts recently downloaded, kept in memory (`runtime`).
     pub artifact_cache: crate::runtime::artifacts::ArtifactCache,
     /// Wakes the event delivery worker when an event is enqueued.

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use smartship_api::package::PackageInfo;
-use smartship_client::{OpenApiClient, PackageSelector, TestAccount};
+use smartship_client::{OpenApiClient, PackageSelector, RollbackTarget, TestAccount};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
@@ -52,10 +52,38 @@ enum PackageCommand {
         #[arg(long, default_value = "")]
         remark: String,
     },
-    /// Release a package that passed its audit.
-    Release { package_id: i64 },
-    /// Roll the online package back to the previous version.
-    Rollback { package_id: i64 },
+    /// Release a package that passed its audit (now, or --at a time).
+    Release {
+        package_id: i64,
+        /// Unix seconds: hold the release until then.
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Cancel a scheduled release.
+    CancelRelease { package_id: i64 },
+    /// Roll the online package back: to the previous version, or to any
+    /// earlier one (`smartship package history` lists them).
+    Rollback {
+        package_id: i64,
+        /// The earlier version to return to, by package id.
+        #[arg(long, conflicts_with = "to_version")]
+        to_package: Option<i64>,
+        /// The earlier version to return to, by version.
+        #[arg(long)]
+        to_version: Option<String>,
+    },
+    /// The versions that were online, with who released and rolled back.
+    History {
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 20)]
+        page_size: u32,
+    },
+    /// Phased release: start, raise, pause, resume, revert, show.
+    Gray {
+        #[command(subcommand)]
+        command: GrayCommand,
+    },
     /// Withdraw a package from audit.
     Withdraw { package_id: i64 },
     /// List the app's packages (development, audit and online slots).
@@ -70,6 +98,65 @@ enum PackageCommand {
     },
     /// Audit submissions left this week.
     Quota,
+}
+
+#[derive(Debug, Subcommand)]
+enum GrayCommand {
+    /// Start a phased release of a package that passed audit, or raise the
+    /// live one's percentage (100 releases it).
+    Start {
+        package_id: i64,
+        /// Share of users, 1 to 100.
+        #[arg(long)]
+        percent: u8,
+        /// Host user ids that get it whatever the percentage (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        users: Vec<String>,
+        /// Later steps as JSON: [{"gray_percentage":50,"at":UNIX_SECONDS}].
+        #[arg(long)]
+        ramp: Option<String>,
+    },
+    /// Pause the ramp.
+    Pause,
+    /// Resume the ramp.
+    Resume,
+    /// Everyone back on the online version.
+    Revert,
+    /// The newest plan.
+    Plan,
+}
+
+fn print_plan(p: &smartship_api::release::GrayPlanInfo, as_json: bool) {
+    if as_json {
+        print_json(&serde_json::to_value(p).expect("serializable"));
+        return;
+    }
+    let status = match p.status {
+        0 => "none",
+        1 => "running",
+        2 => "paused",
+        3 => "finished",
+        4 => "reverted",
+        _ => "unknown",
+    };
+    let mut fields = vec![("status", format!("{} ({status})", p.status))];
+    if let (Some(id), Some(v)) = (p.package_id, &p.version) {
+        fields.push(("package", format!("{id} ({v})")));
+    }
+    if let Some(pct) = p.gray_percentage {
+        fields.push(("percentage", format!("{pct}%")));
+    }
+    if let Some(u) = p.user_list.as_ref().filter(|u| !u.is_empty()) {
+        fields.push(("users", u.join(",")));
+    }
+    if let Some(r) = p.ramp.as_ref().filter(|r| !r.is_empty()) {
+        let steps: Vec<String> = r
+            .iter()
+            .map(|s| format!("{}% at {}", s.gray_percentage, s.at))
+            .collect();
+        fields.push(("ramp", steps.join(", ")));
+    }
+    print_fields(&fields);
 }
 
 pub fn read_ext_json(arg: &str) -> anyhow::Result<Value> {
@@ -206,13 +293,86 @@ pub async fn run(a: PackageArgs) -> anyhow::Result<()> {
                 .await?;
             done(as_json, "submitted for audit", package_id);
         }
-        PackageCommand::Release { package_id } => {
+        PackageCommand::Release {
+            package_id,
+            at: None,
+        } => {
             c.package_release(package_id).await?;
             done(as_json, "released", package_id);
         }
-        PackageCommand::Rollback { package_id } => {
-            c.package_rollback(package_id).await?;
+        PackageCommand::Release {
+            package_id,
+            at: Some(at),
+        } => {
+            c.package_release_at(package_id, at).await?;
+            done(as_json, &format!("release scheduled at {at}"), package_id);
+        }
+        PackageCommand::CancelRelease { package_id } => {
+            c.package_cancel_release(package_id).await?;
+            done(as_json, "scheduled release cancelled", package_id);
+        }
+        PackageCommand::Rollback {
+            package_id,
+            to_package,
+            to_version,
+        } => {
+            let target = match (to_package, to_version) {
+                (Some(p), _) => RollbackTarget::Package(p),
+                (None, Some(v)) => RollbackTarget::Version(v),
+                (None, None) => RollbackTarget::Previous,
+            };
+            c.package_rollback_to(package_id, target).await?;
             done(as_json, "rolling back", package_id);
+        }
+        PackageCommand::History { page, page_size } => {
+            let h = c.package_history(page, page_size).await?;
+            if as_json {
+                print_json(&serde_json::to_value(&h)?);
+            } else {
+                let rows: Vec<Vec<String>> = h
+                    .list
+                    .iter()
+                    .map(|e| {
+                        let who = |at: Option<i64>, by: &Option<String>| match (at, by) {
+                            (Some(at), Some(by)) => format!("{at} by {by}"),
+                            _ => String::new(),
+                        };
+                        vec![
+                            e.package_id.to_string(),
+                            e.version.clone(),
+                            e.state.clone(),
+                            who(e.released_at, &e.released_by),
+                            who(e.rolled_back_at, &e.rolled_back_by),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(
+                        &["PACKAGE", "VERSION", "STATE", "RELEASED", "ROLLED BACK"],
+                        &rows
+                    )
+                );
+                println!("{} of {} versions", h.list.len(), h.count);
+            }
+        }
+        PackageCommand::Gray { command } => {
+            let plan = match command {
+                GrayCommand::Start {
+                    package_id,
+                    percent,
+                    users,
+                    ramp,
+                } => {
+                    c.gray_release(package_id, percent, &users, ramp.as_deref())
+                        .await?
+                }
+                GrayCommand::Pause => c.gray_pause().await?,
+                GrayCommand::Resume => c.gray_resume().await?,
+                GrayCommand::Revert => c.gray_revert().await?,
+                GrayCommand::Plan => c.gray_plan().await?,
+            };
+            print_plan(&plan, as_json);
         }
         PackageCommand::Withdraw { package_id } => {
             c.package_withdraw(package_id).await?;

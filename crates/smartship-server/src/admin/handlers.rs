@@ -314,6 +314,7 @@ pub async fn update_app(
         )
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
+    s.delivery.forget(app.id);
     Ok(Json(app_view(&app)))
 }
 

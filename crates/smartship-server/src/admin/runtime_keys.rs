@@ -100,7 +100,9 @@ pub async fn revoke_host_key(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AdminError> {
-    if s.store.revoke_host_key(id, crate::clock::now_ms()).await? {
+    let revoked = s.store.revoke_host_key(id, crate::clock::now_ms()).await?;
+    s.delivery.forget_host_keys();
+    if revoked {
         tracing::info!(id, "host-app key revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -149,6 +151,7 @@ pub async fn rotate_signing_key(
     s.signing.current(s.store.as_ref()).await?;
     let rec = crate::runtime::signing::rotate(s.store.as_ref(), overlap * 1000).await?;
     s.signing.forget();
+    s.delivery.forget_apps();
     tracing::info!(key_id = %rec.key_id, overlap_secs = overlap, "signing key rotated");
     Ok(Json(RotatedSigningKey {
         key_id: rec.key_id,

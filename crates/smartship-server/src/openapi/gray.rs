@@ -13,50 +13,13 @@ use super::params::Params;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Serialize;
 use smartship_api::ErrorCode;
 use smartship_core::gray::{self, GrayPlan, GrayRefusal, RampStep};
 use smartship_core::lifecycle::Action;
 use smartship_core::{AppId, PackageId};
 use smartship_store::NewGray;
 
-/// A plan as `getgrayreleaseplan` and the other gray routes show it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GrayPlanView {
-    /// 0 when the app never had a phased release; else 1 running, 2 paused,
-    /// 3 finished, 4 reverted.
-    pub status: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gray_percentage: Option<i64>,
-    /// The allow-list: host user ids that get the package whatever the percentage.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_list: Option<Vec<String>>,
-    /// Steps not yet taken: `{gray_percentage, at}` with `at` in Unix seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ramp: Option<Vec<RampStepView>>,
-    /// Unix seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub update_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RampStepView {
-    pub gray_percentage: i64,
-    /// Unix seconds.
-    pub at: i64,
-}
+pub use smartship_api::release::{GrayPlanInfo as GrayPlanView, RampStepInfo as RampStepView};
 
 fn view(plan: Option<&GrayPlan>, version: Option<String>) -> GrayPlanView {
     let Some(p) = plan else {
@@ -167,12 +130,12 @@ pub async fn complete(
     actor: String,
 ) -> Result<Result<(), ApiError>, ApiError> {
     let ctx = s.action_context(actor);
-    Ok(
-        match s.store.apply(app, package, Action::Release, &ctx).await? {
-            Ok(_) => Ok(()),
-            Err(r) => Err(refusal(&r)),
-        },
-    )
+    let decision = s.store.apply(app, package, Action::Release, &ctx).await;
+    s.delivery.forget(app);
+    Ok(match decision? {
+        Ok(_) => Ok(()),
+        Err(r) => Err(refusal(&r)),
+    })
 }
 
 /// `POST package/grayrelease`
@@ -257,6 +220,7 @@ pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Res
         }
     };
     s.gray_wakeup.notify_one();
+    s.delivery.forget(caller.app);
     if plan.percentage == 100 {
         complete(&s, caller.app, package, actor(&caller)).await??;
         let done = s.store.latest_gray(caller.app).await?;
@@ -278,6 +242,7 @@ async fn change(
         .await?
         .map_err(|e| gray_refusal(&e))?;
     s.gray_wakeup.notify_one();
+    s.delivery.forget(caller.app);
     render(s, Some(&plan)).await
 }
 

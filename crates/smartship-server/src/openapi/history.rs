@@ -7,32 +7,9 @@ use super::error::{ApiError, ok};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Serialize;
 use smartship_core::lifecycle::{PackageState, is_retained};
 
-/// One version that was online.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryEntry {
-    pub package_id: i64,
-    pub version: String,
-    pub version_desc: String,
-    /// `online`, `rolling_back`, `history` (an earlier version) or
-    /// `rolled_back`; the last two are rollback targets.
-    pub state: &'static str,
-    /// Unix seconds of the last time it went online, and who did it
-    /// (`app:<id>`, `worker:rollback`, `worker:gray`, `admin`...).
-    pub released_at: Option<i64>,
-    pub released_by: Option<String>,
-    /// Unix seconds of the last rollback requested while it was online, and who.
-    pub rolled_back_at: Option<i64>,
-    pub rolled_back_by: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct History {
-    pub count: i64,
-    pub list: Vec<HistoryEntry>,
-}
+pub use smartship_api::release::{History, HistoryEntry};
 
 /// `GET package/gethistory`
 #[utoipa::path(
@@ -91,7 +68,7 @@ pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Res
             package_id: pk.id.0,
             version: pk.version.clone(),
             version_desc: pk.version_desc.clone(),
-            state: pk.state.as_str(),
+            state: pk.state.as_str().to_owned(),
             released_at: released.map(|t| t.at.div_euclid(1000)),
             released_by: released.map(|t| t.actor.clone()),
             rolled_back_at: rolled.map(|t| t.at.div_euclid(1000)),

@@ -138,7 +138,9 @@ async fn lifecycle_call(
     ctx.submission = submission;
     let is_rollback = matches!(action, Action::Rollback | Action::RollbackTo(_));
     let is_submission = action == Action::SubmitAudit;
-    match s.store.apply(caller.app, package, action, &ctx).await? {
+    let decision = s.store.apply(caller.app, package, action, &ctx).await;
+    s.delivery.forget(caller.app);
+    match decision? {
         Ok(_) => {
             if is_rollback {
                 s.rollback_wakeup.notify_one();

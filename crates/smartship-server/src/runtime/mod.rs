@@ -19,6 +19,7 @@
 pub mod artifacts;
 pub mod download;
 pub mod signing;
+pub mod view;
 
 use crate::admin::AdminError;
 use crate::state::AppState;
@@ -29,11 +30,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use smartship_core::AppId;
-use smartship_core::lifecycle::PackageState;
 use smartship_core::runtime::{ServiceStatus, signed_message};
-use smartship_store::Package;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use view::AppDelivery;
 
 /// Bytes of a `user_id` or `current_version` at most.
 const MAX_PARAM: usize = 128;
@@ -79,13 +79,14 @@ async fn require_host_key(s: &AppState, headers: &HeaderMap) -> Result<(), Admin
             "send the host-app key as Authorization: Bearer shk_...",
         ));
     };
-    match s.store.active_host_key(&host_key_digest(key)).await? {
-        Some(_) => Ok(()),
-        None => Err(err(
+    if s.delivery.host_key_ok(s, &host_key_digest(key)).await? {
+        Ok(())
+    } else {
+        Err(err(
             StatusCode::UNAUTHORIZED,
             "host_key_invalid",
             "unknown or revoked host-app key",
-        )),
+        ))
     }
 }
 
@@ -165,26 +166,6 @@ fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>,
     }
 }
 
-/// The package this user gets, and whether a phased release chose it.
-async fn chosen_package(
-    s: &AppState,
-    app: AppId,
-    user: Option<&str>,
-) -> Result<Option<(Package, bool)>, AdminError> {
-    if let (Some(user), Some(plan)) = (user, s.store.latest_gray(app).await?)
-        && plan.serves(user)
-        && let Some(p) = s.store.package(app, plan.package).await?
-    {
-        return Ok(Some((p, true)));
-    }
-    for state in [PackageState::Online, PackageState::RollingBack] {
-        if let Some(p) = s.store.package_in_state(app, state).await? {
-            return Ok(Some((p, false)));
-        }
-    }
-    Ok(None)
-}
-
 /// The version of an app this user gets.
 #[utoipa::path(
     get,
@@ -210,42 +191,55 @@ pub async fn update(
     require_host_key(&s, &headers).await?;
     let user = check_param("user_id", &q.user_id)?;
     let current = check_param("current_version", &q.current_version)?;
-    let app = s.store.app(AppId(app_id)).await?.ok_or_else(|| {
-        err(
-            StatusCode::NOT_FOUND,
-            "app_not_found",
-            format!("no app {app_id}"),
-        )
-    })?;
-    let refused = match app.service_status {
-        ServiceStatus::Normal => None,
-        ServiceStatus::Paused => Some(("app_paused", "the app's service is paused")),
-        ServiceStatus::Banned => Some(("app_banned", "the app is banned")),
-        ServiceStatus::ForcedOffline => Some(("app_forced_offline", "the app was taken offline")),
+    let delivery = s.delivery.app(&s, AppId(app_id)).await?;
+    let (served, gray) = match &*delivery {
+        AppDelivery::NoSuchApp => {
+            return Err(err(
+                StatusCode::NOT_FOUND,
+                "app_not_found",
+                format!("no app {app_id}"),
+            ));
+        }
+        AppDelivery::NotServed(status) => {
+            let (code, message) = match status {
+                ServiceStatus::Paused => ("app_paused", "the app's service is paused"),
+                ServiceStatus::Banned => ("app_banned", "the app is banned"),
+                _ => ("app_forced_offline", "the app was taken offline"),
+            };
+            return Err(err(StatusCode::FORBIDDEN, code, message));
+        }
+        AppDelivery::Serving { online, gray } => {
+            match gray
+                .as_deref()
+                .filter(|(plan, _)| user.is_some_and(|u| plan.serves(u)))
+            {
+                Some((_, served)) => (served, true),
+                None => (
+                    online.as_deref().ok_or_else(|| {
+                        err(
+                            StatusCode::NOT_FOUND,
+                            "no_online_version",
+                            format!("app {app_id} has no released version"),
+                        )
+                    })?,
+                    false,
+                ),
+            }
+        }
     };
-    if let Some((code, message)) = refused {
-        return Err(err(StatusCode::FORBIDDEN, code, message));
-    }
-    let (package, gray) = chosen_package(&s, app.id, user).await?.ok_or_else(|| {
-        err(
-            StatusCode::NOT_FOUND,
-            "no_online_version",
-            format!("app {app_id} has no released version"),
-        )
-    })?;
-    let artifact = artifacts::package_artifact(&s, &package).await?;
-    let keys = s.signing.current(s.store.as_ref()).await?;
+    let package = &served.package;
     let base = base_url(&s, &headers);
     let url = |sha: &str| format!("{base}/runtime/v1/artifacts/{sha}.zip");
     let up_to_date = current == Some(package.version.as_str());
     let mut incremental = None;
     if let Some(v) = current.filter(|_| !up_to_date)
-        && let Some(from) = s.store.served_package_by_version(app.id, v).await?
+        && let Some(from) = s.store.served_package_by_version(package.app_id, v).await?
         && from.id != package.id
     {
-        let delta = artifacts::delta_artifact(&s, &from, &package).await?;
+        let delta = artifacts::delta_artifact(&s, &from, package).await?;
         // An incremental package larger than the whole one helps no one.
-        if delta.size < artifact.size {
+        if delta.size < served.artifact.size {
+            let keys = s.signing.current(s.store.as_ref()).await?;
             incremental = Some(Incremental {
                 from_package_id: from.id.0,
                 from_version: from.version.clone(),
@@ -267,17 +261,12 @@ pub async fn update(
         package_id: package.id.0,
         channel: if gray { "gray" } else { "online" },
         up_to_date,
-        size: artifact.size,
-        download_url: url(&artifact.sha256),
-        key_id: keys.signer_id.clone(),
-        signature: keys.sign(&signed_message(
-            app_id,
-            package.id.0,
-            &package.version,
-            &artifact.sha256,
-        )),
-        sha256: artifact.sha256,
-        version: package.version,
+        size: served.artifact.size,
+        download_url: url(&served.artifact.sha256),
+        key_id: served.key_id.clone(),
+        signature: served.signature.clone(),
+        sha256: served.artifact.sha256.clone(),
+        version: package.version.clone(),
         incremental,
     }))
 }

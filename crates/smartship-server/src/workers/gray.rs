@@ -53,6 +53,7 @@ async fn step(state: &AppState, app: smartship_core::AppId, now: i64) {
             return;
         }
     };
+    state.delivery.forget(app);
     tracing::info!(%app, package = %plan.package, percentage = plan.percentage, "gray step taken");
     if plan.percentage == 100 {
         match crate::openapi::gray::complete(state, app, plan.package, "worker:gray".to_owned())

@@ -19,6 +19,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                         .store
                         .apply(app, package, Action::CompleteRollback, &ctx)
                         .await
+                        .inspect(|_| state.delivery.forget(app))
                     {
                         Ok(Ok(_)) => tracing::info!(%app, %package, "rollback completed"),
                         Ok(Err(r)) => {

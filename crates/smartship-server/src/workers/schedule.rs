@@ -48,7 +48,9 @@ async fn fire(
     package: smartship_core::PackageId,
 ) -> bool {
     let ctx = state.action_context("worker:schedule".to_owned());
-    match state.store.apply(app, package, Action::Release, &ctx).await {
+    let decision = state.store.apply(app, package, Action::Release, &ctx).await;
+    state.delivery.forget(app);
+    match decision {
         Ok(Ok(_)) => tracing::info!(%app, %package, "scheduled release done"),
         // The online version is rolling back: the release waits for it and
         // is tried again on the next pass.
