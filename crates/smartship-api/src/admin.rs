@@ -22,6 +22,9 @@ pub struct TpView {
     pub webhook_secret: Option<String>,
     pub redirect_domain: Option<String>,
     pub ip_allowlist: Option<String>,
+    /// The release events it subscribes to (docs/events.md).
+    #[serde(default)]
+    pub release_events: Vec<String>,
 }
 
 /// A platform in a list: no secrets.

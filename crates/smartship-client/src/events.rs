@@ -86,6 +86,19 @@ pub enum PushEvent {
         /// The app.
         app_id: i64,
     },
+    /// A release event a platform subscribed to (`PACKAGE_BUILD_SUCCESS`,
+    /// `PACKAGE_BUILD_FAIL`, `PACKAGE_RELEASE`, `PACKAGE_GRAY_RELEASE`,
+    /// `PACKAGE_ROLLBACK`; docs/events.md): the package it is about.
+    Release {
+        /// The `event` field.
+        event: String,
+        /// App, package and version (`reason` for a failed build).
+        package: AuditEventPayload,
+        /// A phased release's percentage and status (`PACKAGE_GRAY_RELEASE`).
+        gray_percentage: Option<i64>,
+        /// `running`, `paused`, `finished` or `reverted`.
+        gray_status: Option<String>,
+    },
     /// Any event this SDK version does not know, as its JSON object.
     Other {
         /// The `event` field.
@@ -195,6 +208,16 @@ impl EventReceiver {
             },
             "UNAUTHORIZED" => PushEvent::Unauthorized {
                 app_id: app_id(&value)?,
+            },
+            "PACKAGE_BUILD_SUCCESS"
+            | "PACKAGE_BUILD_FAIL"
+            | "PACKAGE_RELEASE"
+            | "PACKAGE_GRAY_RELEASE"
+            | "PACKAGE_ROLLBACK" => PushEvent::Release {
+                package: audit()?,
+                gray_percentage: value["grayPercentage"].as_i64(),
+                gray_status: value["grayStatus"].as_str().map(str::to_owned),
+                event,
             },
             _ => PushEvent::Other {
                 event,

@@ -15,16 +15,43 @@ pub enum EventKind {
     UpdateAuthorized,
     /// An app ended its authorization.
     Unauthorized,
+    /// Release events (opt-in per platform, to the message URL): a
+    /// package's build finished.
+    PackageBuildSuccess,
+    /// A package's build failed; `reason` says why.
+    PackageBuildFail,
+    /// A package went online (a release, a scheduled release, a phased
+    /// release reaching 100 %).
+    PackageRelease,
+    /// A phased release started, changed percentage, paused, resumed or
+    /// was reverted; `grayPercentage` and `grayStatus` tell where it is.
+    PackageGrayRelease,
+    /// A rollback took effect: the package is the version online again.
+    PackageRollback,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::PackageAuditPass,
         EventKind::PackageAuditFail,
         EventKind::Ticket,
         EventKind::Authorized,
         EventKind::UpdateAuthorized,
         EventKind::Unauthorized,
+        EventKind::PackageBuildSuccess,
+        EventKind::PackageBuildFail,
+        EventKind::PackageRelease,
+        EventKind::PackageGrayRelease,
+        EventKind::PackageRollback,
+    ];
+
+    /// The release events a platform may subscribe to.
+    pub const RELEASE_EVENTS: [EventKind; 5] = [
+        EventKind::PackageBuildSuccess,
+        EventKind::PackageBuildFail,
+        EventKind::PackageRelease,
+        EventKind::PackageGrayRelease,
+        EventKind::PackageRollback,
     ];
 
     /// The stored and wire name.
@@ -36,6 +63,11 @@ impl EventKind {
             EventKind::Authorized => "AUTHORIZED",
             EventKind::UpdateAuthorized => "UPDATE_AUTHORIZED",
             EventKind::Unauthorized => "UNAUTHORIZED",
+            EventKind::PackageBuildSuccess => "PACKAGE_BUILD_SUCCESS",
+            EventKind::PackageBuildFail => "PACKAGE_BUILD_FAIL",
+            EventKind::PackageRelease => "PACKAGE_RELEASE",
+            EventKind::PackageGrayRelease => "PACKAGE_GRAY_RELEASE",
+            EventKind::PackageRollback => "PACKAGE_ROLLBACK",
         }
     }
 
@@ -43,11 +75,29 @@ impl EventKind {
         EventKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Audit results carry a package; the others a payload of their own.
+    /// Audit results always go out; release events only to platforms that
+    /// subscribe to them.
     pub const fn is_audit_result(self) -> bool {
         matches!(
             self,
             EventKind::PackageAuditPass | EventKind::PackageAuditFail
+        )
+    }
+
+    /// Events about a package (audit results and release events) carry
+    /// `packageId` and `version`; the others a payload of their own.
+    pub const fn carries_package(self) -> bool {
+        self.is_audit_result() || self.is_release_event()
+    }
+
+    pub const fn is_release_event(self) -> bool {
+        matches!(
+            self,
+            EventKind::PackageBuildSuccess
+                | EventKind::PackageBuildFail
+                | EventKind::PackageRelease
+                | EventKind::PackageGrayRelease
+                | EventKind::PackageRollback
         )
     }
 }

@@ -178,6 +178,8 @@ rest_answers! {
     PreAuthCodeAnswer => PreAuthCode;
     AuthorizationCodeAnswer => AuthorizationCode;
     AppInfoAnswer => AppInfo;
+    GrayPlanAnswer => smartship_api::release::GrayPlanInfo [smartship_api::release::RampStepInfo];
+    HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
 }
 
 /// The error body of the operator API: `{"error": {"code", "message"}}`.

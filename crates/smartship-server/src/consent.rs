@@ -502,6 +502,7 @@ mod tests {
             redirect_domain: domain.map(str::to_owned),
             ip_allowlist: None,
             created_at: 0,
+            release_events: Vec::new(),
         }
     }
 

@@ -328,7 +328,7 @@ fn service_router(state: AppState) -> Router {
 pub fn router(state: AppState) -> Router {
     let (router, doc) = openapi::router(&state)
         .merge(admin::router(&state))
-        .merge(runtime::api())
+        .merge(runtime::router())
         .merge(service_api())
         .split_for_parts();
     let document = bytes::Bytes::from(

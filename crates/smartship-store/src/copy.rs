@@ -69,6 +69,7 @@ const TABLES: &[Table] = &[
             ("webhook_secret", Text),
             ("redirect_domain", Text),
             ("created_at", Int),
+            ("release_events", Text),
         ],
     },
     Table {

@@ -19,6 +19,31 @@ macro_rules! slotted_states_sql {
     };
 }
 
+/// The rows of a release event about package `$package` for its TP, when
+/// the TP subscribes to kind `$kind` (none otherwise): the SELECT of an
+/// `INSERT INTO events (tp_id, app_id, kind, package_id, version, reason,
+/// occurred_at, status, attempts, next_attempt_at)`, with each backend's
+/// placeholders.
+macro_rules! release_event_select {
+    ($kind:literal, $reason:literal, $now:literal, $package:literal) => {
+        concat!(
+            "SELECT p.tp_id, p.app_id, ",
+            $kind,
+            ", p.id, p.version, ",
+            $reason,
+            ", ",
+            $now,
+            ", 'pending', 0, ",
+            $now,
+            " FROM packages p JOIN tps t ON t.id = p.tp_id WHERE p.id = ",
+            $package,
+            " AND (',' || t.release_events || ',') LIKE ('%,' || ",
+            $kind,
+            " || ',%')"
+        )
+    };
+}
+
 #[macro_use]
 mod portable;
 pub mod blobs;

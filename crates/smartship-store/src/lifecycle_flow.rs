@@ -97,6 +97,15 @@ pub(crate) trait LifecycleTx {
         reason: Option<&str>,
         now: i64,
     ) -> Result<()>;
+    /// Enqueues a release event about a package for its TP, when the TP
+    /// subscribes to that kind (nothing otherwise).
+    async fn insert_release_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
     /// Inserts a development package, building.
     async fn insert_package(&mut self, upload: &NewUpload, now: i64) -> Result<PackageId>;
     /// The stored manifest (JSON) of the template the package was built from.
@@ -232,6 +241,19 @@ async fn write_effects<T: LifecycleTx>(
         tx.set_rollback_due(target, ctx.now + ctx.rollback_delay_ms)
             .await?;
     }
+    match action {
+        Action::Release => {
+            tx.insert_release_event(EventKind::PackageRelease, target, None, ctx.now)
+                .await?
+        }
+        Action::CompleteRollback => {
+            if let Some(back) = fx.transitions.iter().find(|t| t.to == PackageState::Online) {
+                tx.insert_release_event(EventKind::PackageRollback, back.package, None, ctx.now)
+                    .await?;
+            }
+        }
+        _ => {}
+    }
     if let Some(ev) = &fx.event {
         let (kind, package, version, reason) = match ev {
             AuditEvent::Pass { package, version } => {
@@ -342,6 +364,8 @@ pub(crate) async fn finish_build<T: LifecycleTx>(
             let json = serde_json::to_string(&stored).expect("manifests always serialize");
             tx.set_manifest(package, &json, manifest.total_size() as i64)
                 .await?;
+            tx.insert_release_event(EventKind::PackageBuildSuccess, package, None, ctx.now)
+                .await?;
             if let Some(next) = &follow_up
                 && let Err(refusal) = apply(tx, app, package, next, ctx).await?
             {
@@ -353,6 +377,13 @@ pub(crate) async fn finish_build<T: LifecycleTx>(
         }
         BuildOutcome::Failed { code, message } => {
             tx.set_build_error(package, *code, message).await?;
+            tx.insert_release_event(
+                EventKind::PackageBuildFail,
+                package,
+                Some(message.as_str()),
+                ctx.now,
+            )
+            .await?;
         }
     }
     Ok(decision)

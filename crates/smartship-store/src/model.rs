@@ -32,11 +32,15 @@ pub struct Tp {
     /// API callers must come from these networks (comma-separated CIDRs).
     pub ip_allowlist: Option<String>,
     pub created_at: i64,
+    /// Release events it subscribes to (wire names).
+    pub release_events: Vec<String>,
 }
 
 /// A change of a TP's delivery settings; `Some(None)` clears a value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TpUpdate {
+    /// The release events to subscribe to (replaces the list).
+    pub release_events: Option<Vec<String>>,
     pub message_url: Option<Option<String>>,
     pub auth_event_url: Option<Option<String>>,
     pub webhook_secret: Option<Option<String>>,

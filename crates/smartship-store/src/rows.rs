@@ -118,6 +118,12 @@ pub(crate) fn tp_from_row(r: &impl Col) -> Result<Tp> {
         redirect_domain: r.opt_text("redirect_domain")?,
         ip_allowlist: r.opt_text("ip_allowlist")?,
         created_at: r.int("created_at")?,
+        release_events: r
+            .text("release_events")?
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

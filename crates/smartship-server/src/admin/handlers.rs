@@ -48,6 +48,7 @@ pub(super) fn tp_view(tp: &Tp) -> TpView {
         webhook_secret: tp.webhook_secret.clone(),
         redirect_domain: tp.redirect_domain.clone(),
         ip_allowlist: tp.ip_allowlist.clone(),
+        release_events: tp.release_events.clone(),
     }
 }
 
@@ -824,6 +825,11 @@ pub struct UpdateTp {
     /// removes the allow-list.
     #[serde(default, deserialize_with = "double_option")]
     ip_allowlist: Option<Option<String>>,
+    /// The release events to subscribe to, replacing the list (`[]`: none):
+    /// `PACKAGE_BUILD_SUCCESS`, `PACKAGE_BUILD_FAIL`, `PACKAGE_RELEASE`,
+    /// `PACKAGE_GRAY_RELEASE`, `PACKAGE_ROLLBACK`.
+    #[serde(default)]
+    release_events: Option<Vec<String>>,
 }
 
 fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), AdminError> {
@@ -880,6 +886,18 @@ pub async fn update_tp(
             ));
         }
     }
+    if let Some(list) = &req.release_events {
+        for e in list {
+            if !smartship_core::event_kind::EventKind::parse(e)
+                .is_some_and(|k| k.is_release_event())
+            {
+                return Err(AdminError::invalid(format!(
+                    "release_events: {e:?} is not PACKAGE_BUILD_SUCCESS, PACKAGE_BUILD_FAIL, \
+                     PACKAGE_RELEASE, PACKAGE_GRAY_RELEASE or PACKAGE_ROLLBACK"
+                )));
+            }
+        }
+    }
     check_event_url("message_url", &req.message_url)?;
     check_event_url("auth_event_url", &req.auth_event_url)?;
     if let Some(Some(secret)) = &req.webhook_secret
@@ -901,6 +919,11 @@ pub async fn update_tp(
                     .redirect_domain
                     .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
                 ip_allowlist: req.ip_allowlist,
+                release_events: req.release_events.map(|mut l| {
+                    l.sort();
+                    l.dedup();
+                    l
+                }),
             },
             crate::clock::now_ms(),
         )

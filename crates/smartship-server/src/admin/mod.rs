@@ -103,7 +103,7 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
 /// Rejections produced by axum itself (a path id that is not an integer, a
 /// wrong method) come as plain text or an empty body; give them the API's
 /// JSON error shape so clients parse one format.
-async fn json_framework_errors(resp: Response) -> Response {
+pub(crate) async fn json_framework_errors(resp: Response) -> Response {
     let status = resp.status();
     let is_json = resp
         .headers()

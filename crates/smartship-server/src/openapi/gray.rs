@@ -153,7 +153,7 @@ pub async fn complete(
         ("user_list" = Option<String>, Query, description = "Comma-separated host user ids that get the package whatever the percentage (at most 1,000; added to the plan's)."),
         ("ramp" = Option<String>, Query, description = "JSON array of later steps `[{\"gray_percentage\":50,\"at\":UNIX_SECONDS}]` the server takes by itself; replaces the steps not yet taken."),
     ),
-    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+    responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;
@@ -255,7 +255,7 @@ async fn change(
     summary = "Pause the live phased release's ramp",
     description = "Users keep what they get; the ramp waits until `resumegrayrelease`.",
     security(("app_token" = [])),
-    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+    responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     change(&s, &call.caller, GrayPlan::pause).await
@@ -270,7 +270,7 @@ pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response,
     summary = "Resume a paused phased release",
     description = "Steps not yet taken move later by the time the plan was paused.",
     security(("app_token" = [])),
-    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+    responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     change(&s, &call.caller, GrayPlan::resume).await
@@ -285,7 +285,7 @@ pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response
     summary = "Revert the live phased release",
     description = "Every user is back on the online version; the package stays audit passed (status 6).",
     security(("app_token" = [])),
-    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+    responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn revert(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     change(&s, &call.caller, GrayPlan::revert).await
@@ -300,7 +300,7 @@ pub async fn revert(State(s): State<AppState>, call: AppCall) -> Result<Response
     summary = "The app's newest phased release",
     description = "`status` 0 when the app never had one.",
     security(("app_token" = [])),
-    responses((status = 200, description = "The plan, or an error.", body = inline(GrayPlanView)))
+    responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn get_plan(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let plan = s.store.latest_gray(call.caller.app).await?;

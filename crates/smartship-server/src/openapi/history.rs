@@ -24,7 +24,7 @@ pub use smartship_api::release::{History, HistoryEntry};
         ("page" = Option<i64>, Query, minimum = 1, description = "Default 1."),
         ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Default 10."),
     ),
-    responses((status = 200, description = "The versions, or an error.", body = inline(History)))
+    responses((status = 200, description = "The versions, or an error.", body = inline(crate::api_doc::HistoryAnswer)))
 )]
 pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p } = call;

@@ -47,6 +47,14 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(download::artifact))
 }
 
+/// The routes, every error in the operator API's JSON shape (a path id
+/// that is no integer: 400 `bad_request`).
+pub fn router() -> OpenApiRouter<AppState> {
+    api().layer(axum::middleware::map_response(
+        crate::admin::json_framework_errors,
+    ))
+}
+
 /// A new host-app key and the digest it is stored under.
 pub fn new_host_key() -> (String, String) {
     let key = format!(
@@ -176,6 +184,7 @@ fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>,
     params(("app_id" = i64, Path, description = "The app."), UpdateQuery),
     responses(
         (status = 200, description = "The version to run.", body = UpdateAnswer),
+        (status = 400, description = "`bad_request`: the app id is no integer, or a query parameter is malformed.", body = crate::api_doc::AdminErrorBody),
         (status = 401, description = "`host_key_required` or `host_key_invalid`.", body = crate::api_doc::AdminErrorBody),
         (status = 403, description = "`app_paused`, `app_banned` or `app_forced_offline`: the app is not served.", body = crate::api_doc::AdminErrorBody),
         (status = 404, description = "`app_not_found`, or `no_online_version`: nothing is released.", body = crate::api_doc::AdminErrorBody),

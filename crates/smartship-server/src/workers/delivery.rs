@@ -241,8 +241,8 @@ impl Deliverer {
     fn payload(&self, ev: &ClaimedEvent, tp: &Tp) -> Result<Vec<u8>, String> {
         let e = &ev.event;
         let event_time = crate::clock::event_time(e.occurred_at, self.state.tz);
-        let json = if e.kind.is_audit_result() {
-            serde_json::to_vec(&AuditEventPayload {
+        let json = if e.kind.carries_package() {
+            let mut obj = match serde_json::to_value(AuditEventPayload {
                 app_id: e.app_id.map(|a| a.0).unwrap_or_default(),
                 tp_app_id: tp.id.0,
                 event_time,
@@ -250,7 +250,18 @@ impl Deliverer {
                 reason: e.reason.clone(),
                 package_id: e.package_id.map(|p| p.0).unwrap_or_default(),
                 version: e.version.clone().unwrap_or_default(),
-            })
+            }) {
+                Ok(serde_json::Value::Object(o)) => o,
+                _ => return Err("an event payload is an object".into()),
+            };
+            // Release events add fields of their own (a phased release's
+            // percentage and status).
+            if let Some(p) = &e.payload {
+                let extra: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(p).map_err(|err| format!("stored payload: {err}"))?;
+                obj.extend(extra);
+            }
+            serde_json::to_vec(&obj)
         } else {
             let mut obj: serde_json::Map<String, serde_json::Value> = match &e.payload {
                 Some(p) => {

@@ -456,6 +456,22 @@ fn decoded(r: &Receiver, tp: &Value) -> Vec<(String, Value)> {
                 PushEvent::Unauthorized { app_id } => {
                     event == "UNAUTHORIZED" && payload["appId"] == *app_id
                 }
+                PushEvent::AuditPass(p) => {
+                    event == "PACKAGE_AUDIT_PASS" && payload["packageId"] == p.package_id
+                }
+                PushEvent::AuditFail(p) => {
+                    event == "PACKAGE_AUDIT_FAIL" && payload["packageId"] == p.package_id
+                }
+                PushEvent::Release {
+                    event: e,
+                    package,
+                    gray_percentage,
+                    ..
+                } => {
+                    *e == event
+                        && payload["packageId"] == package.package_id
+                        && payload["grayPercentage"].as_i64() == *gray_percentage
+                }
                 other => panic!("unexpected {other:?}"),
             };
             assert!(expected_typed, "{typed:?} for {payload}");
@@ -563,4 +579,117 @@ async fn authorization_changes_are_pushed_and_unauthorize_revokes_at_once() {
     wait_for(&r, &tp, |s| of_app(s, "UNAUTHORIZED")).await;
     // A second unauthorize finds nothing to end.
     assert_eq!(unauthorize(&t, id).await, 404);
+}
+
+#[tokio::test]
+async fn release_events_reach_only_platforms_that_subscribe() {
+    let t = spawn_events_app("0.1,0.1").await;
+    let r = start_receiver(vec![]).await;
+    let tp = set_urls(&t, json!({"message_url": r.url})).await;
+    assert_eq!(tp["release_events"], json!([]), "none by default");
+    let app = &t.apps[0];
+    // Not subscribed: a build and a release push only the audit result.
+    let v1 = t.released_package(app, "1.0.0").await;
+    let seen = wait_for(&r, &tp, |s| {
+        s.iter().any(|(e, _)| e == "PACKAGE_AUDIT_PASS")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(decoded(&r, &tp).len(), seen.len());
+    assert!(
+        seen.iter().all(|(e, _)| e == "PACKAGE_AUDIT_PASS"),
+        "{seen:?}"
+    );
+
+    let (status, bad) = t
+        .patch_tp(json!({"release_events": ["PACKAGE_AUDIT_PASS"]}))
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    let tp = set_urls(
+        &t,
+        json!({"release_events": ["PACKAGE_BUILD_SUCCESS", "PACKAGE_BUILD_FAIL", "PACKAGE_RELEASE",
+                                  "PACKAGE_GRAY_RELEASE", "PACKAGE_ROLLBACK"]}),
+    )
+    .await;
+    assert_eq!(tp["release_events"].as_array().unwrap().len(), 5, "{tp}");
+    let v2 =
+        crate::runtime::passed_with(&t, app, "2.0.0", r#"{"extEnable":true,"ext":{"v":2}}"#).await;
+    let g = t
+        .api(
+            "package/grayrelease",
+            &app.token,
+            &[("package_id", &v2.to_string()), ("gray_percentage", "20")],
+        )
+        .await;
+    assert_eq!(g["errno"], 0, "{g}");
+    t.api("package/pausegrayrelease", &app.token, &[]).await;
+    let done = t
+        .api(
+            "package/grayrelease",
+            &app.token,
+            &[("package_id", &v2.to_string()), ("gray_percentage", "100")],
+        )
+        .await;
+    assert_eq!(done["errno"], 0, "{done}");
+    let rb = t
+        .api(
+            "package/rollback",
+            &app.token,
+            &[("package_id", &v2.to_string())],
+        )
+        .await;
+    assert_eq!(rb["errno"], 0, "{rb}");
+    let bad = t
+        .upload(
+            app,
+            "3.0.0",
+            r#"{"extEnable":true,"extPages":{"pages/nope/nope":{}}}"#,
+        )
+        .await;
+    assert_eq!(bad["errno"], 0, "{bad}");
+    let seen = wait_for(&r, &tp, |s| {
+        s.iter().any(|(e, _)| e == "PACKAGE_ROLLBACK")
+            && s.iter().any(|(e, _)| e == "PACKAGE_BUILD_FAIL")
+    })
+    .await;
+    let of = |kind: &str| -> Vec<&Value> {
+        seen.iter()
+            .filter(|(e, _)| e == kind)
+            .map(|(_, p)| p)
+            .collect()
+    };
+    assert_eq!(of("PACKAGE_BUILD_SUCCESS").len(), 1, "{seen:?}");
+    assert_eq!(of("PACKAGE_BUILD_SUCCESS")[0]["packageId"], v2);
+    let grays: Vec<(i64, &str)> = of("PACKAGE_GRAY_RELEASE")
+        .iter()
+        .map(|p| {
+            (
+                p["grayPercentage"].as_i64().unwrap(),
+                p["grayStatus"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        grays.contains(&(20, "running")) && grays.contains(&(20, "paused")),
+        "{grays:?}"
+    );
+    let release = of("PACKAGE_RELEASE");
+    assert_eq!(release.len(), 1, "{seen:?}");
+    assert_eq!(
+        (
+            release[0]["packageId"].as_i64(),
+            release[0]["version"].as_str()
+        ),
+        (Some(v2), Some("2.0.0"))
+    );
+    let back = of("PACKAGE_ROLLBACK");
+    assert_eq!(
+        (back[0]["packageId"].as_i64(), back[0]["version"].as_str()),
+        (Some(v1), Some("1.0.0"))
+    );
+    let fail = of("PACKAGE_BUILD_FAIL");
+    assert!(
+        fail[0]["reason"].as_str().unwrap().contains("nope"),
+        "{fail:?}"
+    );
 }

@@ -74,3 +74,8 @@ ALTER TABLE packages ADD COLUMN rollback_target BIGINT;
 -- the schedule worker releases it then.
 ALTER TABLE packages ADD COLUMN release_at BIGINT;
 CREATE INDEX packages_scheduled ON packages (release_at) WHERE release_at IS NOT NULL;
+
+-- The release events a platform subscribes to (comma-separated wire
+-- names, e.g. PACKAGE_RELEASE,PACKAGE_ROLLBACK); none by default, so a
+-- receiver sees nothing new unless its platform opts in.
+ALTER TABLE tps ADD COLUMN release_events TEXT NOT NULL DEFAULT '';

@@ -254,7 +254,8 @@ macro_rules! party_store {
                        auth_event_url = CASE WHEN $3 THEN $4 ELSE auth_event_url END, \
                        webhook_secret = CASE WHEN $5 THEN $6 ELSE webhook_secret END, \
                        redirect_domain = CASE WHEN $8 THEN $9 ELSE redirect_domain END, \
-                       ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END \
+                       ip_allowlist = CASE WHEN $10 THEN $11 ELSE ip_allowlist END, \
+                       release_events = COALESCE($12, release_events) \
                      WHERE client_id = $7 RETURNING *",
                 )
                 .bind(u.message_url.is_some())
@@ -268,6 +269,7 @@ macro_rules! party_store {
                 .bind(u.redirect_domain.flatten())
                 .bind(u.ip_allowlist.is_some())
                 .bind(u.ip_allowlist.flatten())
+                .bind(u.release_events.map(|l| l.join(",")))
                 .fetch_optional(&mut **tx)
                 .await?
                 .as_ref()

@@ -8,6 +8,35 @@
 /// interleave.
 macro_rules! runtime_store {
     ($store:ty) => {
+        /// Enqueues PACKAGE_GRAY_RELEASE for the plan's package, when its
+        /// TP subscribes to it, in the transaction that changed the plan.
+        async fn insert_gray_event(
+            tx: &mut Tx<'static>,
+            plan: &smartship_core::gray::GrayPlan,
+            now: i64,
+        ) -> Result<()> {
+            let payload = serde_json::json!({
+                "grayPercentage": plan.percentage,
+                "grayStatus": plan.status.as_str(),
+                "planId": plan.id,
+            })
+            .to_string();
+            sqlx::query(concat!(
+                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+                   status, attempts, next_attempt_at, payload) ",
+                "SELECT p.tp_id, p.app_id, $1, p.id, p.version, NULL, $2, 'pending', 0, $2, $3 \
+                 FROM packages p JOIN tps t ON t.id = p.tp_id WHERE p.id = $4 \
+                   AND (',' || t.release_events || ',') LIKE ('%,' || $1 || ',%')"
+            ))
+            .bind(EventKind::PackageGrayRelease.as_str())
+            .bind(now)
+            .bind(payload)
+            .bind(plan.package.0)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         #[async_trait]
         impl RuntimeStore for $store {
             async fn create_host_key(&self, name: &str, hash: &str, now: i64) -> Result<HostKey> {
@@ -296,8 +325,10 @@ macro_rules! runtime_store {
                 .bind(now)
                 .fetch_one(&mut **tx)
                 .await?;
+                let plan = gray_from_row(&row)?;
+                insert_gray_event(&mut tx, &plan, now).await?;
                 tx.commit().await?;
-                Ok(Ok(gray_from_row(&row)?))
+                Ok(Ok(plan))
             }
 
             async fn change_gray(
@@ -326,6 +357,7 @@ macro_rules! runtime_store {
                     return Ok(Err(GrayRefusal::NoPlan));
                 };
                 let mut plan = gray_from_row(&row)?;
+                let before = (plan.percentage, plan.status);
                 if let Err(r) = change(&mut plan) {
                     return Ok(Err(r));
                 }
@@ -345,6 +377,9 @@ macro_rules! runtime_store {
                 .bind(plan.ended_at)
                 .execute(&mut **tx)
                 .await?;
+                if (plan.percentage, plan.status) != before {
+                    insert_gray_event(&mut tx, &plan, now).await?;
+                }
                 tx.commit().await?;
                 Ok(Ok(plan))
             }

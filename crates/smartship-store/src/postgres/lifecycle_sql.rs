@@ -280,6 +280,27 @@ impl LifecycleTx for PgLifecycle<'_> {
         Ok(())
     }
 
+    async fn insert_release_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+               status, attempts, next_attempt_at) ",
+            release_event_select!("$1", "$2", "$3", "$4")
+        ))
+        .bind(kind.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(package.0)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_package(&mut self, u: &NewUpload, now: i64) -> Result<PackageId> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO packages (app_id, tp_id, template_id, version, version_desc, state, build, \

@@ -268,6 +268,23 @@ impl LifecycleTx for SqliteLifecycle<'_> {
         Ok(())
     }
 
+    async fn insert_release_event(
+        &mut self,
+        kind: EventKind,
+        package: PackageId,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(concat!(
+                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+                   status, attempts, next_attempt_at) ",
+                release_event_select!("?1", "?2", "?3", "?4")
+            ))?
+            .execute(params![kind.as_str(), reason, now, package.0])?;
+        Ok(())
+    }
+
     async fn insert_package(&mut self, u: &NewUpload, now: i64) -> Result<PackageId> {
         let id: i64 = self
             .0
