@@ -63,6 +63,11 @@ enum FleetCommand {
         /// Release each passed package (implies --submit --wait-audit).
         #[arg(long)]
         release: bool,
+        /// Release each passed package to this share of its users, 1-100
+        /// (a phased release; implies --release). Run again with a higher
+        /// share to raise every app's; 100 releases to everyone.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+        gray: Option<u8>,
         /// Stop starting new steps after the first failure.
         #[arg(long)]
         stop_on_failure: bool,
@@ -309,6 +314,7 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             submit,
             wait_audit,
             release,
+            gray,
             stop_on_failure,
             concurrency,
             keep_quota,
@@ -326,6 +332,9 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             let mut options = UpgradeOptions::new(template, &version)
                 .release(release)
                 .concurrency(concurrency);
+            if let Some(p) = gray {
+                options = options.gray(p);
+            }
             options.submit |= submit || wait_audit;
             options.wait_audit |= wait_audit;
             options.base_ext_json = base_ext;

@@ -958,3 +958,53 @@ fn a_run_waiting_for_reviewers_says_so_and_sigterm_stops_it_resumably() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 apps: released 3"));
 }
+
+#[test]
+fn a_fleet_is_ramped_by_gray_runs_and_the_last_one_releases_it() {
+    let env = start("auto-pass");
+    let apps = env.create_apps(4, "apps.json");
+    let out = env.run(&Env::upgrade_args("1.0.0", &[]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan_of = |app: &Value| -> Value {
+        let token = app["access_token"].as_str().unwrap();
+        let v: Value = serde_json::from_slice(
+            &env.run(&["package", "--token", token, "gray", "plan", "--json"])
+                .stdout,
+        )
+        .unwrap();
+        v
+    };
+    for (pct, expected) in [("10", "grayed 4"), ("50", "grayed 4"), ("50", "grayed 4")] {
+        let out = env.run(&Env::upgrade_args("2.0.0", &["--gray", pct]));
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{table}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(table.contains(&format!("4 apps: {expected}")), "{table}");
+        for app in &apps {
+            let plan = plan_of(app);
+            assert_eq!(plan["status"], 1, "{plan}");
+            assert_eq!(plan["gray_percentage"].to_string(), pct, "{plan}");
+            assert_eq!(plan["version"], "2.0.0");
+        }
+    }
+    let out = env.run(&Env::upgrade_args("2.0.0", &["--gray", "100"]));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("4 apps: released 4"), "{table}");
+    for (_, list) in env.packages_of(&apps) {
+        let online: Vec<&String> = list
+            .iter()
+            .filter(|(_, s, _)| s == "online")
+            .map(|(v, _, _)| v)
+            .collect();
+        assert_eq!(online, ["2.0.0"], "{list:?}");
+    }
+    let bad = env.run(&Env::upgrade_args("2.0.0", &["--gray", "0"]));
+    assert!(!bad.status.success());
+}

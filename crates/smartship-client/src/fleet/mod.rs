@@ -129,6 +129,9 @@ impl Stage {
 pub enum Outcome {
     /// Online at the version.
     Released,
+    /// Released to a share of the app's users (`--gray`): a phased
+    /// release of the version is live; a rerun with a higher share raises it.
+    Grayed,
     /// Audit passed; not released (no `--release`).
     Passed,
     /// Under audit when the run stopped waiting (no `--wait-audit`, or the
@@ -150,10 +153,11 @@ impl Outcome {
     /// ```
     /// use smartship_client::fleet::Outcome;
     /// let names: Vec<_> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-    /// assert_eq!(names, ["released", "passed", "submitted", "built", "rolled_back", "skipped", "failed"]);
+    /// assert_eq!(names, ["released", "grayed", "passed", "submitted", "built", "rolled_back", "skipped", "failed"]);
     /// ```
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Released,
+        Outcome::Grayed,
         Outcome::Passed,
         Outcome::Submitted,
         Outcome::Built,
@@ -170,6 +174,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Released => "released",
+            Outcome::Grayed => "grayed",
             Outcome::Passed => "passed",
             Outcome::Submitted => "submitted",
             Outcome::Built => "built",
@@ -226,6 +231,9 @@ pub struct UpgradeOptions {
     pub wait_audit: bool,
     /// Release each passed package.
     pub release: bool,
+    /// Release to this share of each app's users (a phased release; 100
+    /// releases to all) instead of to everyone at once.
+    pub gray_percentage: Option<u8>,
     /// `content` of the submissions.
     pub audit_content: String,
     /// `remark` of the submissions.
@@ -283,6 +291,7 @@ impl UpgradeOptions {
             submit: false,
             wait_audit: false,
             release: false,
+            gray_percentage: None,
             audit_content: "fleet upgrade".to_owned(),
             audit_remark: String::new(),
             concurrency: 16,
@@ -295,6 +304,19 @@ impl UpgradeOptions {
             audit_timeout: None,
             on_record: None,
         }
+    }
+
+    /// Release each passed package to `percentage` of its users (a phased
+    /// release; implies `release`). A rerun with a higher percentage raises
+    /// every app's plan; 100 releases to everyone.
+    ///
+    /// ```
+    /// let o = smartship_client::fleet::UpgradeOptions::new(7, "2.0.0").gray(10);
+    /// assert!(o.release && o.gray_percentage == Some(10));
+    /// ```
+    pub fn gray(mut self, percentage: u8) -> UpgradeOptions {
+        self.gray_percentage = Some(percentage);
+        self.release(true)
     }
 
     /// Release each passed package (implies submit and wait for the audit).
@@ -326,6 +348,7 @@ impl UpgradeOptions {
     /// The outcome an app reaches when everything goes right.
     fn target(&self) -> Outcome {
         match (self.submit, self.wait_audit, self.release) {
+            (_, _, true) if self.gray_percentage.is_some_and(|p| p < 100) => Outcome::Grayed,
             (_, _, true) => Outcome::Released,
             (true, true, false) => Outcome::Passed,
             (true, false, false) => Outcome::Submitted,
@@ -602,6 +625,46 @@ impl Driver<'_> {
                                 format!("audit rejected: {}", p.msg)
                             };
                             return self.finish(Outcome::Failed, Some(reason), None);
+                        }
+                        6 if o.release && o.gray_percentage.is_some() => {
+                            self.enter(Stage::Releasing);
+                            let (id, pct) = (p.package_id, o.gray_percentage.unwrap_or(100));
+                            match self
+                                .session
+                                .call(|c| async move { c.gray_release(id, pct, &[], None).await })
+                                .await
+                            {
+                                // 100 released it: the next read sees it online.
+                                Ok(_) if pct >= 100 => {}
+                                Ok(plan) => {
+                                    let at = plan.gray_percentage.unwrap_or(i64::from(pct));
+                                    return self.finish(
+                                        Outcome::Grayed,
+                                        Some(format!("gray release at {at}%")),
+                                        None,
+                                    );
+                                }
+                                // An earlier run took it this far or further.
+                                Err(e)
+                                    if e.business_code()
+                                        == Some(
+                                            smartship_api::ErrorCode::GrayPercentageNotIncreasing,
+                                        ) =>
+                                {
+                                    return self.finish(
+                                        Outcome::Grayed,
+                                        Some(format!("gray release already at {pct}% or more")),
+                                        None,
+                                    );
+                                }
+                                Err(e)
+                                    if !self.state_changed_meanwhile(&e)
+                                        && !self.transient(&e).await =>
+                                {
+                                    return self.fail(&e);
+                                }
+                                Err(_) => {}
+                            }
                         }
                         6 if o.release => {
                             self.enter(Stage::Releasing);
@@ -955,8 +1018,11 @@ pub async fn upgrade_until(
             && let Some(outcome) = r.outcome
         {
             let retry = outcome.is_failure() && options.retry_failed;
-            // An earlier run that went further than this one asks is done too.
-            let reached = !outcome.is_failure() && outcome_rank(outcome) <= outcome_rank(target);
+            // An earlier run that went further than this one asks is done
+            // too; a phased release is driven again (this run may raise it).
+            let reached = !outcome.is_failure()
+                && outcome_rank(outcome) <= outcome_rank(target)
+                && !(outcome == Outcome::Grayed && options.gray_percentage.is_some());
             if !retry && (outcome.is_failure() || reached) {
                 progress.finished(Stage::Queued, r, true);
                 finished_before.push(r.clone());
@@ -1021,10 +1087,11 @@ pub async fn upgrade_until(
 fn outcome_rank(o: Outcome) -> u8 {
     match o {
         Outcome::Released | Outcome::RolledBack => 0,
-        Outcome::Passed => 1,
-        Outcome::Submitted => 2,
-        Outcome::Built => 3,
-        Outcome::Skipped | Outcome::Failed => 4,
+        Outcome::Grayed => 1,
+        Outcome::Passed => 2,
+        Outcome::Submitted => 3,
+        Outcome::Built => 4,
+        Outcome::Skipped | Outcome::Failed => 5,
     }
 }
 
