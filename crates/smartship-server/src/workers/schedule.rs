@@ -58,6 +58,11 @@ async fn fire(
             tracing::info!(%app, %package, "scheduled release waits for a rollback");
             return false;
         }
+        // Another node released it first (every node runs this worker): the
+        // schedule is done.
+        Ok(Err(Refusal::WrongState(..))) => {
+            tracing::info!(%app, %package, "scheduled release already done elsewhere")
+        }
         Ok(Err(r)) => {
             // Refused for good (authenticity withdrawn...): the schedule
             // ends, the package stays audit passed, the log says why.
