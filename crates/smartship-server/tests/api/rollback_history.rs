@@ -4,6 +4,7 @@
 use crate::common::*;
 use crate::runtime::{check, host_key};
 use serde_json::Value;
+use std::time::Duration;
 
 async fn online(t: &TestApp, app: &AppHandle) -> (i64, String) {
     let list = t
@@ -237,4 +238,77 @@ async fn a_scheduled_release_holds_its_slot_survives_a_restart_and_fires_on_time
         )
         .await;
     assert_eq!(sub["errno"], 0, "the slot is free again: {sub}");
+}
+
+#[tokio::test]
+async fn two_nodes_fire_each_scheduled_release_and_ramp_step_once() {
+    if backend() != smartship_store::test_db::Backend::Postgres {
+        eprintln!("skipped on SQLite: several nodes share a PostgreSQL database");
+        return;
+    }
+    let t = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.database_url = Some(t.db.as_ref().unwrap().url().to_owned());
+    let second = smartship_server::start(config, smartship_server::StartOptions::default())
+        .await
+        .unwrap();
+    let mut apps = vec![t.apps[0].clone(), t.apps[1].clone()];
+    for i in 0..4 {
+        apps.push(t.create_app(&format!("node app {i}"), true, true).await);
+    }
+    let at = now_secs() + 2;
+    let mut scheduled = Vec::new();
+    for app in &apps[..3] {
+        let id = crate::runtime::passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+        let r = t
+            .api(
+                "package/release",
+                &app.token,
+                &[
+                    ("package_id", &id.to_string()),
+                    ("release_at", &at.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r["errno"], 0, "{r}");
+        scheduled.push((app.clone(), id));
+    }
+    let ramp = format!("[{{\"gray_percentage\":100,\"at\":{at}}}]");
+    let mut grayed = Vec::new();
+    for app in &apps[3..] {
+        let id = crate::runtime::passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+        let r = t
+            .api(
+                "package/grayrelease",
+                &app.token,
+                &[
+                    ("package_id", &id.to_string()),
+                    ("gray_percentage", "5"),
+                    ("ramp", &ramp),
+                ],
+            )
+            .await;
+        assert_eq!(r["errno"], 0, "{r}");
+        grayed.push((app.clone(), id));
+    }
+    for (app, id) in scheduled.iter().chain(grayed.iter()) {
+        t.wait_until(app, |l| {
+            l.iter().any(|p| p["package_id"] == *id && p["status"] == 1)
+        })
+        .await;
+    }
+    // Both nodes saw every item due; each went online once.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (_, id) in scheduled.iter().chain(grayed.iter()) {
+        let (_, p) = t.admin_get(&format!("/admin/v1/packages/{id}")).await;
+        let online: Vec<&Value> = p["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|tr| tr["to"] == "online")
+            .collect();
+        assert_eq!(online.len(), 1, "{p}");
+    }
+    second.stop().await.unwrap();
 }
