@@ -96,7 +96,7 @@ pub enum PushEvent {
         package: AuditEventPayload,
         /// A phased release's percentage and status (`PACKAGE_GRAY_RELEASE`).
         gray_percentage: Option<i64>,
-        /// `running`, `paused`, `finished` or `reverted`.
+        /// `running`, `paused` or `reverted` (completion is `PACKAGE_RELEASE`).
         gray_status: Option<String>,
     },
     /// Any event this SDK version does not know, as its JSON object.

@@ -71,6 +71,17 @@ pub fn signed_message(app_id: i64, package_id: i64, version: &str, sha256: &str)
     format!("smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}")
 }
 
+/// The message an incremental package's signature covers.
+pub fn signed_delta_message(
+    app_id: i64,
+    from_package_id: i64,
+    package_id: i64,
+    version: &str,
+    sha256: &str,
+) -> String {
+    format!("smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}")
+}
+
 /// The file a pulled copy keeps beside its files: what it is.
 pub const STATE_FILE: &str = ".smartship-runtime.json";
 
@@ -114,6 +125,8 @@ pub struct RuntimeClient {
     base: String,
     host_key: String,
     http: reqwest::Client,
+    /// Keys a host ships and trusts instead of the published list.
+    pinned: Option<BTreeMap<String, VerifyingKey>>,
 }
 
 impl std::fmt::Debug for RuntimeClient {
@@ -146,6 +159,7 @@ impl RuntimeClient {
             http: config.http(),
             base: config.base_url,
             host_key: host_key.into(),
+            pinned: None,
         }
     }
 
@@ -217,25 +231,21 @@ impl RuntimeClient {
         Ok(out)
     }
 
-    /// Downloads `url` and checks it is `sha256`, signed by `key_id` for
-    /// (`app_id`, `package_id`, `version`).
+    /// Checks `signature` of `message` by `key_id`, then downloads `url`
+    /// (at most `size` bytes) and checks it is `sha256`.
     #[allow(clippy::too_many_arguments)]
     async fn fetch_verified(
         &self,
         keys: &BTreeMap<String, VerifyingKey>,
-        answer: &UpdateAnswer,
+        message: &str,
         url: &str,
         sha256: &str,
+        size: i64,
         key_id: &str,
         signature: &str,
     ) -> Result<Vec<u8>> {
-        verify_signature(
-            keys,
-            key_id,
-            signature,
-            &signed_message(answer.app_id, answer.package_id, &answer.version, sha256),
-        )?;
-        let resp = self.http.get(url).send().await?;
+        verify_signature(keys, key_id, signature, message)?;
+        let mut resp = self.http.get(url).send().await?;
         if !resp.status().is_success() {
             return Err(Error::Admin {
                 status: resp.status().as_u16(),
@@ -243,7 +253,18 @@ impl RuntimeClient {
                 message: format!("GET {url}"),
             });
         }
-        let bytes = resp.bytes().await?.to_vec();
+        // Never more than the signed answer says: a mirror that streams
+        // without end is cut off, not buffered.
+        let limit = usize::try_from(size.max(0)).unwrap_or(usize::MAX);
+        let mut bytes = Vec::with_capacity(limit.min(64 << 20));
+        while let Some(chunk) = resp.chunk().await? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(refused(format!(
+                    "the download is longer than the signed size {size}"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         let got = sha256_hex(&bytes);
         if got != sha256 {
             return Err(refused(format!(
@@ -255,16 +276,46 @@ impl RuntimeClient {
 
     /// The whole package of `answer`, verified.
     pub async fn download(&self, answer: &UpdateAnswer) -> Result<Vec<u8>> {
-        let keys = self.keys().await?;
+        let keys = self.trusted_keys().await?;
+        self.fetch_full(&keys, answer).await
+    }
+
+    async fn fetch_full(
+        &self,
+        keys: &BTreeMap<String, VerifyingKey>,
+        answer: &UpdateAnswer,
+    ) -> Result<Vec<u8>> {
+        let message = signed_message(
+            answer.app_id,
+            answer.package_id,
+            &answer.version,
+            &answer.sha256,
+        );
         self.fetch_verified(
-            &keys,
-            answer,
+            keys,
+            &message,
             &answer.download_url,
             &answer.sha256,
+            answer.size,
             &answer.key_id,
             &answer.signature,
         )
         .await
+    }
+
+    /// Trusts only these keys (id → key), as a host that ships them pins
+    /// them: signatures are then checked against these, never against what
+    /// the server publishes at the time.
+    pub fn with_trusted_keys(mut self, keys: BTreeMap<String, VerifyingKey>) -> RuntimeClient {
+        self.pinned = Some(keys);
+        self
+    }
+
+    async fn trusted_keys(&self) -> Result<BTreeMap<String, VerifyingKey>> {
+        match &self.pinned {
+            Some(k) => Ok(k.clone()),
+            None => self.keys().await,
+        }
     }
 
     /// Brings the copy in `dir` to the version `user_id` gets: nothing when
@@ -273,6 +324,11 @@ impl RuntimeClient {
     /// whole package. The copy is replaced only once the new one is
     /// complete and verified.
     pub async fn pull(&self, app_id: i64, user_id: Option<&str>, dir: &Path) -> Result<Pulled> {
+        // `.` or `sub/..` have no name to stage beside: work on the real path.
+        let dir = &match dir.canonicalize() {
+            Ok(d) => d,
+            Err(_) => std::path::absolute(dir).map_err(io)?,
+        };
         let current = read_copy(dir).filter(|c| c.app_id == app_id);
         let answer = self
             .check(
@@ -281,22 +337,36 @@ impl RuntimeClient {
                 current.as_ref().map(|c| c.version.as_str()),
             )
             .await?;
+        if answer.app_id != app_id {
+            return Err(refused(format!(
+                "the answer is for app {}, not {app_id}",
+                answer.app_id
+            )));
+        }
         if let Some(c) = &current
             && c.package_id == answer.package_id
             && verify_tree(dir, &c.files).is_ok()
         {
             return Ok(Pulled::UpToDate(c.clone()));
         }
-        let keys = self.keys().await?;
+        let keys = self.trusted_keys().await?;
         if let (Some(inc), Some(c)) = (&answer.incremental, &current)
             && inc.from_package_id == c.package_id
         {
+            let message = signed_delta_message(
+                answer.app_id,
+                inc.from_package_id,
+                answer.package_id,
+                &answer.version,
+                &inc.sha256,
+            );
             let zip = self
                 .fetch_verified(
                     &keys,
-                    &answer,
+                    &message,
                     &inc.download_url,
                     &inc.sha256,
+                    inc.size,
                     &inc.key_id,
                     &inc.signature,
                 )
@@ -313,16 +383,7 @@ impl RuntimeClient {
                 Err(e) => return Err(e),
             }
         }
-        let zip = self
-            .fetch_verified(
-                &keys,
-                &answer,
-                &answer.download_url,
-                &answer.sha256,
-                &answer.key_id,
-                &answer.signature,
-            )
-            .await?;
+        let zip = self.fetch_full(&keys, &answer).await?;
         let files = unzip(&zip)?;
         let copy = install(dir, &answer, files)?;
         Ok(Pulled::Full {
@@ -481,6 +542,11 @@ fn apply_incremental(
     }
     for (name, bytes) in entries {
         if let Some(p) = name.strip_prefix("files/") {
+            if !safe_path(p) {
+                return Err(refused(format!(
+                    "unsafe path {name:?} in the incremental package"
+                )));
+            }
             files.insert(p.to_owned(), bytes);
         }
     }

@@ -179,6 +179,8 @@ pub struct AppSnapshot {
     pub gray: Option<PackageId>,
     /// The package whose release is scheduled.
     pub scheduled: Option<PackageId>,
+    /// When (Unix ms) that scheduled release is due.
+    pub scheduled_at: Option<i64>,
     /// The version a rollback goes to: the package named by
     /// [`Action::RollbackTo`] (of this app, any state), or the target
     /// recorded on the package rolling back ([`Action::CompleteRollback`]).
@@ -217,6 +219,10 @@ pub enum Action {
     Review(Verdict),
     /// `package/release`.
     Release,
+    /// The schedule worker releases a package whose release was scheduled
+    /// for this time (Unix ms): refused when the schedule was cancelled or
+    /// changed since the worker read it.
+    FireSchedule(i64),
     /// `package/rollback`: the target goes to rolling back, to return to
     /// the newest earlier version.
     Rollback,
@@ -238,7 +244,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Review(Verdict::Pass) => "review_pass",
             Action::Review(Verdict::Fail { .. }) => "review_fail",
-            Action::Release => "release",
+            Action::Release | Action::FireSchedule(_) => "release",
             Action::Rollback | Action::RollbackTo(_) => "rollback",
             Action::CompleteRollback => "complete_rollback",
         }
@@ -270,6 +276,9 @@ pub enum Refusal {
     /// until it is released or its schedule is cancelled.
     #[error("the release of package {0} is scheduled")]
     ReleaseScheduled(PackageId),
+    /// A scheduled release was cancelled or moved before it fired.
+    #[error("the scheduled release was cancelled or changed")]
+    ScheduleChanged,
     /// The rollback target is not a retained earlier version of the app.
     #[error("package {0} is not an earlier online version of this app")]
     NotARollbackTarget(PackageId),
@@ -460,8 +469,13 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
                 }
             }
         }
-        Action::Release => {
+        Action::Release | Action::FireSchedule(_) => {
             let t = target(s)?;
+            if let Action::FireSchedule(at) = action
+                && (s.scheduled != Some(t.id) || s.scheduled_at != Some(*at))
+            {
+                return Err(Refusal::ScheduleChanged);
+            }
             require_state(t, PackageState::AuditPassed, "audit passed (status 6)")?;
             if !s.authenticity_verified {
                 return Err(Refusal::AuthenticityNotVerified);

@@ -45,6 +45,19 @@ pub fn signed_message(app_id: i64, package_id: i64, version: &str, sha256: &str)
     format!("smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}")
 }
 
+/// The bytes an Ed25519 signature of an incremental package covers: its
+/// own kind and its base, so that it can never pass for a whole package
+/// (nor for the delta from another version).
+pub fn signed_delta_message(
+    app_id: i64,
+    from_package_id: i64,
+    package_id: i64,
+    version: &str,
+    sha256: &str,
+) -> String {
+    format!("smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}")
+}
+
 /// The path, inside an incremental package, of its [`DeltaManifest`]. The
 /// carried files are under [`DELTA_FILES_DIR`], so no package file can
 /// collide with it.

@@ -359,7 +359,8 @@ pub trait RuntimeStore: Send + Sync {
     /// recorded (the first, when two nodes made it at once).
     async fn set_package_artifact(&self, package: PackageId, a: &Artifact) -> Result<Artifact>;
     /// The size of the recorded artifact (a package's or an incremental
-    /// one) with this digest; None for any other blob.
+    /// one) with this digest, of an app that is served (service status
+    /// normal); None for any other blob.
     async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>>;
     async fn delta(&self, from: PackageId, to: PackageId) -> Result<Option<Artifact>>;
     async fn put_delta(
@@ -415,10 +416,12 @@ pub trait RuntimeStore: Send + Sync {
         now: i64,
     ) -> Result<bool>;
     /// Scheduled releases due at `now`.
-    async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId)>>;
+    async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId, i64)>>;
     /// When the next scheduled release is due.
     async fn next_scheduled_release(&self) -> Result<Option<i64>>;
-    /// Apps whose running plan has a ramp step due at `now`.
+    /// Apps whose running plan has a ramp step due at `now`, or is at 100 %
+    /// and waits for its release (a release refused or interrupted: the
+    /// ramp worker tries it again on its next pass).
     async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>>;
     /// When the next ramp step of any plan is due.
     async fn next_gray_step(&self) -> Result<Option<i64>>;

@@ -56,8 +56,8 @@ pub(crate) trait LifecycleTx {
     async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()>;
     /// The package of the app's live phased release (running or paused).
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>>;
-    /// The package of the app whose release is scheduled.
-    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>>;
+    /// The package of the app whose release is scheduled, and when.
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<(PackageId, i64)>>;
     /// Ends a package's schedule (it was released).
     async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()>;
     /// Ends the app's live phased release as finished at 100 %.
@@ -158,7 +158,10 @@ async fn snapshot<T: LifecycleTx>(
     );
     snap.history = tx.history(app, rollback).await?;
     snap.gray = tx.live_gray(app).await?;
-    snap.scheduled = tx.scheduled_release(app).await?;
+    if let Some((p, at)) = tx.scheduled_release(app).await? {
+        snap.scheduled = Some(p);
+        snap.scheduled_at = Some(at);
+    }
     let rollback_to = match action {
         Action::RollbackTo(id) => Some(*id),
         Action::CompleteRollback => match target {
@@ -242,7 +245,7 @@ async fn write_effects<T: LifecycleTx>(
             .await?;
     }
     match action {
-        Action::Release => {
+        Action::Release | Action::FireSchedule(_) => {
             tx.insert_release_event(EventKind::PackageRelease, target, None, ctx.now)
                 .await?
         }

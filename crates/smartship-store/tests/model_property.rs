@@ -224,6 +224,7 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
         GrayInProgress(_) => "GrayInProgress",
         NotARollbackTarget(_) => "NotARollbackTarget",
         ReleaseScheduled(_) => "ReleaseScheduled",
+        ScheduleChanged => "ScheduleChanged",
     }
 }
 

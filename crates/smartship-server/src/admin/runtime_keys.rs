@@ -13,6 +13,9 @@ use smartship_api::admin::{CreatedHostKey, HostKeyView, HostKeyViews, RotatedSig
 
 /// Longest name of a host key.
 const MAX_NAME: usize = 100;
+/// Shortest overlap: nodes re-read the keys every 5 s and keep signed
+/// answers for a second, so a replaced key signs for up to 6 s more.
+const MIN_OVERLAP_SECS: i64 = 10;
 /// Default time the replaced signing keys stay published: a week.
 const DEFAULT_OVERLAP_SECS: i64 = 7 * 24 * 3600;
 
@@ -115,7 +118,8 @@ pub async fn revoke_host_key(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotate {
-    /// Seconds the replaced keys stay published (default a week, 0–31,536,000).
+    /// Seconds the replaced keys stay published (default a week, 10–31,536,000:
+    /// at least the time every node takes to sign with the new key).
     overlap_secs: Option<i64>,
 }
 
@@ -144,8 +148,11 @@ pub async fn rotate_signing_key(
         }
     };
     let overlap = req.overlap_secs.unwrap_or(DEFAULT_OVERLAP_SECS);
-    if !(0..=365 * 24 * 3600).contains(&overlap) {
-        return Err(AdminError::invalid("overlap_secs: 0 to 31536000"));
+    if !(MIN_OVERLAP_SECS..=365 * 24 * 3600).contains(&overlap) {
+        return Err(AdminError::invalid(format!(
+            "overlap_secs: {MIN_OVERLAP_SECS} to 31536000 (other nodes sign with the replaced key for up to {} s)",
+            MIN_OVERLAP_SECS
+        )));
     }
     // The first key exists before it is replaced.
     s.signing.current(s.store.as_ref()).await?;

@@ -77,6 +77,7 @@ pub fn refusal(r: &Refusal) -> ApiError {
         Refusal::QuotaExhausted => (ErrorCode::AuditQuotaExhausted, String::new()),
         Refusal::NothingToRollBack => (ErrorCode::NothingToRollBack, String::new()),
         Refusal::RollbackInProgress => (ErrorCode::RollbackInProgress, String::new()),
+        Refusal::ScheduleChanged => (ErrorCode::WrongPackageState, r.to_string()),
         Refusal::ReleaseScheduled(id) => (ErrorCode::ReleaseScheduled, format!("package_id={id}")),
         Refusal::NotARollbackTarget(id) => {
             (ErrorCode::NotARollbackTarget, format!("package_id={id}"))

@@ -179,9 +179,17 @@ pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Res
     let plan = match live {
         Some(g) if g.package == package => {
             let change = Box::new(move |plan: &mut GrayPlan| {
+                if plan.package != package {
+                    return Err(GrayRefusal::WrongStatus(
+                        "held by another package",
+                        "this package's plan",
+                    ));
+                }
                 // The same percentage with new users or a new ramp changes
-                // only those.
-                if percentage != plan.percentage || (users.is_empty() && ramp.is_none()) {
+                // only those; 100 again retries a release that did not
+                // happen (refused, or interrupted).
+                let same = percentage == plan.percentage;
+                if !same || (users.is_empty() && ramp.is_none() && percentage < 100) {
                     plan.raise(percentage, now)?;
                 }
                 for u in users {
@@ -197,6 +205,11 @@ pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Res
                 }
                 if let Some(steps) = ramp {
                     plan.ramp = steps;
+                    // The new steps count from now: a resume must not push
+                    // them later by a pause that came before them.
+                    if plan.paused_at.is_some() {
+                        plan.paused_at = Some(now);
+                    }
                 }
                 Ok(())
             });

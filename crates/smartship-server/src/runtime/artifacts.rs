@@ -10,7 +10,7 @@ use smartship_core::manifest::{Manifest, sha256_hex};
 use smartship_core::runtime::{DELTA_FILES_DIR, DELTA_MANIFEST_PATH, DeltaManifest};
 use smartship_store::{Artifact, Package};
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Bytes of artifacts a node keeps in memory at most.
 const CACHE_BYTES: usize = 64 << 20;
@@ -20,6 +20,9 @@ const CACHE_BYTES: usize = 64 << 20;
 #[derive(Default)]
 pub struct ArtifactCache {
     inner: Mutex<CacheInner>,
+    /// One build per artifact at a time on this node: the checks that
+    /// follow a release all want the same zip, and it is made once.
+    building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Default)]
@@ -30,6 +33,24 @@ struct CacheInner {
 }
 
 impl ArtifactCache {
+    /// Waits for this node's build of `key`, if one runs, and holds the
+    /// turn: the caller checks the store again, then builds if still needed.
+    async fn build_turn(&self, key: String) -> BuildTurn<'_> {
+        let lock = self
+            .building
+            .lock()
+            .expect("cache lock")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        BuildTurn {
+            cache: self,
+            key,
+            _guard: guard,
+        }
+    }
+
     pub fn get(&self, sha256: &str) -> Option<Bytes> {
         self.inner
             .lock()
@@ -58,6 +79,28 @@ impl ArtifactCache {
         c.bytes += bytes.len();
         c.order.push_back(sha256.to_owned());
         c.map.insert(sha256.to_owned(), bytes);
+    }
+}
+
+/// A node's turn to build one artifact; its entry goes when the last
+/// waiter is done.
+struct BuildTurn<'a> {
+    cache: &'a ArtifactCache,
+    key: String,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for BuildTurn<'_> {
+    fn drop(&mut self) {
+        let mut building = self.cache.building.lock().expect("cache lock");
+        // Two references: the map's and this guard's mutex. Anyone else
+        // holds a third and will remove it after their turn.
+        if building
+            .get(&self.key)
+            .is_some_and(|m| Arc::strong_count(m) <= 2)
+        {
+            building.remove(&self.key);
+        }
     }
 }
 
@@ -122,6 +165,10 @@ pub async fn package_artifact(s: &AppState, p: &Package) -> anyhow::Result<Artif
     if let Some(a) = s.store.package_artifact(p.id).await? {
         return Ok(a);
     }
+    let _turn = s.artifact_cache.build_turn(format!("p{}", p.id)).await;
+    if let Some(a) = s.store.package_artifact(p.id).await? {
+        return Ok(a);
+    }
     let manifest = manifest_of(s, p).await?;
     let paths = manifest.files.keys().cloned().collect();
     let files = read_files(s, &manifest, paths, "").await?;
@@ -137,6 +184,13 @@ pub async fn delta_artifact(
     from: &Package,
     to: &Package,
 ) -> anyhow::Result<Artifact> {
+    if let Some(a) = s.store.delta(from.id, to.id).await? {
+        return Ok(a);
+    }
+    let _turn = s
+        .artifact_cache
+        .build_turn(format!("d{}>{}", from.id, to.id))
+        .await;
     if let Some(a) = s.store.delta(from.id, to.id).await? {
         return Ok(a);
     }

@@ -21,32 +21,51 @@ fn not_found() -> AdminError {
 }
 
 /// One range of `bytes=`: `a-b`, `a-` or `-n`, within `len`. `Ok(None)`
-/// means "send it all" (no range, several ranges, or not a bytes range);
-/// `Err` an unsatisfiable range (416).
+/// means "send it all" (no range, several ranges, not a bytes range, or a
+/// malformed one, which RFC 9110 says to ignore); `Err` a well-formed range
+/// outside the zip (416).
 fn parse_range(v: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    match parse_range_strict(v, len) {
+        Err(Malformed) => Ok(None),
+        Ok(r) => Ok(r),
+        Err(Unsatisfiable) => Err(()),
+    }
+}
+
+enum RangeError {
+    Malformed,
+    Unsatisfiable,
+}
+use RangeError::{Malformed, Unsatisfiable};
+
+fn parse_range_strict(v: &str, len: u64) -> Result<Option<(u64, u64)>, RangeError> {
     let Some(spec) = v.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
     if spec.contains(',') {
         return Ok(None);
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = spec.split_once('-').ok_or(Malformed)?;
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| ())?;
+        let n: u64 = b.parse().map_err(|_| Malformed)?;
         if n == 0 || len == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (len.saturating_sub(n), len - 1)
     } else {
-        let start: u64 = a.parse().map_err(|_| ())?;
+        let start: u64 = a.parse().map_err(|_| Malformed)?;
         let end = if b.is_empty() {
             len.saturating_sub(1)
         } else {
-            b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
+            let end: u64 = b.parse().map_err(|_| Malformed)?;
+            if end < start {
+                return Err(Malformed);
+            }
+            end.min(len.saturating_sub(1))
         };
-        if start >= len || end < start {
-            return Err(());
+        if start >= len {
+            return Err(Unsatisfiable);
         }
         (start, end)
     };
@@ -162,8 +181,16 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 100), Ok(None));
         assert_eq!(parse_range("items=0-1", 100), Ok(None));
         assert_eq!(parse_range("bytes=100-", 100), Err(()));
-        assert_eq!(parse_range("bytes=9-3", 100), Err(()));
-        assert_eq!(parse_range("bytes=x-3", 100), Err(()));
+        assert_eq!(
+            parse_range("bytes=9-3", 100),
+            Ok(None),
+            "malformed: ignored"
+        );
+        assert_eq!(
+            parse_range("bytes=x-3", 100),
+            Ok(None),
+            "malformed: ignored"
+        );
         assert_eq!(parse_range("bytes=-0", 100), Err(()));
     }
 }

@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use smartship_core::AppId;
-use smartship_core::runtime::{ServiceStatus, signed_message};
+use smartship_core::runtime::{ServiceStatus, signed_delta_message};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use view::AppDelivery;
@@ -143,7 +143,9 @@ pub struct Incremental {
     pub sha256: String,
     pub download_url: String,
     pub key_id: String,
-    /// The same message as the full package's, with this zip's SHA-256.
+    /// Base64 Ed25519 signature of
+    /// `smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}`
+    /// (`sha256` of this zip).
     pub signature: String,
 }
 
@@ -255,8 +257,9 @@ pub async fn update(
                 size: delta.size,
                 download_url: url(&delta.sha256),
                 key_id: keys.signer_id.clone(),
-                signature: keys.sign(&signed_message(
+                signature: keys.sign(&signed_delta_message(
                     app_id,
+                    from.id.0,
                     package.id.0,
                     &package.version,
                     &delta.sha256,

@@ -89,21 +89,36 @@ impl<V: Clone> Ttl<V> {
 pub struct DeliveryCache {
     apps: Ttl<Arc<AppDelivery>>,
     host_keys: Ttl<bool>,
+    /// Bumped by every `forget`: a read that began before a change is not
+    /// kept after it (it may hold what the change replaced).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl DeliveryCache {
     /// Drops what this node read of `app` (it just changed it).
     pub fn forget(&self, app: AppId) {
+        self.bump();
         self.apps.forget(&app.0.to_string());
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Drops every app's entry (their signatures: the signing key changed).
     pub fn forget_apps(&self) {
+        self.bump();
         self.apps.clear();
     }
 
     /// Drops every host key's verdict (one was revoked).
     pub fn forget_host_keys(&self) {
+        self.bump();
         self.host_keys.clear();
     }
 
@@ -112,8 +127,11 @@ impl DeliveryCache {
         if let Some(ok) = self.host_keys.get(digest) {
             return Ok(ok);
         }
+        let seen = self.generation();
         let ok = s.store.active_host_key(digest).await?.is_some();
-        self.host_keys.put(digest.to_owned(), ok);
+        if self.generation() == seen {
+            self.host_keys.put(digest.to_owned(), ok);
+        }
         Ok(ok)
     }
 
@@ -123,8 +141,11 @@ impl DeliveryCache {
         if let Some(d) = self.apps.get(&key) {
             return Ok(d);
         }
+        let seen = self.generation();
         let d = Arc::new(read(s, app).await?);
-        self.apps.put(key, d.clone());
+        if self.generation() == seen {
+            self.apps.put(key, d.clone());
+        }
         Ok(d)
     }
 }

@@ -19,8 +19,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let mut waiting = false;
         match state.store.due_scheduled_releases(now).await {
             Ok(due) => {
-                for (app, package) in due {
-                    waiting |= !fire(&state, app, package).await;
+                for (app, package, at) in due {
+                    waiting |= !fire(&state, app, package, at).await;
                 }
             }
             Err(e) => tracing::error!(error = ?e, "reading due scheduled releases failed"),
@@ -46,9 +46,13 @@ async fn fire(
     state: &AppState,
     app: smartship_core::AppId,
     package: smartship_core::PackageId,
+    at: i64,
 ) -> bool {
     let ctx = state.action_context("worker:schedule".to_owned());
-    let decision = state.store.apply(app, package, Action::Release, &ctx).await;
+    let decision = state
+        .store
+        .apply(app, package, Action::FireSchedule(at), &ctx)
+        .await;
     state.delivery.forget(app);
     match decision {
         Ok(Ok(_)) => tracing::info!(%app, %package, "scheduled release done"),
@@ -58,10 +62,10 @@ async fn fire(
             tracing::info!(%app, %package, "scheduled release waits for a rollback");
             return false;
         }
-        // Another node released it first (every node runs this worker): the
-        // schedule is done.
-        Ok(Err(Refusal::WrongState(..))) => {
-            tracing::info!(%app, %package, "scheduled release already done elsewhere")
+        // Another node released it first (every node runs this worker), or
+        // the schedule was cancelled or moved since it was read: nothing to do.
+        Ok(Err(Refusal::WrongState(..) | Refusal::ScheduleChanged)) => {
+            tracing::info!(%app, %package, "scheduled release already done, cancelled or moved")
         }
         Ok(Err(r)) => {
             // Refused for good (authenticity withdrawn...): the schedule

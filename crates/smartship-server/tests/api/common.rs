@@ -283,9 +283,15 @@ impl TestApp {
 
     /// `PATCH /admin/v1/tps/{client_id}` of the test TP.
     pub async fn patch_tp(&self, body: Value) -> (StatusCode, Value) {
+        self.admin_patch(&format!("/admin/v1/tps/{}", self.tp_client_id), body)
+            .await
+    }
+
+    /// PATCH an operator API path with a JSON body.
+    pub async fn admin_patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let resp = self
             .http
-            .patch(format!("{}/admin/v1/tps/{}", self.base, self.tp_client_id))
+            .patch(format!("{}{path}", self.base))
             .bearer_auth(ADMIN_TOKEN)
             .json(&body)
             .send()

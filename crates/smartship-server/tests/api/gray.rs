@@ -328,3 +328,65 @@ async fn a_ramp_advances_by_itself_waits_while_paused_and_completes() {
         "{list:?}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_release_at_100_percent_is_tried_again_until_it_happens() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let v1 = passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+    let r = gray(
+        &t,
+        app,
+        "grayrelease",
+        &[("package_id", &v1.to_string()), ("gray_percentage", "50")],
+    )
+    .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let (status, _) = t
+        .admin_patch(
+            &format!("/admin/v1/apps/{}", app.app_id),
+            serde_json::json!({"authenticity_verified": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let r = gray(
+        &t,
+        app,
+        "grayrelease",
+        &[("package_id", &v1.to_string()), ("gray_percentage", "100")],
+    )
+    .await;
+    assert_eq!(r["errno"], 47004, "{r}");
+    let plan = gray(&t, app, "getgrayreleaseplan", &[]).await;
+    assert_eq!(
+        (
+            plan["data"]["status"].as_i64(),
+            plan["data"]["gray_percentage"].as_i64()
+        ),
+        (Some(1), Some(100)),
+        "{plan}"
+    );
+    // Verified again: the ramp worker releases it on its next pass.
+    let (status, _) = t
+        .admin_patch(
+            &format!("/admin/v1/apps/{}", app.app_id),
+            serde_json::json!({"authenticity_verified": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(12);
+    loop {
+        let p = gray(&t, app, "getgrayreleaseplan", &[]).await;
+        if p["data"]["status"] == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never released: {p}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        t.packages(app)
+            .await
+            .iter()
+            .any(|p| p["package_id"] == v1 && p["status"] == 1)
+    );
+}

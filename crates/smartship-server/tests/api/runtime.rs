@@ -321,8 +321,9 @@ async fn an_incremental_package_from_the_previous_version_yields_identical_files
     assert_eq!(inc["from_version"], "1.0.0");
     assert!(inc["size"].as_i64().unwrap() < a["size"].as_i64().unwrap());
     let inc_sha = inc["sha256"].as_str().unwrap();
+    // Signed as an incremental package from 1.0.0, never as a whole one.
     assert!(
-        verifies(
+        !verifies(
             &t,
             app.app_id,
             &a,
@@ -330,6 +331,21 @@ async fn an_incremental_package_from_the_previous_version_yields_identical_files
             inc["signature"].as_str().unwrap()
         )
         .await
+    );
+    let keys = published_keys(&t).await;
+    let message = format!(
+        "smartship-delta-v1\n{}\n{v1}\n{v2}\n1.1.0\n{inc_sha}",
+        app.app_id
+    );
+    let sig: [u8; 64] = B64
+        .decode(inc["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(
+        keys[inc["key_id"].as_str().unwrap()]
+            .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig))
+            .is_ok()
     );
     let delta_bytes = download(&t, inc["download_url"].as_str().unwrap())
         .await
@@ -385,6 +401,7 @@ async fn paused_banned_and_forced_offline_apps_are_not_served() {
     let app = &t.apps[0];
     let (_, key) = host_key(&t).await;
     t.released_package(app, "1.0.0").await;
+    let (_, served) = check(&t, &key, app.app_id, &[]).await;
     let patch = |status: &'static str| {
         let t = &t;
         async move {
@@ -412,6 +429,12 @@ async fn paused_banned_and_forced_offline_apps_are_not_served() {
             (s, v["error"]["code"].as_str()),
             (StatusCode::FORBIDDEN, Some(code))
         );
+        let resp = download(&t, served["download_url"].as_str().unwrap()).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::NOT_FOUND,
+            "{status}: its zip is not served"
+        );
     }
     let (s, v) = patch("sleeping").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -419,6 +442,8 @@ async fn paused_banned_and_forced_offline_apps_are_not_served() {
     assert_eq!(s, StatusCode::OK);
     let (s, _) = check(&t, &key, app.app_id, &[]).await;
     assert_eq!(s, StatusCode::OK);
+    let resp = download(&t, served["download_url"].as_str().unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -453,9 +478,13 @@ async fn a_rotated_signing_key_signs_and_the_old_one_stays_published_for_the_ove
         .await
     );
     let (status, _) = t
-        .admin_post("/admin/v1/signing-keys/rotate", json!({"overlap_secs": -1}))
+        .admin_post("/admin/v1/signing-keys/rotate", json!({"overlap_secs": 0}))
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "shorter than nodes take to switch"
+    );
 }
 
 /// A man in the middle: forwards to the server, and flips one byte of every

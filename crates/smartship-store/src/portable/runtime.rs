@@ -169,8 +169,11 @@ macro_rules! runtime_store {
 
             async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>> {
                 Ok(sqlx::query_scalar(
-                    "SELECT artifact_size FROM packages WHERE artifact_sha256 = $1 \
-                     UNION ALL SELECT size FROM package_deltas WHERE sha256 = $1 LIMIT 1",
+                    "SELECT p.artifact_size FROM packages p JOIN apps a ON a.id = p.app_id \
+                     WHERE p.artifact_sha256 = $1 AND a.service_status = 'normal' \
+                     UNION ALL SELECT d.size FROM package_deltas d \
+                       JOIN packages p ON p.id = d.to_package JOIN apps a ON a.id = p.app_id \
+                     WHERE d.sha256 = $1 AND a.service_status = 'normal' LIMIT 1",
                 )
                 .bind(sha256)
                 .fetch_optional(self.reads())
@@ -488,15 +491,18 @@ macro_rules! runtime_store {
                 Ok(n == 1)
             }
 
-            async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId)>> {
-                let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT app_id, id FROM packages WHERE release_at IS NOT NULL AND release_at <= $1 \
+            async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId, i64)>> {
+                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT app_id, id, release_at FROM packages WHERE release_at IS NOT NULL AND release_at <= $1 \
                        AND state = 'audit_passed' ORDER BY release_at LIMIT 100",
                 )
                 .bind(now)
                 .fetch_all(self.reads())
                 .await?;
-                Ok(rows.into_iter().map(|(a, p)| (AppId(a), PackageId(p))).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|(a, p, at)| (AppId(a), PackageId(p), at))
+                    .collect())
             }
 
             async fn next_scheduled_release(&self) -> Result<Option<i64>> {
@@ -509,7 +515,8 @@ macro_rules! runtime_store {
 
             async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>> {
                 let ids: Vec<i64> = sqlx::query_scalar(
-                    "SELECT app_id FROM gray_plans WHERE status = 'running' AND next_step_at <= $1 \
+                    "SELECT app_id FROM gray_plans WHERE status = 'running' \
+                       AND (next_step_at <= $1 OR percentage = 100) \
                      ORDER BY next_step_at LIMIT 100",
                 )
                 .bind(now)

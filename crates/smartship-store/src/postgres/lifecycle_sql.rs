@@ -105,15 +105,15 @@ impl LifecycleTx for PgLifecycle<'_> {
         .map(PackageId))
     }
 
-    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM packages WHERE app_id = $1 AND release_at IS NOT NULL \
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<(PackageId, i64)>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, release_at FROM packages WHERE app_id = $1 AND release_at IS NOT NULL \
                AND state = 'audit_passed'",
         )
         .bind(app.0)
         .fetch_optional(&mut **self.0)
-        .await?
-        .map(PackageId))
+        .await?;
+        Ok(row.map(|(p, at)| (PackageId(p), at)))
     }
 
     async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()> {

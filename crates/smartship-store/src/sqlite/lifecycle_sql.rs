@@ -117,16 +117,15 @@ impl LifecycleTx for SqliteLifecycle<'_> {
             .map(PackageId))
     }
 
-    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<PackageId>> {
+    async fn scheduled_release(&mut self, app: AppId) -> Result<Option<(PackageId, i64)>> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT id FROM packages WHERE app_id = ?1 AND release_at IS NOT NULL \
+                "SELECT id, release_at FROM packages WHERE app_id = ?1 AND release_at IS NOT NULL \
                    AND state = 'audit_passed'",
             )?
-            .query_row([app.0], |r| r.get(0))
-            .optional()?
-            .map(PackageId))
+            .query_row([app.0], |r| Ok((PackageId(r.get(0)?), r.get(1)?)))
+            .optional()?)
     }
 
     async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()> {
