@@ -185,6 +185,10 @@ pub struct AppSnapshot {
     /// [`Action::RollbackTo`] (of this app, any state), or the target
     /// recorded on the package rolling back ([`Action::CompleteRollback`]).
     pub rollback_to: Option<PackageView>,
+    /// How many earlier online versions are newer than `rollback_to`.
+    pub newer_than_rollback_to: i64,
+    /// Earlier online versions a rollback may return to; None: all.
+    pub retained_versions: Option<i64>,
 }
 
 impl AppSnapshot {
@@ -508,6 +512,10 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
                         .rollback_to
                         .as_ref()
                         .filter(|v| v.id == *id && is_retained(v.state))
+                        .filter(|_| {
+                            s.retained_versions
+                                .is_none_or(|n| s.newer_than_rollback_to < n)
+                        })
                         .ok_or(Refusal::NotARollbackTarget(*id))?;
                     to.id
                 }

@@ -32,6 +32,9 @@ pub struct Config {
     pub timezone: String,
     /// Delay before a requested rollback takes effect.
     pub rollback_delay_secs: f64,
+    /// Earlier online versions a rollback may return to, newest first; 0
+    /// keeps every one (docs/release.md).
+    pub retained_versions: i64,
     /// Audit submissions per app per week; -1 for unlimited.
     pub audit_quota_per_week: i64,
     /// Largest built package, in bytes.
@@ -129,6 +132,7 @@ impl Default for Config {
             public_base_url: None,
             timezone: "+08:00".to_owned(),
             rollback_delay_secs: 3.0,
+            retained_versions: 0,
             audit_quota_per_week: 10,
             max_package_bytes: 16 << 20,
             max_draft_bytes: 32 << 20,
@@ -284,6 +288,11 @@ impl Config {
         if !(0.0..=86_400.0).contains(&self.rollback_delay_secs) {
             return Err(ConfigError(
                 "rollback_delay_secs must be between 0 and 86400".into(),
+            ));
+        }
+        if !(0..=100_000).contains(&self.retained_versions) {
+            return Err(ConfigError(
+                "retained_versions must be between 0 (all) and 100000".into(),
             ));
         }
         if self.audit_quota_per_week < -1 {

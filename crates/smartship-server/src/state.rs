@@ -66,6 +66,8 @@ impl AppState {
             actor,
             quota,
             rollback_delay_ms: (self.config.rollback_delay_secs * 1000.0) as i64,
+            retained_versions: (self.config.retained_versions > 0)
+                .then_some(self.config.retained_versions),
             submission: None,
         }
     }

@@ -54,6 +54,9 @@ pub(crate) trait LifecycleTx {
     /// The version a package rolling back returns to, when recorded.
     async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>>;
     async fn set_rollback_target(&mut self, package: PackageId, target: PackageId) -> Result<()>;
+    /// Earlier online versions (history, rolled back) of the app newer
+    /// than package `than`.
+    async fn retained_newer_than(&mut self, app: AppId, than: PackageId) -> Result<i64>;
     /// The package of the app's live phased release (running or paused).
     async fn live_gray(&mut self, app: AppId) -> Result<Option<PackageId>>;
     /// The package of the app whose release is scheduled, and when.
@@ -172,7 +175,11 @@ async fn snapshot<T: LifecycleTx>(
     };
     if let Some(id) = rollback_to {
         snap.rollback_to = tx.package_view(app, id).await?;
+        if matches!(action, Action::RollbackTo(_)) && ctx.retained_versions.is_some() {
+            snap.newer_than_rollback_to = tx.retained_newer_than(app, id).await?;
+        }
     }
+    snap.retained_versions = ctx.retained_versions;
     if let Some(q) = ctx.quota.filter(|_| needs_quota) {
         snap.quota_remaining = Some(q.limit - tx.quota_uses(app, q.period_start).await?);
     }

@@ -243,6 +243,8 @@ pub struct ActionContext {
     pub quota: Option<QuotaWindow>,
     /// Delay before a requested rollback takes effect.
     pub rollback_delay_ms: i64,
+    /// Earlier online versions a rollback may return to; None: all.
+    pub retained_versions: Option<i64>,
     /// Fields of a submission (submitaudit) recorded on the package.
     pub submission: Option<Submission>,
 }

@@ -13,6 +13,7 @@ fn ctx(now: i64) -> ActionContext {
         actor: "test".into(),
         quota: None,
         rollback_delay_ms: 1000,
+        retained_versions: None,
         submission: None,
     }
 }

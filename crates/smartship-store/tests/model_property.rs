@@ -277,6 +277,7 @@ async fn run(ops: Vec<Op>) {
                     period_start: 0,
                 }),
                 rollback_delay_ms: 1000,
+                retained_versions: None,
                 submission: None,
             };
             // Selectors 0-3 pick the package the operation naturally acts on

@@ -30,16 +30,25 @@ pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Res
     let AppCall { caller, p } = call;
     let page = p.int_in("page", 1, 1..=1_000_000)?;
     let size = p.int_in("page_size", 10, 1..=100)?;
-    let mut online: Vec<_> = s
-        .store
-        .all_packages(caller.app)
-        .await?
-        .into_iter()
-        .filter(|pk| {
-            matches!(pk.state, PackageState::Online | PackageState::RollingBack)
-                || is_retained(pk.state)
-        })
+    let all = s.store.all_packages(caller.app).await?;
+    // With `retained_versions`, only the newest earlier versions are
+    // rollback targets, and only they are listed.
+    let keep = match s.config.retained_versions {
+        0 => usize::MAX,
+        n => n as usize,
+    };
+    let mut online: Vec<_> = all
+        .iter()
+        .filter(|pk| matches!(pk.state, PackageState::Online | PackageState::RollingBack))
+        .cloned()
         .collect();
+    online.extend(
+        all.iter()
+            .rev()
+            .filter(|pk| is_retained(pk.state))
+            .take(keep)
+            .cloned(),
+    );
     // Online first, then by the last time each went online.
     online.sort_by_key(|pk| {
         (

@@ -312,3 +312,31 @@ async fn two_nodes_fire_each_scheduled_release_and_ramp_step_once() {
     }
     second.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn with_retained_versions_only_the_newest_earlier_versions_are_targets() {
+    let t = spawn_with(|c| c.retained_versions = 2).await;
+    let app = &t.apps[0];
+    let mut ids = Vec::new();
+    for v in ["1.0.0", "2.0.0", "3.0.0", "4.0.0"] {
+        ids.push(t.released_package(app, v).await);
+    }
+    // Earlier versions, newest first: 3.0.0, 2.0.0 retained; 1.0.0 not.
+    let r = rollback(&t, app, ids[3], &[("version", "1.0.0")]).await;
+    assert_eq!(r["errno"], 47023, "{r}");
+    let h = t.api_get("package/gethistory", &app.token, &[]).await;
+    let versions: Vec<&str> = h["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["4.0.0", "3.0.0", "2.0.0"], "{h}");
+    let r = rollback(&t, app, ids[3], &[("version", "2.0.0")]).await;
+    assert_eq!(r["errno"], 0, "{r}");
+    t.wait_until(app, |l| {
+        l.iter()
+            .any(|p| p["status"] == 1 && p["package_id"] == ids[1])
+    })
+    .await;
+}

@@ -76,6 +76,17 @@ impl LifecycleTx for PgLifecycle<'_> {
         row.as_ref().map(to_view).transpose()
     }
 
+    async fn retained_newer_than(&mut self, app: AppId, than: PackageId) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM packages WHERE app_id = $1 AND id > $2 \
+               AND state IN ('history', 'rolled_back')",
+        )
+        .bind(app.0)
+        .bind(than.0)
+        .fetch_one(&mut **self.0)
+        .await?)
+    }
+
     async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>> {
         let t: Option<Option<i64>> =
             sqlx::query_scalar("SELECT rollback_target FROM packages WHERE id = $1")

@@ -89,6 +89,16 @@ impl LifecycleTx for SqliteLifecycle<'_> {
             .transpose()
     }
 
+    async fn retained_newer_than(&mut self, app: AppId, than: PackageId) -> Result<i64> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT COUNT(*) FROM packages WHERE app_id = ?1 AND id > ?2 \
+                   AND state IN ('history', 'rolled_back')",
+            )?
+            .query_row(params![app.0, than.0], |r| r.get(0))?)
+    }
+
     async fn rollback_target_of(&mut self, package: PackageId) -> Result<Option<PackageId>> {
         let t: Option<Option<i64>> = self
             .0
