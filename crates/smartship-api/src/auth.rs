@@ -64,7 +64,7 @@ pub struct AppInfo {
     /// Its description.
     #[serde(default)]
     pub app_desc: String,
-    /// 1: the app is in service.
+    /// 1 in service, 4 paused (`app/pause`), -1 banned, 5 forced offline.
     #[serde(default)]
     pub status: i64,
     /// Authenticity (主体真实性认证) state; release needs it verified.

@@ -67,11 +67,15 @@ pub enum ErrorCode {
     /// submission or a phased release of it waits until it is released
     /// or its schedule cancelled. The message names the package.
     ReleaseScheduled,
+    /// The app's service state does not allow the call: `app/pause` of an
+    /// app that is not in service, `app/resume` of one that is not paused
+    /// (a ban or a forced offline is lifted by an operator only).
+    AppStatusNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -98,6 +102,7 @@ impl ErrorCode {
         ErrorCode::GrayNotInState,
         ErrorCode::NotARollbackTarget,
         ErrorCode::ReleaseScheduled,
+        ErrorCode::AppStatusNotAllowed,
     ];
 
     /// The `errno` sent on the wire.
@@ -129,6 +134,7 @@ impl ErrorCode {
             ErrorCode::GrayNotInState => 47022,
             ErrorCode::NotARollbackTarget => 47023,
             ErrorCode::ReleaseScheduled => 47024,
+            ErrorCode::AppStatusNotAllowed => 47025,
         }
     }
 
@@ -162,6 +168,7 @@ impl ErrorCode {
             ErrorCode::GrayNotInState => "灰度发布状态不允许该操作",
             ErrorCode::NotARollbackTarget => "回滚目标不是可回滚的历史版本",
             ErrorCode::ReleaseScheduled => "代码包已定时发布",
+            ErrorCode::AppStatusNotAllowed => "小程序当前状态不允许该操作",
         }
     }
 

@@ -38,6 +38,17 @@ impl ServiceStatus {
     pub fn parse(s: &str) -> Option<ServiceStatus> {
         ServiceStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
+
+    /// `status` of `app/info`, in the public platform's numbering: 1 in
+    /// service, 4 paused, -1 banned, 5 forced offline.
+    pub const fn wire(self) -> i64 {
+        match self {
+            ServiceStatus::Normal => 1,
+            ServiceStatus::Paused => 4,
+            ServiceStatus::Banned => -1,
+            ServiceStatus::ForcedOffline => 5,
+        }
+    }
 }
 
 /// The bytes an Ed25519 signature of a package covers.

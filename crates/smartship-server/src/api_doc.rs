@@ -180,6 +180,7 @@ rest_answers! {
     AppInfoAnswer => AppInfo;
     GrayPlanAnswer => smartship_api::release::GrayPlanInfo [smartship_api::release::RampStepInfo];
     HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
+    ServiceChangeAnswer => crate::openapi::app::ServiceChange;
 }
 
 /// The error body of the operator API: `{"error": {"code", "message"}}`.

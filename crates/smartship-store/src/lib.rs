@@ -419,6 +419,14 @@ pub trait RuntimeStore: Send + Sync {
     async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId, i64)>>;
     /// When the next scheduled release is due.
     async fn next_scheduled_release(&self) -> Result<Option<i64>>;
+    /// Moves the app's service status from `from` to `to`; the status it
+    /// has when it was not `from` (nothing changed), None when it was.
+    async fn change_service_status(
+        &self,
+        app: AppId,
+        from: ServiceStatus,
+        to: ServiceStatus,
+    ) -> Result<std::result::Result<(), ServiceStatus>>;
     /// Apps whose running plan has a ramp step due at `now`, or is at 100 %
     /// and waits for its release (a release refused or interrupted: the
     /// ramp worker tries it again on its next pass).

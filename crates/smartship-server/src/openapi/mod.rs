@@ -4,6 +4,7 @@
 //! seed's own examples mix them), and every answer is HTTP 200 JSON. Unknown
 //! routes under `/rest/2.0` answer the gateway error 3.
 
+pub mod app;
 pub mod auth;
 pub mod error;
 pub mod gray;
@@ -62,6 +63,8 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(oauth::retrieve_authorization_code))
         .routes(any_method!(oauth::oauth_token))
         .routes(any_method!(oauth::app_info))
+        .routes(any_method!(app::pause))
+        .routes(any_method!(app::resume))
         .route("/rest/2.0/{*rest}", any(unknown_method))
 }
 

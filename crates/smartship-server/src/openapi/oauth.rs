@@ -356,7 +356,7 @@ pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Respon
         app_key: app.app_key,
         app_name: app.name,
         app_desc: app.description,
-        status: 1,
+        status: app.service_status.wire(),
         qualification: Qualification {
             status: status(app.authenticity_verified),
             authenticity_verified: app.authenticity_verified,

@@ -628,3 +628,56 @@ async fn the_runtime_client_pulls_verifies_and_updates_incrementally_and_refuses
     let e = client.download(&answer).await.unwrap_err();
     assert!(matches!(e, Error::Verification(_)), "{e}");
 }
+
+async fn app_status(t: &TestApp, app: &AppHandle) -> Value {
+    t.api_get("app/info", &app.token, &[]).await["data"]["status"].clone()
+}
+
+#[tokio::test]
+async fn an_app_paused_by_its_owner_is_not_served_until_it_resumes() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    t.released_package(app, "1.0.0").await;
+    assert_eq!(app_status(&t, app).await, 1);
+    let r = t.api("app/resume", &app.token, &[]).await;
+    assert_eq!(r["errno"], 47025, "not paused: {r}");
+
+    let r = t.api("app/pause", &app.token, &[]).await;
+    assert_eq!(r["errno"], 0, "{r}");
+    assert_eq!(r["data"]["errno"], 0, "{r}");
+    assert_eq!(app_status(&t, app).await, 4);
+    let (s, v) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("app_paused"))
+    );
+    let r = t.api("app/pause", &app.token, &[]).await;
+    assert_eq!(r["errno"], 47025, "already paused: {r}");
+    // The other app is untouched.
+    assert_eq!(
+        t.api_get("app/info", &t.apps[1].token, &[]).await["data"]["status"],
+        1
+    );
+
+    let r = t.api("app/resume", &app.token, &[]).await;
+    assert_eq!(r["errno"], 0, "{r}");
+    assert_eq!(app_status(&t, app).await, 1);
+    let (s, _) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // A ban is an operator's: the owner can neither pause nor resume.
+    let (s, _) = t
+        .admin_patch(
+            &format!("/admin/v1/apps/{}", app.app_id),
+            json!({"service_status": "banned"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app_status(&t, app).await, -1);
+    for route in ["app/pause", "app/resume"] {
+        let r = t.api(route, &app.token, &[]).await;
+        assert_eq!(r["errno"], 47025, "{route}: {r}");
+    }
+    assert_eq!(app_status(&t, app).await, -1);
+}

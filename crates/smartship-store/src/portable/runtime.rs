@@ -513,6 +513,37 @@ macro_rules! runtime_store {
                 .await?)
             }
 
+            async fn change_service_status(
+                &self,
+                app: AppId,
+                from: ServiceStatus,
+                to: ServiceStatus,
+            ) -> Result<std::result::Result<(), ServiceStatus>> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let changed = sqlx::query(
+                    "UPDATE apps SET service_status = $3 WHERE id = $1 AND service_status = $2",
+                )
+                .bind(app.0)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if changed == 1 {
+                    tx.commit().await?;
+                    return Ok(Ok(()));
+                }
+                let now: Option<String> =
+                    sqlx::query_scalar("SELECT service_status FROM apps WHERE id = $1")
+                        .bind(app.0)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let now = now.ok_or_else(|| StoreError::NotFound(format!("app {app}")))?;
+                Ok(Err(ServiceStatus::parse(&now).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown service_status {now:?}"))
+                })?))
+            }
+
             async fn due_gray_steps(&self, now: i64) -> Result<Vec<AppId>> {
                 let ids: Vec<i64> = sqlx::query_scalar(
                     "SELECT app_id FROM gray_plans WHERE status = 'running' \

@@ -1,0 +1,91 @@
+//! The app's service state, as the owner (through its third-party
+//! platform) sets it: `app/pause` and `app/resume` (app token). A paused
+//! app's online package is not served to host runtimes (`/runtime/v1`
+//! answers `app_paused`) and `app/info` shows `status` 4. Bans and forced
+//! offline are operators' (`PATCH /admin/v1/apps/{id}`); an app under
+//! either can neither pause nor resume.
+
+use super::auth::AppCall;
+use super::error::{ApiError, ok};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Serialize;
+use smartship_api::ErrorCode;
+use smartship_core::runtime::ServiceStatus;
+
+/// `data` of `app/pause` and `app/resume`, as the official SDKs declare it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServiceChange {
+    /// 0: done.
+    pub errno: i64,
+    pub msg: String,
+}
+
+async fn change(
+    s: &AppState,
+    call: AppCall,
+    from: ServiceStatus,
+    to: ServiceStatus,
+    done: &str,
+) -> Result<Response, ApiError> {
+    let app = call.caller.app;
+    match s.store.change_service_status(app, from, to).await? {
+        Ok(()) => {
+            s.delivery.forget(app);
+            tracing::info!(%app, status = to.as_str(), "service status changed");
+            Ok(ok(ServiceChange {
+                errno: 0,
+                msg: done.to_owned(),
+            }))
+        }
+        Err(now) => Err(ApiError::business(
+            ErrorCode::AppStatusNotAllowed,
+            format!("小程序当前 status={} ({})", now.wire(), now.as_str()),
+        )),
+    }
+}
+
+/// `POST app/pause`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/app/pause",
+    tag = "app",
+    operation_id = "app_pause",
+    summary = "Pause the app's service",
+    description = "Status 1 → 4: host runtimes are no longer served its online package. 47025 when the app is not in service.",
+    security(("app_token" = [])),
+    responses((status = 200, description = "Done, or an error.", body = inline(crate::api_doc::ServiceChangeAnswer)))
+)]
+pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    change(
+        &s,
+        call,
+        ServiceStatus::Normal,
+        ServiceStatus::Paused,
+        "已暂停服务",
+    )
+    .await
+}
+
+/// `POST app/resume`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/app/resume",
+    tag = "app",
+    operation_id = "app_resume",
+    summary = "Resume a paused app's service",
+    description = "Status 4 → 1. 47025 when the app is not paused (a ban or a forced offline is lifted by an operator only).",
+    security(("app_token" = [])),
+    responses((status = 200, description = "Done, or an error.", body = inline(crate::api_doc::ServiceChangeAnswer)))
+)]
+pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    change(
+        &s,
+        call,
+        ServiceStatus::Paused,
+        ServiceStatus::Normal,
+        "已恢复服务",
+    )
+    .await
+}
