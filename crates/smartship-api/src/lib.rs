@@ -14,6 +14,7 @@ pub mod events;
 pub mod package;
 pub mod release;
 pub mod response;
+pub mod runtime;
 pub mod template;
 
 pub use errors::{ErrorCode, GatewayCode};

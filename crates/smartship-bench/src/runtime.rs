@@ -80,29 +80,8 @@ pub async fn run(quick: bool) -> anyhow::Result<RuntimeResult> {
     let b = setup::start(|_| {}, &two_megabyte_template()).await?;
     let apps = b.apps(1).await?;
     let (app_id, token, _) = &apps[0];
-    let client = smartship_client::OpenApiClient::new(&b.base, token);
-    let ext = serde_json::json!({"extEnable": true});
-    client
-        .package_upload(b.template_id, &ext, "1.0.0", "bench")
-        .await?;
-    let dev = loop {
-        let list = client.package_list().await?;
-        if let Some(p) = list.into_iter().find(|p| p.upload_status == Some(2)) {
-            break p;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    client
-        .package_submit_audit(dev.package_id, "bench", "")
-        .await?;
+    b.release_one(token, "1.0.0").await?;
     let admin = smartship_client::AdminClient::new(&b.base, setup::ADMIN_TOKEN);
-    admin
-        .post(
-            &format!("/admin/v1/packages/{}/review", dev.package_id),
-            &serde_json::json!({"decision": "pass"}),
-        )
-        .await?;
-    client.package_release(dev.package_id).await?;
     let key = admin
         .post("/admin/v1/host-keys", &serde_json::json!({"name": "bench"}))
         .await?["host_key"]

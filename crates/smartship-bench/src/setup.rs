@@ -84,6 +84,37 @@ pub async fn start(
 }
 
 impl Bench {
+    /// Ships `version` of the template to the app with `token`: upload,
+    /// build, submit, pass (as the operator), release. Returns its id.
+    pub async fn release_one(&self, token: &str, version: &str) -> anyhow::Result<i64> {
+        let client = OpenApiClient::new(&self.base, token);
+        let ext = serde_json::json!({"extEnable": true});
+        client
+            .package_upload(self.template_id, &ext, version, "bench")
+            .await?;
+        let dev = loop {
+            let list = client.package_list().await?;
+            if let Some(p) = list
+                .into_iter()
+                .find(|p| p.upload_status == Some(2) && p.version == version)
+            {
+                break p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        client
+            .package_submit_audit(dev.package_id, "bench", "")
+            .await?;
+        smartship_client::AdminClient::new(&self.base, ADMIN_TOKEN)
+            .post(
+                &format!("/admin/v1/packages/{}/review", dev.package_id),
+                &serde_json::json!({"decision": "pass"}),
+            )
+            .await?;
+        client.package_release(dev.package_id).await?;
+        Ok(dev.package_id)
+    }
+
     /// `n` approved apps authorized to the platform: (app id, access token,
     /// refresh token).
     pub async fn apps(&self, n: usize) -> anyhow::Result<Vec<(i64, String, String)>> {

@@ -66,21 +66,7 @@ pub struct Incremental {
     pub signature: String,
 }
 
-/// The message an update signature covers.
-pub fn signed_message(app_id: i64, package_id: i64, version: &str, sha256: &str) -> String {
-    format!("smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}")
-}
-
-/// The message an incremental package's signature covers.
-pub fn signed_delta_message(
-    app_id: i64,
-    from_package_id: i64,
-    package_id: i64,
-    version: &str,
-    sha256: &str,
-) -> String {
-    format!("smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}")
-}
+pub use smartship_api::runtime::{signed_delta_message, signed_message};
 
 /// The file a pulled copy keeps beside its files: what it is.
 pub const STATE_FILE: &str = ".smartship-runtime.json";

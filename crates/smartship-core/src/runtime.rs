@@ -51,24 +51,6 @@ impl ServiceStatus {
     }
 }
 
-/// The bytes an Ed25519 signature of a package covers.
-pub fn signed_message(app_id: i64, package_id: i64, version: &str, sha256: &str) -> String {
-    format!("smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}")
-}
-
-/// The bytes an Ed25519 signature of an incremental package covers: its
-/// own kind and its base, so that it can never pass for a whole package
-/// (nor for the delta from another version).
-pub fn signed_delta_message(
-    app_id: i64,
-    from_package_id: i64,
-    package_id: i64,
-    version: &str,
-    sha256: &str,
-) -> String {
-    format!("smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}")
-}
-
 /// The path, inside an incremental package, of its [`DeltaManifest`]. The
 /// carried files are under [`DELTA_FILES_DIR`], so no package file can
 /// collide with it.
@@ -136,14 +118,6 @@ impl DeltaManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_message_is_the_documented_lines() {
-        assert_eq!(
-            signed_message(7, 12, "1.0.2", "ab"),
-            "smartship-package-v1\n7\n12\n1.0.2\nab"
-        );
-    }
 
     #[test]
     fn a_delta_carries_changed_files_and_names_removed_ones() {

@@ -12,10 +12,11 @@
 
 use super::artifacts;
 use crate::state::AppState;
+use smartship_api::runtime::signed_message;
 use smartship_core::AppId;
 use smartship_core::gray::GrayPlan;
 use smartship_core::lifecycle::PackageState;
-use smartship_core::runtime::{ServiceStatus, signed_message};
+use smartship_core::runtime::ServiceStatus;
 use smartship_store::{Artifact, Package};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

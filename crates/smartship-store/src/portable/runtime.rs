@@ -8,6 +8,54 @@
 /// interleave.
 macro_rules! runtime_store {
     ($store:ty) => {
+        /// Whether `package` of `app` may be released (grayed, scheduled):
+        /// it passed audit, the app's authenticity is verified, and no
+        /// phased release is live. Locks the app's row first (PostgreSQL;
+        /// SQLite's writer turn is the lock), as the lifecycle does.
+        async fn releasable(
+            tx: &mut Tx<'static>,
+            app: AppId,
+            package: PackageId,
+        ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
+            use lifecycle::Refusal;
+            let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
+                "SELECT authenticity_verified FROM apps WHERE id = $1",
+                for_update!()
+            ))
+            .bind(app.0)
+            .fetch_optional(&mut **tx)
+            .await?
+            else {
+                return Ok(Err(Refusal::PackageNotFound));
+            };
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
+                    .bind(package.0)
+                    .bind(app.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let Some(state) = state else {
+                return Ok(Err(Refusal::PackageNotFound));
+            };
+            let state = state_of(&state)?;
+            if state != PackageState::AuditPassed {
+                return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
+            }
+            if !authentic {
+                return Ok(Err(Refusal::AuthenticityNotVerified));
+            }
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
+            )
+            .bind(app.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+            Ok(match live {
+                Some(p) => Err(Refusal::GrayInProgress(PackageId(p))),
+                None => Ok(()),
+            })
+        }
+
         /// Enqueues PACKAGE_GRAY_RELEASE for the plan's package, when its
         /// TP subscribes to it, in the transaction that changed the plan.
         async fn insert_gray_event(
@@ -260,31 +308,8 @@ macro_rules! runtime_store {
             ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, lifecycle::Refusal>> {
                 use lifecycle::Refusal;
                 let mut tx = self.begin_write(Touches::Nothing).await?;
-                let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
-                    "SELECT authenticity_verified FROM apps WHERE id = $1",
-                    for_update!()
-                ))
-                .bind(g.app.0)
-                .fetch_optional(&mut **tx)
-                .await?
-                else {
-                    return Ok(Err(Refusal::PackageNotFound));
-                };
-                let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
-                        .bind(g.package.0)
-                        .bind(g.app.0)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                let Some(state) = state else {
-                    return Ok(Err(Refusal::PackageNotFound));
-                };
-                let state = state_of(&state)?;
-                if state != PackageState::AuditPassed {
-                    return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
-                }
-                if !authentic {
-                    return Ok(Err(Refusal::AuthenticityNotVerified));
+                if let Err(r) = releasable(&mut tx, g.app, g.package).await? {
+                    return Ok(Err(r));
                 }
                 let rolling_back: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM packages WHERE app_id = $1 AND state = 'rolling_back'",
@@ -294,15 +319,6 @@ macro_rules! runtime_store {
                 .await?;
                 if rolling_back > 0 {
                     return Ok(Err(Refusal::RollbackInProgress));
-                }
-                let live: Option<i64> = sqlx::query_scalar(
-                    "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
-                )
-                .bind(g.app.0)
-                .fetch_optional(&mut **tx)
-                .await?;
-                if let Some(p) = live {
-                    return Ok(Err(Refusal::GrayInProgress(PackageId(p))));
                 }
                 let scheduled: Option<i64> =
                     sqlx::query_scalar("SELECT release_at FROM packages WHERE id = $1")
@@ -395,42 +411,9 @@ macro_rules! runtime_store {
                 actor: &str,
                 now: i64,
             ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
-                use lifecycle::Refusal;
                 let mut tx = self.begin_write(Touches::App(app)).await?;
-                let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
-                    "SELECT authenticity_verified FROM apps WHERE id = $1",
-                    for_update!()
-                ))
-                .bind(app.0)
-                .fetch_optional(&mut **tx)
-                .await?
-                else {
-                    return Ok(Err(Refusal::PackageNotFound));
-                };
-                let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
-                        .bind(package.0)
-                        .bind(app.0)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                let Some(state) = state else {
-                    return Ok(Err(Refusal::PackageNotFound));
-                };
-                let state = state_of(&state)?;
-                if state != PackageState::AuditPassed {
-                    return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
-                }
-                if !authentic {
-                    return Ok(Err(Refusal::AuthenticityNotVerified));
-                }
-                let live: Option<i64> = sqlx::query_scalar(
-                    "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
-                )
-                .bind(app.0)
-                .fetch_optional(&mut **tx)
-                .await?;
-                if let Some(p) = live {
-                    return Ok(Err(Refusal::GrayInProgress(PackageId(p))));
+                if let Err(r) = releasable(&mut tx, app, package).await? {
+                    return Ok(Err(r));
                 }
                 sqlx::query("UPDATE packages SET release_at = $2, updated_at = $3 WHERE id = $1")
                     .bind(package.0)
