@@ -71,11 +71,27 @@ pub enum ErrorCode {
     /// app that is not in service, `app/resume` of one that is not paused
     /// (a ban or a forced offline is lifted by an operator only).
     AppStatusNotAllowed,
+    /// A change of the same field (name, icon, description, categories, restoration) is under review: the message names its `examine_id`.
+    ExaminationPending,
+    /// The field's changes this calendar year reached its quota (`modify_count` in `app/info`).
+    ModifyQuotaExhausted,
+    /// The name contains a forbidden word or another app has it (approved or under review).
+    NameUnavailable,
+    /// The name contains a brand word: it needs `qual_materials` (uploaded `type` 3 images).
+    NameNeedsQualification,
+    /// The image is not a PNG or JPEG, is too large in bytes or pixels, is not square (icons), or its URL is not one of this server's uploads.
+    ImageInvalid,
+    /// A category is not a second-level category of `app/category/list`, is repeated, needs qualification images that are missing, or there are none or too many.
+    CategoryInvalid,
+    /// A domain is not `https://` (`wss://` for sockets), is an IP literal, has a wildcard, a path or credentials, or is no host name.
+    DomainInvalid,
+    /// A kind of domain would have more than 20 entries.
+    DomainLimitReached,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -103,6 +119,14 @@ impl ErrorCode {
         ErrorCode::NotARollbackTarget,
         ErrorCode::ReleaseScheduled,
         ErrorCode::AppStatusNotAllowed,
+        ErrorCode::ExaminationPending,
+        ErrorCode::ModifyQuotaExhausted,
+        ErrorCode::NameUnavailable,
+        ErrorCode::NameNeedsQualification,
+        ErrorCode::ImageInvalid,
+        ErrorCode::CategoryInvalid,
+        ErrorCode::DomainInvalid,
+        ErrorCode::DomainLimitReached,
     ];
 
     /// The `errno` sent on the wire.
@@ -135,6 +159,14 @@ impl ErrorCode {
             ErrorCode::NotARollbackTarget => 47023,
             ErrorCode::ReleaseScheduled => 47024,
             ErrorCode::AppStatusNotAllowed => 47025,
+            ErrorCode::ExaminationPending => 47026,
+            ErrorCode::ModifyQuotaExhausted => 47027,
+            ErrorCode::NameUnavailable => 47028,
+            ErrorCode::NameNeedsQualification => 47029,
+            ErrorCode::ImageInvalid => 47030,
+            ErrorCode::CategoryInvalid => 47031,
+            ErrorCode::DomainInvalid => 47032,
+            ErrorCode::DomainLimitReached => 47033,
         }
     }
 
@@ -169,6 +201,14 @@ impl ErrorCode {
             ErrorCode::NotARollbackTarget => "回滚目标不是可回滚的历史版本",
             ErrorCode::ReleaseScheduled => "代码包已定时发布",
             ErrorCode::AppStatusNotAllowed => "小程序当前状态不允许该操作",
+            ErrorCode::ExaminationPending => "该项修改正在审核中",
+            ErrorCode::ModifyQuotaExhausted => "本年度修改次数已用完",
+            ErrorCode::NameUnavailable => "名称不可用",
+            ErrorCode::NameNeedsQualification => "名称含品牌词，须提供资质材料",
+            ErrorCode::ImageInvalid => "图片不符合要求",
+            ErrorCode::CategoryInvalid => "类目不存在或不符合要求",
+            ErrorCode::DomainInvalid => "域名不符合要求",
+            ErrorCode::DomainLimitReached => "域名数量超过上限",
         }
     }
 

@@ -33,6 +33,7 @@ mod error;
 pub mod events;
 pub mod fleet;
 mod openapi;
+mod profile_calls;
 mod release_calls;
 pub mod runtime;
 pub mod session;
@@ -42,6 +43,7 @@ pub use admin::AdminClient;
 pub use config::{ClientConfig, PUBLIC_PLATFORM_BASE_URL};
 pub use error::{Error, Result, decode};
 pub use openapi::{OpenApiClient, PackageSelector, TestAccount};
+pub use profile_calls::DomainChange;
 pub use release_calls::RollbackTarget;
 
 /// The examples of `docs/events.md`, run as doctests so the document cannot

@@ -5,8 +5,9 @@ use crate::error::{Error, Result, decode, decode_oauth};
 use reqwest::multipart;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use smartship_api::auth::{AppInfo, AppTokens, AuthorizationCode, PreAuthCode, TpToken};
+use smartship_api::auth::{AppTokens, AuthorizationCode, PreAuthCode, TpToken};
 use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_api::profile::AppInfo;
 use smartship_api::template::{
     DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
 };
@@ -61,9 +62,9 @@ pub enum PackageSelector {
     Status(i64),
 }
 
-struct Connection {
-    config: ClientConfig,
-    http: reqwest::Client,
+pub(crate) struct Connection {
+    pub(crate) config: ClientConfig,
+    pub(crate) http: reqwest::Client,
 }
 
 /// Client of the open API, bound to one token.
@@ -85,8 +86,8 @@ struct Connection {
 /// ```
 #[derive(Clone)]
 pub struct OpenApiClient {
-    conn: Arc<Connection>,
-    token: String,
+    pub(crate) conn: Arc<Connection>,
+    pub(crate) token: String,
 }
 
 impl std::fmt::Debug for OpenApiClient {

@@ -11,9 +11,12 @@
 //! - [`package_path`]: the one check every path that enters a package passes.
 //! - [`gray`]: phased release: user buckets and the rules of a plan.
 //! - [`runtime`]: what host runtimes get: the signed bytes, incremental packages.
+//! - [`profile`]: the app's basic information and the rules its changes pass.
+//! - [`domains`]: the server and web-view domains of an app or a platform.
 
 pub mod archive;
 pub mod build;
+pub mod domains;
 pub mod event_kind;
 pub mod ext_json;
 pub mod gray;
@@ -21,6 +24,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod manifest;
 pub mod package_path;
+pub mod profile;
 pub mod runtime;
 
 pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

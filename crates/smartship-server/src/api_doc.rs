@@ -11,8 +11,12 @@
 //!   parameters, and [`finish`] derives the POST's form body from them.
 
 use serde_json::{Map, Value, json};
-use smartship_api::auth::{AppInfo, AuthorizationCode, PreAuthCode, TpToken};
+use smartship_api::auth::{AuthorizationCode, PreAuthCode, TpToken};
 use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_api::profile::{
+    AppDomains, AppInfo, CategoryItem, CategorySubItem, ExamineId, NameCheck, ProblemDetail,
+    TpDomains, ViolationDetail,
+};
 use smartship_api::template::{
     DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
 };
@@ -181,6 +185,17 @@ rest_answers! {
     GrayPlanAnswer => smartship_api::release::GrayPlanInfo [smartship_api::release::RampStepInfo];
     HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
     ServiceChangeAnswer => crate::openapi::app::ServiceChange;
+    NameCheckAnswer => NameCheck;
+    ExamineIdAnswer => ExamineId;
+    ExamineIdsAnswer => Vec<ExamineId> [ExamineId];
+    CategoriesAnswer => Vec<CategoryItem> [CategoryItem, CategorySubItem];
+    ViolationAnswer => ViolationDetail [ProblemDetail];
+    AppDomainsAnswer => AppDomains;
+    TpDomainsAnswer => TpDomains;
+    /// A success whose `data` is a text (a URL, a comma-separated list).
+    TextAnswer => String;
+    ImageUrlAnswer => String;
+    TextListAnswer => Vec<String>;
 }
 
 /// The error body of the operator API: `{"error": {"code", "message"}}`.

@@ -67,7 +67,8 @@ pub use model::*;
 /// The store's traits, to call an aggregate's methods on a concrete store.
 pub mod prelude {
     pub use crate::{
-        OutboxStore, PackageStore, PartyStore, RuntimeStore, Store, TemplateStore, TokenStore,
+        OutboxStore, PackageStore, PartyStore, ProfileStore, RuntimeStore, Store, TemplateStore,
+        TokenStore,
     };
 }
 
@@ -96,6 +97,14 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     Err(StoreError::Unavailable(format!(
         "database URL scheme {scheme:?} names no store (use sqlite:PATH or postgres://...)"
     )))
+}
+
+/// The wall clock in Unix ms, for the records of operator actions whose
+/// callers pass no time.
+pub(crate) fn unix_ms_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The outcome of a lifecycle action: applied, or refused by the rules.
@@ -435,6 +444,65 @@ pub trait RuntimeStore: Send + Sync {
     async fn next_gray_step(&self) -> Result<Option<i64>>;
 }
 
+/// The app's basic information and settings (SPEC §2): examinations of
+/// its changes, uploaded images, domains, violations.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
+    /// Takes a change for review, under the app's lock: refused while a
+    /// change of the field is pending, once the field's yearly quota is
+    /// used, and (names) when another app has the name.
+    async fn submit_examination(
+        &self,
+        change: NewExamination,
+        now: i64,
+    ) -> Result<std::result::Result<Examination, ExamRefusal>>;
+    async fn examination(&self, id: i64) -> Result<Option<Examination>>;
+    /// Examinations in id order after `after`, of one status or all, at
+    /// most `limit`.
+    async fn examinations(
+        &self,
+        status: Option<smartship_core::profile::ExamStatus>,
+        app: Option<AppId>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Examination>>;
+    /// Passes or fails a pending examination. A pass makes its value the
+    /// app's approved one (a passed restoration also restores the
+    /// service); either way "basic info approved" is recomputed in the
+    /// same transaction.
+    async fn review_examination(
+        &self,
+        id: i64,
+        pass: bool,
+        reason: &str,
+        reviewer: &str,
+        now: i64,
+    ) -> Result<std::result::Result<Examination, ReviewRefusal>>;
+    /// Whether an app other than `except` has `name`, approved or under
+    /// review.
+    async fn name_taken(&self, name: &str, except: AppId) -> Result<bool>;
+    /// The app's approved icon and categories, each field's newest
+    /// examination, the changes since `year_start`, open violations.
+    async fn profile(&self, app: AppId, year_start: i64) -> Result<Profile>;
+    /// Records an uploaded image (the first record of its digest stays).
+    async fn put_image(&self, image: &Image) -> Result<()>;
+    async fn image(&self, sha256: &str) -> Result<Option<Image>>;
+    async fn domains(&self, owner: DomainOwner) -> Result<Domains>;
+    /// Applies `action` with `given` to each kind in `given` under the
+    /// owner's lock; every kind is checked before any is stored.
+    async fn modify_domains(
+        &self,
+        owner: DomainOwner,
+        action: smartship_core::domains::DomainAction,
+        given: Domains,
+    ) -> Result<std::result::Result<Domains, smartship_core::domains::DomainRefusal>>;
+    /// The platform's domain-ownership check file; `fresh` is stored and
+    /// returned when it has none yet.
+    async fn domain_check(&self, tp: TpId, fresh: &str) -> Result<String>;
+    /// The app's violations, newest first.
+    async fn violations(&self, app: AppId) -> Result<Vec<Violation>>;
+}
+
 /// Everything the server persists: every aggregate's store, plus what
 /// spans them. A backend implements each aggregate's trait in a module of
 /// its own. On an `Arc<dyn Store>` every method is callable as it is; on a
@@ -447,6 +515,7 @@ pub trait Store:
     + PackageStore
     + OutboxStore
     + RuntimeStore
+    + ProfileStore
     + Send
     + Sync
     + 'static

@@ -78,6 +78,12 @@ pub struct AppUpdate {
     pub basic_info_approved: Option<bool>,
     pub authenticity_verified: Option<bool>,
     pub service_status: Option<ServiceStatus>,
+    /// With a ban or a forced offline: the operator's reason, recorded as
+    /// a violation shown in `app/info` and `app/violation`.
+    pub reason: Option<String>,
+    /// With a forced offline: the offending fields (`appName`,
+    /// `photoAddr`, `appDesc`, comma-separated).
+    pub illegal_fields: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -545,4 +551,105 @@ pub struct SigningKeyRecord {
 pub struct Artifact {
     pub sha256: String,
     pub size: i64,
+}
+
+/// A change of basic information and its review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examination {
+    pub id: i64,
+    pub app_id: AppId,
+    pub field: smartship_core::profile::Field,
+    pub value: String,
+    pub material: String,
+    pub status: smartship_core::profile::ExamStatus,
+    pub reason: String,
+    pub submitted_by: String,
+    pub submitted_at: i64,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+}
+
+/// A change submitted for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewExamination {
+    pub app: AppId,
+    pub field: smartship_core::profile::Field,
+    pub value: String,
+    pub material: String,
+    pub actor: String,
+    /// The start of the quota's year (Unix ms): changes submitted since
+    /// count against the field's yearly quota.
+    pub year_start: i64,
+}
+
+/// Why a change is not taken for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExamRefusal {
+    /// A change of the field is under review (its id).
+    Pending(i64),
+    /// The field's changes this year reached its quota.
+    QuotaUsed { used: i64, quota: i64 },
+    /// Another app has the name (approved or under review).
+    NameTaken,
+    /// The app does not exist.
+    NoApp,
+}
+
+/// Why a review is not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewRefusal {
+    NotFound,
+    /// Already decided (its status).
+    Decided(smartship_core::profile::ExamStatus),
+}
+
+/// An image taken by the upload route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub sha256: String,
+    pub tp_id: TpId,
+    pub kind: i64,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+/// Whose domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainOwner {
+    App(AppId),
+    Tp(TpId),
+}
+
+/// Domains by kind.
+pub type Domains = std::collections::BTreeMap<smartship_core::domains::DomainKind, Vec<String>>;
+
+/// A ban or a forced offline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub id: i64,
+    pub app_id: AppId,
+    pub status: ServiceStatus,
+    pub reason: String,
+    pub illegal_fields: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// An app's basic information beyond [`App`]: the approved icon and
+/// categories, and the newest examination of each field.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Profile {
+    pub photo_addr: String,
+    /// JSON array of approved [`smartship_core::profile::CategoryChoice`].
+    pub categories: String,
+    /// The newest examination of each field (none for a field never changed).
+    pub latest: Vec<Examination>,
+    /// Changes submitted since the year's start, per field.
+    pub used: Vec<(smartship_core::profile::Field, i64)>,
+    /// Violations not resolved.
+    pub open_violations: Vec<Violation>,
 }

@@ -299,3 +299,69 @@ pub(crate) fn signing_key_from_row(r: &impl Col) -> Result<SigningKeyRecord> {
         retired_at: r.opt_int("retired_at")?,
     })
 }
+
+pub(crate) fn examination_from_row(r: &impl Col) -> Result<Examination> {
+    use smartship_core::profile::{ExamStatus, Field};
+    let field = r.text("field")?;
+    let status = r.text("status")?;
+    Ok(Examination {
+        id: r.int("id")?,
+        app_id: AppId(r.int("app_id")?),
+        field: Field::parse(&field).ok_or_else(|| corrupt("examination field", &field))?,
+        value: r.text("value")?,
+        material: r.text("material")?,
+        status: ExamStatus::parse(&status).ok_or_else(|| corrupt("examination status", &status))?,
+        reason: r.text("reason")?,
+        submitted_by: r.text("submitted_by")?,
+        submitted_at: r.int("submitted_at")?,
+        reviewed_by: r.opt_text("reviewed_by")?,
+        reviewed_at: r.opt_int("reviewed_at")?,
+    })
+}
+
+pub(crate) fn image_from_row(r: &impl Col) -> Result<Image> {
+    Ok(Image {
+        sha256: r.text("sha256")?,
+        tp_id: TpId(r.int("tp_id")?),
+        kind: r.int("kind")?,
+        content_type: r.text("content_type")?,
+        width: r.int("width")?,
+        height: r.int("height")?,
+        size: r.int("size")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn violation_from_row(r: &impl Col) -> Result<Violation> {
+    let status = r.text("status")?;
+    Ok(Violation {
+        id: r.int("id")?,
+        app_id: AppId(r.int("app_id")?),
+        status: ServiceStatus::parse(&status)
+            .ok_or_else(|| corrupt("violation status", &status))?,
+        reason: r.text("reason")?,
+        illegal_fields: r.text("illegal_fields")?,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+        resolved_at: r.opt_int("resolved_at")?,
+    })
+}
+
+/// A `domains` column: kinds by name, each a list of domains.
+pub(crate) fn domains_of(json: &str) -> Result<Domains> {
+    let raw: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("domains: {e}")))?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            smartship_core::domains::DomainKind::parse(&k)
+                .map(|k| (k, v))
+                .ok_or_else(|| corrupt("domain kind", &k))
+        })
+        .collect()
+}
+
+pub(crate) fn domains_json(d: &Domains) -> String {
+    let raw: std::collections::BTreeMap<&str, &Vec<String>> =
+        d.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    serde_json::to_string(&raw).expect("domains always serialize")
+}

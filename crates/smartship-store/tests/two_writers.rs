@@ -121,9 +121,7 @@ async fn lifecycle_writes_and_pool_writes_interleave_without_errors() {
                                 apps[(worker + round) % APPS],
                                 AppUpdate {
                                     name: Some(format!("renamed {round}")),
-                                    basic_info_approved: None,
-                                    authenticity_verified: None,
-                                    service_status: None,
+                                    ..AppUpdate::default()
                                 },
                             )
                             .await

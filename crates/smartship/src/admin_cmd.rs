@@ -46,6 +46,29 @@ enum AdminCommand {
     /// Pushed events and their delivery.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Changes of apps' basic information waiting for review.
+    #[command(subcommand)]
+    Examinations(ExaminationsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExaminationsCommand {
+    /// List examinations, oldest first.
+    List {
+        /// pending, passed or failed.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long)]
+        app_id: Option<i64>,
+    },
+    /// Pass an examination.
+    Pass { examine_id: i64 },
+    /// Fail an examination with a reason the platform sees.
+    Fail {
+        examine_id: i64,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -455,6 +478,45 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
     let c = client(&a)?;
     let as_json = a.json;
     match a.command {
+        AdminCommand::Examinations(cmd) => {
+            let (id, body) = match cmd {
+                ExaminationsCommand::List { status, app_id } => {
+                    let mut path = format!(
+                        "/admin/v1/examinations?status={}",
+                        url::form_urlencoded::byte_serialize(status.as_bytes()).collect::<String>()
+                    );
+                    if let Some(a) = app_id {
+                        path.push_str(&format!("&app_id={a}"));
+                    }
+                    let v = c.get(&path).await?;
+                    if as_json {
+                        print(&v);
+                    } else {
+                        for e in v["examinations"].as_array().into_iter().flatten() {
+                            println!(
+                                "{}\tapp {}\t{}\t{}\t{}",
+                                e["examine_id"],
+                                e["app_id"],
+                                e["field"].as_str().unwrap_or(""),
+                                e["status"].as_str().unwrap_or(""),
+                                e["value"].as_str().unwrap_or("")
+                            );
+                        }
+                    }
+                    return Ok(());
+                }
+                ExaminationsCommand::Pass { examine_id } => {
+                    (examine_id, json!({"decision": "pass"}))
+                }
+                ExaminationsCommand::Fail { examine_id, reason } => {
+                    (examine_id, json!({"decision": "fail", "reason": reason}))
+                }
+            };
+            print(
+                &c.post(&format!("/admin/v1/examinations/{id}/review"), &body)
+                    .await?,
+            );
+        }
         AdminCommand::Status => {
             let v = c.get("/admin/v1/status").await?;
             if as_json { print(&v) } else { print_status(&v) }

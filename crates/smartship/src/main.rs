@@ -7,6 +7,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin_cmd;
+mod app_cmd;
 mod db_cmd;
 mod fleet_cmd;
 mod output;
@@ -44,6 +45,8 @@ enum Command {
     Fleet(fleet_cmd::FleetArgs),
     /// A host runtime's side: pull the version a user gets, verified.
     Runtime(runtime_cmd::RuntimeArgs),
+    /// One app's basic information, domains and QR codes (app token).
+    App(app_cmd::AppArgs),
 }
 
 /// Commands that print for a person or a pipe end quietly when the reader
@@ -77,6 +80,7 @@ fn main() -> std::process::ExitCode {
             Command::Package(a) => package_cmd::run(a).await,
             Command::Fleet(a) => fleet_cmd::run(a).await,
             Command::Runtime(a) => runtime_cmd::run(a).await,
+            Command::App(a) => app_cmd::run(a).await,
         }
     });
     match result {

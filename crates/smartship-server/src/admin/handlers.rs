@@ -272,6 +272,14 @@ pub struct UpdateApp {
     /// `normal`, `paused`, `banned` or `forced_offline`: host runtimes are
     /// served only a normal app.
     service_status: Option<String>,
+    /// Why the app is banned or taken offline (required with `banned` and
+    /// `forced_offline`): shown to its platform in `app/info` and
+    /// `app/violation`.
+    reason: Option<String>,
+    /// With `forced_offline`: the offending fields, any of `appName`,
+    /// `photoAddr`, `appDesc`, comma-separated (`app/offline/update`
+    /// corrects them).
+    illegal_fields: Option<String>,
 }
 
 #[utoipa::path(
@@ -302,6 +310,32 @@ pub async fn update_app(
             })
         })
         .transpose()?;
+    let sanction = matches!(
+        service_status,
+        Some(
+            smartship_store::ServiceStatus::Banned | smartship_store::ServiceStatus::ForcedOffline
+        )
+    );
+    let reason = req.reason.map(|r| r.trim().to_owned());
+    if sanction && reason.as_deref().is_none_or(str::is_empty) {
+        return Err(AdminError::invalid(
+            "reason: required with service_status banned or forced_offline",
+        ));
+    }
+    if !sanction && (reason.is_some() || req.illegal_fields.is_some()) {
+        return Err(AdminError::invalid(
+            "reason, illegal_fields: only with service_status banned or forced_offline",
+        ));
+    }
+    if let Some(fields) = &req.illegal_fields
+        && let Some(bad) = fields
+            .split(',')
+            .find(|f| !["appName", "photoAddr", "appDesc"].contains(&f.trim()))
+    {
+        return Err(AdminError::invalid(format!(
+            "illegal_fields: {bad:?} is not appName, photoAddr or appDesc"
+        )));
+    }
     let app = s
         .store
         .update_app(
@@ -311,11 +345,14 @@ pub async fn update_app(
                 basic_info_approved: req.basic_info_approved,
                 authenticity_verified: req.authenticity_verified,
                 service_status,
+                reason,
+                illegal_fields: req.illegal_fields,
             },
         )
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
     s.delivery.forget(app.id);
+    tracing::info!(app = app_id, ?service_status, basic_info_approved = ?req.basic_info_approved, "operator changed app");
     Ok(Json(app_view(&app)))
 }
 
@@ -528,6 +565,27 @@ pub async fn get_package(
     }))
 }
 
+/// A reviewer's `decision` and `reason`: None to pass, the reason (1 to
+/// 1,000 characters) to fail.
+pub(super) fn decision(
+    decision: &str,
+    reason: Option<String>,
+) -> Result<Option<String>, AdminError> {
+    match (decision, reason) {
+        ("pass", _) => Ok(None),
+        ("fail", Some(reason)) if !reason.trim().is_empty() => {
+            if reason.chars().count() > 1000 {
+                return Err(AdminError::invalid("reason is longer than 1000 characters"));
+            }
+            Ok(Some(reason))
+        }
+        ("fail", _) => Err(AdminError::invalid("a fail decision needs a reason")),
+        (other, _) => Err(AdminError::invalid(format!(
+            "decision must be \"pass\" or \"fail\", got {other:?}"
+        ))),
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
@@ -556,20 +614,9 @@ pub async fn review(
     req: Result<Json<Review>, JsonRejection>,
 ) -> Result<Json<PackageView>, AdminError> {
     let req = body(req)?;
-    let verdict = match (req.decision.as_str(), req.reason) {
-        ("pass", _) => Verdict::Pass,
-        ("fail", Some(reason)) if !reason.trim().is_empty() => {
-            if reason.chars().count() > 1000 {
-                return Err(AdminError::invalid("reason is longer than 1000 characters"));
-            }
-            Verdict::Fail { reason }
-        }
-        ("fail", _) => return Err(AdminError::invalid("a fail decision needs a reason")),
-        (other, _) => {
-            return Err(AdminError::invalid(format!(
-                "decision must be \"pass\" or \"fail\", got {other:?}"
-            )));
-        }
+    let verdict = match decision(&req.decision, req.reason)? {
+        None => Verdict::Pass,
+        Some(reason) => Verdict::Fail { reason },
     };
     let p = package_of(&s, id).await?;
     let ctx = s.action_context("admin".to_owned());

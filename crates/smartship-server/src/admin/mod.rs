@@ -1,6 +1,7 @@
 //! The operator API under `/admin/v1`: JSON in and out, bearer admin token,
 //! ordinary HTTP status codes, errors as `{"error": {"code", "message"}}`.
 
+mod examinations;
 mod handlers;
 mod listings;
 mod runtime_keys;
@@ -157,6 +158,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::download))
         .routes(routes!(listings::templates))
         .routes(routes!(handlers::review_queue))
+        .routes(routes!(examinations::list))
+        .routes(routes!(examinations::review))
         .routes(routes!(handlers::events))
         .routes(routes!(handlers::get_event))
         .routes(routes!(handlers::replay_event))

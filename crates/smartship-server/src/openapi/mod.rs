@@ -6,12 +6,16 @@
 
 pub mod app;
 pub mod auth;
+pub mod domains;
 pub mod error;
 pub mod gray;
 pub mod history;
+pub mod images;
 pub mod oauth;
 pub mod package;
 pub mod params;
+pub mod profile;
+pub mod qrcode;
 pub mod template;
 
 use crate::state::AppState;
@@ -62,9 +66,29 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(oauth::create_pre_auth_code))
         .routes(any_method!(oauth::retrieve_authorization_code))
         .routes(any_method!(oauth::oauth_token))
-        .routes(any_method!(oauth::app_info))
+        .routes(any_method!(profile::app_info))
         .routes(any_method!(app::pause))
         .routes(any_method!(app::resume))
+        .routes(any_method!(profile::check_name))
+        .routes(any_method!(profile::set_name))
+        .routes(any_method!(profile::set_icon))
+        .routes(any_method!(profile::set_description))
+        .routes(any_method!(profile::category_list))
+        .routes(any_method!(profile::category_update))
+        .routes(any_method!(profile::offline_update))
+        .routes(any_method!(profile::violation))
+        .routes(any_method!(domains::app_modify_domain))
+        .routes(any_method!(domains::tp_modify_domain))
+        .routes(any_method!(domains::app_modify_webview_domain))
+        .routes(any_method!(domains::tp_modify_webview_domain))
+        .routes(any_method!(domains::download_domain_check_file))
+        .routes(any_method!(qrcode::qrcode))
+        .routes({
+            let (schemas, paths, m) = utoipa_axum::routes!(images::upload);
+            let limit = images::MAX_IMAGE_BYTES as usize + (64 << 10);
+            (schemas, paths, m.layer(DefaultBodyLimit::max(limit)))
+        })
+        .routes(utoipa_axum::routes!(images::serve))
         .route("/rest/2.0/{*rest}", any(unknown_method))
 }
 

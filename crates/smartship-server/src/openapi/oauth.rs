@@ -6,7 +6,7 @@
 //! (`{"error", "error_description"}`); the other routes use the business
 //! shape.
 
-use super::auth::{AppCall, TpCall};
+use super::auth::TpCall;
 use super::error::{ApiError, ok};
 use super::params::Params;
 use crate::api_doc::OAuthAnswer;
@@ -16,10 +16,7 @@ use crate::tokens;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use smartship_api::auth::{
-    AppInfo, AppTokens, AuditInfo, AuthorizationCode, PreAuthCode, Qualification, ScopeInfo,
-    TpToken,
-};
+use smartship_api::auth::{AppTokens, AuthorizationCode, PreAuthCode, TpToken};
 use smartship_api::{ErrorCode, GatewayCode, OAuthError};
 use smartship_core::AppId;
 use smartship_store::{CodeKind, CodeRefusal, NewCode, RefreshRefusal, TokenKind};
@@ -330,48 +327,4 @@ async fn scope_of(s: &AppState, app: AppId, tp: smartship_core::TpId) -> Result<
         .authorization_scopes(app, tp)
         .await?
         .unwrap_or_default())
-}
-
-/// `GET /rest/2.0/smartapp/app/info` (app token)
-#[utoipa::path(
-    method(get, post),
-    path = "/rest/2.0/smartapp/app/info",
-    tag = "auth",
-    operation_id = "app_info",
-    summary = "The app's information and the platform's scopes",
-    security(("app_token" = [])),
-    responses((status = 200, description = "The app, or an error.", body = inline(crate::api_doc::AppInfoAnswer)))
-)]
-pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let caller = call.caller;
-    let app = s
-        .store
-        .app(caller.app)
-        .await?
-        .ok_or_else(|| ApiError::Gateway(GatewayCode::TokenInvalid))?;
-    let scopes = scope_of(&s, caller.app, caller.tp).await?;
-    let status = |ok: bool| if ok { 1 } else { 0 };
-    Ok(ok(AppInfo {
-        app_id: app.id.0,
-        app_key: app.app_key,
-        app_name: app.name,
-        app_desc: app.description,
-        status: app.service_status.wire(),
-        qualification: Qualification {
-            status: status(app.authenticity_verified),
-            authenticity_verified: app.authenticity_verified,
-        },
-        audit_info: AuditInfo {
-            status: status(app.basic_info_approved),
-            basic_info_approved: app.basic_info_approved,
-        },
-        auth_info: scopes
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| ScopeInfo {
-                scope_name: s.to_owned(),
-            })
-            .collect(),
-        category: Vec::new(),
-    }))
 }

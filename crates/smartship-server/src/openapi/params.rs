@@ -254,7 +254,8 @@ impl Params {
                         }
                         size += chunk.len() as u64;
                     }
-                    while mp.next_field().await.ok().flatten().is_some() {}
+                    // Text parts may follow a file (the Go SDK writes
+                    // `type` after the image): the loop goes on reading.
                     let (tmp, mut out) = stored?;
                     out.flush().await?;
                     self.files.insert(name, UploadedFile { file: tmp, size });
@@ -368,6 +369,16 @@ impl Params {
     /// An uploaded file field.
     pub fn file(&self, name: &str) -> Option<&UploadedFile> {
         self.files.get(name)
+    }
+
+    /// The uploaded file, whatever its part's name (the official Go SDK
+    /// names the part after the file); None when there is none or more
+    /// than one.
+    pub fn first_file(&self) -> Option<&UploadedFile> {
+        match self.files.len() {
+            1 => self.files.values().next(),
+            _ => None,
+        }
     }
 }
 

@@ -150,7 +150,7 @@ pub struct Incremental {
     pub signature: String,
 }
 
-fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(s: &AppState, headers: &HeaderMap) -> String {
     if let Some(b) = &s.config.public_base_url {
         return b.trim_end_matches('/').to_owned();
     }

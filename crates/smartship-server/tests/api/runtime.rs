@@ -409,7 +409,11 @@ async fn paused_banned_and_forced_offline_apps_are_not_served() {
                 .http
                 .patch(format!("{}/admin/v1/apps/{}", t.base, app.app_id))
                 .bearer_auth(ADMIN_TOKEN)
-                .json(&json!({"service_status": status}))
+                .json(&if matches!(status, "banned" | "forced_offline") {
+                    json!({"service_status": status, "reason": "test"})
+                } else {
+                    json!({"service_status": status})
+                })
                 .send()
                 .await
                 .unwrap();
@@ -670,7 +674,7 @@ async fn an_app_paused_by_its_owner_is_not_served_until_it_resumes() {
     let (s, _) = t
         .admin_patch(
             &format!("/admin/v1/apps/{}", app.app_id),
-            json!({"service_status": "banned"}),
+            json!({"service_status": "banned", "reason": "test"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

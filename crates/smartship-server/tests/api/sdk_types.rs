@@ -13,6 +13,10 @@ enum Go {
     Int64,
     String,
     Bool,
+    /// A nested struct.
+    Object,
+    /// A slice.
+    Array,
 }
 
 fn check(route: &str, data: &Value, fields: &[(&str, Go)]) {
@@ -22,6 +26,8 @@ fn check(route: &str, data: &Value, fields: &[(&str, Go)]) {
             Go::Int64 => v.is_i64(),
             Go::String => v.is_string(),
             Go::Bool => v.is_boolean(),
+            Go::Object => v.is_object(),
+            Go::Array => v.is_array(),
         };
         assert!(
             ok,
@@ -127,4 +133,251 @@ async fn every_response_field_has_the_type_the_official_sdk_declares() {
         .api("package/withdraw", &a.token, &[("package_id", "999999")])
         .await;
     assert!(r.get("data").is_none_or(Value::is_object), "{r}");
+}
+
+// `openapi/tp/authprocess/getAppInfo.go`: GetAppInfoResponsedata and its
+// nested structs.
+const APP_INFO: &[(&str, Go)] = &[
+    ("annual_review_info", Go::Object),
+    ("app_desc", Go::String),
+    ("app_id", Go::Int64),
+    ("app_key", Go::String),
+    ("app_name", Go::String),
+    ("app_offline_info", Go::Array),
+    ("audit_info", Go::Object),
+    ("auth_info", Go::Array),
+    ("category", Go::Array),
+    ("min_swan_version", Go::String),
+    ("modify_count", Go::Object),
+    ("photo_addr", Go::String),
+    ("qualification", Go::Object),
+    ("status", Go::Int64),
+    ("web_status", Go::Int64),
+];
+const AUDIT_INFO: &[(&str, Go)] = &[
+    ("audit_app_desc", Go::String),
+    ("audit_app_desc_reason", Go::String),
+    ("audit_app_desc_status", Go::Int64),
+    ("audit_app_name", Go::String),
+    ("audit_app_name_reason", Go::String),
+    ("audit_app_name_status", Go::Int64),
+    ("audit_photo_addr", Go::String),
+    ("audit_photo_addr_reason", Go::String),
+    ("audit_photo_addr_status", Go::Int64),
+];
+const QUALIFICATION: &[(&str, Go)] = &[
+    ("ad_status", Go::Int64),
+    ("ad_type", Go::Int64),
+    ("name", Go::String),
+    ("satus", Go::Int64),
+    ("type", Go::Int64),
+];
+const MODIFY_COUNT: &[(&str, Go)] = &[
+    ("category_modify_quota", Go::Int64),
+    ("category_modify_used", Go::Int64),
+    ("image_modify_quota", Go::Int64),
+    ("image_modify_used", Go::Int64),
+    ("name_modify_quota", Go::Int64),
+    ("name_modify_used", Go::Int64),
+    ("signature_modify_quota", Go::Int64),
+    ("signature_modify_used", Go::Int64),
+];
+const OFFLINE_INFO: &[(&str, Go)] = &[
+    ("illegal_fields", Go::String),
+    ("offline_reason", Go::Int64),
+];
+const AUTH_INFO: &[(&str, Go)] = &[("scope_name", Go::String), ("type", Go::Int64)];
+const CATEGORY: &[(&str, Go)] = &[
+    ("audit_status", Go::Int64),
+    ("category_desc", Go::String),
+    ("category_id", Go::Int64),
+    ("category_name", Go::String),
+    ("parent", Go::Object),
+    ("reason", Go::String),
+];
+const CATEGORY_PARENT: &[(&str, Go)] = &[
+    ("category_desc", Go::String),
+    ("category_id", Go::Int64),
+    ("category_name", Go::String),
+];
+const ANNUAL_REVIEW: &[(&str, Go)] = &[
+    ("annual_review_overdue_time", Go::Int64),
+    ("annual_review_status", Go::Int64),
+];
+// `openapi/tp/app/`: checkAppNickName.go, getAppCategoryList.go,
+// setAppDomain.go; `openapi/tp/domain/modifyServerDomain.go`;
+// `openapi/tp/offline/getAppViolationDetail.go`.
+const NAME_CHECK: &[(&str, Go)] = &[
+    ("checkResult", Go::Int64),
+    ("checkWords", Go::Array),
+    ("optionalFields", Go::Array),
+    ("requiredFields", Go::Array),
+];
+const CATEGORY_ITEM: &[(&str, Go)] = &[
+    ("category_name", Go::String),
+    ("category_type", Go::Int64),
+    ("id", Go::Int64),
+    ("sub_items", Go::Object),
+];
+const CATEGORY_SUB_ITEM: &[(&str, Go)] = &[
+    ("category_name", Go::String),
+    ("category_quali", Go::String),
+    ("category_type", Go::Int64),
+    ("id", Go::Int64),
+    ("need_quali", Go::Int64),
+];
+const APP_DOMAINS: &[(&str, Go)] = &[
+    ("download_domain", Go::String),
+    ("request_domain", Go::String),
+    ("socket_domain", Go::String),
+    ("upload_domain", Go::String),
+];
+const TP_DOMAINS: &[(&str, Go)] = &[
+    ("download_domain", Go::Array),
+    ("request_domain", Go::Array),
+    ("socket_domain", Go::Array),
+    ("upload_domain", Go::Array),
+];
+const VIOLATION: &[(&str, Go)] = &[("appId", Go::Int64), ("problemDetails", Go::Array)];
+const PROBLEM: &[(&str, Go)] = &[
+    ("auditReason", Go::String),
+    ("auditShot", Go::String),
+    ("problemDesc", Go::String),
+    ("problemPath", Go::String),
+    ("screenShot", Go::String),
+    ("status", Go::Int64),
+    ("taskId", Go::Int64),
+];
+const EXAMINE: &[(&str, Go)] = &[("examine_id", Go::Int64)];
+const SERVICE_CHANGE: &[(&str, Go)] = &[("errno", Go::Int64), ("msg", Go::String)];
+
+#[tokio::test]
+async fn basic_info_responses_have_the_types_the_official_sdk_declares() {
+    let t = spawn_app().await;
+    let a = t.apps[0].clone();
+    let icon = t.icon_url().await;
+    let name = t
+        .api(
+            "app/setnicknamewithqual",
+            &a.token,
+            &[("nick_name", "类型小店")],
+        )
+        .await;
+    check("app/setnicknamewithqual", &name["data"][0], EXAMINE);
+    assert!(
+        name["data"].is_array(),
+        "the Go SDK declares an array: {name}"
+    );
+    for (route, params) in [
+        ("app/modifyheadimage", vec![("image_url", icon.as_str())]),
+        (
+            "app/modifysignature",
+            vec![("signature", "一家类型正确的小店")],
+        ),
+        ("app/category/update", vec![("categorys", "101")]),
+    ] {
+        let v = t.api(route, &a.token, &params).await;
+        check(route, &v["data"], EXAMINE);
+    }
+    let cat = t
+        .api("app/category/update", &a.token, &[("categorys", "102")])
+        .await;
+    assert_eq!(cat["errno"], 47026, "{cat}");
+    let path = format!("/admin/v1/apps/{}", a.app_id);
+    t.admin_patch(&path, serde_json::json!({"service_status": "forced_offline", "reason": "r", "illegal_fields": "appName"})).await;
+
+    let info = t.app_info(&a).await;
+    check("app/info", &info, APP_INFO);
+    check("app/info audit_info", &info["audit_info"], AUDIT_INFO);
+    check(
+        "app/info qualification",
+        &info["qualification"],
+        QUALIFICATION,
+    );
+    check("app/info modify_count", &info["modify_count"], MODIFY_COUNT);
+    check(
+        "app/info annual_review_info",
+        &info["annual_review_info"],
+        ANNUAL_REVIEW,
+    );
+    let offline = info["app_offline_info"].as_array().unwrap();
+    assert_eq!(offline.len(), 1, "{info}");
+    check("app/info app_offline_info", &offline[0], OFFLINE_INFO);
+    let scopes = info["auth_info"].as_array().unwrap();
+    assert!(!scopes.is_empty(), "{info}");
+    for s in scopes {
+        check("app/info auth_info", s, AUTH_INFO);
+    }
+    let cats = info["category"].as_array().unwrap();
+    assert!(!cats.is_empty(), "{info}");
+    for c in cats {
+        check("app/info category", c, CATEGORY);
+        check("app/info category parent", &c["parent"], CATEGORY_PARENT);
+    }
+
+    let v = t
+        .api_get(
+            "app/checknamewithqual",
+            &a.token,
+            &[("app_name", "百度小店")],
+        )
+        .await;
+    check("app/checknamewithqual", &v["data"], NAME_CHECK);
+    for w in ["checkWords", "optionalFields", "requiredFields"] {
+        assert!(!v["data"][w].as_array().unwrap().is_empty(), "{v}");
+    }
+    assert!(v["data"]["checkWords"][0].is_string() && v["data"]["requiredFields"][0].is_i64());
+    let v = t
+        .api_get("app/category/list", &a.token, &[("category_type", "2")])
+        .await;
+    for item in v["data"].as_array().unwrap() {
+        check("app/category/list", item, CATEGORY_ITEM);
+        for sub in item["sub_items"].as_object().unwrap().values() {
+            check("app/category/list sub_items", sub, CATEGORY_SUB_ITEM);
+        }
+    }
+    let v = t
+        .api("app/modifydomain", &a.token, &[("action", "get")])
+        .await;
+    check("app/modifydomain", &v["data"], APP_DOMAINS);
+    let v = t
+        .api("tp/modifydomain", &t.tp_token, &[("action", "get")])
+        .await;
+    check("tp/modifydomain", &v["data"], TP_DOMAINS);
+    let v = t
+        .api("app/modifywebviewdomain", &a.token, &[("action", "get")])
+        .await;
+    assert!(v["data"].is_string(), "{v}");
+    let v = t
+        .api("tp/modifywebviewdomain", &t.tp_token, &[("action", "get")])
+        .await;
+    assert!(v["data"].is_array(), "{v}");
+    let v = t.api_get("app/violation", &a.token, &[]).await;
+    check("app/violation", &v["data"], VIOLATION);
+    check(
+        "app/violation problemDetails",
+        &v["data"]["problemDetails"][0],
+        PROBLEM,
+    );
+    let v = t
+        .api(
+            "app/offline/update",
+            &a.token,
+            &[("app_desc", "改正后的描述内容文字")],
+        )
+        .await;
+    check("app/offline/update", &v["data"], EXAMINE);
+    let up = t
+        .upload_image(crate::basic_info::png(150, 150), "multipartFile", "1")
+        .await;
+    assert!(
+        up["data"].is_string(),
+        "upload/image data is a string: {up}"
+    );
+
+    let b = t.apps[1].clone();
+    let v = t.api("app/pause", &b.token, &[]).await;
+    check("app/pause", &v["data"], SERVICE_CHANGE);
+    let v = t.api("app/resume", &b.token, &[]).await;
+    check("app/resume", &v["data"], SERVICE_CHANGE);
 }

@@ -17,4 +17,6 @@ mod outbox;
 #[macro_use]
 mod runtime;
 #[macro_use]
+mod profile;
+#[macro_use]
 mod store;

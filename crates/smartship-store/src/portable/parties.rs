@@ -12,6 +12,76 @@
 /// reads.
 macro_rules! party_store {
     ($store:ty, contains: $contains:literal, { $($own:tt)* }) => {
+        /// Records the operator's basic-info shortcut (an examination of
+        /// the whole, decided as it is made) and recomputes the approval.
+        pub(super) async fn record_shortcut(
+            tx: &mut Tx<'_>,
+            app: AppId,
+            approved: bool,
+            actor: &str,
+            now: i64,
+        ) -> Result<()> {
+            use smartship_core::profile::{ExamStatus, Field};
+            let status = if approved { ExamStatus::Passed } else { ExamStatus::Failed };
+            sqlx::query(
+                "INSERT INTO examinations (app_id, field, value, material, status, reason, \
+                   submitted_by, submitted_at, reviewed_by, reviewed_at) \
+                 VALUES ($1, $2, '', '', $3, '', $4, $5, $4, $5)",
+            )
+            .bind(app.0)
+            .bind(Field::BasicInfo.as_str())
+            .bind(status.as_str())
+            .bind(actor)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            refresh_approval(tx, app).await
+        }
+
+        /// Recomputes `apps.basic_info_approved`, the projection of the
+        /// examinations the lifecycle reads under the app's lock
+        /// ([`smartship_core::profile::Approvals`]).
+        pub(super) async fn refresh_approval(tx: &mut Tx<'_>, app: AppId) -> Result<()> {
+            use smartship_core::profile::{Approvals, CategoryChoice, ExamStatus, Field};
+            let passed: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT field FROM examinations \
+                 WHERE app_id = $1 AND status = 'passed' AND field IN ('name', 'photo', 'signature')",
+            )
+            .bind(app.0)
+            .fetch_all(&mut **tx)
+            .await?;
+            let categories: Option<String> =
+                sqlx::query_scalar("SELECT categories FROM apps WHERE id = $1")
+                    .bind(app.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let shortcut: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM examinations WHERE app_id = $1 AND field = $2 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(app.0)
+            .bind(Field::BasicInfo.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+            let categories: Vec<CategoryChoice> =
+                serde_json::from_str(categories.as_deref().unwrap_or("[]"))
+                    .map_err(|e| StoreError::Corrupt(format!("categories: {e}")))?;
+            let has = |f: Field| passed.iter().any(|p| p == f.as_str());
+            let approvals = Approvals {
+                name: has(Field::Name),
+                photo: has(Field::Photo),
+                signature: has(Field::Signature),
+                categories: categories.len(),
+                shortcut: shortcut.map(|s| s == ExamStatus::Passed.as_str()),
+            };
+            sqlx::query("UPDATE apps SET basic_info_approved = $2 WHERE id = $1")
+                .bind(app.0)
+                .bind(approvals.approved())
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
         /// A new ticket of `tp` and its push, in `tx`.
         async fn write_ticket_in(
             tx: &mut Tx<'_>,
@@ -100,22 +170,62 @@ macro_rules! party_store {
 
             async fn update_app(&self, id: AppId, u: AppUpdate) -> Result<Option<App>> {
                 let mut tx = self.begin_write(Touches::Nothing).await?;
-                let row = sqlx::query(
+                let exists = sqlx::query_scalar::<_, i64>(concat!(
+                    "SELECT id FROM apps WHERE id = $1",
+                    for_update!()
+                ))
+                .bind(id.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if exists.is_none() {
+                    return Ok(None);
+                }
+                let now = crate::unix_ms_now();
+                sqlx::query(
                     "UPDATE apps SET name = COALESCE($1, name), \
-                       basic_info_approved = COALESCE($2, basic_info_approved), \
-                       authenticity_verified = COALESCE($3, authenticity_verified), \
-                       service_status = COALESCE($5, service_status) \
-                     WHERE id = $4 RETURNING *",
+                       authenticity_verified = COALESCE($2, authenticity_verified), \
+                       service_status = COALESCE($4, service_status) \
+                     WHERE id = $3",
                 )
                 .bind(u.name)
-                .bind(u.basic_info_approved)
                 .bind(u.authenticity_verified)
                 .bind(id.0)
                 .bind(u.service_status.map(|s| s.as_str()))
-                .fetch_optional(&mut **tx)
+                .execute(&mut **tx)
                 .await?;
+                if let Some(approved) = u.basic_info_approved {
+                    record_shortcut(&mut tx, id, approved, "operator", now).await?;
+                }
+                if let Some(status) = u.service_status {
+                    // A service restored (or paused) ends what an operator
+                    // held against it; a new ban or offline records why.
+                    sqlx::query(
+                        "UPDATE violations SET resolved_at = $2 WHERE app_id = $1 AND resolved_at IS NULL",
+                    )
+                    .bind(id.0)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    if matches!(status, ServiceStatus::Banned | ServiceStatus::ForcedOffline) {
+                        sqlx::query(
+                            "INSERT INTO violations (app_id, status, reason, illegal_fields, created_by, created_at) \
+                             VALUES ($1, $2, $3, $4, 'operator', $5)",
+                        )
+                        .bind(id.0)
+                        .bind(status.as_str())
+                        .bind(u.reason.as_deref().unwrap_or(""))
+                        .bind(u.illegal_fields.as_deref().unwrap_or(""))
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                let row = sqlx::query("SELECT * FROM apps WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut **tx)
+                    .await?;
                 tx.commit().await?;
-                row.as_ref().map(app_from_row).transpose()
+                Some(app_from_row(&row)).transpose()
             }
 
             async fn authorization_active(&self, app: AppId, tp: TpId) -> Result<bool> {

@@ -98,6 +98,7 @@ mod lifecycle_sql;
 mod outbox;
 mod packages;
 mod parties;
+mod profile;
 mod runtime;
 mod templates;
 mod tokens;

@@ -24,8 +24,12 @@ party_store!(SqliteStore, contains: "instr", {
             }
             _ => StoreError::from(e),
         })?;
+        let app = app_from_row(&row)?;
+        if app.basic_info_approved {
+            record_shortcut(&mut tx, app.id, true, "operator", now).await?;
+        }
         tx.commit().await?;
-        app_from_row(&row)
+        Ok(app)
     }
 
     async fn authorize(

@@ -1,0 +1,157 @@
+//! The review of basic-information changes: `GET /admin/v1/examinations`
+//! (oldest first, by status and app, paged by id) and `POST
+//! /admin/v1/examinations/{examine_id}/review`. A pass makes the change the
+//! app's approved value; "basic info approved" is recomputed in the same
+//! transaction.
+
+use super::AdminError;
+use crate::api_doc::{AdminErrorBody, AdminErrors};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use smartship_api::profile::ExaminationView;
+use smartship_core::AppId;
+use smartship_core::profile::ExamStatus;
+use smartship_store::{Examination, ReviewRefusal};
+
+pub fn view(e: &Examination) -> ExaminationView {
+    ExaminationView {
+        examine_id: e.id,
+        app_id: e.app_id.0,
+        field: e.field.as_str().to_owned(),
+        value: e.value.clone(),
+        material: e.material.clone(),
+        status: e.status.as_str().to_owned(),
+        reason: e.reason.clone(),
+        submitted_by: e.submitted_by.clone(),
+        submitted_at: e.submitted_at,
+        reviewed_by: e.reviewed_by.clone(),
+        reviewed_at: e.reviewed_at,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExaminationQuery {
+    /// `pending`, `passed` or `failed` (default: all).
+    status: Option<String>,
+    /// Only this app's.
+    #[param(minimum = 1)]
+    app_id: Option<i64>,
+    /// Only those after this `examine_id` (the previous page's `next_after`).
+    #[param(minimum = 0)]
+    after: Option<i64>,
+    /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+/// A page of examinations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Examinations {
+    pub examinations: Vec<ExaminationView>,
+    /// `after` of the next page; null on the last.
+    pub next_after: Option<i64>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/v1/examinations",
+    tag = "operator",
+    operation_id = "admin_examinations",
+    summary = "Basic-information changes, oldest first",
+    security(("admin_token" = [])),
+    params(ExaminationQuery),
+    responses((status = 200, description = "A page.", body = Examinations), AdminErrors)
+)]
+pub async fn list(
+    State(s): State<AppState>,
+    q: Result<Query<ExaminationQuery>, QueryRejection>,
+) -> Result<Json<Examinations>, AdminError> {
+    let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|v| {
+            ExamStatus::parse(v).ok_or_else(|| {
+                AdminError::invalid(format!("status: {v:?} is not pending, passed or failed"))
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(AdminError::invalid("limit must be 1 to 500"));
+    }
+    let after = q.after.unwrap_or(0);
+    if after < 0 || q.app_id.is_some_and(|a| a < 1) {
+        return Err(AdminError::invalid("after and app_id must be positive"));
+    }
+    let rows = s
+        .store
+        .examinations(status, q.app_id.map(AppId), after, limit)
+        .await?;
+    let next_after = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(Examinations {
+        examinations: rows.iter().map(view).collect(),
+        next_after,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExamReview {
+    /// `pass` or `fail`.
+    #[schema(pattern = "^(pass|fail)$")]
+    decision: String,
+    /// Needed to fail: shown to the platform in `app/info`.
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
+    reason: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/v1/examinations/{examine_id}/review",
+    tag = "operator",
+    operation_id = "admin_review_examination",
+    summary = "Pass or fail a basic-information change",
+    security(("admin_token" = [])),
+    params(("examine_id" = i64, Path, description = "The examination.")),
+    request_body(content = ExamReview, content_type = "application/json"),
+    responses((status = 200, description = "The examination after the review.", body = ExaminationView), (status = 409, description = "Already decided (`wrong_state`).", body = AdminErrorBody), AdminErrors)
+)]
+pub async fn review(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    req: Result<Json<ExamReview>, JsonRejection>,
+) -> Result<Json<ExaminationView>, AdminError> {
+    let req = req
+        .map(|Json(v)| v)
+        .map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))?;
+    let reason = super::handlers::decision(&req.decision, req.reason)?;
+    let pass = reason.is_none();
+    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
+    match s
+        .store
+        .review_examination(id, pass, &reason, "operator", crate::clock::now_ms())
+        .await?
+    {
+        Ok(e) => {
+            tracing::info!(examine_id = id, app = %e.app_id, field = e.field.as_str(), pass, "examination reviewed");
+            // A passed restoration serves the app again.
+            s.delivery.forget(e.app_id);
+            Ok(Json(view(&e)))
+        }
+        Err(ReviewRefusal::NotFound) => Err(AdminError::not_found(format!("no examination {id}"))),
+        Err(ReviewRefusal::Decided(st)) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "wrong_state",
+            format!("examination {id} is already {}", st.as_str()),
+        )),
+    }
+}

@@ -1,0 +1,59 @@
+-- The app's basic information and settings (SPEC §2): each change of the
+-- name, icon, description or categories is an examination an operator
+-- passes or fails; uploaded images; server and web-view domains; the
+-- reasons of bans and forced offline.
+
+-- The approved values. `name` and `description` were already there;
+-- `basic_info_approved` is from now on a projection of the examinations
+-- (recomputed in the transaction that decides one), never set directly.
+ALTER TABLE apps ADD COLUMN photo_addr TEXT NOT NULL DEFAULT '';
+-- JSON array of {"category_id", "category_quali"}.
+ALTER TABLE apps ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+-- JSON object {kind: [domain, ...]} (request, upload, download, socket, web_view).
+ALTER TABLE apps ADD COLUMN domains TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE tps ADD COLUMN domains TEXT NOT NULL DEFAULT '{}';
+-- The content of the platform's domain-ownership check file, made on first download.
+ALTER TABLE tps ADD COLUMN domain_check TEXT;
+
+CREATE TABLE examinations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id       INTEGER NOT NULL REFERENCES apps(id),
+    field        TEXT NOT NULL,          -- name, photo, signature, category, restore, basic_info
+    value        TEXT NOT NULL,          -- the value asked for (JSON for category and restore)
+    material     TEXT NOT NULL DEFAULT '', -- qualification image URLs, comma-separated
+    status       TEXT NOT NULL,          -- pending, passed, failed
+    reason       TEXT NOT NULL DEFAULT '',
+    submitted_by TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    reviewed_by  TEXT,
+    reviewed_at  INTEGER
+);
+CREATE INDEX examinations_by_app ON examinations (app_id, field, id);
+CREATE INDEX examinations_by_status ON examinations (status, id);
+
+-- Images uploaded through /file/2.0/smartapp/upload/image; the bytes are a
+-- blob under the same digest.
+CREATE TABLE images (
+    sha256       TEXT PRIMARY KEY,
+    tp_id        INTEGER NOT NULL,       -- the platform that uploaded it first
+    kind         INTEGER NOT NULL,       -- 1 icon, 2 category qualification, 3 name material
+    content_type TEXT NOT NULL,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+
+-- Bans and forced offline, with the operator's reason; resolved when the
+-- service is restored.
+CREATE TABLE violations (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id         INTEGER NOT NULL REFERENCES apps(id),
+    status         TEXT NOT NULL,        -- banned, forced_offline
+    reason         TEXT NOT NULL,
+    illegal_fields TEXT NOT NULL DEFAULT '', -- appName,photoAddr,appDesc
+    created_by     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    resolved_at    INTEGER
+);
+CREATE INDEX violations_by_app ON violations (app_id, id);
