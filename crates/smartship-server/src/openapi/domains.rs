@@ -247,7 +247,10 @@ pub async fn tp_modify_webview_domain(
     summary = "The platform's domain-ownership check file",
     description = "TP token. The file (`application/octet-stream`, its name in `Content-Disposition`) the platform puts at the root of its web-view domains to show it owns them; the same content every time. Errors are JSON with `errno`, as everywhere.",
     security(("tp_token" = [])),
-    responses((status = 200, description = "The file, or an error (JSON).", content_type = "application/octet-stream"))
+    responses((status = 200, description = "The file, or an error (JSON).", content(
+        (Vec<u8> = "application/octet-stream"),
+        (inline(crate::api_doc::Done) = "application/json")
+    )))
 )]
 pub async fn download_domain_check_file(
     State(s): State<AppState>,

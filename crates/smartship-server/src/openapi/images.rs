@@ -213,7 +213,10 @@ pub async fn upload(
     summary = "An uploaded image",
     params(("file" = String, Path, description = "`{sha256}.png` or `{sha256}.jpg`, as the upload's URL names it.")),
     responses(
-        (status = 200, description = "The image.", content_type = "image/png"),
+        (status = 200, description = "The image.", content(
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/jpeg")
+        )),
         (status = 404, description = "No such upload.")
     )
 )]

@@ -90,7 +90,10 @@ pub fn render_png(text: &str, width: u32) -> Result<Vec<u8>, ApiError> {
         ("width" = Option<i64>, Query, minimum = 200, maximum = 1280, description = "Pixels, default 200."),
     ),
     security(("app_token" = [])),
-    responses((status = 200, description = "The PNG, or an error (JSON).", content_type = "image/png"))
+    responses((status = 200, description = "The PNG, or an error (JSON).", content(
+        (Vec<u8> = "image/png"),
+        (inline(crate::api_doc::Done) = "application/json")
+    )))
 )]
 pub async fn qrcode(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let app = call.caller.app;
