@@ -816,3 +816,101 @@ async fn the_category_catalogue_lists_what_a_subject_may_choose() {
         .await;
     assert_eq!(v["errno"], 40001, "{v}");
 }
+
+/// Sends the calls at once (each on its own task) and returns the answers
+/// in order.
+/// One call: the route, the token, the form parameters.
+type Call = (&'static str, String, Vec<(&'static str, String)>);
+
+async fn all_at_once(t: &TestApp, calls: Vec<Call>) -> Vec<Value> {
+    let tasks: Vec<_> = calls
+        .into_iter()
+        .map(|(route, token, params)| {
+            let http = t.http.clone();
+            let url = t.url(route);
+            let params: Vec<(String, String)> =
+                params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .query(&[("access_token", token)])
+                    .form(&params)
+                    .send()
+                    .await
+                    .unwrap();
+                r.json::<Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn concurrent_changes_leave_one_pending_per_field_and_one_app_per_name() {
+    let t = spawn_app().await;
+    let mut apps = Vec::new();
+    for i in 0..6 {
+        apps.push(t.create_app(&format!("Race {i}"), false, true).await);
+    }
+    // Six apps ask for one name at once: one gets it, the others hear 47028.
+    let calls = apps
+        .iter()
+        .map(|a| {
+            (
+                "app/setnicknamewithqual",
+                a.token.clone(),
+                vec![("nick_name", "同名小店".to_owned())],
+            )
+        })
+        .collect();
+    let answers = all_at_once(&t, calls).await;
+    assert_eq!(
+        answers.iter().filter(|v| v["errno"] == 0).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|v| v["errno"] == 0 || v["errno"] == 47028),
+        "{answers:?}"
+    );
+
+    // One app sends eight descriptions at once: one is taken for review.
+    let a = &apps[0];
+    let calls = (0..8)
+        .map(|i| {
+            (
+                "app/modifysignature",
+                a.token.clone(),
+                vec![("signature", format!("并发提交的描述第{i}条"))],
+            )
+        })
+        .collect();
+    let answers = all_at_once(&t, calls).await;
+    assert_eq!(
+        answers.iter().filter(|v| v["errno"] == 0).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|v| v["errno"] == 0 || v["errno"] == 47026),
+        "{answers:?}"
+    );
+    let (_, all) = t
+        .admin_get(&format!("/admin/v1/examinations?app_id={}", a.app_id))
+        .await;
+    let signatures = all["examinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field"] == "signature")
+        .count();
+    assert_eq!(signatures, 1);
+}

@@ -463,3 +463,100 @@ async fn a_store_that_cannot_save_stops_the_call() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn typed_basic_info_calls_from_upload_to_approval_domains_and_qr_code() {
+    let t = spawn_app().await;
+    let a = t.create_app("SDK shop", false, true).await;
+    let app = OpenApiClient::new(&t.base, &a.token);
+    let tp = OpenApiClient::new(&t.base, &t.tp_token);
+    let admin = AdminClient::new(&t.base, ADMIN_TOKEN);
+
+    let icon = tp
+        .upload_image(crate::basic_info::png(180, 180), 1)
+        .await
+        .unwrap();
+    let not_square = tp.upload_image(crate::basic_info::png(180, 90), 1).await;
+    assert!(
+        matches!(&not_square, Err(Error::Business { errno: 47030, .. })),
+        "{not_square:?}"
+    );
+    let check = app.check_name("百度SDK店", None).await.unwrap();
+    assert_eq!((check.check_result, check.required_fields), (1, vec![1]));
+    let ids = [
+        app.set_name("SDK好店", None).await.unwrap(),
+        app.set_icon(&icon).await.unwrap(),
+        app.set_description("一家用SDK开的店铺").await.unwrap(),
+        app.set_categories("101,102").await.unwrap(),
+    ];
+    let again = app.set_description("又一个描述内容文字").await;
+    assert!(
+        matches!(&again, Err(Error::Business { errno: 47026, .. })),
+        "{again:?}"
+    );
+    assert!(!app.app_info().await.unwrap().audit_info.basic_info_approved);
+    for id in ids {
+        admin
+            .post(
+                &format!("/admin/v1/examinations/{id}/review"),
+                &json!({"decision": "pass"}),
+            )
+            .await
+            .unwrap();
+    }
+    let info = app.app_info().await.unwrap();
+    assert!(info.audit_info.basic_info_approved);
+    assert_eq!(info.app_name, "SDK好店");
+    assert_eq!(info.photo_addr, icon);
+    assert_eq!(info.category.len(), 2);
+    assert_eq!(info.modify_count.category_modify_used, 1);
+    assert!(!app.category_list(1).await.unwrap().is_empty());
+
+    let d = app
+        .app_domains(&smartship_client::DomainChange {
+            action: Some("add".into()),
+            request: Some("https://api.example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.request_domain, "https://api.example.com");
+    let d = tp
+        .tp_domains(&smartship_client::DomainChange {
+            action: Some("set".into()),
+            socket: Some("wss://ws.example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.socket_domain, vec!["wss://ws.example.com"]);
+    let wv = app
+        .app_webview_domains(Some("set"), Some("https://h5.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(wv, "https://h5.example.com");
+
+    let none = app.qrcode("", None, 200).await;
+    assert!(
+        matches!(&none, Err(Error::Business { errno: 47001, .. })),
+        "{none:?}"
+    );
+    app.package_upload(t.template_id, &json!({"extEnable": true}), "1.0.0", "d")
+        .await
+        .unwrap();
+    let dev = wait_built(&app).await;
+    let png = app
+        .qrcode("pages/index/index", Some(dev.package_id), 300)
+        .await
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+
+    assert!(app.violation().await.unwrap().problem_details.is_empty());
+    let r = app
+        .request_restoration(&[("app_desc", "改正后的描述内容文字")])
+        .await;
+    assert!(
+        matches!(&r, Err(Error::Business { errno: 47025, .. })),
+        "{r:?}"
+    );
+}

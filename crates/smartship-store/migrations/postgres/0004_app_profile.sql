@@ -30,6 +30,11 @@ CREATE TABLE examinations (
 );
 CREATE INDEX examinations_by_app ON examinations (app_id, field, id);
 CREATE INDEX examinations_by_status ON examinations (status, id);
+-- At most one change of a field under review per app, and one app asking
+-- for a name at a time: the rows themselves refuse a second one, whatever
+-- interleaving two nodes' transactions take.
+CREATE UNIQUE INDEX examinations_one_pending ON examinations (app_id, field) WHERE status = 'pending';
+CREATE UNIQUE INDEX examinations_pending_name ON examinations (value) WHERE field = 'name' AND status = 'pending';
 
 -- Images uploaded through /file/2.0/smartapp/upload/image; the bytes are a
 -- blob under the same digest.

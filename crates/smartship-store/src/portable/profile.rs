@@ -83,7 +83,19 @@ macro_rules! profile_store {
                 .bind(&change.actor)
                 .bind(now)
                 .fetch_one(&mut **tx)
-                .await?;
+                .await;
+                let row = match row {
+                    Ok(row) => row,
+                    // Another app asked for the name between our check and
+                    // our insert (PostgreSQL locks only this app's row).
+                    Err(sqlx::Error::Database(d))
+                        if d.is_unique_violation()
+                            && change.field == smartship_core::profile::Field::Name =>
+                    {
+                        return Ok(Err(ExamRefusal::NameTaken));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 tx.commit().await?;
                 Ok(Ok(examination_from_row(&row)?))
             }
