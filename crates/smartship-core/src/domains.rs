@@ -131,16 +131,29 @@ pub fn normalize(kind: DomainKind, raw: &str) -> Result<String, DomainRefusal> {
         Some((h, p)) => (h, Some(p)),
         None => (rest, None),
     };
-    if let Some(p) = port
-        && !p.parse::<u16>().is_ok_and(|p| p > 0)
-    {
-        return Err(DomainRefusal::NotAnOrigin(raw.to_owned()));
-    }
-    if host.parse::<std::net::Ipv4Addr>().is_ok()
-        || host
-            .split('.')
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()))
-    {
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            match p.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(DomainRefusal::NotAnOrigin(raw.to_owned())),
+                // The scheme's own port is the same origin as none.
+                Ok(443) => None,
+                Ok(n) => Some(n),
+            }
+        }
+        Some(_) => return Err(DomainRefusal::NotAnOrigin(raw.to_owned())),
+    };
+    // URL parsers (WHATWG, so host runtimes) read a host whose last label
+    // is a number, decimal or `0x` hex, as an IPv4 address: `0x7f.0.0.1`
+    // is 127.0.0.1.
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or("");
+    let numeric = |l: &str| {
+        (!l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+            || l.strip_prefix("0x")
+                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    if numeric(last) {
         return Err(DomainRefusal::IpLiteral(raw.to_owned()));
     }
     let labels: Vec<&str> = host.split('.').collect();
@@ -154,7 +167,10 @@ pub fn normalize(kind: DomainKind, raw: &str) -> Result<String, DomainRefusal> {
     if labels.len() < 2 || host.len() > 253 || !labels.iter().all(label_ok) {
         return Err(DomainRefusal::BadHost(raw.to_owned()));
     }
-    Ok(format!("{scheme}{rest}"))
+    Ok(match port {
+        Some(p) => format!("{scheme}{host}:{p}"),
+        None => format!("{scheme}{host}"),
+    })
 }
 
 /// Splits a comma-separated parameter and checks each domain; empty
@@ -213,6 +229,11 @@ mod tests {
             "https://a.example.com:8443"
         );
         assert_eq!(
+            normalize(k, "https://a.example.com:443").unwrap(),
+            "https://a.example.com",
+            "the default port is the same origin"
+        );
+        assert_eq!(
             normalize(DomainKind::Socket, "wss://ws.example.com").unwrap(),
             "wss://ws.example.com"
         );
@@ -226,6 +247,12 @@ mod tests {
             ("https://10.0.0.1", "IpLiteral"),
             ("https://[::1]", "IpLiteral"),
             ("https://127.1", "IpLiteral"),
+            ("https://0x7f.0.0.1", "IpLiteral"),
+            ("https://127.0.0.0x1", "IpLiteral"),
+            ("https://example.123", "IpLiteral"),
+            ("https://a.com:+443", "NotAnOrigin"),
+            ("https://a.com:", "NotAnOrigin"),
+            ("https://a.com:70000", "NotAnOrigin"),
             ("https://*.example.com", "Wildcard"),
             ("https://example.com/path", "NotAnOrigin"),
             ("https://user@example.com", "NotAnOrigin"),

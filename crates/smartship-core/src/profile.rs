@@ -131,7 +131,7 @@ pub enum TextRefusal {
         min: usize,
         max: usize,
     },
-    #[error("不能包含控制字符或首尾空白")]
+    #[error("不能包含控制字符、不可见的格式字符或首尾空白")]
     Characters,
 }
 
@@ -139,7 +139,7 @@ fn check_text(s: &str, min: usize, max: usize) -> Result<(), TextRefusal> {
     if s.is_empty() {
         return Err(TextRefusal::Empty);
     }
-    if s.trim() != s || s.chars().any(char::is_control) {
+    if s.trim() != s || s.chars().any(|c| c.is_control() || is_invisible(c)) {
         return Err(TextRefusal::Characters);
     }
     let w = width(s);
@@ -147,6 +147,32 @@ fn check_text(s: &str, min: usize, max: usize) -> Result<(), TextRefusal> {
         return Err(TextRefusal::Width { width: w, min, max });
     }
     Ok(())
+}
+
+/// Characters that change how text reads without showing: zero-width
+/// spaces and joiners, direction marks and overrides, the byte-order mark,
+/// the soft hyphen. A name with them could pass for another (`最\u{200b}佳`
+/// reads as a forbidden word that the word check would not see).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}')
+}
+
+/// The form words are compared in: full-width letters and digits as
+/// ASCII, lower case, without spaces (`ＳｍａｒｔＳｈｉｐ` is `smartship`).
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// An app name's length and characters.
@@ -201,12 +227,12 @@ pub const QUAL_AUTHORIZATION: i64 = 2;
 /// The words of `name` that need qualification and those that are
 /// forbidden, compared without regard to ASCII case.
 pub fn words_in(name: &str) -> (Vec<&'static str>, Vec<&'static str>) {
-    let lower = name.to_lowercase();
+    let folded = fold(name);
     let hit = |words: &[&'static str]| {
         words
             .iter()
             .copied()
-            .filter(|w| lower.contains(&w.to_lowercase()))
+            .filter(|w| folded.contains(&fold(w)))
             .collect::<Vec<_>>()
     };
     (hit(BRAND_WORDS), hit(FORBIDDEN_WORDS))
@@ -442,6 +468,24 @@ mod tests {
             NameVerdict::Forbidden
         );
         assert_eq!(name_verdict("好吃小店", true, false).0, NameVerdict::Taken);
+        // Full-width letters and spaces do not hide a word.
+        assert_eq!(
+            name_verdict("ＳｍａｒｔＳｈｉｐ店", false, false).0,
+            NameVerdict::Forbidden
+        );
+        assert_eq!(
+            name_verdict("百 度好店", false, false).0,
+            NameVerdict::NeedsQualification
+        );
+        // Invisible characters are refused before any word is looked for.
+        assert_eq!(
+            check_name_text("最\u{200b}佳小店"),
+            Err(TextRefusal::Characters)
+        );
+        assert_eq!(
+            check_name_text("百\u{202e}度小店"),
+            Err(TextRefusal::Characters)
+        );
     }
 
     #[test]

@@ -104,14 +104,16 @@ const TABLES: &[Table] = &[
             ("reason", Text),
             ("submitted_by", Text),
             ("submitted_at", Int),
+            ("name_claim", Text),
             ("reviewed_by", Text),
             ("reviewed_at", Int),
         ],
     },
     Table {
         name: "images",
-        key: "sha256",
+        key: "id",
         columns: &[
+            ("id", Int),
             ("sha256", Text),
             ("tp_id", Int),
             ("kind", Int),

@@ -484,9 +484,13 @@ pub trait ProfileStore: Send + Sync {
     /// The app's approved icon and categories, each field's newest
     /// examination, the changes since `year_start`, open violations.
     async fn profile(&self, app: AppId, year_start: i64) -> Result<Profile>;
-    /// Records an uploaded image (the first record of its digest stays).
+    /// Records an uploaded image of a platform (its first record of the
+    /// digest stays).
     async fn put_image(&self, image: &Image) -> Result<()>;
+    /// An uploaded image by its digest (any platform's upload: for serving).
     async fn image(&self, sha256: &str) -> Result<Option<Image>>;
+    /// The image `tp` uploaded with this digest.
+    async fn tp_image(&self, tp: TpId, sha256: &str) -> Result<Option<Image>>;
     async fn domains(&self, owner: DomainOwner) -> Result<Domains>;
     /// Applies `action` with `given` to each kind in `given` under the
     /// owner's lock; every kind is checked before any is stored.

@@ -565,6 +565,9 @@ pub struct Examination {
     pub reason: String,
     pub submitted_by: String,
     pub submitted_at: i64,
+    /// The name the change asks for (a name change or a restoration that
+    /// corrects the name).
+    pub name_claim: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<i64>,
 }
@@ -576,6 +579,8 @@ pub struct NewExamination {
     pub field: smartship_core::profile::Field,
     pub value: String,
     pub material: String,
+    /// The name it asks for, unique among apps.
+    pub name_claim: Option<String>,
     pub actor: String,
     /// The start of the quota's year (Unix ms): changes submitted since
     /// count against the field's yearly quota.
@@ -601,6 +606,11 @@ pub enum ReviewRefusal {
     NotFound,
     /// Already decided (its status).
     Decided(smartship_core::profile::ExamStatus),
+    /// A pass would give the app a name another app took since.
+    NameTaken,
+    /// A restoration of an app that is no longer taken offline (its
+    /// status now): an operator changed it since.
+    NotOffline(ServiceStatus),
 }
 
 /// An image taken by the upload route.

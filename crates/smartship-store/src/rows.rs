@@ -314,6 +314,7 @@ pub(crate) fn examination_from_row(r: &impl Col) -> Result<Examination> {
         reason: r.text("reason")?,
         submitted_by: r.text("submitted_by")?,
         submitted_at: r.int("submitted_at")?,
+        name_claim: r.opt_text("name_claim")?,
         reviewed_by: r.opt_text("reviewed_by")?,
         reviewed_at: r.opt_int("reviewed_at")?,
     })

@@ -153,5 +153,18 @@ pub async fn review(
             "wrong_state",
             format!("examination {id} is already {}", st.as_str()),
         )),
+        Err(ReviewRefusal::NameTaken) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("examination {id}: another app has had the name since; fail it"),
+        )),
+        Err(ReviewRefusal::NotOffline(now)) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "wrong_state",
+            format!(
+                "examination {id}: the app is {} now, no longer forced offline; fail it",
+                now.as_str()
+            ),
+        )),
     }
 }

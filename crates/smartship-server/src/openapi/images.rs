@@ -12,8 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use smartship_api::ErrorCode;
+use smartship_core::TpId;
 use smartship_store::Image;
 use std::io::Read;
+use std::sync::Arc;
 
 /// Largest image accepted, in bytes.
 pub const MAX_IMAGE_BYTES: u64 = 2 << 20;
@@ -55,9 +57,9 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 /// square of at least [`MIN_ICON_SIDE`].
 pub fn check_image(bytes: &[u8], purpose: Purpose) -> Result<(&'static str, u32, u32), ApiError> {
     let format = image::guess_format(bytes).map_err(|_| invalid("文件不是 PNG 或 JPEG 图片"))?;
-    let (content_type, ext) = match format {
-        image::ImageFormat::Png => ("image/png", "png"),
-        image::ImageFormat::Jpeg => ("image/jpeg", "jpg"),
+    let content_type = match format {
+        image::ImageFormat::Png => "image/png",
+        image::ImageFormat::Jpeg => "image/jpeg",
         _ => return Err(invalid("只接受 PNG 或 JPEG 图片")),
     };
     let reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
@@ -77,13 +79,13 @@ pub fn check_image(bytes: &[u8], purpose: Purpose) -> Result<(&'static str, u32,
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(64 << 20);
+    // 2048² RGBA at 16 bits a channel.
+    limits.max_alloc = Some(32 << 20);
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     reader.limits(limits);
     reader
         .decode()
         .map_err(|_| invalid("图片数据损坏，无法完整解码"))?;
-    let _ = ext;
     Ok((content_type, w, h))
 }
 
@@ -95,55 +97,94 @@ fn extension(content_type: &str) -> &'static str {
     }
 }
 
-/// The URL an image is served at.
-pub fn image_url(base: &str, image: &Image) -> String {
+/// An image's path on this server, which is what is stored: the URL a
+/// caller gave may name any host, and the value shown is always this
+/// server's ([`absolute`]).
+pub fn image_path(image: &Image) -> String {
     format!(
-        "{base}{IMAGE_PATH}{}.{}",
+        "{IMAGE_PATH}{}.{}",
         image.sha256,
         extension(&image.content_type)
     )
 }
 
-/// The uploaded image a URL names (whatever host it was given with: the
-/// server may be reached under several names), or 47030 naming `param`.
-pub async fn uploaded(s: &AppState, param: &str, url: &str) -> Result<Image, ApiError> {
-    let not_ours = || invalid(format!("{param}: {url:?} 不是通过 upload/image 上传的图片"));
-    let path = url
-        .split_once(IMAGE_PATH)
-        .map(|(_, rest)| rest)
-        .ok_or_else(not_ours)?;
+/// A stored image reference as a URL under `base`.
+pub fn absolute(base: &str, stored: &str) -> String {
+    if stored.starts_with('/') {
+        format!("{base}{stored}")
+    } else {
+        stored.to_owned()
+    }
+}
+
+/// The image a URL names, uploaded by the caller's platform `tp`, or
+/// 47030 naming `param`. Only the path counts: the server may be reached
+/// under several names.
+pub async fn uploaded(s: &AppState, tp: TpId, param: &str, url: &str) -> Result<Image, ApiError> {
+    let shown: String = url.chars().take(200).collect();
+    let not_ours = || {
+        invalid(format!(
+            "{param}: {shown:?} 不是本平台通过 upload/image 上传的图片"
+        ))
+    };
+    let path = match url.find(IMAGE_PATH) {
+        Some(at) => &url[at + IMAGE_PATH.len()..],
+        None => return Err(not_ours()),
+    };
     let (sha, ext) = path.split_once('.').ok_or_else(not_ours)?;
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_ours());
     }
-    let image = s.store.image(sha).await?.ok_or_else(not_ours)?;
+    let image = s.store.tp_image(tp, sha).await?.ok_or_else(not_ours)?;
     if extension(&image.content_type) != ext {
         return Err(not_ours());
     }
     Ok(image)
 }
 
+/// An uploaded image fit for an icon: square, at least [`MIN_ICON_SIDE`].
+pub fn check_icon(param: &str, image: &Image) -> Result<(), ApiError> {
+    if image.width != image.height || image.width < i64::from(MIN_ICON_SIDE) {
+        return Err(invalid(format!(
+            "{param}: 头像须为正方形且不小于 {0}×{0}，该图片为 {1}×{2}",
+            MIN_ICON_SIDE, image.width, image.height
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a comma-separated list of image URLs (`qual_materials`,
-/// `category_quali`); at most `max` of them.
+/// `category_quali`), at most `max` of them; returns their paths.
 pub async fn uploaded_list(
     s: &AppState,
+    tp: TpId,
     param: &str,
     raw: &str,
     max: usize,
 ) -> Result<Vec<String>, ApiError> {
-    let urls: Vec<String> = raw
+    let urls: Vec<&str> = raw
         .split(',')
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        .map(str::to_owned)
         .collect();
     if urls.len() > max {
         return Err(ApiError::param(format!("{param} 至多 {max} 张图片")));
     }
-    for u in &urls {
-        uploaded(s, param, u).await?;
+    let mut paths = Vec::with_capacity(urls.len());
+    for u in urls {
+        paths.push(image_path(&uploaded(s, tp, param, u).await?));
     }
-    Ok(urls)
+    Ok(paths)
+}
+
+/// Decodes run a few at a time: a small file can declare a large image,
+/// so the bytes on the wire do not bound the memory a decode takes.
+fn decode_permits() -> &'static Arc<tokio::sync::Semaphore> {
+    static PERMITS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new(n))
+    })
 }
 
 /// `POST /file/2.0/smartapp/upload/image`
@@ -160,13 +201,19 @@ pub async fn uploaded_list(
 pub async fn upload(
     State(s): State<AppState>,
     headers: HeaderMap,
-    call: TpCall,
+    call: Result<TpCall, ApiError>,
 ) -> Result<Response, ApiError> {
+    // A body over the route's limit is an image too large, not a package.
+    let call = call.map_err(|e| match e {
+        ApiError::Business(ErrorCode::PackageTooLarge, _) => {
+            invalid(format!("图片超过上限 {MAX_IMAGE_BYTES} 字节"))
+        }
+        other => other,
+    })?;
     let purpose = purpose(call.p.raw("type"))?;
-    let file = call
-        .p
-        .first_file()
-        .ok_or_else(|| ApiError::param("缺少图片文件 (multipart 文件字段，如 multipartFile)"))?;
+    let file = call.p.first_file().ok_or_else(|| {
+        ApiError::param("须有且只有一个图片文件 (multipart 文件字段，如 multipartFile)")
+    })?;
     if file.size > MAX_IMAGE_BYTES {
         return Err(invalid(format!(
             "图片 {} 字节，超过上限 {MAX_IMAGE_BYTES} 字节",
@@ -175,7 +222,9 @@ pub async fn upload(
     }
     let mut bytes = Vec::with_capacity(file.size as usize);
     file.file.reopen()?.read_to_end(&mut bytes)?;
+    let bytes: Arc<[u8]> = bytes.into();
     let (content_type, w, h) = {
+        let _permit = decode_permits().clone().acquire_owned().await?;
         let bytes = bytes.clone();
         tokio::task::spawn_blocking(move || check_image(&bytes, purpose)).await??
     };
@@ -195,12 +244,9 @@ pub async fn upload(
         created_at: crate::clock::now_ms(),
     };
     s.store.put_image(&image).await?;
-    let image = s.store.image(&image.sha256).await?.unwrap_or(image);
     tracing::info!(tp = %call.caller.tp, sha256 = %image.sha256, w, h, "image uploaded");
-    Ok(ok(image_url(
-        &crate::runtime::base_url(&s, &headers),
-        &image,
-    )))
+    let base = crate::runtime::base_url(&s, &headers);
+    Ok(ok(absolute(&base, &image_path(&image))))
 }
 
 /// `GET /file/2.0/smartapp/image/{file}`: an uploaded image, by the name
@@ -221,13 +267,19 @@ pub async fn upload(
     )
 )]
 pub async fn serve(State(s): State<AppState>, Path(file): Path<String>) -> Response {
-    let found = match uploaded(&s, "file", &format!("{IMAGE_PATH}{file}")).await {
-        Ok(image) => image,
-        Err(ApiError::Internal(e)) => {
+    let Some((sha, ext)) = file.split_once('.') else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let found = match s.store.image(sha).await {
+        Ok(Some(image)) if extension(&image.content_type) == ext => image,
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
             tracing::error!(error = ?e, "reading an image");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-        Err(_) => return StatusCode::NOT_FOUND.into_response(),
     };
     let blobs = s.blobs.clone();
     let sha = found.sha256.clone();

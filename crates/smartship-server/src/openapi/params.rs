@@ -230,6 +230,10 @@ impl Params {
                     Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                         return Err(too_large());
                     }
+                    // What follows a file that was read whole (a missing
+                    // closing boundary, trailing bytes) is tolerated, as it
+                    // always was.
+                    Err(_) if !self.files.is_empty() => break,
                     Err(_) => return Err(ApiError::param("multipart 请求体无效")),
                 };
                 let name = field.name().unwrap_or("").to_owned();

@@ -45,6 +45,7 @@ async fn submit(
     field: Field,
     value: String,
     material: String,
+    name_claim: Option<String>,
 ) -> Result<Examination, ApiError> {
     let now = crate::clock::now_ms();
     let change = NewExamination {
@@ -52,6 +53,7 @@ async fn submit(
         field,
         value,
         material,
+        name_claim,
         actor: format!("tp:{}", call.caller.tp),
         year_start: year_start(now),
     };
@@ -79,17 +81,29 @@ async fn submit(
     }
 }
 
-/// `app_name`/`nick_name`: its text, then its words and owner.
+/// The first of `names` the call gives: the official SDKs do not all spell
+/// a parameter alike (the Java SDK sends `nike_name`, `material`,
+/// `materials`, `categories`).
+fn either<'p>(call: &'p AppCall, names: &[&'static str]) -> Option<(&'static str, &'p str)> {
+    names
+        .iter()
+        .find_map(|n| call.p.optional(n).map(|v| (*n, v)))
+}
+
+/// A name (the first of `params` given): its text, then its words and
+/// owner; and its qualification images (the first of `material_params`).
 async fn name_check(
     s: &AppState,
     call: &AppCall,
-    param: &str,
-    material_param: &str,
+    params: &[&'static str],
+    material_params: &[&'static str],
 ) -> Result<(String, Vec<String>, NameVerdict, Vec<&'static str>), ApiError> {
-    let name = call.p.required(param)?.to_owned();
+    let (param, name) =
+        either(call, params).ok_or_else(|| ApiError::param(format!("缺少参数 {}", params[0])))?;
+    let name = name.to_owned();
     rules::check_name_text(&name).map_err(|r| text_refusal(param, r))?;
-    let material = match call.p.optional(material_param) {
-        Some(raw) => images::uploaded_list(s, material_param, raw, 5).await?,
+    let material = match either(call, material_params) {
+        Some((p, raw)) => images::uploaded_list(s, call.caller.tp, p, raw, 5).await?,
         None => Vec::new(),
     };
     let taken = s.store.name_taken(&name, call.caller.app).await?;
@@ -113,7 +127,8 @@ async fn name_check(
     responses((status = 200, description = "The verdict, or an error.", body = inline(crate::api_doc::NameCheckAnswer)))
 )]
 pub async fn check_name(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let (_, _, verdict, words) = name_check(&s, &call, "app_name", "qual_materials").await?;
+    let (_, _, verdict, words) =
+        name_check(&s, &call, &["app_name"], &["qual_materials", "materials"]).await?;
     let needs = verdict == NameVerdict::NeedsQualification;
     Ok(ok(NameCheck {
         check_result: verdict.wire(),
@@ -147,8 +162,13 @@ pub async fn check_name(State(s): State<AppState>, call: AppCall) -> Result<Resp
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdsAnswer)))
 )]
 pub async fn set_name(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let (name, material, verdict, words) =
-        name_check(&s, &call, "nick_name", "qual_materials").await?;
+    let (name, material, verdict, words) = name_check(
+        &s,
+        &call,
+        &["nick_name", "nike_name"],
+        &["qual_materials", "material"],
+    )
+    .await?;
     match verdict {
         NameVerdict::Available => {}
         NameVerdict::Forbidden => {
@@ -173,7 +193,15 @@ pub async fn set_name(State(s): State<AppState>, call: AppCall) -> Result<Respon
             ));
         }
     }
-    let exam = submit(&s, &call, Field::Name, name, material.join(",")).await?;
+    let exam = submit(
+        &s,
+        &call,
+        Field::Name,
+        name.clone(),
+        material.join(","),
+        Some(name),
+    )
+    .await?;
     Ok(ok(vec![ExamineId {
         examine_id: exam.id,
     }]))
@@ -194,20 +222,11 @@ pub async fn set_name(State(s): State<AppState>, call: AppCall) -> Result<Respon
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdAnswer)))
 )]
 pub async fn set_icon(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let url = call.p.text("image_url", 2048)?.to_owned();
-    let image = images::uploaded(&s, "image_url", &url).await?;
-    if image.width != image.height || image.width < i64::from(images::MIN_ICON_SIDE) {
-        return Err(ApiError::business(
-            ErrorCode::ImageInvalid,
-            format!(
-                "image_url: 头像须为正方形且不小于 {0}×{0}，该图片为 {1}×{2}",
-                images::MIN_ICON_SIDE,
-                image.width,
-                image.height
-            ),
-        ));
-    }
-    let exam = submit(&s, &call, Field::Photo, url, String::new()).await?;
+    let url = call.p.text("image_url", 2048)?;
+    let image = images::uploaded(&s, call.caller.tp, "image_url", url).await?;
+    images::check_icon("image_url", &image)?;
+    let path = images::image_path(&image);
+    let exam = submit(&s, &call, Field::Photo, path, String::new(), None).await?;
     Ok(ok(ExamineId {
         examine_id: exam.id,
     }))
@@ -233,7 +252,7 @@ pub async fn set_description(
 ) -> Result<Response, ApiError> {
     let signature = call.p.required("signature")?.to_owned();
     rules::check_signature(&signature).map_err(|r| text_refusal("signature", r))?;
-    let exam = submit(&s, &call, Field::Signature, signature, String::new()).await?;
+    let exam = submit(&s, &call, Field::Signature, signature, String::new(), None).await?;
     Ok(ok(ExamineId {
         examine_id: exam.id,
     }))
@@ -313,22 +332,21 @@ pub async fn category_update(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    // The Go and PHP SDKs spell it `categorys`, the Java SDK `categories`.
-    let raw = call
-        .p
-        .optional("categorys")
-        .or_else(|| call.p.optional("categories"))
+    let (_, raw) = either(&call, &["categorys", "categories"])
         .ok_or_else(|| ApiError::param("缺少参数 categorys"))?;
     if raw.len() > 8192 {
         return Err(ApiError::param("categorys 过长"));
     }
-    let choices = rules::parse_categories(raw)
+    let mut choices = rules::parse_categories(raw)
         .map_err(|r| ApiError::business(ErrorCode::CategoryInvalid, format!("categorys {r}")))?;
-    for c in &choices {
-        images::uploaded_list(&s, "category_quali", &c.category_quali, 5).await?;
+    for c in &mut choices {
+        c.category_quali =
+            images::uploaded_list(&s, call.caller.tp, "category_quali", &c.category_quali, 5)
+                .await?
+                .join(",");
     }
     let value = serde_json::to_string(&choices)?;
-    let exam = submit(&s, &call, Field::Category, value, String::new()).await?;
+    let exam = submit(&s, &call, Field::Category, value, String::new(), None).await?;
     Ok(ok(ExamineId {
         examine_id: exam.id,
     }))
@@ -371,12 +389,12 @@ pub async fn offline_update(
         ));
     }
     let mut fix = std::collections::BTreeMap::new();
+    let material = match call.p.optional("app_name_material") {
+        Some(raw) => images::uploaded_list(&s, call.caller.tp, "app_name_material", raw, 5).await?,
+        None => Vec::new(),
+    };
     if let Some(name) = call.p.optional("app_name") {
         rules::check_name_text(name).map_err(|r| text_refusal("app_name", r))?;
-        let material = match call.p.optional("app_name_material") {
-            Some(raw) => images::uploaded_list(&s, "app_name_material", raw, 5).await?,
-            None => Vec::new(),
-        };
         let taken = s.store.name_taken(name, app.id).await?;
         match rules::name_verdict(name, taken, !material.is_empty()) {
             (NameVerdict::Available, _) => {}
@@ -389,10 +407,16 @@ pub async fn offline_update(
                     ),
                 ));
             }
-            (_, _) => {
+            (NameVerdict::Forbidden, w) => {
                 return Err(ApiError::business(
                     ErrorCode::NameUnavailable,
-                    "app_name 含禁用词或已被其他小程序使用",
+                    format!("app_name 含禁用词 {}", w.join("、")),
+                ));
+            }
+            (NameVerdict::Taken, _) => {
+                return Err(ApiError::business(
+                    ErrorCode::NameUnavailable,
+                    "app_name 已被其他小程序使用",
                 ));
             }
         }
@@ -403,31 +427,23 @@ pub async fn offline_update(
         fix.insert("app_desc", desc.to_owned());
     }
     if let Some(url) = call.p.optional("photo_addr") {
-        let image = images::uploaded(&s, "photo_addr", url).await?;
-        if image.width != image.height {
-            return Err(ApiError::business(
-                ErrorCode::ImageInvalid,
-                "photo_addr: 头像须为正方形",
-            ));
-        }
-        fix.insert("photo_addr", url.to_owned());
+        let image = images::uploaded(&s, call.caller.tp, "photo_addr", url).await?;
+        images::check_icon("photo_addr", &image)?;
+        fix.insert("photo_addr", images::image_path(&image));
     }
     if fix.is_empty() {
         return Err(ApiError::param(
             "至少提供 app_name、app_desc、photo_addr 之一",
         ));
     }
-    let material = call
-        .p
-        .optional("app_name_material")
-        .unwrap_or("")
-        .to_owned();
+    let name_claim = fix.get("app_name").cloned();
     let exam = submit(
         &s,
         &call,
         Field::Restore,
         serde_json::to_string(&fix)?,
-        material,
+        material.join(","),
+        name_claim,
     )
     .await?;
     Ok(ok(ExamineId {
@@ -491,7 +507,12 @@ pub async fn violation(State(s): State<AppState>, call: AppCall) -> Result<Respo
     security(("app_token" = [])),
     responses((status = 200, description = "The app, or an error.", body = inline(crate::api_doc::AppInfoAnswer)))
 )]
-pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+pub async fn app_info(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    call: AppCall,
+) -> Result<Response, ApiError> {
+    let base = crate::runtime::base_url(&s, &headers);
     let caller = call.caller;
     let app = s
         .store
@@ -515,6 +536,7 @@ pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Respon
     let (audit_app_name, audit_app_name_status, audit_app_name_reason) = audit(Field::Name);
     let (audit_app_desc, audit_app_desc_status, audit_app_desc_reason) = audit(Field::Signature);
     let (audit_photo_addr, audit_photo_addr_status, audit_photo_addr_reason) = audit(Field::Photo);
+    let audit_photo_addr = images::absolute(&base, &audit_photo_addr);
     let used = |f: Field| {
         profile
             .used
@@ -540,7 +562,7 @@ pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Respon
         app_key: app.app_key,
         app_name: app.name.clone(),
         app_desc: app.description,
-        photo_addr: profile.photo_addr.clone(),
+        photo_addr: images::absolute(&base, &profile.photo_addr),
         status,
         status_reason: open.map(|v| v.reason.clone()).unwrap_or_default(),
         qualification: Qualification {

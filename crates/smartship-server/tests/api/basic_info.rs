@@ -409,16 +409,11 @@ async fn images_are_decoded_checked_and_served() {
         (png(300, 200), "1", "正方形"),
         (png(100, 100), "1", "144"),
         (png(2100, 10), "3", "2048"),
-        (vec![0u8; 3 << 20], "2", ""),
+        (vec![0u8; 3 << 20], "2", "字节"),
     ] {
         let v = t.upload_image(bytes, "multipartFile", kind).await;
-        if why.is_empty() {
-            // Over the route's body limit or the byte limit.
-            assert!(v["errno"] == 47030 || v["errno"] == 47008, "{v}");
-        } else {
-            assert_eq!(v["errno"], 47030, "{v}");
-            assert!(v["msg"].as_str().unwrap().contains(why), "{v}");
-        }
+        assert_eq!(v["errno"], 47030, "{v}");
+        assert!(v["msg"].as_str().unwrap().contains(why), "{v}");
     }
     let v = t.upload_image(png(10, 10), "multipartFile", "7").await;
     assert_eq!(v["errno"], 40001, "{v}");
@@ -913,4 +908,122 @@ async fn concurrent_changes_leave_one_pending_per_field_and_one_app_per_name() {
         .filter(|e| e["field"] == "signature")
         .count();
     assert_eq!(signatures, 1);
+}
+
+#[tokio::test]
+async fn an_image_is_used_by_the_platform_that_uploaded_it_and_shown_from_this_server() {
+    let t = spawn_app().await;
+    let a = t.apps[0].clone();
+    let (_, other_tp) = t.second_tp().await;
+    // The other platform's upload: the same route, its own token.
+    let form = reqwest::multipart::Form::new().part(
+        "multipartFile",
+        reqwest::multipart::Part::bytes(png(150, 150)).file_name("i.png"),
+    );
+    let theirs: Value = t
+        .http
+        .post(format!("{}/file/2.0/smartapp/upload/image", t.base))
+        .query(&[("access_token", &other_tp)])
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let theirs = theirs["data"].as_str().unwrap().to_owned();
+    let v = t
+        .api("app/modifyheadimage", &a.token, &[("image_url", &theirs)])
+        .await;
+    assert_eq!(v["errno"], 47030, "another platform's image: {v}");
+
+    // Our own image under any host name is taken, and shown from here.
+    let ours = t.icon_url().await;
+    let path = &ours[ours.find("/file/").unwrap()..];
+    let elsewhere = format!("https://cdn.elsewhere.example{path}");
+    let id = examine_id(
+        &t.api(
+            "app/modifyheadimage",
+            &a.token,
+            &[("image_url", &elsewhere)],
+        )
+        .await,
+    );
+    assert_eq!(
+        t.app_info(&a).await["audit_info"]["audit_photo_addr"],
+        ours.as_str()
+    );
+    t.review_examination(id, true, "").await;
+    assert_eq!(t.app_info(&a).await["photo_addr"], ours.as_str());
+}
+
+#[tokio::test]
+async fn a_restoration_never_undoes_a_later_ban_and_claims_its_name() {
+    let t = spawn_app().await;
+    let (a, b) = (t.apps[0].clone(), t.apps[1].clone());
+    let path = format!("/admin/v1/apps/{}", a.app_id);
+    let offline = json!({"service_status": "forced_offline", "reason": "名称违规", "illegal_fields": "appName"});
+    let (st, _) = t.admin_patch(&path, offline.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    let restore = examine_id(
+        &t.api(
+            "app/offline/update",
+            &a.token,
+            &[("app_name", "改正后的店名")],
+        )
+        .await,
+    );
+    // The name is claimed while the restoration waits.
+    let v = t
+        .api(
+            "app/setnicknamewithqual",
+            &b.token,
+            &[("nick_name", "改正后的店名")],
+        )
+        .await;
+    assert_eq!(v["errno"], 47028, "{v}");
+
+    // A ban meanwhile fails the waiting restoration: it cannot lift the ban.
+    let (st, _) = t
+        .admin_patch(&path, json!({"service_status": "banned", "reason": "欺诈"}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = t
+        .admin_post(
+            &format!("/admin/v1/examinations/{restore}/review"),
+            json!({"decision": "pass"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let info = t.app_info(&a).await;
+    assert_eq!(
+        (info["status"].clone(), info["status_reason"].clone()),
+        (json!(-1), json!("欺诈"))
+    );
+
+    // Taken offline again, restored; the name became free when the claim failed.
+    let (st, _) = t.admin_patch(&path, offline).await;
+    assert_eq!(st, StatusCode::OK);
+    let restore = examine_id(
+        &t.api(
+            "app/offline/update",
+            &a.token,
+            &[("app_name", "改正后的店名")],
+        )
+        .await,
+    );
+    let v = t
+        .api(
+            "app/offline/update",
+            &a.token,
+            &[("app_desc", "另一个描述内容文字")],
+        )
+        .await;
+    assert_eq!(v["errno"], 47026, "one restoration at a time: {v}");
+    t.review_examination(restore, true, "").await;
+    let info = t.app_info(&a).await;
+    assert_eq!(
+        (info["status"].clone(), info["app_name"].clone()),
+        (json!(1), json!("改正后的店名"))
+    );
 }

@@ -25,6 +25,9 @@ CREATE TABLE examinations (
     reason       TEXT NOT NULL DEFAULT '',
     submitted_by TEXT NOT NULL,
     submitted_at INTEGER NOT NULL,
+    -- The name the change asks for (a name change, or a restoration that
+    -- corrects the name): what uniqueness among apps is checked on.
+    name_claim   TEXT,
     reviewed_by  TEXT,
     reviewed_at  INTEGER
 );
@@ -34,20 +37,24 @@ CREATE INDEX examinations_by_status ON examinations (status, id);
 -- for a name at a time: the rows themselves refuse a second one, whatever
 -- interleaving two nodes' transactions take.
 CREATE UNIQUE INDEX examinations_one_pending ON examinations (app_id, field) WHERE status = 'pending';
-CREATE UNIQUE INDEX examinations_pending_name ON examinations (value) WHERE field = 'name' AND status = 'pending';
+CREATE UNIQUE INDEX examinations_pending_name ON examinations (name_claim) WHERE status = 'pending' AND name_claim IS NOT NULL;
 
 -- Images uploaded through /file/2.0/smartapp/upload/image; the bytes are a
--- blob under the same digest.
+-- blob under the same digest. A platform may use the images it uploaded
+-- (one row per platform and digest).
 CREATE TABLE images (
-    sha256       TEXT PRIMARY KEY,
-    tp_id        INTEGER NOT NULL,       -- the platform that uploaded it first
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256       TEXT NOT NULL,
+    tp_id        INTEGER NOT NULL,
     kind         INTEGER NOT NULL,       -- 1 icon, 2 category qualification, 3 name material
     content_type TEXT NOT NULL,
     width        INTEGER NOT NULL,
     height       INTEGER NOT NULL,
     size         INTEGER NOT NULL,
-    created_at   INTEGER NOT NULL
+    created_at   INTEGER NOT NULL,
+    UNIQUE (tp_id, sha256)
 );
+CREATE INDEX images_by_sha256 ON images (sha256);
 
 -- Bans and forced offline, with the operator's reason; resolved when the
 -- service is restored.
@@ -62,3 +69,10 @@ CREATE TABLE violations (
     resolved_at    INTEGER
 );
 CREATE INDEX violations_by_app ON violations (app_id, id);
+
+-- Apps approved before examinations existed keep their approval: it is
+-- recorded as the operator's shortcut, from which it is now derived.
+INSERT INTO examinations (app_id, field, value, material, status, reason, submitted_by,
+                          submitted_at, reviewed_by, reviewed_at)
+SELECT id, 'basic_info', '', '', 'passed', '', 'migration', CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'migration', CAST(strftime('%s', 'now') AS INTEGER) * 1000
+FROM apps WHERE basic_info_approved;

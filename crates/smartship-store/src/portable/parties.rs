@@ -206,6 +206,17 @@ macro_rules! party_store {
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
+                    // A restoration asked for before this change would
+                    // undo it when passed: it is failed now.
+                    sqlx::query(
+                        "UPDATE examinations SET status = 'failed', \
+                           reason = '运营方已变更小程序服务状态', reviewed_by = 'operator', reviewed_at = $2 \
+                         WHERE app_id = $1 AND field = 'restore' AND status = 'pending'",
+                    )
+                    .bind(id.0)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
                     if matches!(status, ServiceStatus::Banned | ServiceStatus::ForcedOffline) {
                         sqlx::query(
                             "INSERT INTO violations (app_id, status, reason, illegal_fields, created_by, created_at) \

@@ -21,8 +21,8 @@ macro_rules! profile_store {
         /// Whether an app other than `$2` holds the name `$1`, approved or
         /// asked for in a pending examination.
         const NAME_TAKEN: &str = "SELECT (SELECT COUNT(*) FROM apps WHERE name = $1 AND id <> $2) + \
-                (SELECT COUNT(*) FROM examinations WHERE field = 'name' AND status = 'pending' \
-                   AND value = $1 AND app_id <> $2)";
+                (SELECT COUNT(*) FROM examinations WHERE status = 'pending' AND name_claim = $1 \
+                   AND app_id <> $2)";
 
         #[async_trait]
         impl ProfileStore for $store {
@@ -61,9 +61,9 @@ macro_rules! profile_store {
                         return Ok(Err(ExamRefusal::QuotaUsed { used, quota }));
                     }
                 }
-                if change.field == smartship_core::profile::Field::Name {
+                if let Some(name) = &change.name_claim {
                     let n: i64 = sqlx::query_scalar(NAME_TAKEN)
-                        .bind(&change.value)
+                        .bind(name)
                         .bind(change.app.0)
                         .fetch_one(&mut **tx)
                         .await?;
@@ -73,8 +73,8 @@ macro_rules! profile_store {
                 }
                 let row = sqlx::query(
                     "INSERT INTO examinations (app_id, field, value, material, status, reason, \
-                       submitted_by, submitted_at) \
-                     VALUES ($1, $2, $3, $4, 'pending', '', $5, $6) RETURNING *",
+                       submitted_by, submitted_at, name_claim) \
+                     VALUES ($1, $2, $3, $4, 'pending', '', $5, $6, $7) RETURNING *",
                 )
                 .bind(change.app.0)
                 .bind(field)
@@ -82,6 +82,7 @@ macro_rules! profile_store {
                 .bind(&change.material)
                 .bind(&change.actor)
                 .bind(now)
+                .bind(&change.name_claim)
                 .fetch_one(&mut **tx)
                 .await;
                 let row = match row {
@@ -89,8 +90,7 @@ macro_rules! profile_store {
                     // Another app asked for the name between our check and
                     // our insert (PostgreSQL locks only this app's row).
                     Err(sqlx::Error::Database(d))
-                        if d.is_unique_violation()
-                            && change.field == smartship_core::profile::Field::Name =>
+                        if d.is_unique_violation() && change.name_claim.is_some() =>
                     {
                         return Ok(Err(ExamRefusal::NameTaken));
                     }
@@ -161,19 +161,59 @@ macro_rules! profile_store {
                 if exam.status != ExamStatus::Pending {
                     return Ok(Err(ReviewRefusal::Decided(exam.status)));
                 }
-                let status = if pass { ExamStatus::Passed } else { ExamStatus::Failed };
-                let row = sqlx::query(
-                    "UPDATE examinations SET status = $2, reason = $3, reviewed_by = $4, reviewed_at = $5 \
-                     WHERE id = $1 RETURNING *",
-                )
-                .bind(id)
-                .bind(status.as_str())
-                .bind(reason)
-                .bind(reviewer)
-                .bind(now)
-                .fetch_one(&mut **tx)
-                .await?;
                 if pass {
+                    // A name is unique when it is given, not only when it
+                    // is asked for: an operator may have named another app
+                    // so meanwhile.
+                    if let Some(name) = &exam.name_claim {
+                        let n: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM apps WHERE name = $1 AND id <> $2",
+                        )
+                        .bind(name)
+                        .bind(app.0)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        if n > 0 {
+                            return Ok(Err(ReviewRefusal::NameTaken));
+                        }
+                    }
+                    if exam.field == Field::Restore {
+                        let fix: std::collections::BTreeMap<String, String> =
+                            serde_json::from_str(&exam.value)
+                                .map_err(|e| StoreError::Corrupt(format!("restoration: {e}")))?;
+                        // Only an app still taken offline is restored: a
+                        // ban or another change since is not undone.
+                        let restored = sqlx::query(
+                            "UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), \
+                               photo_addr = COALESCE($4, photo_addr), service_status = 'normal' \
+                             WHERE id = $1 AND service_status = 'forced_offline'",
+                        )
+                        .bind(app.0)
+                        .bind(fix.get("app_name"))
+                        .bind(fix.get("app_desc"))
+                        .bind(fix.get("photo_addr"))
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                        if restored == 0 {
+                            let now_status: String =
+                                sqlx::query_scalar("SELECT service_status FROM apps WHERE id = $1")
+                                    .bind(app.0)
+                                    .fetch_one(&mut **tx)
+                                    .await?;
+                            let status = ServiceStatus::parse(&now_status)
+                                .ok_or_else(|| corrupt("service_status", &now_status))?;
+                            return Ok(Err(ReviewRefusal::NotOffline(status)));
+                        }
+                        sqlx::query(
+                            "UPDATE violations SET resolved_at = $2 \
+                             WHERE app_id = $1 AND resolved_at IS NULL AND status = 'forced_offline'",
+                        )
+                        .bind(app.0)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
                     // The approved value's column, one static statement each.
                     let update = match exam.field {
                         Field::Name => Some("UPDATE apps SET name = $2 WHERE id = $1"),
@@ -189,30 +229,19 @@ macro_rules! profile_store {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    if exam.field == Field::Restore {
-                        let fix: std::collections::BTreeMap<String, String> =
-                            serde_json::from_str(&exam.value)
-                                .map_err(|e| StoreError::Corrupt(format!("restoration: {e}")))?;
-                        sqlx::query(
-                            "UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), \
-                               photo_addr = COALESCE($4, photo_addr), service_status = 'normal' \
-                             WHERE id = $1",
-                        )
-                        .bind(app.0)
-                        .bind(fix.get("app_name"))
-                        .bind(fix.get("app_desc"))
-                        .bind(fix.get("photo_addr"))
-                        .execute(&mut **tx)
-                        .await?;
-                        sqlx::query(
-                            "UPDATE violations SET resolved_at = $2 WHERE app_id = $1 AND resolved_at IS NULL",
-                        )
-                        .bind(app.0)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
                 }
+                let status = if pass { ExamStatus::Passed } else { ExamStatus::Failed };
+                let row = sqlx::query(
+                    "UPDATE examinations SET status = $2, reason = $3, reviewed_by = $4, reviewed_at = $5 \
+                     WHERE id = $1 RETURNING *",
+                )
+                .bind(id)
+                .bind(status.as_str())
+                .bind(reason)
+                .bind(reviewer)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
                 refresh_approval(&mut tx, app).await?;
                 tx.commit().await?;
                 Ok(Ok(examination_from_row(&row)?))
@@ -282,7 +311,7 @@ macro_rules! profile_store {
                 let mut tx = self.begin_write(Touches::Nothing).await?;
                 sqlx::query(
                     "INSERT INTO images (sha256, tp_id, kind, content_type, width, height, size, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tp_id, sha256) DO NOTHING",
                 )
                 .bind(&image.sha256)
                 .bind(image.tp_id.0)
@@ -299,7 +328,18 @@ macro_rules! profile_store {
             }
 
             async fn image(&self, sha256: &str) -> Result<Option<Image>> {
-                sqlx::query("SELECT * FROM images WHERE sha256 = $1")
+                sqlx::query("SELECT * FROM images WHERE sha256 = $1 ORDER BY id LIMIT 1")
+                    .bind(sha256)
+                    .fetch_optional(self.reads())
+                    .await?
+                    .as_ref()
+                    .map(image_from_row)
+                    .transpose()
+            }
+
+            async fn tp_image(&self, tp: TpId, sha256: &str) -> Result<Option<Image>> {
+                sqlx::query("SELECT * FROM images WHERE tp_id = $1 AND sha256 = $2")
+                    .bind(tp.0)
                     .bind(sha256)
                     .fetch_optional(self.reads())
                     .await?
