@@ -98,6 +98,10 @@ pub struct PackageDetail {
     #[serde(flatten)]
     pub package: PackageView,
     pub transitions: Vec<TransitionView>,
+    /// The pre-review findings of its build (`package/precheck`); null
+    /// before the checks ran.
+    #[serde(default)]
+    pub prechecks: Option<Vec<crate::package::PrecheckFinding>>,
 }
 
 /// `{"packages": [...]}`

@@ -87,11 +87,15 @@ pub enum ErrorCode {
     DomainInvalid,
     /// A kind of domain would have more than 20 entries.
     DomainLimitReached,
+    /// A blocking pre-review check failed on the package: the message
+    /// names the check, the file and the line (`package/precheck` lists
+    /// every finding).
+    PrecheckFailed,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 36] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -127,6 +131,7 @@ impl ErrorCode {
         ErrorCode::CategoryInvalid,
         ErrorCode::DomainInvalid,
         ErrorCode::DomainLimitReached,
+        ErrorCode::PrecheckFailed,
     ];
 
     /// The `errno` sent on the wire.
@@ -167,6 +172,7 @@ impl ErrorCode {
             ErrorCode::CategoryInvalid => 47031,
             ErrorCode::DomainInvalid => 47032,
             ErrorCode::DomainLimitReached => 47033,
+            ErrorCode::PrecheckFailed => 47034,
         }
     }
 
@@ -209,6 +215,7 @@ impl ErrorCode {
             ErrorCode::CategoryInvalid => "类目不存在或不符合要求",
             ErrorCode::DomainInvalid => "域名不符合要求",
             ErrorCode::DomainLimitReached => "域名数量超过上限",
+            ErrorCode::PrecheckFailed => "代码包预审检查未通过",
         }
     }
 

@@ -49,3 +49,29 @@ pub struct AuditQuota {
     /// Submissions left in the current period (-1 when unlimited).
     pub remain_times: i64,
 }
+
+/// `data` of `package/precheck` (extension): the pre-review checks run at
+/// the package's build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PrecheckReport {
+    pub package_id: i64,
+    /// No finding blocks a submission.
+    pub passed: bool,
+    /// How many findings block it (`submitaudit` answers 47034).
+    pub blocking: i64,
+    pub findings: Vec<PrecheckFinding>,
+}
+
+/// One finding of [`PrecheckReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PrecheckFinding {
+    /// `size.main`, `size.total`, `pages.files`, `json.parse`,
+    /// `tabbar.icon`, `code.eval`, `code.remote_script`,
+    /// `network.domain`, `privacy.undeclared`.
+    pub check: String,
+    pub blocking: bool,
+    pub file: String,
+    /// 1-based; 0 for the whole file.
+    pub line: i64,
+    pub message: String,
+}

@@ -77,7 +77,13 @@ fn two_megabyte_template() -> std::collections::BTreeMap<String, Vec<u8>> {
 
 pub async fn run(quick: bool) -> anyhow::Result<RuntimeResult> {
     let duration = Duration::from_secs(if quick { 1 } else { 10 });
-    let b = setup::start(|_| {}, &two_megabyte_template()).await?;
+    // The package is 2 MiB and more on purpose (what a host downloads):
+    // the pre-review size check, 2 MiB by default, is raised for it.
+    let b = setup::start(
+        |c| c.precheck_main_package_bytes = 8 << 20,
+        &two_megabyte_template(),
+    )
+    .await?;
     let apps = b.apps(1).await?;
     let (app_id, token, _) = &apps[0];
     b.release_one(token, "1.0.0").await?;

@@ -446,6 +446,26 @@ impl OpenApiClient {
         }
     }
 
+    /// `package/precheck` (extension): the pre-review checks run at the
+    /// package's build; `passed` false means `package_submit_audit`
+    /// answers 47034.
+    ///
+    /// ```no_run
+    /// # async fn demo(app: smartship_client::OpenApiClient) -> smartship_client::Result<()> {
+    /// for f in app.package_precheck(1001).await?.findings {
+    ///     println!("{} {}:{} {}", f.check, f.file, f.line, f.message);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn package_precheck(
+        &self,
+        package_id: i64,
+    ) -> Result<smartship_api::package::PrecheckReport> {
+        let id = package_id.to_string();
+        self.read("package/precheck", &[("package_id", id.as_str())])
+            .await
+    }
+
     /// `package/auditquota`: submissions left in this week's period.
     ///
     /// ```no_run

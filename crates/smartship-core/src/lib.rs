@@ -13,6 +13,7 @@
 //! - [`runtime`]: what host runtimes get: the signed bytes, incremental packages.
 //! - [`profile`]: the app's basic information and the rules its changes pass.
 //! - [`domains`]: the server and web-view domains of an app or a platform.
+//! - [`precheck`]: the automated pre-review checks of a built package.
 
 pub mod archive;
 pub mod build;
@@ -24,6 +25,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod manifest;
 pub mod package_path;
+pub mod precheck;
 pub mod profile;
 pub mod runtime;
 

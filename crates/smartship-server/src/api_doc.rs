@@ -186,6 +186,7 @@ rest_answers! {
     HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
     ServiceChangeAnswer => crate::openapi::app::ServiceChange;
     NameCheckAnswer => NameCheck;
+    PrecheckAnswer => smartship_api::package::PrecheckReport [smartship_api::package::PrecheckFinding];
     ExamineIdAnswer => ExamineId;
     ExamineIdsAnswer => Vec<ExamineId> [ExamineId];
     CategoriesAnswer => Vec<CategoryItem> [CategoryItem, CategorySubItem];

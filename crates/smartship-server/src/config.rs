@@ -39,6 +39,10 @@ pub struct Config {
     pub audit_quota_per_week: i64,
     /// Largest built package, in bytes.
     pub max_package_bytes: u64,
+    /// Pre-review check: largest main package (files outside sub-packages).
+    pub precheck_main_package_bytes: u64,
+    /// Pre-review check: largest package, all files.
+    pub precheck_total_package_bytes: u64,
     /// Largest draft (inflated), in bytes.
     pub max_draft_bytes: u64,
     /// Most files in a draft.
@@ -135,6 +139,8 @@ impl Default for Config {
             retained_versions: 0,
             audit_quota_per_week: 10,
             max_package_bytes: 16 << 20,
+            precheck_main_package_bytes: 2 << 20,
+            precheck_total_package_bytes: 20 << 20,
             max_draft_bytes: 32 << 20,
             max_draft_files: 5000,
             max_templates: 50,
@@ -293,6 +299,12 @@ impl Config {
         if !(0..=100_000).contains(&self.retained_versions) {
             return Err(ConfigError(
                 "retained_versions must be between 0 (all) and 100000".into(),
+            ));
+        }
+        if self.precheck_main_package_bytes == 0 || self.precheck_total_package_bytes == 0 {
+            return Err(ConfigError(
+                "precheck_main_package_bytes and precheck_total_package_bytes must be above 0"
+                    .into(),
             ));
         }
         if self.audit_quota_per_week < -1 {

@@ -230,6 +230,16 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "package_checks",
+        key: "package_id",
+        columns: &[
+            ("package_id", Int),
+            ("findings", Text),
+            ("blocking", Int),
+            ("checked_at", Int),
+        ],
+    },
+    Table {
         name: "package_transitions",
         key: "id",
         columns: &[

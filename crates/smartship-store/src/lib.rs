@@ -271,6 +271,18 @@ pub trait PackageStore: Send + Sync {
     async fn package_manifest(&self, id: PackageId) -> Result<Option<Manifest>>;
     async fn transitions(&self, package: PackageId) -> Result<Vec<TransitionRecord>>;
     async fn quota_used(&self, app: AppId, since: i64) -> Result<i64>;
+    /// Records a built package's pre-review findings (JSON) and how many
+    /// of them block a submission; a rebuild replaces them.
+    async fn put_package_checks(
+        &self,
+        package: PackageId,
+        findings: &str,
+        blocking: i64,
+        now: i64,
+    ) -> Result<()>;
+    /// A package's pre-review findings (JSON) and blocking count; None
+    /// before its build ran them.
+    async fn package_checks(&self, package: PackageId) -> Result<Option<(String, i64)>>;
     /// Leases the oldest pending build (or one whose lease expired).
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>>;
     /// Records a build result. A package that left the development slot

@@ -357,7 +357,7 @@ pub(crate) async fn finish_build<T: LifecycleTx>(
     };
     let follow_up = effects.follow_up.clone();
     match outcome {
-        BuildOutcome::Built { manifest } => {
+        BuildOutcome::Built { manifest, blocked } => {
             // Templates are only ever soft-deleted, so the base of the delta
             // stays readable for as long as the package exists.
             let template = tx.template_manifest(package).await?;
@@ -376,7 +376,15 @@ pub(crate) async fn finish_build<T: LifecycleTx>(
                 .await?;
             tx.insert_release_event(EventKind::PackageBuildSuccess, package, None, ctx.now)
                 .await?;
-            if let Some(next) = &follow_up
+            if let (Some(_), Some(check)) = (&follow_up, blocked) {
+                // The pre-review checks block the submission (submitaudit
+                // would answer 47034).
+                tx.set_msg(
+                    package,
+                    &format!("directCommit 未能自动送审: 预审检查未通过 ({check})"),
+                )
+                .await?;
+            } else if let Some(next) = &follow_up
                 && let Err(refusal) = apply(tx, app, package, next, ctx).await?
             {
                 // The package stays in development, built; msg says why it

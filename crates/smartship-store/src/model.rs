@@ -310,8 +310,16 @@ pub struct BuildJob {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildOutcome {
-    Built { manifest: Manifest },
-    Failed { code: i64, message: String },
+    Built {
+        manifest: Manifest,
+        /// The first blocking pre-review finding (`check file:line`): a
+        /// `directCommit` package is then not submitted.
+        blocked: Option<String>,
+    },
+    Failed {
+        code: i64,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -129,6 +129,7 @@ async fn populate(store: &dyn Store) {
                 id,
                 BuildOutcome::Built {
                     manifest: smartship_core::manifest::Manifest::default(),
+                    blocked: None,
                 },
                 &ctx(11),
             )

@@ -358,6 +358,7 @@ async fn run(ops: Vec<Op>) {
                     let outcome = if matches!(op, Op::BuildOk(_)) {
                         BuildOutcome::Built {
                             manifest: Manifest::default(),
+                            blocked: None,
                         }
                     } else {
                         BuildOutcome::Failed {

@@ -98,6 +98,9 @@ enum PackageCommand {
     },
     /// Audit submissions left this week.
     Quota,
+    /// The pre-review checks of a built package (exit 1 when one blocks
+    /// its submission).
+    Check { package_id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -408,6 +411,26 @@ pub async fn run(a: PackageArgs) -> anyhow::Result<()> {
                 (None, None) => PackageSelector::Online,
             };
             print_package(&c.package_detail(which).await?, as_json);
+        }
+        PackageCommand::Check { package_id } => {
+            let r = c.package_precheck(package_id).await?;
+            if as_json {
+                print_json(&serde_json::to_value(&r)?);
+            } else {
+                for f in &r.findings {
+                    let level = if f.blocking { "BLOCKS" } else { "note" };
+                    println!("{level}  {}  {}:{}  {}", f.check, f.file, f.line, f.message);
+                }
+                println!(
+                    "package {}: {} finding(s), {} blocking",
+                    r.package_id,
+                    r.findings.len(),
+                    r.blocking
+                );
+            }
+            if !r.passed {
+                anyhow::bail!("pre-review checks failed: submitaudit would answer 47034");
+            }
         }
         PackageCommand::Quota => {
             let q = c.audit_quota().await?;

@@ -548,8 +548,13 @@ pub async fn get_package(
 ) -> Result<Json<PackageDetail>, AdminError> {
     let p = package_of(&s, id).await?;
     let history = s.store.transitions(p.id).await?;
+    let prechecks = match s.store.package_checks(p.id).await? {
+        Some((json, _)) => Some(crate::openapi::precheck::wire(&json)?),
+        None => None,
+    };
     Ok(Json(PackageDetail {
         package: package_view(&s, &p),
+        prechecks,
         transitions: history
             .iter()
             .map(|t| TransitionView {

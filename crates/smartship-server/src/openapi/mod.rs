@@ -14,6 +14,7 @@ pub mod images;
 pub mod oauth;
 pub mod package;
 pub mod params;
+pub mod precheck;
 pub mod profile;
 pub mod qrcode;
 pub mod template;
@@ -51,6 +52,7 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(package::get))
         .routes(any_method!(package::get_detail))
         .routes(any_method!(package::audit_quota))
+        .routes(any_method!(precheck::precheck))
         .routes(any_method!(gray::grayrelease))
         .routes(any_method!(gray::pause))
         .routes(any_method!(gray::resume))

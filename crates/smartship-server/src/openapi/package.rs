@@ -161,7 +161,7 @@ async fn lifecycle_call(
     tag = "package",
     operation_id = "package_submitaudit",
     summary = "Submit the development package for audit",
-    description = "Moves the built development package to the audit slot.",
+    description = "Moves the built development package to the audit slot. 47034 when a blocking pre-review check failed on it (`package/precheck`).",
     security(("app_token" = [])),
     params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
         ("content" = String, Query, max_length = 500, example = "please review", description = "What the reviewers should know; may span lines."),
@@ -186,6 +186,9 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
             .optional_text("test_password", MAX_CREDENTIAL)?
             .map(str::to_owned),
     };
+    if let Ok(id) = p.id("package_id") {
+        super::precheck::gate_submission(&s, caller, id).await?;
+    }
     lifecycle_call(&s, caller, &p, Action::SubmitAudit, Some(submission)).await
 }
 

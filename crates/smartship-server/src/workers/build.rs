@@ -3,6 +3,7 @@
 use crate::state::AppState;
 use smartship_core::build::{BuildError, build_package};
 use smartship_core::ext_json;
+use smartship_core::precheck;
 use smartship_store::{BuildJob, BuildOutcome};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +50,28 @@ async fn build_one(state: &AppState, job: BuildJob) {
             message: "模板已不存在".to_owned(),
         },
         Some(template) => {
+            // The app's request domains, for the network check (none: not
+            // checked). A failure to read them is a failed build, retried
+            // by whoever uploads again, rather than a check skipped.
+            let domains = match state
+                .store
+                .domains(smartship_store::DomainOwner::App(app))
+                .await
+            {
+                Ok(d) => d
+                    .get(&smartship_core::domains::DomainKind::Request)
+                    .cloned()
+                    .unwrap_or_default(),
+                Err(e) => {
+                    tracing::error!(error = ?e, %package, "reading the app's domains");
+                    Vec::new()
+                }
+            };
+            let limits = precheck::Limits {
+                main_bytes: state.config.precheck_main_package_bytes,
+                total_bytes: state.config.precheck_total_package_bytes,
+                ..precheck::Limits::default()
+            };
             let blobs = state.blobs.clone();
             let raw = job.package.ext_json.clone();
             let limit = state.config.max_package_bytes;
@@ -73,11 +96,41 @@ async fn build_one(state: &AppState, job: BuildJob) {
                         reason: e.to_string(),
                     })?;
                 }
-                Ok::<_, BuildError>(built.manifest)
+                let mut read_built = |path: &str| -> Result<Vec<u8>, String> {
+                    let f = built
+                        .manifest
+                        .files
+                        .get(path)
+                        .ok_or_else(|| "not in package".to_owned())?;
+                    blobs.get(&f.sha256).map_err(|e| e.to_string())
+                };
+                let findings = precheck::run(&built.manifest, &mut read_built, &domains, &limits);
+                Ok::<_, BuildError>((built.manifest, findings))
             })
             .await;
             match built {
-                Ok(Ok(manifest)) => BuildOutcome::Built { manifest },
+                Ok(Ok((manifest, findings))) => {
+                    let blocked = precheck::first_blocking(&findings)
+                        .map(|f| format!("{} {}:{}", f.check, f.file, f.line));
+                    let blocking = findings.iter().filter(|f| f.blocking).count() as i64;
+                    let json = serde_json::to_string(&findings).unwrap_or_else(|_| "[]".into());
+                    match state
+                        .store
+                        .put_package_checks(package, &json, blocking, crate::clock::now_ms())
+                        .await
+                    {
+                        Ok(()) => BuildOutcome::Built { manifest, blocked },
+                        // Without its findings a package could be submitted
+                        // unchecked: the build fails instead (upload again).
+                        Err(e) => {
+                            tracing::error!(error = ?e, %package, "recording pre-review checks");
+                            BuildOutcome::Failed {
+                                code: 5,
+                                message: "预审检查结果无法保存".to_owned(),
+                            }
+                        }
+                    }
+                }
                 Ok(Err(e)) => BuildOutcome::Failed {
                     code: e.code(),
                     message: e.to_string(),

@@ -17,6 +17,7 @@ mod hostile_input;
 mod listings;
 mod nodes;
 mod oauth;
+mod precheck;
 mod preconditions;
 mod retention;
 mod rollback_history;

@@ -104,6 +104,36 @@ macro_rules! package_store {
                 rows.iter().map(transition_from_row).collect()
             }
 
+async fn put_package_checks(
+                &self,
+                package: PackageId,
+                findings: &str,
+                blocking: i64,
+                now: i64,
+            ) -> Result<()> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                sqlx::query(
+                    "INSERT INTO package_checks (package_id, findings, blocking, checked_at) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (package_id) DO UPDATE SET findings = $2, blocking = $3, checked_at = $4",
+                )
+                .bind(package.0)
+                .bind(findings)
+                .bind(blocking)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn package_checks(&self, package: PackageId) -> Result<Option<(String, i64)>> {
+                Ok(sqlx::query_as("SELECT findings, blocking FROM package_checks WHERE package_id = $1")
+                    .bind(package.0)
+                    .fetch_optional(self.reads())
+                    .await?)
+            }
+
             async fn quota_used(&self, app: AppId, since: i64) -> Result<i64> {
                 Ok(
                     sqlx::query_scalar("SELECT COUNT(*) FROM quota_uses WHERE app_id = $1 AND at >= $2")
