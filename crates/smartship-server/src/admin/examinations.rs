@@ -103,17 +103,6 @@ pub async fn list(
     }))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExamReview {
-    /// `pass` or `fail`.
-    #[schema(pattern = "^(pass|fail)$")]
-    decision: String,
-    /// Needed to fail: shown to the platform in `app/info`.
-    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
-    reason: Option<String>,
-}
-
 #[utoipa::path(
     post,
     path = "/admin/v1/examinations/{examine_id}/review",
@@ -122,17 +111,15 @@ pub struct ExamReview {
     summary = "Pass or fail a basic-information change",
     security(("admin_token" = [])),
     params(("examine_id" = i64, Path, description = "The examination.")),
-    request_body(content = ExamReview, content_type = "application/json"),
+    request_body(content = super::handlers::Review, content_type = "application/json"),
     responses((status = 200, description = "The examination after the review.", body = ExaminationView), (status = 409, description = "Already decided (`wrong_state`).", body = AdminErrorBody), AdminErrors)
 )]
 pub async fn review(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-    req: Result<Json<ExamReview>, JsonRejection>,
+    req: Result<Json<super::handlers::Review>, JsonRejection>,
 ) -> Result<Json<ExaminationView>, AdminError> {
-    let req = req
-        .map(|Json(v)| v)
-        .map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))?;
+    let req = super::handlers::body(req)?;
     let reason = super::handlers::decision(&req.decision, req.reason)?;
     let pass = reason.is_none();
     let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();

@@ -24,7 +24,7 @@ use smartship_store::{
     App, AppUpdate, EventRecord, EventStatus, Package, StoreError, Tp, TpUpdate,
 };
 
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
+pub(super) fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
     r.map(|Json(v)| v)
         .map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))
 }
@@ -596,10 +596,10 @@ pub(super) fn decision(
 pub struct Review {
     /// `pass` or `fail`.
     #[schema(pattern = "^(pass|fail)$")]
-    decision: String,
+    pub(super) decision: String,
     /// Needed to fail: shown to the platform.
     #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
 }
 
 #[utoipa::path(
