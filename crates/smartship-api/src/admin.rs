@@ -342,3 +342,30 @@ pub struct RotatedSigningKey {
     /// Unix seconds until which the keys it replaces stay published.
     pub previous_published_until: i64,
 }
+
+/// A console operator (never its password).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperatorView {
+    pub username: String,
+    /// `admin`, `reviewer` or `viewer`.
+    pub role: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last password change.
+    pub password_changed_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperatorViews {
+    pub operators: Vec<OperatorView>,
+}
+
+/// An operator just made, or whose password was just reset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperatorWithPassword {
+    pub operator: OperatorView,
+    /// The password the server generated, shown this once; absent when the
+    /// request gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}

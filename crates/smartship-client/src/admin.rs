@@ -117,9 +117,14 @@ impl AdminClient {
     /// admin.delete("/admin/v1/apps/42/authorize/acme").await?;
     /// # Ok(()) }
     /// ```
+    /// An answer with no body (204) is `null`.
     pub async fn delete(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base);
-        Ok(self.send(self.http.delete(url)).await?.json().await?)
+        let resp = self.send(self.http.delete(url)).await?;
+        if resp.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(Value::Null);
+        }
+        Ok(resp.json().await?)
     }
 
     /// GET raw bytes (package download).

@@ -91,6 +91,12 @@ pub struct Config {
     pub signin_window_secs: f64,
     /// Failures of one account within the window that lock it.
     pub signin_max_failures_per_account: u32,
+    /// How long a console sign-in lasts (seconds); sign-out, a password
+    /// reset or the operator's removal end it sooner.
+    pub console_session_secs: f64,
+    /// The reasons a reviewer picks from when failing a package or a
+    /// basic-information change in the console (then edits if needed).
+    pub console_reason_templates: Vec<String>,
     /// Failures from one address within the window that lock it.
     pub signin_max_failures_per_address: u32,
     /// A connection with no bytes either way for this long, between requests
@@ -159,6 +165,8 @@ impl Default for Config {
             review_policy: ReviewPolicy::Manual,
             signin_window_secs: 900.0,
             signin_max_failures_per_account: 5,
+            console_session_secs: 8.0 * 3600.0,
+            console_reason_templates: default_reason_templates(),
             signin_max_failures_per_address: 20,
             http_idle_timeout_secs: 60.0,
             http_header_timeout_secs: 10.0,
@@ -373,6 +381,20 @@ impl Config {
                 "signin_window_secs must be between 0.001 and 2592000".into(),
             ));
         }
+        if !(60.0..=86_400.0 * 30.0).contains(&self.console_session_secs) {
+            return Err(ConfigError(
+                "console_session_secs must be between 60 and 2592000".into(),
+            ));
+        }
+        if self
+            .console_reason_templates
+            .iter()
+            .any(|t| t.trim().is_empty() || t.chars().count() > 1000)
+        {
+            return Err(ConfigError(
+                "console_reason_templates: each reason must have 1 to 1000 characters".into(),
+            ));
+        }
         if self.signin_max_failures_per_account == 0 || self.signin_max_failures_per_address == 0 {
             return Err(ConfigError(
                 "signin_max_failures_per_account and signin_max_failures_per_address must be at least 1".into(),
@@ -483,6 +505,20 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("smartship.db").display()))
     }
+}
+
+/// The reasons offered when a reviewer fails something, until the
+/// configuration names its own.
+fn default_reason_templates() -> Vec<String> {
+    [
+        "页面存在无法打开或空白的情况，请修复后重新提审。",
+        "代码中使用了 eval、new Function 或远程脚本，请移除后重新提审。",
+        "小程序调用隐私接口但未声明用途，请补充隐私声明。",
+        "测试账号无法登录，请提供可用的测试账号。",
+        "版本描述与实际功能不符，请修改后重新提审。",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 #[cfg(test)]

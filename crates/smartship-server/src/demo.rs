@@ -83,6 +83,56 @@ pub struct DemoInfo {
     pub template_id: i64,
     pub apps: Vec<DemoApp>,
     pub runtime: DemoRuntime,
+    pub console: DemoConsole,
+}
+
+/// How to sign in to the operator console of the demo (docs/console.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoConsole {
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}
+
+const CONSOLE_USER: &str = "demo-admin";
+/// Where the demo keeps its console password (only the demo keeps one in
+/// clear, like its host key).
+const CONSOLE_PASSWORD_META: &str = "demo_console_password";
+
+/// The demo's admin console account: made once; its password kept, or set
+/// afresh when the kept one no longer signs in.
+async fn demo_console(s: &AppState, base_url: &str) -> anyhow::Result<DemoConsole> {
+    let kept = s.store.get_meta(CONSOLE_PASSWORD_META).await?;
+    let existing = s.store.operator(CONSOLE_USER).await?;
+    let password = match (kept, existing) {
+        (Some(p), Some(o)) if crate::passwords::verify(&p, &o.password_hash) => p,
+        (_, existing) => {
+            let p = crate::tokens::random_alnum(20);
+            let hash = crate::passwords::hash(&p);
+            let now = crate::clock::now_ms();
+            if existing.is_some() {
+                s.store
+                    .set_operator_password(CONSOLE_USER, &hash, now)
+                    .await?;
+            } else {
+                s.store
+                    .create_operator(
+                        CONSOLE_USER,
+                        crate::console::Role::Admin.as_str(),
+                        &hash,
+                        now,
+                    )
+                    .await?;
+            }
+            s.store.set_meta(CONSOLE_PASSWORD_META, &p).await?;
+            p
+        }
+    };
+    Ok(DemoConsole {
+        url: format!("{base_url}/console"),
+        username: CONSOLE_USER.to_owned(),
+        password,
+    })
 }
 
 /// What a host runtime of the demo sends (docs/release.md).
@@ -231,6 +281,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
         runtime: DemoRuntime {
             host_key: demo_host_key(s).await?,
         },
+        console: demo_console(s, base_url).await?,
     };
     crate::write_file_atomically(&path, serde_json::to_string_pretty(&info)?.as_bytes())?;
     Ok(info)
@@ -247,6 +298,7 @@ pub fn instructions(info: &DemoInfo) -> String {
   tokens, ids and keys: {path}
   review policy: {policy}
   events: {events}
+  operator console: {console_url} (user {console_user}, password {console_password})
 
 # 1. upload a package from template {tpl} (returns at once; the build is asynchronous)
 curl -s -X POST '{b}/rest/2.0/smartapp/package/upload?access_token={t}&template_id={tpl}&ext_json={ext}&user_version=1.0.0&user_desc=first'
@@ -278,6 +330,9 @@ curl -s -X POST '{b}/rest/2.0/smartapp/package/rollback?access_token={t}&package
              (smartship admin tp set-urls CLIENT_ID --message-url URL --auth-event-url URL)"
         },
         admin = info.admin_token,
+        console_url = info.console.url,
+        console_user = info.console.username,
+        console_password = info.console.password,
         app2 = info.apps[1].app_id,
     )
 }

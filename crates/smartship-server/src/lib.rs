@@ -11,6 +11,7 @@ pub mod body_budget;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod console;
 pub mod demo;
 pub mod home;
 pub mod lenient_http;
@@ -354,6 +355,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", get(home::show))
         .route("/metrics", get(metrics::show))
+        .merge(console::router())
         .route(
             lenient_http::MALFORMED_PATH,
             get(lenient_http::malformed_request),

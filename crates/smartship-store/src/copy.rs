@@ -389,6 +389,30 @@ const TABLES: &[Table] = &[
             ("ended_at", Int),
         ],
     },
+    Table {
+        name: "operators",
+        key: "id",
+        columns: &[
+            ("id", Int),
+            ("username", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("created_at", Int),
+            ("password_changed_at", Int),
+        ],
+    },
+    Table {
+        name: "operator_sessions",
+        key: "token_hash",
+        columns: &[
+            ("token_hash", Text),
+            ("operator_id", Int),
+            ("csrf", Text),
+            ("address", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+        ],
+    },
 ];
 
 impl Table {

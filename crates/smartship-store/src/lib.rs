@@ -67,8 +67,8 @@ pub use model::*;
 /// The store's traits, to call an aggregate's methods on a concrete store.
 pub mod prelude {
     pub use crate::{
-        OutboxStore, PackageStore, PartyStore, ProfileStore, RuntimeStore, Store, TemplateStore,
-        TokenStore,
+        ConsoleStore, OutboxStore, PackageStore, PartyStore, ProfileStore, RuntimeStore, Store,
+        TemplateStore, TokenStore,
     };
 }
 
@@ -519,6 +519,51 @@ pub trait ProfileStore: Send + Sync {
     async fn violations(&self, app: AppId) -> Result<Vec<Violation>>;
 }
 
+/// The operator console: operator accounts, their sign-in sessions (kept
+/// in the database, so every node knows them), and the review queue in
+/// pages.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// A new operator; None when the username is taken.
+    async fn create_operator(
+        &self,
+        username: &str,
+        role: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<Option<Operator>>;
+    /// Every operator, by username.
+    async fn operators(&self) -> Result<Vec<Operator>>;
+    async fn operator(&self, username: &str) -> Result<Option<Operator>>;
+    /// Removes an operator and ends its sessions; false when there is none.
+    async fn remove_operator(&self, username: &str) -> Result<bool>;
+    /// Sets an operator's password and ends its sessions (a reset signs
+    /// every browser out); false when there is no such operator.
+    async fn set_operator_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Records a sign-in, ending the session `replaces` (the token hash a
+    /// browser presented when it signed in) in the same transaction, so a
+    /// session id is never carried across a sign-in.
+    async fn create_operator_session(
+        &self,
+        session: NewOperatorSession,
+        replaces: Option<&str>,
+    ) -> Result<()>;
+    /// The live (unexpired) session with this token hash.
+    async fn operator_session(&self, token_hash: &str, now: i64)
+    -> Result<Option<OperatorSession>>;
+    /// Signs a session out; false when it did not exist.
+    async fn end_operator_session(&self, token_hash: &str) -> Result<bool>;
+    /// Packages under audit, oldest submission first, after the
+    /// (submitted_at, package id) `after`, at most `limit`, with how many
+    /// wait in all.
+    async fn review_queue_page(&self, after: Option<(i64, i64)>, limit: i64) -> Result<QueuePage>;
+}
+
 /// Everything the server persists: every aggregate's store, plus what
 /// spans them. A backend implements each aggregate's trait in a module of
 /// its own. On an `Arc<dyn Store>` every method is callable as it is; on a
@@ -532,6 +577,7 @@ pub trait Store:
     + OutboxStore
     + RuntimeStore
     + ProfileStore
+    + ConsoleStore
     + Send
     + Sync
     + 'static

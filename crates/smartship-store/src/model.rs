@@ -671,3 +671,58 @@ pub struct Profile {
     /// Violations not resolved.
     pub open_violations: Vec<Violation>,
 }
+
+/// A console operator's account (its password only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub id: i64,
+    pub username: String,
+    /// `admin`, `reviewer` or `viewer` (the server gives them meaning).
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+}
+
+/// A console sign-in being recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOperatorSession {
+    /// SHA-256 of the cookie's value.
+    pub token_hash: String,
+    pub operator_id: i64,
+    pub csrf: String,
+    pub address: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A live console session and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorSession {
+    pub operator: Operator,
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// One package waiting for a reviewer, as the console's queue lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedPackage {
+    pub package_id: PackageId,
+    pub app_id: AppId,
+    pub app_name: String,
+    pub version: String,
+    pub version_desc: String,
+    /// When it was submitted (Unix ms).
+    pub submitted_at: i64,
+    /// Blocking pre-review findings (0 when none or not checked).
+    pub blocking_checks: i64,
+}
+
+/// A page of the review queue, oldest submission first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    /// Packages waiting in all.
+    pub total: i64,
+    pub items: Vec<QueuedPackage>,
+}

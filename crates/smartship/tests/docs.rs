@@ -378,6 +378,11 @@ fn the_release_guide_runs_as_written() {
 }
 
 #[test]
+fn the_console_guide_runs_as_written() {
+    run_document("docs/console.md");
+}
+
+#[test]
 fn the_operations_examples_run_as_written() {
     run_document("docs/operations.md");
 }

@@ -4,6 +4,7 @@
 mod examinations;
 mod handlers;
 mod listings;
+pub mod operators;
 mod runtime_keys;
 
 use crate::state::AppState;
@@ -170,6 +171,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(runtime_keys::revoke_host_key))
         .routes(routes!(runtime_keys::rotate_signing_key))
+        .routes(routes!(operators::list, operators::create))
+        .routes(routes!(operators::remove))
+        .routes(routes!(operators::reset_password))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
 }
 

@@ -402,8 +402,8 @@ impl TestApp {
             .await
     }
 
-    /// Upload → build → submit → pass; returns the package id (status 6).
-    pub async fn passed_package(&self, app: &AppHandle, version: &str) -> i64 {
+    /// Upload → build → submit; returns the package id (under audit).
+    pub async fn submitted_package(&self, app: &AppHandle, version: &str) -> i64 {
         let up = self.upload(app, version, r#"{"extEnable":true}"#).await;
         assert_eq!(up["errno"], 0, "{up}");
         let dev = self.wait_built(app).await;
@@ -421,6 +421,12 @@ impl TestApp {
             )
             .await;
         assert_eq!(sub["errno"], 0, "{sub}");
+        id
+    }
+
+    /// Upload → build → submit → pass; returns the package id (status 6).
+    pub async fn passed_package(&self, app: &AppHandle, version: &str) -> i64 {
+        let id = self.submitted_package(app, version).await;
         let (status, _) = self.review(id, true, "").await;
         assert_eq!(status, StatusCode::OK);
         id

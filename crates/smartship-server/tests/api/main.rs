@@ -9,6 +9,7 @@ mod basic_info;
 mod browser;
 mod concurrency;
 mod connections;
+mod console;
 mod events;
 mod flow;
 mod gateway;

@@ -19,4 +19,6 @@ mod runtime;
 #[macro_use]
 mod profile;
 #[macro_use]
+mod console;
+#[macro_use]
 mod store;

@@ -94,6 +94,7 @@ macro_rules! for_update {
 mod batch;
 pub mod blobs;
 mod cache_sync;
+mod console;
 mod lifecycle_sql;
 mod outbox;
 mod packages;

@@ -85,6 +85,7 @@ macro_rules! for_update {
 
 // After `package_cols!` and `for_update!`, so that the aggregates' modules
 // see them.
+mod console;
 mod lifecycle_sql;
 mod outbox;
 mod packages;

@@ -1,0 +1,159 @@
+//! The frame of every console page: head, navigation, who is signed in,
+//! and the responses for messages and failures.
+
+use super::auth::Signed;
+use super::i18n::Lang;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// The sections of the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Dashboard,
+    Reviews,
+}
+
+fn head(l: Lang, title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · smartship " (l.t("运营控制台", "console")) }
+            link rel="stylesheet" href=(super::assets::CSS_PATH);
+            script src=(super::assets::JS_PATH) defer {}
+        }
+    }
+}
+
+/// A refusal already drawn as a page (boxed: a response is large and the
+/// happy path should not carry its size).
+pub struct Refusal(Box<Response>);
+
+impl From<Response> for Refusal {
+    fn from(r: Response) -> Self {
+        Refusal(Box::new(r))
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// A page for a signed-in operator.
+pub fn page(who: &Signed, status: StatusCode, nav: Nav, title: &str, body: Markup) -> Response {
+    let l = who.lang;
+    let link = |target: Nav, href: &str, label: &str| {
+        html! {
+            @if nav == target {
+                a href=(href) aria-current="page" { (label) }
+            } @else {
+                a href=(href) { (label) }
+            }
+        }
+    };
+    let other = match l {
+        Lang::Zh => ("en", "English"),
+        Lang::En => ("zh", "中文"),
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.tag()) {
+            (head(l, title))
+            body {
+                a.skip href="#main" { (l.t("跳到正文", "Skip to content")) }
+                header.top {
+                    a.brand href="/console" { "smartship" }
+                    nav aria-label=(l.t("主导航", "Main")) {
+                        (link(Nav::Dashboard, "/console", l.t("概览", "Dashboard")))
+                        (link(Nav::Reviews, "/console/reviews", l.t("审核队列", "Reviews")))
+                    }
+                    div.who {
+                        span #who { (who.operator.username) " · " (who.role.label(l)) }
+                        a href={ "/console/language?to=" (other.0) "&back=/console" } lang=(if other.0 == "en" { "en" } else { "zh-CN" }) { (other.1) }
+                        form method="post" action="/console/sign-out" {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            button.link #sign-out type="submit" { (l.t("退出", "Sign out")) }
+                        }
+                    }
+                }
+                main #main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    };
+    respond(status, markup)
+}
+
+/// A page with no operator (the sign-in form).
+pub fn bare(l: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.tag()) {
+            (head(l, title))
+            body.bare {
+                main #main { (body) }
+            }
+        }
+    };
+    respond(status, markup)
+}
+
+/// A short message on its own page (refusals, failures).
+pub fn message(l: Lang, status: StatusCode, title: &str, text: &str) -> Response {
+    bare(
+        l,
+        status,
+        title,
+        html! {
+            div.card.narrow {
+                h1 { (title) }
+                p #message { (text) }
+                p { a href="/console" { (l.t("返回控制台", "Back to the console")) } }
+            }
+        },
+    )
+}
+
+/// A failure of the server: logged with its cause, shown without it.
+pub fn internal(l: Lang, e: impl Into<anyhow::Error>) -> Response {
+    let e = e.into();
+    tracing::error!(error = ?e, "console: internal error");
+    message(
+        l,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        l.t("系统错误", "Server error"),
+        l.t(
+            "系统错误，请稍后再试。",
+            "Something failed on the server; try again later.",
+        ),
+    )
+}
+
+fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// Headers every console answer carries: not framed, not cached, nothing
+/// loaded from elsewhere, no inline script.
+pub async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::CACHE_CONTROL, "no-store");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    resp
+}

@@ -1,0 +1,41 @@
+//! The operator console at `/console`: pages rendered by the server (maud),
+//! a stylesheet and a small script compiled into the binary, for operators
+//! signed in with a password (`auth`). Every page works without the
+//! script; it adds the keyboard shortcuts and the fail dialog.
+
+mod assets;
+pub mod auth;
+mod dashboard;
+mod highlight;
+mod i18n;
+mod layout;
+mod package_page;
+mod reviews;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use auth::Role;
+pub use reviews::PAGE_SIZE as QUEUE_PAGE_SIZE;
+
+/// The console's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(dashboard::show))
+        .route("/console/sign-in", get(auth::show).post(auth::submit))
+        .route("/console/sign-out", post(auth::sign_out))
+        .route("/console/language", get(auth::language))
+        .route("/console/assets/{name}", get(assets::serve))
+        .route("/console/reviews", get(reviews::queue))
+        .route("/console/packages/{id}", get(package_page::show))
+        .route(
+            "/console/packages/{id}/review",
+            post(reviews::review_package),
+        )
+        .route(
+            "/console/examinations/{id}/review",
+            post(reviews::review_examination),
+        )
+        .layer(axum::middleware::map_response(layout::security_headers))
+}

@@ -1,0 +1,216 @@
+//! The console's operators, their sessions and the review queue's pages,
+//! written once for both backends.
+
+/// Expands to `impl ConsoleStore for $store`.
+macro_rules! console_store {
+    ($store:ty) => {
+        fn operator_from_row(r: &impl Col) -> Result<Operator> {
+            Ok(Operator {
+                id: r.int("id")?,
+                username: r.text("username")?,
+                role: r.text("role")?,
+                password_hash: r.text("password_hash")?,
+                created_at: r.int("created_at")?,
+                password_changed_at: r.int("password_changed_at")?,
+            })
+        }
+
+        /// Ends every session of the operator named `$1`.
+        const END_SESSIONS_OF: &str = "DELETE FROM operator_sessions WHERE operator_id IN \
+             (SELECT id FROM operators WHERE username = $1)";
+
+        #[async_trait]
+        impl ConsoleStore for $store {
+            async fn create_operator(
+                &self,
+                username: &str,
+                role: &str,
+                password_hash: &str,
+                now: i64,
+            ) -> Result<Option<Operator>> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let row = sqlx::query(
+                    "INSERT INTO operators (username, role, password_hash, created_at, password_changed_at) \
+                     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (username) DO NOTHING RETURNING *",
+                )
+                .bind(username)
+                .bind(role)
+                .bind(password_hash)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                row.as_ref().map(operator_from_row).transpose()
+            }
+
+            async fn operators(&self) -> Result<Vec<Operator>> {
+                let rows = sqlx::query("SELECT * FROM operators ORDER BY username")
+                    .fetch_all(self.reads())
+                    .await?;
+                rows.iter().map(operator_from_row).collect()
+            }
+
+            async fn operator(&self, username: &str) -> Result<Option<Operator>> {
+                let row = sqlx::query("SELECT * FROM operators WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(self.reads())
+                    .await?;
+                row.as_ref().map(operator_from_row).transpose()
+            }
+
+            async fn remove_operator(&self, username: &str) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                sqlx::query(END_SESSIONS_OF)
+                .bind(username)
+                .execute(&mut **tx)
+                .await?;
+                let n = sqlx::query("DELETE FROM operators WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn set_operator_password(
+                &self,
+                username: &str,
+                password_hash: &str,
+                now: i64,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let n = sqlx::query(
+                    "UPDATE operators SET password_hash = $2, password_changed_at = $3 WHERE username = $1",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                sqlx::query(END_SESSIONS_OF)
+                .bind(username)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn create_operator_session(
+                &self,
+                session: NewOperatorSession,
+                replaces: Option<&str>,
+            ) -> Result<()> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                // Expired sessions go as new ones come, a bounded few at a
+                // time, so the table holds about the live ones.
+                sqlx::query(
+                    "DELETE FROM operator_sessions WHERE token_hash IN \
+                     (SELECT token_hash FROM operator_sessions WHERE expires_at <= $1 LIMIT 100)",
+                )
+                .bind(session.created_at)
+                .execute(&mut **tx)
+                .await?;
+                if let Some(old) = replaces {
+                    sqlx::query("DELETE FROM operator_sessions WHERE token_hash = $1")
+                        .bind(old)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO operator_sessions (token_hash, operator_id, csrf, address, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&session.token_hash)
+                .bind(session.operator_id)
+                .bind(&session.csrf)
+                .bind(&session.address)
+                .bind(session.created_at)
+                .bind(session.expires_at)
+                .execute(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn operator_session(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> Result<Option<OperatorSession>> {
+                let row = sqlx::query(
+                    "SELECT o.*, s.csrf, s.created_at AS session_created_at, s.expires_at \
+                     FROM operator_sessions s JOIN operators o ON o.id = s.operator_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(self.reads())
+                .await?;
+                row.map(|r| {
+                    Ok(OperatorSession {
+                        operator: operator_from_row(&r)?,
+                        csrf: r.text("csrf")?,
+                        created_at: r.int("session_created_at")?,
+                        expires_at: r.int("expires_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn end_operator_session(&self, token_hash: &str) -> Result<bool> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let n = sqlx::query("DELETE FROM operator_sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn review_queue_page(
+                &self,
+                after: Option<(i64, i64)>,
+                limit: i64,
+            ) -> Result<QueuePage> {
+                let total: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM packages WHERE state = 'auditing'")
+                        .fetch_one(self.reads())
+                        .await?;
+                // Keyset paging on the queue's index (updated_at, id): a
+                // page deep in a long queue costs what the first one does.
+                let (since, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
+                let rows = sqlx::query(
+                    "SELECT p.id, p.app_id, a.name AS app_name, p.version, p.version_desc, p.updated_at, \
+                            COALESCE(c.blocking, 0) AS blocking \
+                     FROM packages p JOIN apps a ON a.id = p.app_id \
+                     LEFT JOIN package_checks c ON c.package_id = p.id \
+                     WHERE p.state = 'auditing' AND (p.updated_at, p.id) > ($1, $2) \
+                     ORDER BY p.updated_at, p.id LIMIT $3",
+                )
+                .bind(since)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(self.reads())
+                .await?;
+                let items = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(QueuedPackage {
+                            package_id: PackageId(r.int("id")?),
+                            app_id: AppId(r.int("app_id")?),
+                            app_name: r.text("app_name")?,
+                            version: r.text("version")?,
+                            version_desc: r.text("version_desc")?,
+                            submitted_at: r.int("updated_at")?,
+                            blocking_checks: r.int("blocking")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(QueuePage { total, items })
+            }
+        }
+    };
+}

@@ -1,0 +1,5 @@
+//! The console's operators, sessions and review queue pages.
+
+use super::*;
+
+console_store!(PgStore);
