@@ -19,6 +19,8 @@ fn head(l: Lang, title: &str) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
+            // No icon: the browser asks for none (and no 404 is logged).
+            link rel="icon" href="data:,";
             title { (title) " · smartship " (l.t("运营控制台", "console")) }
             link rel="stylesheet" href=(super::assets::CSS_PATH);
             script src=(super::assets::JS_PATH) defer {}

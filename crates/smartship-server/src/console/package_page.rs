@@ -135,7 +135,7 @@ fn pretty_json(raw: &str) -> String {
 
 fn code(src: &str) -> Markup {
     html! {
-        pre { code { @for line in src.lines() { (highlight::line(line)) "\n" } } }
+        pre tabindex="0" { code { @for line in src.lines() { (highlight::line(line)) "\n" } } }
     }
 }
 
@@ -144,7 +144,7 @@ fn diff(path: &str, old: &str, new: &str) -> Markup {
     html! {
         details.diff open {
             summary { code { (path) } }
-            pre { code {
+            pre tabindex="0" { code {
                 @for group in d.grouped_ops(3) {
                     @for op in &group {
                         @for change in d.iter_changes(op) {
@@ -170,7 +170,7 @@ fn checks(l: Lang, s: Option<&str>) -> Markup {
             None => p.muted { (l.t("构建完成后才有预审结果。", "The checks run when the build finishes.")) },
             Some(Err(_)) => p.error { (l.t("预审结果无法读取。", "The check results cannot be read.")) },
             Some(Ok(f)) if f.is_empty() => p #checks-ok { span.badge.ok { (l.t("全部通过", "all passed")) } },
-            Some(Ok(f)) => div.scroll { table #checks {
+            Some(Ok(f)) => div.scroll tabindex="0" { table #checks {
                 thead { tr {
                     th scope="col" { (l.t("检查", "Check")) }
                     th scope="col" { (l.t("结果", "Result")) }

@@ -112,7 +112,7 @@ fn notice(l: Lang, q: &HashMap<String, String>) -> Markup {
 fn packages_table(s: &AppState, who: &Signed, page: &QueuePage, now: i64) -> Markup {
     let l = who.lang;
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table #queue {
                 caption.muted { (l.t("代码包", "Packages")) " · " (page.total) }
                 thead { tr {
@@ -154,7 +154,7 @@ fn packages_table(s: &AppState, who: &Signed, page: &QueuePage, now: i64) -> Mar
 fn examinations_table(s: &AppState, who: &Signed, exams: &[Examination], now: i64) -> Markup {
     let l = who.lang;
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table #examinations {
                 caption.muted { (l.t("基本信息变更", "Basic-information changes")) " · " (exams.len()) }
                 thead { tr {

@@ -80,3 +80,213 @@ async fn consent_in_headless_chromium() {
     let access = tokens["access_token"].as_str().expect("tokens");
     assert_eq!(t.api_get("package/get", access, &[]).await["errno"], 0);
 }
+
+/// The operator console in Chromium (`tests/browser/console.mjs`): a
+/// reviewer passes one package by mouse and fails another by keyboard, and
+/// the platform's receiver gets both results; a viewer sees no action and
+/// its forged POST is refused; every page at a desktop and a phone width
+/// is photographed (`target/test-artifacts/console/`) and has no serious or
+/// critical accessibility violation (axe-core).
+#[tokio::test(flavor = "multi_thread")]
+async fn console_in_headless_chromium() {
+    use crate::console::{operator, submitted};
+    use crate::precheck::{EVIL_PAGE, big_image, template_with};
+    let t = spawn_with(|c| {
+        c.events_allowed_networks = "127.0.0.0/8".to_owned();
+        c.events_retry_schedule = "0.1".to_owned();
+    })
+    .await;
+    let r = crate::events::start_receiver(vec![]).await;
+    assert_eq!(
+        t.patch_tp(serde_json::json!({"message_url": r.url}))
+            .await
+            .0,
+        200
+    );
+    let (a, b) = (t.apps[0].clone(), t.apps[1].clone());
+    let c = t.create_app("Third shop", true, true).await;
+    let d = t.create_app("Fourth shop", true, true).await;
+
+    // App a: online 1.0.0, then 1.1.0 under audit with another ext.json
+    // (its page shows the difference).
+    t.upload(
+        &a,
+        "1.0.0",
+        r#"{"extEnable":true,"ext":{"name":"Old Shop"}}"#,
+    )
+    .await;
+    let first = t.wait_built(&a).await["package_id"].as_i64().unwrap();
+    t.api(
+        "package/submitaudit",
+        &a.token,
+        &[
+            ("package_id", &first.to_string()),
+            ("content", "c"),
+            ("remark", ""),
+        ],
+    )
+    .await;
+    assert_eq!(t.review(first, true, "").await.0, 200);
+    let rel = t
+        .api(
+            "package/release",
+            &a.token,
+            &[("package_id", &first.to_string())],
+        )
+        .await;
+    assert_eq!(rel["errno"], 0, "{rel}");
+    t.upload(
+        &a,
+        "1.1.0",
+        r#"{"extEnable":true,"ext":{"name":"New Shop","color":"red"}}"#,
+    )
+    .await;
+    let pass_id = t.wait_built(&a).await["package_id"].as_i64().unwrap();
+    let sub = t
+        .api(
+            "package/submitaudit",
+            &a.token,
+            &[
+                ("package_id", &pass_id.to_string()),
+                ("content", "新版首页"),
+                ("remark", ""),
+            ],
+        )
+        .await;
+    assert_eq!(sub["errno"], 0, "{sub}");
+    let fail_id = submitted(&t, &b, "2.0.0").await;
+    let viewer_id = submitted(&t, &c, "3.0.0").await;
+    // App d: a package with eval and a 3 MB image, refused at submission.
+    let tpl = template_with(
+        &t,
+        &[
+            ("pages/index/index.js", EVIL_PAGE.to_vec()),
+            ("images/banner.png", big_image()),
+        ],
+    )
+    .await;
+    t.upload_from(&d, &tpl, "0.9.0", r#"{"extEnable":true}"#)
+        .await;
+    let checked_id = t.wait_built(&d).await["package_id"].as_i64().unwrap();
+
+    let reviewer = ("rev", operator(&t, "rev", "reviewer").await);
+    let viewer = ("watcher", operator(&t, "watcher", "viewer").await);
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let shots = format!("{root}/target/test-artifacts/console");
+    std::fs::create_dir_all(&shots).unwrap();
+    let plan = serde_json::json!({
+        "base": t.base,
+        "reviewer": [reviewer.0, reviewer.1],
+        "viewer": [viewer.0, viewer.1],
+        "pass_id": pass_id,
+        "fail_id": fail_id,
+        "viewer_id": viewer_id,
+        "pages": {
+            "dashboard": "/console",
+            "reviews": "/console/reviews",
+            "package": format!("/console/packages/{viewer_id}"),
+            "package-diff": format!("/console/packages/{pass_id}"),
+            "package-checks": format!("/console/packages/{checked_id}"),
+        },
+        "shots": shots,
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(format!("{root}/tests/browser/console.mjs"))
+            .arg(plan.to_string())
+            .output()
+            .expect("node runs (scripts/test installs the browser test tools)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "browser run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The reviewer's two decisions, one by mouse and one by keyboard.
+    assert_eq!(result["reviewer_landed"], "/console/reviews", "{result}");
+    assert!(
+        result["mouse_notice"]
+            .as_str()
+            .unwrap()
+            .contains(&pass_id.to_string()),
+        "{result}"
+    );
+    assert_eq!(
+        result["keyboard_selected"],
+        format!("/console/packages/{fail_id}/review"),
+        "{result}"
+    );
+    assert!(
+        !result["keyboard_reason"].as_str().unwrap().is_empty(),
+        "a template filled the reason: {result}"
+    );
+    assert_eq!(result["keyboard_focus"], "fail-submit", "{result}");
+    assert!(
+        result["keyboard_notice"]
+            .as_str()
+            .unwrap()
+            .contains(&fail_id.to_string()),
+        "{result}"
+    );
+    let state = |id: i64| {
+        let t = &t;
+        async move { t.admin_get(&format!("/admin/v1/packages/{id}")).await.1["state"].clone() }
+    };
+    assert_eq!(state(pass_id).await, "audit_passed");
+    assert_eq!(state(fail_id).await, "audit_failed");
+
+    // The viewer: rows, no action; its forged POST refused, nothing changed.
+    assert_eq!(result["viewer_actions"], 0, "{result}");
+    assert!(result["viewer_rows"].as_i64().unwrap() >= 1, "{result}");
+    assert_eq!(result["viewer_package_actions"], 0, "{result}");
+    assert_eq!(result["viewer_forged_status"], 403, "{result}");
+    assert_eq!(state(viewer_id).await, "auditing");
+
+    // The platform heard both decisions (plus the first package's pass).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while r.hits().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events not delivered: {}",
+            r.hits().len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Pages kept their CSP and ran no blocked script; axe found nothing
+    // serious or critical anywhere.
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
+    let axe = result["axe"].as_object().unwrap();
+    assert_eq!(axe.len(), 12, "6 pages × 2 widths: {result}");
+    for (page, violations) in axe {
+        let bad: Vec<_> = violations
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(bad.is_empty(), "{page}: {bad:?}");
+    }
+    for shot in result["shots"].as_array().unwrap() {
+        let len = std::fs::metadata(shot.as_str().unwrap()).unwrap().len();
+        assert!(len > 5000, "{shot} is a real picture");
+    }
+    // The checked package's page names the file and line of the eval.
+    let (status, page) = {
+        let b = crate::console::Browser::sign_in(&t, "rev", &reviewer.1).await;
+        b.get(&format!("/console/packages/{checked_id}")).await
+    };
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("code.eval") && page.contains("pages/index/index.js:3"),
+        "{page}"
+    );
+    assert!(
+        page.contains("size.main") && page.contains("images/banner.png"),
+        "{page}"
+    );
+}

@@ -8,7 +8,7 @@ use crate::common::*;
 use serde_json::Value;
 
 /// A template from the sample with these files replaced or added.
-async fn template_with(t: &TestApp, extra: &[(&str, Vec<u8>)]) -> String {
+pub async fn template_with(t: &TestApp, extra: &[(&str, Vec<u8>)]) -> String {
     let mut tree = smartship_server::demo::sample_tree();
     for (path, bytes) in extra {
         tree.insert((*path).to_owned(), bytes.clone());
@@ -31,7 +31,7 @@ async fn template_with(t: &TestApp, extra: &[(&str, Vec<u8>)]) -> String {
 }
 
 /// 3 MB that do not compress.
-fn big_image() -> Vec<u8> {
+pub fn big_image() -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     (0..3_000_000)
         .map(|_| {
@@ -43,7 +43,8 @@ fn big_image() -> Vec<u8> {
         .collect()
 }
 
-const EVIL_PAGE: &[u8] = b"Page({\n    onLoad() {\n        const v = eval('1 + 1');\n    }\n});\n";
+pub const EVIL_PAGE: &[u8] =
+    b"Page({\n    onLoad() {\n        const v = eval('1 + 1');\n    }\n});\n";
 
 #[tokio::test]
 async fn eval_and_a_3_mb_image_fail_the_checks_and_submitaudit_answers_47034() {
