@@ -1,15 +1,18 @@
 // The operator console in headless Chromium, as its operators use it.
 //
 // usage: node console.mjs PLAN_JSON
-// PLAN_JSON: {"base", "reviewer": [user, password], "viewer": [user, password],
-//             "pass_id", "fail_id", "viewer_id", "pages": {name: path}, "shots": DIR}
+// PLAN_JSON: {"base", "reviewer"|"viewer"|"admin": [user, password],
+//             "pass_id", "fail_id", "viewer_id", "failed_event", "rollback_app",
+//             "pages": {name: path}, "shots": DIR}
 // prints: one JSON object with what happened (the Rust test checks it).
 //
 // 1. The reviewer signs in, passes one package by mouse (its row's button)
 //    and fails another by keyboard only (j, f, a reason template, Tab, Enter).
 // 2. A viewer signs in: no action on the queue, and a POST made by script
 //    with the viewer's own CSRF token is refused.
-// 3. Every page is photographed at a desktop and a phone width and checked
+// 3. An admin replays a failed event and rolls an app back, each from its
+//    page.
+// 4. Every page is photographed at a desktop and a phone width and checked
 //    with axe-core; violations of impact serious or critical are reported.
 // Pages run with their Content-Security-Policy enforced; any message the
 // browser logs as an error (a blocked script, say) is reported.
@@ -84,19 +87,33 @@ try {
   }, plan.viewer_id);
   await viewerContext.close();
 
-  // 3. Screenshots and accessibility, signed in as the reviewer (the
-  // richest pages). axe is injected, so this pass lifts the CSP.
+  // 3. An admin replays a failed event from its page and rolls an app
+  // back from its page.
+  const adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const admin = await signedIn(adminContext, plan.admin, `/console/events/${plan.failed_event}`);
+  out.event_status_before = (await admin.textContent('#status')).trim();
+  await Promise.all([admin.waitForURL(/done=replay/), admin.click('#replay')]);
+  out.replay_notice = (await admin.textContent('#notice')).trim();
+  await admin.goto(`${plan.base}/console/apps/${plan.rollback_app}`);
+  await Promise.all([admin.waitForURL(/done=rollback/), admin.click('#rollback')]);
+  out.rollback_notice = (await admin.textContent('#notice')).trim();
+  await adminContext.close();
+
+  // 4. Screenshots and accessibility, signed in as the admin (every
+  // action shown). axe is injected, so this pass lifts the CSP.
   for (const [width, height, kind] of [[1280, 800, 'desktop'], [390, 844, 'phone']]) {
     const ctx = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
     const signIn = await ctx.newPage();
     await signIn.goto(`${plan.base}/console/sign-in`);
     const pages = [['sign-in', signIn, null]];
-    const p = await signedIn(ctx, plan.reviewer, '/console');
+    const p = await signedIn(ctx, plan.admin, '/console');
     for (const [name, path] of Object.entries(plan.pages)) pages.push([name, p, path]);
     for (const [name, pg, path] of pages) {
       if (path) await pg.goto(`${plan.base}${path}`);
       const file = `${plan.shots}/console-${name}-${kind}.png`;
-      await pg.screenshot({ path: file, fullPage: true });
+      // The whole page, cut at 2400 px (long lists repeat themselves).
+      const tall = await pg.evaluate(() => document.documentElement.scrollHeight);
+      await pg.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(tall, 2400) } });
       out.shots.push(file);
       await pg.addScriptTag({ path: axePath });
       const result = await pg.evaluate(async () => {

@@ -369,3 +369,34 @@ pub struct OperatorWithPassword {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
 }
+
+/// One state-changing action of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntryView {
+    pub id: i64,
+    /// In the server's time zone (`timezone`).
+    pub at: String,
+    pub at_ms: i64,
+    /// `app:<id>`, `tp:<id>`, `admin`, `console:<username>`,
+    /// `app-admin:<username>`, `worker:<name>` or `anonymous`.
+    pub actor: String,
+    /// The client's address (none for workers).
+    pub address: Option<String>,
+    /// `METHOD /path` of a request, or the worker's step.
+    pub action: String,
+    /// What it acted on (`package:12`), or empty.
+    pub target: String,
+    /// Its parameters as JSON, secrets replaced by `***`; or what changed.
+    pub detail: String,
+    /// `ok`, `errno N` (the open API's code) or `HTTP N`.
+    pub outcome: String,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditLogPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Pass as `before` for the next (older) page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}

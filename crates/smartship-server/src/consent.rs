@@ -309,6 +309,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
+    let audit = crate::audit::AuditSlot::of(req.extensions());
     if p.read_body(req, &s, false).await.is_err() {
         return error_page(StatusCode::BAD_REQUEST, "表单无效。");
     }
@@ -317,6 +318,10 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         Err(refused) => return refused.into_response(),
     };
     let username = p.optional("username").unwrap_or("");
+    if let Some(slot) = &audit {
+        slot.actor(format!("app-admin:{username}"));
+        slot.params(&p.summary());
+    }
     let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
         Ok(SignIn::App(app)) => app,
         Ok(refused) => {
@@ -437,6 +442,7 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         Ok(p) => p,
         Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
     };
+    let audit = crate::audit::AuditSlot::of(req.extensions());
     if p.read_body(req, &s, false).await.is_err() {
         return error_page(StatusCode::BAD_REQUEST, "表单无效。");
     }
@@ -453,6 +459,10 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         }
     };
     let username = p.optional("username").unwrap_or("");
+    if let Some(slot) = &audit {
+        slot.actor(format!("app-admin:{username}"));
+        slot.params(&p.summary());
+    }
     let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
         Ok(SignIn::App(app)) => app,
         Ok(refused) => {

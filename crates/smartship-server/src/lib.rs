@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api_doc;
+pub mod audit;
 pub mod body_budget;
 pub mod clock;
 pub mod config;
@@ -60,6 +61,7 @@ pub struct Server {
     pub demo: Option<demo::DemoInfo>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    audit_writer: JoinHandle<()>,
     http: JoinHandle<std::io::Result<()>>,
 }
 
@@ -93,6 +95,10 @@ impl Server {
         for t in self.tasks {
             let _ = t.await;
         }
+        // No request and no worker can add an entry now: the writer
+        // stores what is left and ends.
+        self.state.audit.close();
+        let _ = self.audit_writer.await;
         // The workers have stopped: what they still held (a build, a
         // delivery cut short) is given back now, for another node to take
         // at once rather than when the leases run out.
@@ -360,6 +366,10 @@ pub fn router(state: AppState) -> Router {
             lenient_http::MALFORMED_PATH,
             get(lenient_http::malformed_request),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
         .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
@@ -407,6 +417,8 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             body_budget: body_budget::BodyBudget::new(config.max_body_bytes_in_flight),
             review_wakeup: Default::default(),
             stopping: shutdown.clone(),
+            audit: Default::default(),
+            demo: opts.demo,
             config,
         }),
     };
@@ -424,6 +436,9 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
             "took back the leased work of a process that is gone"
         );
     }
+    // The audit log's writer runs on every node: each records its own
+    // requests. It is awaited last (see `Server::wait`).
+    let audit_writer = tokio::spawn(audit::writer(state.clone()));
     let mut tasks = Vec::new();
     if state.config.role.runs_workers() {
         spawn_workers(&state, &shutdown, &mut tasks);
@@ -475,6 +490,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         demo,
         shutdown,
         tasks,
+        audit_writer,
         http,
     })
 }

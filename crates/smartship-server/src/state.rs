@@ -44,6 +44,10 @@ pub struct Inner {
     /// Cancelled when the node is asked to stop: `/readyz` then answers 503
     /// while the node drains.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Started with `--demo` (the console offers demo-only shortcuts).
+    pub demo: bool,
+    /// The audit log's queue (`audit`).
+    pub audit: crate::audit::AuditLog,
 }
 
 impl std::ops::Deref for AppState {

@@ -413,6 +413,20 @@ const TABLES: &[Table] = &[
             ("expires_at", Int),
         ],
     },
+    Table {
+        name: "audit_log",
+        key: "id",
+        columns: &[
+            ("id", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("address", Text),
+            ("action", Text),
+            ("target", Text),
+            ("detail", Text),
+            ("outcome", Text),
+        ],
+    },
 ];
 
 impl Table {

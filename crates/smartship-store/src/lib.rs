@@ -67,8 +67,8 @@ pub use model::*;
 /// The store's traits, to call an aggregate's methods on a concrete store.
 pub mod prelude {
     pub use crate::{
-        ConsoleStore, OutboxStore, PackageStore, PartyStore, ProfileStore, RuntimeStore, Store,
-        TemplateStore, TokenStore,
+        AuditStore, ConsoleStore, OutboxStore, PackageStore, PartyStore, ProfileStore,
+        RuntimeStore, Store, TemplateStore, TokenStore,
     };
 }
 
@@ -562,6 +562,39 @@ pub trait ConsoleStore: Send + Sync {
     /// (submitted_at, package id) `after`, at most `limit`, with how many
     /// wait in all.
     async fn review_queue_page(&self, after: Option<(i64, i64)>, limit: i64) -> Result<QueuePage>;
+    /// The app's package transitions, newest first, at most `limit`.
+    async fn app_timeline(&self, app: AppId, limit: i64) -> Result<Vec<TimelineEntry>>;
+    /// The app's authorizations, active or ended, by platform.
+    async fn app_authorizations(&self, app: AppId) -> Result<Vec<AppAuthorization>>;
+    /// Events matching `filter`, newest first, with ids below `before`.
+    async fn event_page(
+        &self,
+        filter: &EventFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>>;
+    /// How long (ms) events delivered since `since` took from their
+    /// occurrence to their delivery, the newest `limit`.
+    async fn delivery_lags(&self, since: i64, limit: i64) -> Result<Vec<i64>>;
+    /// Transitions per day since `since` whose action is one of
+    /// `review_pass`, `review_fail`, `release`, `rollback`: (day number,
+    /// action, count), the day counted in the zone `offset_ms` from UTC.
+    async fn daily_actions(&self, since: i64, offset_ms: i64) -> Result<Vec<(i64, String, i64)>>;
+}
+
+/// The audit log: every state-changing action with who, from where, when
+/// and what.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Records entries, in one transaction.
+    async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<()>;
+    /// Entries matching `filter`, newest first, with ids below `before`.
+    async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>>;
 }
 
 /// Everything the server persists: every aggregate's store, plus what
@@ -578,6 +611,7 @@ pub trait Store:
     + RuntimeStore
     + ProfileStore
     + ConsoleStore
+    + AuditStore
     + Send
     + Sync
     + 'static

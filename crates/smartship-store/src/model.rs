@@ -726,3 +726,68 @@ pub struct QueuePage {
     pub total: i64,
     pub items: Vec<QueuedPackage>,
 }
+
+/// One state-changing action, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub at: i64,
+    /// `app:<id>`, `tp:<id>`, `admin`, `console:<username>`,
+    /// `worker:<name>`, `anonymous`.
+    pub actor: String,
+    pub address: Option<String>,
+    /// The route (`POST /rest/2.0/smartapp/package/submitaudit`) or the
+    /// worker's step (`build`).
+    pub action: String,
+    /// What it acted on (`package:12`), or empty.
+    pub target: String,
+    /// Its parameters, secrets left out, or what changed.
+    pub detail: String,
+    /// `ok`, or what refused it (`errno 47003`, `HTTP 409`).
+    pub outcome: String,
+}
+
+/// A recorded action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub entry: NewAuditEntry,
+}
+
+/// Which audit entries a listing shows. Text filters match the start of
+/// the field (`console:` is every console operator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// Unix ms, inclusive.
+    pub since: Option<i64>,
+    /// Unix ms, exclusive.
+    pub until: Option<i64>,
+}
+
+/// One step of an app's timeline: a package's transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub package_id: PackageId,
+    pub version: String,
+    pub transition: TransitionRecord,
+}
+
+/// An app's authorization of a platform, as an operator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAuthorization {
+    pub client_id: String,
+    pub tp_name: String,
+    pub scopes: String,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+/// Which events a console listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub tp: Option<TpId>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+}

@@ -1,6 +1,7 @@
 //! The operator API under `/admin/v1`: JSON in and out, bearer admin token,
 //! ordinary HTTP status codes, errors as `{"error": {"code", "message"}}`.
 
+pub mod audit_log;
 mod examinations;
 mod handlers;
 mod listings;
@@ -174,6 +175,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(operators::list, operators::create))
         .routes(routes!(operators::remove))
         .routes(routes!(operators::reset_password))
+        .routes(routes!(audit_log::list))
         .route("/admin/v1/{*rest}", axum::routing::any(unknown_route))
 }
 

@@ -121,6 +121,8 @@ pub struct Signed {
     pub role: Role,
     pub csrf: String,
     pub lang: Lang,
+    /// Where the audit log takes this request's form (a form's request).
+    audit: Option<crate::audit::AuditSlot>,
 }
 
 impl Signed {
@@ -129,8 +131,15 @@ impl Signed {
         format!("console:{}", self.operator.username)
     }
 
-    /// Refuses a form without this session's CSRF token.
+    /// Refuses a form without this session's CSRF token. Every form
+    /// passes here, so here it is noted for the audit log.
     pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), layout::Refusal> {
+        if let Some(slot) = &self.audit {
+            let mut pairs: Vec<(String, String)> =
+                form.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            pairs.sort();
+            slot.params(&pairs);
+        }
         let given = form.get("csrf").map(String::as_str).unwrap_or("");
         if !given.is_empty() && crate::admin::token_matches(given, &self.csrf) {
             return Ok(());
@@ -208,11 +217,16 @@ impl FromRequestParts<AppState> for Signed {
             tracing::error!(operator = %session.operator.username, role = %session.operator.role, "console: an operator with an unknown role");
             return Err(forbidden(lang, "unknown role"));
         };
+        let audit = crate::audit::AuditSlot::of(&parts.extensions);
+        if let Some(slot) = &audit {
+            slot.actor(format!("console:{}", session.operator.username));
+        }
         Ok(Signed {
             operator: session.operator,
             role,
             csrf: session.csrf,
             lang,
+            audit,
         })
     }
 }
@@ -299,6 +313,7 @@ pub async fn show(
 pub async fn submit(
     State(s): State<AppState>,
     PeerIp(addr): PeerIp,
+    audit: Option<axum::Extension<crate::audit::AuditSlot>>,
     headers: HeaderMap,
     form: Result<
         axum::extract::Form<HashMap<String, String>>,
@@ -317,6 +332,10 @@ pub async fn submit(
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let next = safe_next(form.get("next").map(String::as_str)).to_owned();
     let username = field("username").trim().to_owned();
+    if let Some(axum::Extension(slot)) = &audit {
+        slot.actor(format!("console:{username}"));
+        slot.params(&[("username".to_owned(), username.clone())]);
+    }
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
     if expected.is_empty() || !crate::admin::token_matches(field("csrf"), expected) {
         tracing::warn!(

@@ -12,6 +12,10 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Nav {
     Dashboard,
     Reviews,
+    Apps,
+    Tps,
+    Events,
+    Audit,
 }
 
 fn head(l: Lang, title: &str) -> Markup {
@@ -71,6 +75,10 @@ pub fn page(who: &Signed, status: StatusCode, nav: Nav, title: &str, body: Marku
                     nav aria-label=(l.t("主导航", "Main")) {
                         (link(Nav::Dashboard, "/console", l.t("概览", "Dashboard")))
                         (link(Nav::Reviews, "/console/reviews", l.t("审核队列", "Reviews")))
+                        (link(Nav::Apps, "/console/apps", l.t("小程序", "Apps")))
+                        (link(Nav::Tps, "/console/tps", l.t("平台", "Platforms")))
+                        (link(Nav::Events, "/console/events", l.t("事件", "Events")))
+                        (link(Nav::Audit, "/console/audit", l.t("审计日志", "Audit log")))
                     }
                     div.who {
                         span #who { (who.operator.username) " · " (who.role.label(l)) }
@@ -119,6 +127,11 @@ pub fn message(l: Lang, status: StatusCode, title: &str, text: &str) -> Response
             }
         },
     )
+}
+
+/// 404 for something that does not exist (`what` names it).
+pub fn not_found(l: Lang, what: &str) -> Response {
+    message(l, StatusCode::NOT_FOUND, l.t("未找到", "Not found"), what)
 }
 
 /// A failure of the server: logged with its cause, shown without it.

@@ -3,9 +3,12 @@
 //! signed in with a password (`auth`). Every page works without the
 //! script; it adds the keyboard shortcuts and the fail dialog.
 
+mod apps;
 mod assets;
+mod audit_page;
 pub mod auth;
 mod dashboard;
+mod events;
 mod highlight;
 mod i18n;
 mod layout;
@@ -37,5 +40,19 @@ pub fn router() -> Router<AppState> {
             "/console/examinations/{id}/review",
             post(reviews::review_examination),
         )
+        .route("/console/apps", get(apps::list))
+        .route("/console/apps/{id}", get(apps::show))
+        .route("/console/apps/{id}/rollback", post(apps::rollback))
+        .route("/console/apps/{id}/service", post(apps::set_service))
+        .route("/console/apps/{id}/approve", post(apps::approve))
+        .route("/console/tps", get(apps::platforms))
+        .route(
+            "/console/tps/{client_id}/replay-failed",
+            post(events::replay_failed),
+        )
+        .route("/console/events", get(events::list))
+        .route("/console/events/{id}", get(events::show))
+        .route("/console/events/{id}/replay", post(events::replay))
+        .route("/console/audit", get(audit_page::show))
         .layer(axum::middleware::map_response(layout::security_headers))
 }

@@ -25,10 +25,8 @@ const MAX_DIFF_BYTES: u64 = 128 * 1024;
 const MAX_DIFFED_FILES: usize = 30;
 
 pub fn not_found(l: Lang, id: i64) -> Response {
-    layout::message(
+    layout::not_found(
         l,
-        StatusCode::NOT_FOUND,
-        l.t("未找到", "Not found"),
         &format!("{} #{id}", l.t("没有这个代码包", "No such package")),
     )
 }

@@ -96,15 +96,21 @@ fn row_actions(who: &Signed, review: &str, page: &str) -> Markup {
     }
 }
 
-fn notice(l: Lang, q: &HashMap<String, String>) -> Markup {
-    let what = match (q.get("done").map(String::as_str), q.get("id")) {
-        (Some("pass"), Some(id)) => Some((l.t("已通过", "Passed"), id)),
-        (Some("fail"), Some(id)) => Some((l.t("已驳回", "Failed"), id)),
+/// What the last action did, from the `done` and `id` a redirect carries.
+pub(super) fn notice(l: Lang, q: &HashMap<String, String>) -> Markup {
+    let verb = match q.get("done").map(String::as_str) {
+        Some("pass") => Some(l.t("已通过", "Passed")),
+        Some("fail") => Some(l.t("已驳回", "Failed")),
+        Some("replay") => Some(l.t("已重新排队推送", "Queued again")),
+        Some("rollback") => Some(l.t("已申请回滚", "Rollback requested for")),
+        Some("pause") => Some(l.t("已暂停服务", "Service paused for")),
+        Some("resume") => Some(l.t("已恢复服务", "Service resumed for")),
+        Some("approve") => Some(l.t("已批准基本信息", "Basic information approved for")),
         _ => None,
     };
     html! {
-        @if let Some((verb, id)) = what {
-            p.notice #notice role="status" { (verb) " #" (id) }
+        @if let Some(verb) = verb {
+            p.notice #notice role="status" { (verb) " #" (q.get("id").map(String::as_str).unwrap_or("")) }
         }
     }
 }
@@ -389,10 +395,8 @@ pub async fn review_examination(
             tracing::info!(examine_id = id, operator = %who.operator.username, pass, "console: examination reviewed");
             done(&form, &verdict, id)
         }
-        Ok(Err(ReviewRefusal::NotFound)) => layout::message(
+        Ok(Err(ReviewRefusal::NotFound)) => layout::not_found(
             l,
-            StatusCode::NOT_FOUND,
-            l.t("未找到", "Not found"),
             &format!("{} #{id}", l.t("没有这项变更", "No such change")),
         ),
         Ok(Err(ReviewRefusal::Decided(st))) => conflict(format!(

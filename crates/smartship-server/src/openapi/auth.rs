@@ -85,17 +85,25 @@ pub trait Kind: Sized {
         state: &AppState,
         p: &Params,
     ) -> impl std::future::Future<Output = Result<Self, ApiError>> + Send;
+    /// Who the caller is, as the audit log names it.
+    fn actor(&self) -> String;
 }
 
 impl Kind for AppCaller {
     async fn authenticate(state: &AppState, p: &Params) -> Result<Self, ApiError> {
         app_caller(state, p).await
     }
+    fn actor(&self) -> String {
+        format!("app:{}", self.app)
+    }
 }
 
 impl Kind for TpCaller {
     async fn authenticate(state: &AppState, p: &Params) -> Result<Self, ApiError> {
         tp_caller(state, p).await
+    }
+    fn actor(&self) -> String {
+        format!("tp:{}", self.tp)
     }
 }
 
@@ -120,6 +128,7 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let audit = crate::audit::AuditSlot::of(req.extensions());
         let mut p = Params::from_query_deferred(&req);
         let early = match p.optional("access_token") {
             Some(_) => Some(C::authenticate(state, &p).await?),
@@ -135,6 +144,10 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
             Some(c) => c,
             None => C::authenticate(state, &p).await?,
         };
+        if let Some(slot) = audit {
+            slot.actor(caller.actor());
+            slot.params(&p.summary());
+        }
         // Refused only now: an unauthenticated caller hears the gateway error.
         if let Some(problem) = p.undecodable.take() {
             return Err(ApiError::param(problem));

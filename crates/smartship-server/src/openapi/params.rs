@@ -287,6 +287,23 @@ impl Params {
 }
 
 impl Params {
+    /// Every text parameter and, for each file, its name and size: what
+    /// the audit log records of a call (`crate::audit` leaves secrets out).
+    pub fn summary(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(
+                self.files
+                    .iter()
+                    .map(|(k, f)| (k.clone(), format!("<file of {} bytes>", f.size))),
+            )
+            .collect();
+        all.sort();
+        all
+    }
+
     /// A parameter as given (untrimmed), if present.
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)

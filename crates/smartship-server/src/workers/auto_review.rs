@@ -39,7 +39,14 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 }
                 while let Some(done) = reviews.join_next().await {
                     match done {
-                        Ok((_, Ok(Ok(_)))) => passed += 1,
+                        Ok((package, Ok(Ok(_)))) => {
+                            passed += 1;
+                            state.audit.worker(
+                                "auto_review",
+                                format!("package:{package}"),
+                                "{\"decision\":\"pass\"}".to_owned(),
+                            );
+                        }
                         // Withdrawn or reviewed meanwhile (by another
                         // node): nothing to do.
                         Ok((_, Ok(Err(_)))) => {}

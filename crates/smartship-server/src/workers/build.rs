@@ -155,6 +155,11 @@ async fn build_one(state: &AppState, job: BuildJob) {
         Ok(Ok(_)) => {
             // A direct-commit package may just have been submitted.
             state.review_wakeup.notify_one();
+            state.audit.worker(
+                "build",
+                format!("package:{package}"),
+                format!("{{\"app\":{app},\"failed\":{failed}}}"),
+            );
             tracing::info!(
             %package, %app, failed, elapsed_ms = started.elapsed().as_millis() as u64,
             "build finished"

@@ -55,6 +55,11 @@ async fn step(state: &AppState, app: smartship_core::AppId, now: i64) {
     };
     state.delivery.forget(app);
     tracing::info!(%app, package = %plan.package, percentage = plan.percentage, "gray step taken");
+    state.audit.worker(
+        "gray",
+        format!("package:{}", plan.package),
+        format!("{{\"app\":{app},\"percentage\":{}}}", plan.percentage),
+    );
     if plan.percentage == 100 {
         match crate::openapi::gray::complete(state, app, plan.package, "worker:gray".to_owned())
             .await

@@ -32,6 +32,11 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                     events = r.events,
                     "took over the leased work of a node that is gone"
                 );
+                state.audit.worker(
+                    "lease_reaper",
+                    String::new(),
+                    format!("{{\"builds\":{},\"events\":{}}}", r.builds, r.events),
+                );
                 state.build_wakeup.notify_waiters();
                 state.events_wakeup.notify_one();
             }

@@ -42,6 +42,14 @@ pub async fn purge(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         tokio::time::sleep(BETWEEN_BATCHES).await;
     }
     if total.total() > 0 {
+        state.audit.worker(
+            "retention",
+            String::new(),
+            format!(
+                "{{\"tokens\":{},\"codes\":{},\"tickets\":{},\"attempts\":{}}}",
+                total.tokens, total.codes, total.tickets, total.attempts
+            ),
+        );
         tracing::info!(
             tokens = total.tokens,
             codes = total.codes,

@@ -21,7 +21,14 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                         .await
                         .inspect(|_| state.delivery.forget(app))
                     {
-                        Ok(Ok(_)) => tracing::info!(%app, %package, "rollback completed"),
+                        Ok(Ok(_)) => {
+                            tracing::info!(%app, %package, "rollback completed");
+                            state.audit.worker(
+                                "rollback",
+                                format!("package:{package}"),
+                                format!("{{\"app\":{app}}}"),
+                            );
+                        }
                         Ok(Err(r)) => {
                             tracing::warn!(%app, %package, reason = %r, "rollback not completed")
                         }

@@ -55,7 +55,14 @@ async fn fire(
         .await;
     state.delivery.forget(app);
     match decision {
-        Ok(Ok(_)) => tracing::info!(%app, %package, "scheduled release done"),
+        Ok(Ok(_)) => {
+            tracing::info!(%app, %package, "scheduled release done");
+            state.audit.worker(
+                "schedule",
+                format!("package:{package}"),
+                format!("{{\"app\":{app}}}"),
+            );
+        }
         // The online version is rolling back: the release waits for it and
         // is tried again on the next pass.
         Ok(Err(Refusal::RollbackInProgress)) => {

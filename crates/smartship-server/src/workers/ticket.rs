@@ -38,6 +38,9 @@ async fn rotate_due(state: &AppState, interval: Duration) -> anyhow::Result<()> 
             .await?
         {
             rotated += 1;
+            state
+                .audit
+                .worker("ticket", format!("tp:{tp}"), String::new());
         }
     }
     if rotated > 0 {

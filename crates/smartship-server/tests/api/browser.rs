@@ -96,7 +96,9 @@ async fn console_in_headless_chromium() {
         c.events_retry_schedule = "0.1".to_owned();
     })
     .await;
-    let r = crate::events::start_receiver(vec![]).await;
+    // The first event's two attempts fail: it ends `failed`, to be
+    // replayed from its page.
+    let r = crate::events::start_receiver(vec![(500, "down"), (500, "down")]).await;
     assert_eq!(
         t.patch_tp(serde_json::json!({"message_url": r.url}))
             .await
@@ -154,6 +156,21 @@ async fn console_in_headless_chromium() {
         )
         .await;
     assert_eq!(sub["errno"], 0, "{sub}");
+    let failed_event = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let (_, v) = t.admin_get("/admin/v1/events?status=failed").await;
+            if let Some(id) = v["events"][0]["event_id"].as_i64() {
+                break id;
+            }
+            assert!(std::time::Instant::now() < deadline, "no event failed: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    // App e: two releases, the second to be rolled back from its page.
+    let e = t.create_app("Fifth shop", true, true).await;
+    let e_first = t.released_package(&e, "1.0.0").await;
+    let e_second = t.released_package(&e, "2.0.0").await;
     let fail_id = submitted(&t, &b, "2.0.0").await;
     let viewer_id = submitted(&t, &c, "3.0.0").await;
     // App d: a package with eval and a 3 MB image, refused at submission.
@@ -171,6 +188,7 @@ async fn console_in_headless_chromium() {
 
     let reviewer = ("rev", operator(&t, "rev", "reviewer").await);
     let viewer = ("watcher", operator(&t, "watcher", "viewer").await);
+    let admin = ("boss", operator(&t, "boss", "admin").await);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let shots = format!("{root}/target/test-artifacts/console");
     std::fs::create_dir_all(&shots).unwrap();
@@ -181,12 +199,21 @@ async fn console_in_headless_chromium() {
         "pass_id": pass_id,
         "fail_id": fail_id,
         "viewer_id": viewer_id,
+        "admin": [admin.0, admin.1],
+        "failed_event": failed_event,
+        "rollback_app": e.app_id,
         "pages": {
             "dashboard": "/console",
             "reviews": "/console/reviews",
             "package": format!("/console/packages/{viewer_id}"),
             "package-diff": format!("/console/packages/{pass_id}"),
             "package-checks": format!("/console/packages/{checked_id}"),
+            "apps": "/console/apps",
+            "app": format!("/console/apps/{}", e.app_id),
+            "tps": "/console/tps",
+            "events": "/console/events",
+            "event": format!("/console/events/{failed_event}"),
+            "audit": "/console/audit",
         },
         "shots": shots,
     });
@@ -246,9 +273,43 @@ async fn console_in_headless_chromium() {
     assert_eq!(result["viewer_forged_status"], 403, "{result}");
     assert_eq!(state(viewer_id).await, "auditing");
 
-    // The platform heard both decisions (plus the first package's pass).
+    // The admin's replay and rollback.
+    assert_eq!(result["event_status_before"], "failed", "{result}");
+    assert!(
+        result["replay_notice"]
+            .as_str()
+            .unwrap()
+            .contains(&failed_event.to_string()),
+        "{result}"
+    );
+    assert!(
+        result["rollback_notice"]
+            .as_str()
+            .unwrap()
+            .contains(&e.app_id.to_string()),
+        "{result}"
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while r.hits().len() < 3 {
+    loop {
+        let (_, v) = t
+            .admin_get(&format!("/admin/v1/events/{failed_event}"))
+            .await;
+        let (first, second) = (state(e_first).await, state(e_second).await);
+        if v["status"] == "delivered" && first == "online" && second == "rolled_back" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replay or rollback not done: {v} {first} {second}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Every audit result reached the platform: the replayed one, the
+    // reviewer's pass and fail, the releases' passes; none failed.
+    let (_, v) = t.admin_get("/admin/v1/events?status=failed").await;
+    assert_eq!(v["events"], serde_json::json!([]), "{v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while r.hits().len() < 7 {
         assert!(
             std::time::Instant::now() < deadline,
             "events not delivered: {}",
@@ -261,7 +322,7 @@ async fn console_in_headless_chromium() {
     // serious or critical anywhere.
     assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
     let axe = result["axe"].as_object().unwrap();
-    assert_eq!(axe.len(), 12, "6 pages × 2 widths: {result}");
+    assert_eq!(axe.len(), 24, "12 pages × 2 widths: {result}");
     for (page, violations) in axe {
         let bad: Vec<_> = violations
             .as_array()

@@ -543,3 +543,159 @@ async fn operator_accounts_are_checked() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn only_admins_act_on_apps_and_events() {
+    let t = spawn_with(|c| {
+        c.events_allowed_networks = "127.0.0.0/8".to_owned();
+        c.events_retry_schedule = "0.1".to_owned();
+    })
+    .await;
+    let r = start_receiver(vec![(500, "down"), (500, "down")]).await;
+    assert_eq!(
+        t.patch_tp(json!({"message_url": r.url})).await.0,
+        StatusCode::OK
+    );
+    let app = &t.apps[0];
+    let first = t.released_package(app, "1.0.0").await;
+    // The first pass's two attempts take the receiver's two failures.
+    let (_, failed) = {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (s, v) = t.admin_get("/admin/v1/events?status=failed").await;
+            if v["events"][0]["event_id"].is_i64() {
+                break (s, v);
+            }
+            assert!(Instant::now() < deadline, "no event failed: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let event = failed["events"][0]["event_id"].as_i64().unwrap();
+    let second = t.released_package(app, "2.0.0").await;
+    let admin = Browser::sign_in(&t, "boss", &operator(&t, "boss", "admin").await).await;
+    let reviewer = Browser::sign_in(&t, "rev", &operator(&t, "rev", "reviewer").await).await;
+    let viewer = Browser::sign_in(&t, "watcher", &operator(&t, "watcher", "viewer").await).await;
+
+    // Every page reads for every role; only an admin's show actions.
+    let app_page = format!("/console/apps/{}", app.app_id);
+    let event_page = format!("/console/events/{event}");
+    for b in [&admin, &reviewer, &viewer] {
+        for page in [
+            "/console/apps?q=App",
+            "/console/tps",
+            "/console/events?status=failed",
+            "/console/audit?actor=admin",
+            &app_page,
+            &event_page,
+        ] {
+            let (status, body) = b.get(page).await;
+            assert_eq!(status, StatusCode::OK, "{page}: {body}");
+        }
+    }
+    assert!(admin.get(&app_page).await.1.contains(r#"id="rollback""#));
+    assert!(!reviewer.get(&app_page).await.1.contains(r#"id="rollback""#));
+    assert!(admin.get(&event_page).await.1.contains(r#"id="replay""#));
+    assert!(!viewer.get(&event_page).await.1.contains(r#"id="replay""#));
+    let (_, listed) = viewer.get("/console/events?status=failed").await;
+    assert!(
+        listed.contains(&format!("/console/events/{event}\"")),
+        "{listed}"
+    );
+    let (_, found) = viewer.get("/console/apps?q=App%200").await;
+    assert!(found.contains(&app_page), "{found}");
+
+    // Reviewers and viewers are refused, with their own valid tokens.
+    let rollback = format!("/console/apps/{}/rollback", app.app_id);
+    let second_id = second.to_string();
+    for b in [&reviewer, &viewer] {
+        let (status, _) = b
+            .post(&rollback, &[("csrf", &b.csrf), ("package_id", &second_id)])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = b
+            .post(&format!("{event_page}/replay"), &[("csrf", &b.csrf)])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = b
+            .post(
+                &format!("/console/apps/{}/service", app.app_id),
+                &[("csrf", &b.csrf), ("status", "paused")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(state_of(&t, second).await, "online");
+
+    // The admin: replay, pause and resume, roll back; approving is for
+    // demo servers only.
+    let (status, to) = admin
+        .post(&format!("{event_page}/replay"), &[("csrf", &admin.csrf)])
+        .await;
+    assert_eq!(
+        (status, to.contains("done=replay")),
+        (StatusCode::SEE_OTHER, true),
+        "{to}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.admin_get(&format!("/admin/v1/events/{event}")).await.1["status"] != "delivered" {
+        assert!(
+            Instant::now() < deadline,
+            "the replayed event was not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let service = format!("/console/apps/{}/service", app.app_id);
+    let (status, _) = admin
+        .post(&service, &[("csrf", &admin.csrf), ("status", "paused")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.admin_get(&format!("/admin/v1/apps/{}", app.app_id))
+            .await
+            .1["service_status"],
+        "paused"
+    );
+    let (status, _) = admin
+        .post(&service, &[("csrf", &admin.csrf), ("status", "banned")])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "bans take a reason: the operator API"
+    );
+    let (status, _) = admin
+        .post(&service, &[("csrf", &admin.csrf), ("status", "normal")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.admin_get(&format!("/admin/v1/apps/{}", app.app_id))
+            .await
+            .1["service_status"],
+        "normal"
+    );
+    let (status, _) = admin
+        .post(
+            &rollback,
+            &[("csrf", &admin.csrf), ("package_id", &second_id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state_of(&t, first).await != "online" {
+        assert!(Instant::now() < deadline, "the rollback did not complete");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state_of(&t, second).await, "rolled_back");
+    let (_, timeline) = admin.get(&app_page).await;
+    assert!(
+        timeline.contains("console:boss"),
+        "the timeline names who rolled back"
+    );
+    let (status, _) = admin
+        .post(
+            &format!("/console/apps/{}/approve", t.apps[1].app_id),
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not a demo server");
+}

@@ -5,6 +5,7 @@ mod common;
 
 mod admin;
 mod artifacts;
+mod audit;
 mod basic_info;
 mod browser;
 mod concurrency;

@@ -211,6 +211,167 @@ macro_rules! console_store {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(QueuePage { total, items })
             }
+
+            async fn app_timeline(&self, app: AppId, limit: i64) -> Result<Vec<TimelineEntry>> {
+                let rows = sqlx::query(
+                    "SELECT t.*, p.version FROM package_transitions t JOIN packages p ON p.id = t.package_id \
+                     WHERE t.app_id = $1 ORDER BY t.at DESC, t.id DESC LIMIT $2",
+                )
+                .bind(app.0)
+                .bind(limit)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(TimelineEntry {
+                            package_id: PackageId(r.int("package_id")?),
+                            version: r.text("version")?,
+                            transition: transition_from_row(r)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn app_authorizations(&self, app: AppId) -> Result<Vec<AppAuthorization>> {
+                let rows = sqlx::query(
+                    "SELECT t.client_id, t.name, a.scopes, a.active, a.updated_at \
+                     FROM authorizations a JOIN tps t ON t.id = a.tp_id WHERE a.app_id = $1 ORDER BY t.name",
+                )
+                .bind(app.0)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(AppAuthorization {
+                            client_id: r.try_get("client_id")?,
+                            tp_name: r.try_get("name")?,
+                            scopes: r.try_get("scopes")?,
+                            active: r.try_get("active")?,
+                            updated_at: r.try_get("updated_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn event_page(
+                &self,
+                filter: &EventFilter,
+                before: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<EventRecord>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM events WHERE id < $1 AND ($2 IS NULL OR tp_id = $2) \
+                     AND ($3 IS NULL OR kind = $3) AND ($4 IS NULL OR status = $4) \
+                     ORDER BY id DESC LIMIT $5",
+                )
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(filter.tp.map(|t| t.0))
+                .bind(filter.kind.as_deref())
+                .bind(filter.status.as_deref())
+                .bind(limit)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(event_from_row).collect()
+            }
+
+            async fn delivery_lags(&self, since: i64, limit: i64) -> Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT delivered_at - occurred_at FROM events WHERE delivered_at >= $1 \
+                     ORDER BY delivered_at DESC LIMIT $2",
+                )
+                .bind(since)
+                .bind(limit)
+                .fetch_all(self.reads())
+                .await?)
+            }
+
+            async fn daily_actions(
+                &self,
+                since: i64,
+                offset_ms: i64,
+            ) -> Result<Vec<(i64, String, i64)>> {
+                let rows = sqlx::query(
+                    "SELECT (at + $2) / 86400000 AS day, action, COUNT(*) AS n FROM package_transitions \
+                     WHERE at >= $1 AND action IN ('review_pass', 'review_fail', 'release', 'rollback') \
+                     GROUP BY day, action ORDER BY day",
+                )
+                .bind(since)
+                .bind(offset_ms)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((r.int("day")?, r.text("action")?, r.int("n")?)))
+                    .collect()
+            }
+        }
+
+        fn audit_from_row(r: &impl Col) -> Result<AuditEntry> {
+            Ok(AuditEntry {
+                id: r.int("id")?,
+                entry: NewAuditEntry {
+                    at: r.int("at")?,
+                    actor: r.text("actor")?,
+                    address: r.opt_text("address")?,
+                    action: r.text("action")?,
+                    target: r.text("target")?,
+                    detail: r.text("detail")?,
+                    outcome: r.text("outcome")?,
+                },
+            })
+        }
+
+        #[async_trait]
+        impl AuditStore for $store {
+            async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
+                if entries.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                for e in entries {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(e.at)
+                    .bind(&e.actor)
+                    .bind(&e.address)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.detail)
+                    .bind(&e.outcome)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit_log(
+                &self,
+                filter: &AuditFilter,
+                before: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<AuditEntry>> {
+                // Text filters compare a prefix (no LIKE: nothing to escape).
+                let rows = sqlx::query(
+                    "SELECT * FROM audit_log WHERE id < $1 \
+                     AND ($2 IS NULL OR substr(actor, 1, length(CAST($2 AS TEXT))) = $2) \
+                     AND ($3 IS NULL OR substr(action, 1, length(CAST($3 AS TEXT))) = $3) \
+                     AND ($4 IS NULL OR target = $4) \
+                     AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
+                     ORDER BY id DESC LIMIT $7",
+                )
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(filter.actor.as_deref())
+                .bind(filter.action.as_deref())
+                .bind(filter.target.as_deref())
+                .bind(filter.since)
+                .bind(filter.until)
+                .bind(limit)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(audit_from_row).collect()
+            }
         }
     };
 }

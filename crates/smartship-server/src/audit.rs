@@ -1,0 +1,458 @@
+//! The audit log: every state-changing action of the open API, the
+//! operator API, the console and the workers, with who did it, from
+//! where, when, on what, with which parameters and how it ended.
+//!
+//! A middleware (`record`) sees each request that can change state (every
+//! non-GET of the operator API and the console, every open API route but
+//! the reads) and, once it is answered, queues an entry; the extractors
+//! that authenticate a caller fill in who it was and its parameters
+//! through an [`AuditSlot`] the middleware puts in the request. Workers
+//! queue their own steps (`worker`). A writer task stores the queue in
+//! batches, off the request path; at shutdown it stores what is left after
+//! the last request is answered. Entries beyond the queue's bound (a
+//! database that stopped answering) are counted and dropped, never
+//! waited for: the log never slows or stops the actions it records.
+//!
+//! Secrets never reach it: values of parameters named like a token, a
+//! password, a secret, a key, a code, a ticket or a CSRF token are replaced
+//! by `***`.
+
+use crate::state::AppState;
+use axum::body::HttpBody;
+use axum::extract::Request;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use smartship_store::NewAuditEntry;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Entries waiting to be stored at most.
+const QUEUE: usize = 10_000;
+/// Entries stored per transaction at most.
+const BATCH: usize = 500;
+/// A parameter's value is kept to this many characters.
+const MAX_VALUE_CHARS: usize = 200;
+/// Answers larger than this are not read for their `errno`.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Open API routes that only read: not audited.
+const READ_ONLY: &[&str] = &[
+    "/rest/2.0/smartapp/app/category/list",
+    "/rest/2.0/smartapp/app/checknamewithqual",
+    "/rest/2.0/smartapp/app/info",
+    "/rest/2.0/smartapp/app/qrcode",
+    "/rest/2.0/smartapp/app/violation",
+    "/rest/2.0/smartapp/package/auditquota",
+    "/rest/2.0/smartapp/package/get",
+    "/rest/2.0/smartapp/package/getdetail",
+    "/rest/2.0/smartapp/package/getgrayreleaseplan",
+    "/rest/2.0/smartapp/package/gethistory",
+    "/rest/2.0/smartapp/package/precheck",
+    "/rest/2.0/smartapp/template/gettemplatedraftlist",
+    "/rest/2.0/smartapp/template/gettemplatelist",
+    "/rest/2.0/smartapp/tp/download/domaincer",
+];
+
+/// The queue and its writer's end.
+pub struct AuditLog {
+    tx: mpsc::Sender<NewAuditEntry>,
+    rx: Mutex<Option<mpsc::Receiver<NewAuditEntry>>>,
+    /// Cancelled once no request can add an entry (the HTTP server has
+    /// stopped): the writer then stores what is left and ends.
+    closed: CancellationToken,
+}
+
+impl Default for AuditLog {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        AuditLog {
+            tx,
+            rx: Mutex::new(Some(rx)),
+            closed: CancellationToken::new(),
+        }
+    }
+}
+
+impl AuditLog {
+    /// Queues an entry; never waits.
+    pub fn push(&self, entry: NewAuditEntry) {
+        if self.tx.try_send(entry).is_err() {
+            metrics::counter!("smartship_audit_entries_dropped_total").increment(1);
+            tracing::warn!("audit log queue full: an entry was dropped");
+        }
+    }
+
+    /// Queues a worker's step.
+    pub fn worker(&self, name: &str, target: String, detail: String) {
+        self.push(NewAuditEntry {
+            at: crate::clock::now_ms(),
+            actor: format!("worker:{name}"),
+            address: None,
+            action: name.to_owned(),
+            target,
+            detail,
+            outcome: "ok".to_owned(),
+        });
+    }
+
+    /// Tells the writer that no more requests will come.
+    pub fn close(&self) {
+        self.closed.cancel();
+    }
+}
+
+/// Stores queued entries until the log is closed, then the rest.
+pub async fn writer(s: AppState) {
+    let Some(mut rx) = s.audit.rx.lock().expect("not poisoned").take() else {
+        return;
+    };
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, BATCH) => {
+                if n == 0 {
+                    break;
+                }
+                store(&s, &mut batch).await;
+            }
+            _ = s.audit.closed.cancelled() => {
+                while rx.recv_many(&mut batch, BATCH).now_or_never_nonzero() {
+                    store(&s, &mut batch).await;
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// `recv_many` without waiting: whether it took anything.
+trait NowOrNever {
+    fn now_or_never_nonzero(self) -> bool;
+}
+
+impl<F: std::future::Future<Output = usize>> NowOrNever for F {
+    fn now_or_never_nonzero(self) -> bool {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(self);
+        matches!(f.as_mut().poll(&mut cx), std::task::Poll::Ready(n) if n > 0)
+    }
+}
+
+async fn store(s: &AppState, batch: &mut Vec<NewAuditEntry>) {
+    // A failed write is retried a few times (a busy database), then the
+    // batch is counted as dropped.
+    for attempt in 0..3 {
+        match s.store.append_audit(batch).await {
+            Ok(()) => {
+                batch.clear();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, entries = batch.len(), "storing audit entries failed");
+                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+            }
+        }
+    }
+    metrics::counter!("smartship_audit_entries_dropped_total").increment(batch.len() as u64);
+    batch.clear();
+}
+
+/// What an authenticated handler tells the middleware about the call.
+#[derive(Debug, Default)]
+pub struct Said {
+    pub actor: Option<String>,
+    pub detail: Option<String>,
+    pub target: Option<String>,
+}
+
+/// Put into each audited request; extractors fill it in.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSlot(pub Arc<Mutex<Said>>);
+
+impl AuditSlot {
+    /// The slot of a request, if it is audited.
+    pub fn of(extensions: &axum::http::Extensions) -> Option<AuditSlot> {
+        extensions.get::<AuditSlot>().cloned()
+    }
+
+    pub fn actor(&self, actor: String) {
+        self.0.lock().expect("not poisoned").actor = Some(actor);
+    }
+
+    /// Records parameters (secrets left out) and the target they name.
+    pub fn params(&self, params: &[(String, String)]) {
+        let mut said = self.0.lock().expect("not poisoned");
+        said.target = target_of(params);
+        said.detail = Some(detail_of(params));
+    }
+}
+
+/// Whether a parameter's value must not be recorded.
+pub fn is_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "token", "password", "secret", "key", "code", "ticket", "csrf",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
+/// Parameters as one JSON object, secrets replaced, values shortened.
+pub fn detail_of(params: &[(String, String)]) -> String {
+    let mut map = serde_json::Map::new();
+    for (k, v) in params {
+        let v = if is_secret(k) {
+            "***".to_owned()
+        } else if v.chars().count() > MAX_VALUE_CHARS {
+            format!("{}…", v.chars().take(MAX_VALUE_CHARS).collect::<String>())
+        } else {
+            v.clone()
+        };
+        map.insert(k.clone(), serde_json::Value::String(v));
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Secrets replaced in a JSON body, recursively.
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret(k) && !v.is_null() {
+                    *v = serde_json::Value::String("***".to_owned());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// The package, template, draft or examination a call names.
+fn target_of(params: &[(String, String)]) -> Option<String> {
+    ["package_id", "template_id", "draft_id", "examine_id"]
+        .iter()
+        .find_map(|k| {
+            params
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| format!("{}:{}", k.trim_end_matches("_id"), v.trim()))
+        })
+}
+
+/// Whether a request can change state.
+fn audited(method: &Method, path: &str) -> bool {
+    if path.starts_with("/admin/v1/")
+        || path.starts_with("/console")
+        || path.starts_with("/mappconsole/")
+    {
+        return method != Method::GET && method != Method::HEAD;
+    }
+    (path.starts_with("/rest/2.0/")
+        || path.starts_with("/public/2.0/")
+        || path == "/file/2.0/smartapp/upload/image")
+        && !READ_ONLY.contains(&path)
+}
+
+/// The middleware: queues an entry for every audited request once it is
+/// answered.
+pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    if !audited(&method, &path) {
+        return next.run(req).await;
+    }
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::lenient_http::PeerAddr>>()
+        .map(|c| c.0.0.ip().to_string());
+    let query_pairs: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let slot = AuditSlot::default();
+    let mut req = req;
+    req.extensions_mut().insert(slot.clone());
+    // The operator API's JSON bodies are small: read here for the record
+    // (secrets left out) and handed on unchanged.
+    let mut body_detail = None;
+    if path.starts_with("/admin/v1/") {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if is_json {
+            let (parts, body) = req.into_parts();
+            let bytes = match axum::body::to_bytes(body, MAX_ANSWER_BYTES).await {
+                Ok(b) => b,
+                Err(_) => {
+                    return crate::admin::AdminError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "request body too large",
+                    )
+                    .into_response();
+                }
+            };
+            if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                redact_json(&mut v);
+                body_detail = Some(v.to_string());
+            }
+            req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        }
+    }
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let (resp, errno) = if path.starts_with("/admin/")
+        || path.starts_with("/console")
+        || path.starts_with("/mappconsole/")
+    {
+        (resp, None)
+    } else {
+        answer_code(resp).await
+    };
+    let said = std::mem::take(&mut *slot.0.lock().expect("not poisoned"));
+    let outcome = match errno {
+        Some(0) | None if status.is_success() || status.is_redirection() => "ok".to_owned(),
+        Some(code) if code != 0 => format!("errno {code}"),
+        _ => format!("HTTP {}", status.as_u16()),
+    };
+    let actor = said.actor.unwrap_or_else(|| {
+        if path.starts_with("/admin/v1/") && status != axum::http::StatusCode::UNAUTHORIZED {
+            "admin".to_owned()
+        } else {
+            "anonymous".to_owned()
+        }
+    });
+    s.audit.push(NewAuditEntry {
+        at: crate::clock::now_ms(),
+        actor,
+        address,
+        action: format!("{method} {path}"),
+        target: said.target.unwrap_or_default(),
+        detail: said
+            .detail
+            .or(body_detail)
+            .unwrap_or_else(|| detail_of(&query_pairs)),
+        outcome,
+    });
+    resp
+}
+
+/// The open platform's code in a JSON answer (`errno` or `error_code`),
+/// the answer handed on unchanged.
+async fn answer_code(resp: Response) -> (Response, Option<i64>) {
+    let small = resp
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= MAX_ANSWER_BYTES as u64);
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(small && json) {
+        return (resp, None);
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ANSWER_BYTES).await else {
+        return (Response::from_parts(parts, axum::body::Body::empty()), None);
+    };
+    let code = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("errno")
+                .or_else(|| v.get("error_code"))
+                .and_then(serde_json::Value::as_i64)
+        });
+    (
+        Response::from_parts(parts, axum::body::Body::from(bytes)),
+        code,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn secrets_are_left_out() {
+        let d = detail_of(&pairs(&[
+            ("access_token", "app.abc"),
+            ("password", "hunter2"),
+            ("encoding_aes_key", "k"),
+            ("pre_auth_code", "c"),
+            ("csrf", "x"),
+            ("package_id", "12"),
+            ("content", "新版本"),
+        ]));
+        for secret in ["app.abc", "hunter2", "\"k\"", "\"c\"", "\"x\""] {
+            assert!(!d.contains(secret), "{secret} in {d}");
+        }
+        assert!(
+            d.contains("\"package_id\":\"12\"") && d.contains("新版本"),
+            "{d}"
+        );
+        let mut v = serde_json::json!({"name": "a", "webhook_secret": "s", "nested": [{"msg_token": "t"}], "password": null});
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"name": "a", "webhook_secret": "***", "nested": [{"msg_token": "***"}], "password": null})
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let d = detail_of(&pairs(&[("ext_json", &"x".repeat(5000))]));
+        assert!(d.len() < 300, "{}", d.len());
+    }
+
+    #[test]
+    fn the_target_is_what_the_call_names() {
+        assert_eq!(
+            target_of(&pairs(&[("package_id", "7")])),
+            Some("package:7".into())
+        );
+        assert_eq!(
+            target_of(&pairs(&[("template_id", "3"), ("x", "y")])),
+            Some("template:3".into())
+        );
+        assert_eq!(target_of(&pairs(&[("x", "y")])), None);
+    }
+
+    #[test]
+    fn reads_are_not_audited() {
+        assert!(audited(
+            &Method::POST,
+            "/rest/2.0/smartapp/package/submitaudit"
+        ));
+        assert!(audited(&Method::GET, "/rest/2.0/smartapp/package/release"));
+        assert!(!audited(&Method::GET, "/rest/2.0/smartapp/package/get"));
+        assert!(!audited(
+            &Method::POST,
+            "/rest/2.0/smartapp/package/gethistory"
+        ));
+        assert!(audited(&Method::PATCH, "/admin/v1/apps/1"));
+        assert!(!audited(&Method::GET, "/admin/v1/apps"));
+        assert!(audited(&Method::POST, "/console/sign-in"));
+        assert!(!audited(&Method::GET, "/console/reviews"));
+        assert!(!audited(&Method::GET, "/runtime/v1/update"));
+        assert!(!audited(&Method::GET, "/healthz"));
+    }
+}

@@ -1,0 +1,193 @@
+//! The audit log over raw HTTP: the open API's, the operator API's, the
+//! console's and the workers' state changes, each with its actor, address,
+//! target and outcome, secrets left out; reads not recorded; filters and
+//! pages of `GET /admin/v1/audit-log`.
+
+use crate::common::*;
+use crate::console::{Browser, operator};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The entries matching `query`, once at least `n` are there (the log is
+/// written a batch at a time, just after the actions).
+async fn entries(t: &TestApp, query: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, v) = t.admin_get(&format!("/admin/v1/audit-log?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let list = v["entries"].as_array().unwrap().clone();
+        if list.len() >= n {
+            return list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{query}: {} entries, wanted {n}: {v}",
+            list.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_actor_is_recorded_without_its_secrets() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let id = t.submitted_package(app, "1.0.0").await;
+    // A read is not recorded; a refusal is, with its code.
+    t.api_get("package/get", &app.token, &[]).await;
+    let refused = t
+        .api("package/release", &app.token, &[("package_id", "999999")])
+        .await;
+    let errno = refused["errno"].as_i64().unwrap();
+    assert_ne!(errno, 0);
+
+    let submit = entries(
+        &t,
+        &format!("actor=app:{}&target=package:{id}", app.app_id),
+        1,
+    )
+    .await;
+    let e = submit
+        .iter()
+        .find(|e| {
+            e["action"]
+                .as_str()
+                .unwrap()
+                .ends_with("/package/submitaudit")
+        })
+        .expect("the submission is recorded");
+    assert_eq!(e["outcome"], "ok");
+    assert_eq!(e["address"], "127.0.0.1");
+    let detail: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["access_token"], "***", "{detail}");
+    assert_eq!(detail["package_id"], id.to_string());
+    assert!(!e.to_string().contains(&app.token), "no token in {e}");
+    let all = entries(&t, &format!("actor=app:{}", app.app_id), 3).await;
+    assert!(
+        all.iter()
+            .all(|e| !e["action"].as_str().unwrap().ends_with("/package/get")),
+        "reads are not recorded: {all:?}"
+    );
+    assert!(
+        all.iter().any(|e| e["outcome"] == format!("errno {errno}")),
+        "{all:?}"
+    );
+
+    // The build worker.
+    let built = entries(&t, &format!("actor=worker:build&target=package:{id}"), 1).await;
+    assert_eq!(built[0]["action"], "build");
+
+    // The operator API: its JSON body, secrets replaced.
+    let (status, _) = t
+        .admin_patch(
+            &format!("/admin/v1/tps/{}", t.tp_client_id),
+            json!({"webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let admin = entries(&t, "actor=admin&action=PATCH%20/admin/v1/tps/", 1).await;
+    assert!(
+        admin[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(r#""webhook_secret":"***""#),
+        "{admin:?}"
+    );
+    assert!(!admin[0].to_string().contains("whsec_"), "{admin:?}");
+
+    // The console: a failed sign-in (no password kept) and a review.
+    let password = operator(&t, "rev", "reviewer").await;
+    let resp = Browser::new(&t)
+        .try_sign_in("rev", "wrong-password-1", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let b = Browser::sign_in(&t, "rev", &password).await;
+    let (status, _) = b
+        .post(
+            &format!("/console/packages/{id}/review"),
+            &[("csrf", &b.csrf), ("decision", "pass")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let console = entries(&t, "actor=console:rev", 3).await;
+    let review = console
+        .iter()
+        .find(|e| e["action"] == format!("POST /console/packages/{id}/review"))
+        .expect("the review is recorded");
+    assert_eq!(review["outcome"], "ok");
+    assert!(
+        review["detail"]
+            .as_str()
+            .unwrap()
+            .contains(r#""decision":"pass""#)
+    );
+    assert!(
+        review["detail"]
+            .as_str()
+            .unwrap()
+            .contains(r#""csrf":"***""#)
+    );
+    let sign_ins: Vec<_> = console
+        .iter()
+        .filter(|e| e["action"] == "POST /console/sign-in")
+        .collect();
+    assert!(
+        sign_ins.iter().any(|e| e["outcome"] == "HTTP 401"),
+        "{sign_ins:?}"
+    );
+    assert!(
+        !console
+            .iter()
+            .any(|e| e.to_string().contains("wrong-password-1"))
+    );
+    assert!(!console.iter().any(|e| e.to_string().contains(&password)));
+}
+
+#[tokio::test]
+async fn the_log_pages_and_filters() {
+    let t = spawn_app().await;
+    for i in 0..5 {
+        let (status, _) = t
+            .admin_patch(
+                &format!("/admin/v1/apps/{}", t.apps[0].app_id),
+                json!({"name": format!("Shop {i}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let path = format!("PATCH%20/admin/v1/apps/{}", t.apps[0].app_id);
+    let all = entries(&t, &format!("action={path}"), 5).await;
+    let (_, first) = t
+        .admin_get(&format!("/admin/v1/audit-log?action={path}&limit=2"))
+        .await;
+    assert_eq!(first["entries"].as_array().unwrap().len(), 2);
+    let before = first["next_before"].as_i64().unwrap();
+    let (_, second) = t
+        .admin_get(&format!(
+            "/admin/v1/audit-log?action={path}&limit=2&before={before}"
+        ))
+        .await;
+    let ids: Vec<i64> = first["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["entries"].as_array().unwrap())
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    let expected: Vec<i64> = all
+        .iter()
+        .take(4)
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, expected, "newest first, no gap, no repeat");
+    let future = chrono::Utc::now().timestamp() + 3600;
+    let (_, none) = t
+        .admin_get(&format!("/admin/v1/audit-log?since={future}"))
+        .await;
+    assert_eq!(none["entries"], json!([]));
+    for bad in ["limit=0", "limit=501", "before=x", "colour=red"] {
+        let (status, v) = t.admin_get(&format!("/admin/v1/audit-log?{bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+    }
+}
