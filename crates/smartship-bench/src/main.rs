@@ -1,4 +1,4 @@
-//! `cargo run --release -p smartship-bench -- [all|read|writes|fleet|events|connections|peers] [--quick]`
+//! `cargo run --release -p smartship-bench -- [all|read|writes|fleet|events|connections|runtime|console|peers] [--quick]`
 //!
 //! Each scenario starts what it measures itself (a server on port 0 in a
 //! temporary data directory, a local receiver, a baseline), generates the
@@ -15,6 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod chart;
 mod connections;
+mod console;
 mod events;
 mod fleet;
 mod loadgen;
@@ -48,6 +49,8 @@ enum Scenario {
     /// The host-runtime update check and a 2 MB download, against hyper
     /// and a static-file server.
     Runtime,
+    /// The console's review queue page with 10,000 packages waiting.
+    Console,
 }
 
 #[derive(Debug, Parser)]
@@ -316,6 +319,33 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
             verdict(dl_ratio >= 0.8 && r.download.errors == 0),
         ));
     }
+    if wants(Scenario::Console) {
+        let c = console::run(args.quick).await?;
+        let p = |v: &[f64], q: f64| console::percentile(v, q);
+        let ratio = p(&c.first_page, 50.0) / p(&c.baseline, 50.0);
+        println!(
+            "console: review queue with {} packages waiting (seeded in {:.1} s): first page p50 {:.2} ms, p99 {:.2} ms ({} requests); \
+             the {} pages after it p50 {:.2} ms, p99 {:.2} ms, slowest {:.2} ms; baseline /healthz p50 {:.2} ms, p99 {:.2} ms; ratio {ratio:.1} (first page p50 / baseline p50; target: every page < 100 ms)",
+            c.waiting,
+            c.seed_seconds,
+            p(&c.first_page, 50.0),
+            p(&c.first_page, 99.0),
+            c.first_page.len(),
+            c.later_pages.len(),
+            p(&c.later_pages, 50.0),
+            p(&c.later_pages, 99.0),
+            p(&c.later_pages, 100.0),
+            p(&c.baseline, 50.0),
+            p(&c.baseline, 99.0),
+        );
+        let worst = p(&c.first_page, 100.0).max(p(&c.later_pages, 100.0));
+        summary.push(format!(
+            "console review queue of {}: first page p99 {:.1} ms, any page at most {worst:.1} ms (< 100 ms: {})",
+            c.waiting,
+            p(&c.first_page, 99.0),
+            verdict(worst < 100.0),
+        ));
+    }
     if wants(Scenario::Peers) {
         match peers::run(args.quick).await? {
             Some(p) => {
@@ -360,6 +390,7 @@ fn run_children(args: &Args) -> anyhow::Result<Collected> {
         "fleet",
         "connections",
         "runtime",
+        "console",
         "peers",
     ] {
         let out = tempfile::NamedTempFile::new()?;

@@ -19,7 +19,9 @@ fn all_quick_prints_every_scenario_with_its_ratio_and_draws_the_charts() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for scenario in ["read:", "writes:", "events:", "fleet:", "runtime:"] {
+    for scenario in [
+        "read:", "writes:", "events:", "fleet:", "runtime:", "console:",
+    ] {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(scenario))

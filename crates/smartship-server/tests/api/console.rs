@@ -262,6 +262,21 @@ async fn a_reviewer_passes_and_fails_from_the_queue_and_the_platform_hears_both(
         .collect();
     assert!(kinds.iter().any(|k| k.contains("PASS")), "{kinds:?}");
     assert!(kinds.iter().any(|k| k.contains("FAIL")), "{kinds:?}");
+
+    // The dashboard counts today's two reviews and has a delivery lag.
+    let (status, dash) = b.get("/console").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(dash.contains(r#"id="daily-chart""#), "{dash}");
+    let table = &dash[dash.find(r#"id="daily""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let last_row = &table[table.rfind("<tr>").unwrap()..];
+    assert!(last_row.contains("<td>2</td>"), "today: {last_row}");
+    let lag = &dash[dash.find(r#"id="stat-lag""#).unwrap()..];
+    assert!(
+        lag[..200].contains(" ms") || lag[..200].contains(" s"),
+        "{}",
+        &lag[..200]
+    );
 }
 
 #[tokio::test]
