@@ -291,7 +291,15 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-        if is_json {
+        // Only a body whose length is declared and small is read here; any
+        // other goes on untouched (its detail is then the query).
+        let small = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX_ANSWER_BYTES);
+        if is_json && small {
             let (parts, body) = req.into_parts();
             let bytes = match axum::body::to_bytes(body, MAX_ANSWER_BYTES).await {
                 Ok(b) => b,

@@ -55,6 +55,13 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     assert_eq!(demo["apps"][1]["basic_info_approved"], false);
     assert_eq!(demo["apps"][1]["authenticity_verified"], false);
     assert_eq!(demo["tp"]["encoding_aes_key"].as_str().unwrap().len(), 43);
+    // The console's admin account, listed by the CLI.
+    assert_eq!(demo["console"]["url"], format!("{base}/console"));
+    assert_eq!(demo["console"]["username"], "demo-admin");
+    assert!(demo["console"]["password"].as_str().unwrap().len() >= 10);
+    let operators = cli(dir.path(), &["operators", "list", "--json"]);
+    assert_eq!(operators["operators"][0]["username"], "demo-admin");
+    assert_eq!(operators["operators"][0]["role"], "admin");
     let token = demo["apps"][0]["access_token"].as_str().unwrap();
     let list = get(&format!(
         "{base}/rest/2.0/smartapp/package/get?access_token={token}"
@@ -234,6 +241,10 @@ fn demo_seeds_once_and_restarts_with_fresh_tokens() {
     assert_eq!(again["tp"]["client_id"], demo["tp"]["client_id"]);
     assert_eq!(again["template_id"], demo["template_id"]);
     assert_eq!(again["apps"][0]["app_id"], demo["apps"][0]["app_id"]);
+    assert_eq!(
+        again["console"]["password"], demo["console"]["password"],
+        "the console account is kept"
+    );
     assert_ne!(
         again["apps"][0]["access_token"],
         demo["apps"][0]["access_token"]

@@ -714,3 +714,94 @@ async fn only_admins_act_on_apps_and_events() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not a demo server");
 }
+
+#[tokio::test]
+async fn basic_information_changes_are_reviewed_from_the_queue_in_either_language() {
+    let t = spawn_app().await;
+    let a = &t.apps[0];
+    let v = t
+        .api(
+            "app/modifysignature",
+            &a.token,
+            &[("signature", "一家好吃的小店，欢迎光临")],
+        )
+        .await;
+    assert_eq!(v["errno"], 0, "{v}");
+    let id = v["data"]["examine_id"].as_i64().unwrap();
+    let b = Browser::sign_in(&t, "rev", &operator(&t, "rev", "reviewer").await).await;
+    let (_, queue) = b.get("/console/reviews").await;
+    assert!(queue.contains("一家好吃的小店"), "{queue}");
+    assert!(queue.contains(&format!("/console/examinations/{id}/review")));
+    assert!(queue.contains("审核队列"), "Chinese by default");
+    let (status, _) = b
+        .post(
+            &format!("/console/examinations/{id}/review"),
+            &[
+                ("csrf", &b.csrf),
+                ("decision", "fail"),
+                ("reason", "描述含有夸大用语"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, e) = t.admin_get("/admin/v1/examinations?status=failed").await;
+    let decided = &e["examinations"][0];
+    assert_eq!(decided["examine_id"], id);
+    assert_eq!(decided["reason"], "描述含有夸大用语");
+    assert_eq!(decided["reviewed_by"], "console:rev");
+    let (status, _) = b
+        .post(
+            &format!("/console/examinations/{id}/review"),
+            &[("csrf", &b.csrf), ("decision", "pass")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "decided once");
+
+    // English, remembered in a cookie; only console pages are targets.
+    let resp = b
+        .http
+        .get(format!(
+            "{}/console/language?to=en&back=/console/reviews",
+            t.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/console/reviews");
+    let lang = resp.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(lang.starts_with("smartship_lang=en;"), "{lang}");
+    let page = b
+        .http
+        .get(format!("{}/console/reviews", t.base))
+        .header(
+            COOKIE,
+            format!(
+                "{}; smartship_lang=en",
+                b.session
+                    .as_deref()
+                    .map(|s| format!("smartship_console={s}"))
+                    .unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Review queue") && page.contains(r#"lang="en""#),
+        "{page}"
+    );
+    let resp = b
+        .http
+        .get(format!(
+            "{}/console/language?to=en&back=https://evil.example/",
+            t.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()[LOCATION], "/console");
+}
