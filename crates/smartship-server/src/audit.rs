@@ -34,6 +34,11 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
 /// A parameter's value is kept to this many characters.
 const MAX_VALUE_CHARS: usize = 200;
+/// Longest actor, action and target kept (characters); longer ones are
+/// cut (a request's path or a made-up name can be long).
+const MAX_FIELD_CHARS: usize = 200;
+/// Longest detail kept (characters).
+const MAX_DETAIL_CHARS: usize = 4000;
 /// Answers larger than this are not read for their `errno`.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -216,6 +221,16 @@ pub fn detail_of(params: &[(String, String)]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
+/// `text` cut to `max` characters, marked with an ellipsis when cut.
+fn cut(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
 /// Secrets replaced in a JSON body, recursively.
 fn redact_json(v: &mut serde_json::Value) {
     match v {
@@ -330,11 +345,20 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
         answer_code(resp).await
     };
     let said = std::mem::take(&mut *slot.0.lock().expect("not poisoned"));
+    // A console form without a session is answered by a redirect to the
+    // sign-in page: refused, not done.
+    let unsigned_console = path.starts_with("/console") && said.actor.is_none();
     let outcome = match errno {
-        Some(0) | None if status.is_success() || status.is_redirection() => "ok".to_owned(),
+        Some(0) | None if (status.is_success() || status.is_redirection()) && !unsigned_console => {
+            "ok".to_owned()
+        }
         Some(code) if code != 0 => format!("errno {code}"),
         _ => format!("HTTP {}", status.as_u16()),
     };
+    // What an unauthenticated caller sent is not kept, only that it came.
+    if status == axum::http::StatusCode::UNAUTHORIZED {
+        body_detail = None;
+    }
     let actor = said.actor.unwrap_or_else(|| {
         if path.starts_with("/admin/v1/") && status != axum::http::StatusCode::UNAUTHORIZED {
             "admin".to_owned()
@@ -344,14 +368,16 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
     });
     s.audit.push(NewAuditEntry {
         at: crate::clock::now_ms(),
-        actor,
+        actor: cut(actor, MAX_FIELD_CHARS),
         address,
-        action: format!("{method} {path}"),
-        target: said.target.unwrap_or_default(),
-        detail: said
-            .detail
-            .or(body_detail)
-            .unwrap_or_else(|| detail_of(&query_pairs)),
+        action: cut(format!("{method} {path}"), MAX_FIELD_CHARS),
+        target: cut(said.target.unwrap_or_default(), MAX_FIELD_CHARS),
+        detail: cut(
+            said.detail
+                .or(body_detail)
+                .unwrap_or_else(|| detail_of(&query_pairs)),
+            MAX_DETAIL_CHARS,
+        ),
         outcome,
     });
     resp
@@ -429,6 +455,9 @@ mod tests {
     fn long_values_are_shortened() {
         let d = detail_of(&pairs(&[("ext_json", &"x".repeat(5000))]));
         assert!(d.len() < 300, "{}", d.len());
+        assert_eq!(cut("abc".into(), 3), "abc");
+        assert_eq!(cut("abcd".into(), 3), "abc…");
+        assert_eq!(cut("中文字".repeat(100), 2), "中文…");
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub async fn page(
     summary = "Every state-changing action: who, from where, when, on what",
     security(("admin_token" = [])),
     params(
-        ("actor" = Option<String>, Query, description = "Entries whose actor starts with this (`console:` is every console operator, `app:12` one app)."),
+        ("actor" = Option<String>, Query, description = "One actor (`app:12`, `console:li.wei`); ending with `:`, every actor of the kind (`console:`)."),
         ("action" = Option<String>, Query, description = "Entries whose action starts with this (`POST /admin/v1/`)."),
         ("target" = Option<String>, Query, description = "Entries on exactly this (`package:12`)."),
         ("since" = Option<i64>, Query, description = "From this time on (Unix seconds)."),

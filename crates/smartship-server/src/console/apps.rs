@@ -19,12 +19,19 @@ use smartship_store::{App, AppFilter, AppUpdate, PageRequest, ServiceStatus};
 use std::collections::HashMap;
 
 const PAGE_SIZE: i64 = 50;
+/// Highest page number taken (offsets stay far from overflow).
+const MAX_PAGE: i64 = 1_000_000;
+
+/// A value as one segment of a URL's path or query.
+pub(super) fn url_part(raw: &str) -> String {
+    url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
 
 fn page_number(q: &HashMap<String, String>) -> i64 {
     q.get("page")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| *p >= 1)
+        .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
+        .clamp(1, MAX_PAGE)
 }
 
 fn yes_no(l: Lang, v: bool) -> Markup {
@@ -150,9 +157,9 @@ pub async fn platforms(
                 td { code { (tp.client_id) } }
                 td.opt { (tp.message_url.as_deref().unwrap_or("—")) }
                 td {
-                    a href={ "/console/events?tp=" (tp.client_id) } { (l.t("全部", "all")) }
+                    a href={ "/console/events?tp=" (super::apps::url_part(&tp.client_id)) } { (l.t("全部", "all")) }
                     " · "
-                    a href={ "/console/events?status=failed&tp=" (tp.client_id) } { (l.t("失败", "failed")) }
+                    a href={ "/console/events?status=failed&tp=" (super::apps::url_part(&tp.client_id)) } { (l.t("失败", "failed")) }
                 }
             } } }
         } }

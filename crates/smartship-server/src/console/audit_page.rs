@@ -56,7 +56,7 @@ pub async fn show(
     };
     let body = html! {
         form.filters method="get" action="/console/audit" {
-            (field("f-actor", "actor", l.t("操作者（前缀）", "Actor (prefix)"), "console:"))
+            (field("f-actor", "actor", l.t("操作者（以 : 结尾为一类）", "Actor (ending with : for a kind)"), "console:"))
             (field("f-action", "action", l.t("动作（前缀）", "Action (prefix)"), "POST /admin/v1/"))
             (field("f-target", "target", l.t("对象", "Target"), "package:12"))
             div { button #filter type="submit" { (l.t("筛选", "Filter")) } }

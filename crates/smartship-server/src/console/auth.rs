@@ -331,7 +331,10 @@ pub async fn submit(
     };
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let next = safe_next(form.get("next").map(String::as_str)).to_owned();
-    let username = field("username").trim().to_owned();
+    // No account has a longer name (`admin::operators::check_username`):
+    // a longer one is cut to one character more, which matches none, so
+    // it costs no more than any wrong name in logs and the throttle.
+    let username: String = field("username").trim().chars().take(65).collect();
     if let Some(axum::Extension(slot)) = &audit {
         slot.actor(format!("console:{username}"));
         slot.params(&[("username".to_owned(), username.clone())]);

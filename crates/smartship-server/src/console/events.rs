@@ -117,7 +117,7 @@ pub async fn list(
         (filter_form(l, &tps, &q))
         @if let Some(tp) = tp {
             @if who.role.can_operate() {
-                form.inline method="post" action={ "/console/tps/" (tp.client_id) "/replay-failed" } {
+                form.inline method="post" action={ "/console/tps/" (super::apps::url_part(&tp.client_id)) "/replay-failed" } {
                     input type="hidden" name="csrf" value=(who.csrf);
                     button #replay-failed type="submit" { (l.t("重新推送该平台全部失败事件", "Replay every failed event of this platform")) }
                 }

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
-use similar::{ChangeTag, TextDiff};
+use similar::ChangeTag;
 use smartship_core::PackageId;
 use smartship_core::lifecycle::PackageState;
 use smartship_core::manifest::Manifest;
@@ -23,6 +23,44 @@ use std::collections::HashMap;
 const MAX_DIFF_BYTES: u64 = 128 * 1024;
 /// Changed files diffed on one page; the rest are listed.
 const MAX_DIFFED_FILES: usize = 30;
+/// Bytes of old and new text diffed on one page in all.
+const MAX_DIFF_TOTAL: u64 = 1024 * 1024;
+/// A file's diff gives up looking for the smallest one after this long
+/// (similar then returns a coarser, still correct, diff).
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_millis(100);
+/// Lines shown of one file's diff.
+const MAX_DIFF_LINES: usize = 2000;
+
+/// One changed file: its diff's lines (None separates hunks), and whether
+/// lines were left out.
+struct FileDiff {
+    path: String,
+    lines: Vec<Option<(ChangeTag, String)>>,
+    cut: bool,
+}
+
+/// The diff of two texts, computed off the async workers by the caller.
+fn file_diff(path: String, old: &str, new: &str) -> FileDiff {
+    let d = similar::TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old, new);
+    let mut lines = Vec::new();
+    let mut cut = false;
+    'groups: for group in d.grouped_ops(3) {
+        for op in &group {
+            for change in d.iter_changes(op) {
+                if lines.len() >= MAX_DIFF_LINES {
+                    cut = true;
+                    break 'groups;
+                }
+                let text = change.value().trim_end_matches('\n').to_owned();
+                lines.push(Some((change.tag(), text)));
+            }
+        }
+        lines.push(None);
+    }
+    FileDiff { path, lines, cut }
+}
 
 pub fn not_found(l: Lang, id: i64) -> Response {
     layout::not_found(
@@ -36,9 +74,9 @@ struct Sources {
     manifest: Option<Manifest>,
     online: Option<(Package, Manifest)>,
     app_json: Option<String>,
-    /// (path, online text, this text) of changed text files, and the
-    /// changed files that are not shown (binary or large).
-    diffs: Vec<(String, String, String)>,
+    /// The changed text files, and the changed files that are not shown
+    /// (binary, large, or past the page's budget).
+    diffs: Vec<FileDiff>,
     changed_unshown: Vec<String>,
 }
 
@@ -81,10 +119,11 @@ async fn sources(s: &AppState, p: &Package) -> anyhow::Result<Sources> {
                 return Ok((None, Vec::new(), Vec::new()));
             };
             let app_json = match m.files.get("app.json") {
-                Some(f) => text(blobs.get(&f.sha256)?),
-                None => None,
+                Some(f) if f.size <= MAX_DIFF_BYTES => text(blobs.get(&f.sha256)?),
+                _ => None,
             };
             let mut diffs = Vec::new();
+            let mut budget = MAX_DIFF_TOTAL;
             let mut unshown = Vec::new();
             if let Some(on) = on {
                 for (path, f) in &m.files {
@@ -94,17 +133,22 @@ async fn sources(s: &AppState, p: &Package) -> anyhow::Result<Sources> {
                     }
                     let small =
                         f.size <= MAX_DIFF_BYTES && old.is_none_or(|o| o.size <= MAX_DIFF_BYTES);
-                    if !(small && is_text_path(path)) || diffs.len() >= MAX_DIFFED_FILES {
+                    let cost = f.size + old.map_or(0, |o| o.size);
+                    if !(small && is_text_path(path))
+                        || diffs.len() >= MAX_DIFFED_FILES
+                        || cost > budget
+                    {
                         unshown.push(path.clone());
                         continue;
                     }
+                    budget -= cost;
                     let new_text = text(blobs.get(&f.sha256)?);
                     let old_text = match old {
                         Some(o) => text(blobs.get(&o.sha256)?),
                         None => Some(String::new()),
                     };
                     match (old_text, new_text) {
-                        (Some(o), Some(n)) => diffs.push((path.clone(), o, n)),
+                        (Some(o), Some(n)) => diffs.push(file_diff(path.clone(), &o, &n)),
                         _ => unshown.push(path.clone()),
                     }
                 }
@@ -137,24 +181,21 @@ fn code(src: &str) -> Markup {
     }
 }
 
-fn diff(path: &str, old: &str, new: &str) -> Markup {
-    let d = TextDiff::from_lines(old, new);
+fn diff(l: Lang, d: &FileDiff) -> Markup {
     html! {
         details.diff open {
-            summary { code { (path) } }
+            summary { code { (d.path) } }
             pre tabindex="0" { code {
-                @for group in d.grouped_ops(3) {
-                    @for op in &group {
-                        @for change in d.iter_changes(op) {
-                            @let line = change.value().trim_end_matches('\n');
-                            @match change.tag() {
-                                ChangeTag::Insert => span.add { "+ " (highlight::line(line)) },
-                                ChangeTag::Delete => span.del { "- " (highlight::line(line)) },
-                                ChangeTag::Equal => span.ctx { "  " (highlight::line(line)) },
-                            }
-                        }
+                @for line in &d.lines {
+                    @match line {
+                        Some((ChangeTag::Insert, text)) => span.add { "+ " (highlight::line(text)) },
+                        Some((ChangeTag::Delete, text)) => span.del { "- " (highlight::line(text)) },
+                        Some((ChangeTag::Equal, text)) => span.ctx { "  " (highlight::line(text)) },
+                        None => span.ctx.muted { "…" },
                     }
-                    span.ctx.muted { "…" }
+                }
+                @if d.cut {
+                    span.ctx.muted { (l.t("（差异过长，其余未显示）", "(the diff goes on; the rest is not shown)")) }
                 }
             } }
         }
@@ -293,7 +334,7 @@ pub async fn show(
                 @if src.diffs.is_empty() && src.changed_unshown.is_empty() {
                     p { (l.t("文件没有变化。", "No file changed.")) }
                 }
-                @for (path, old, new) in &src.diffs { (diff(path, old, new)) }
+                @for d in &src.diffs { (diff(l, d)) }
                 @if !src.changed_unshown.is_empty() {
                     p { (l.t("其他变化的文件（二进制或较大）：", "Other changed files (binary or large):")) }
                     ul { @for f in &src.changed_unshown { li { code { (f) } } } }
@@ -303,10 +344,14 @@ pub async fn show(
         h2 { "app.json" }
         @match &src.app_json {
             Some(j) => (code(&pretty_json(j))),
-            None => p.muted { "—" },
+            None => p.muted { (l.t("没有，或超过 128 KB 未显示。", "None, or larger than 128 KB and not shown.")) },
         }
         h2 { "ext.json" }
-        (code(&pretty_json(&p.ext_json)))
+        @if p.ext_json.len() as u64 <= MAX_DIFF_BYTES {
+            (code(&pretty_json(&p.ext_json)))
+        } @else {
+            p.muted { (p.ext_json.len()) " B" }
+        }
         h2 { (l.t("文件", "Files")) }
         @match &src.manifest {
             Some(m) => (tree(m)),
@@ -315,4 +360,34 @@ pub async fn show(
     };
     let title = format!("{} #{id} · {}", l.t("代码包", "Package"), p.version);
     layout::page(&who, StatusCode::OK, Nav::Reviews, &title, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_is_bounded_and_marks_its_cut() {
+        let old: String = (0..3000).map(|i| format!("a{i}\n")).collect();
+        let new: String = (0..3000).map(|i| format!("b{i}\n")).collect();
+        let d = file_diff("a.js".into(), &old, &new);
+        assert!(d.cut);
+        assert_eq!(d.lines.len(), MAX_DIFF_LINES);
+        let small = file_diff("b.js".into(), "x\ny\n", "x\nz\n");
+        assert!(!small.cut);
+        let tags: Vec<_> = small
+            .lines
+            .iter()
+            .flatten()
+            .map(|(t, s)| (*t, s.as_str()))
+            .collect();
+        assert_eq!(
+            tags,
+            vec![
+                (ChangeTag::Equal, "x"),
+                (ChangeTag::Delete, "y"),
+                (ChangeTag::Insert, "z")
+            ]
+        );
+    }
 }

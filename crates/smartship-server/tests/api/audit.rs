@@ -142,6 +142,36 @@ async fn every_kind_of_actor_is_recorded_without_its_secrets() {
             .any(|e| e.to_string().contains("wrong-password-1"))
     );
     assert!(!console.iter().any(|e| e.to_string().contains(&password)));
+    // An actor ending with ':' is a kind: every console operator.
+    let kind = entries(&t, "actor=console:", 3).await;
+    assert!(
+        kind.iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("console:"))
+    );
+    assert!(kind.len() >= console.len());
+    // A form without a session is refused, and recorded as such.
+    let (status, _) = Browser::new(&t)
+        .post(
+            &format!("/console/packages/{id}/review"),
+            &[("decision", "fail"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let anonymous = entries(&t, "actor=anonymous", 1).await;
+    assert_eq!(anonymous[0]["outcome"], "HTTP 303", "{anonymous:?}");
+    // A made-up name of 100 KB is cut to what an account can have.
+    let long = "x".repeat(100_000);
+    let resp = Browser::new(&t)
+        .try_sign_in(&long, "whatever-1", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let (_, latest) = t
+        .admin_get("/admin/v1/audit-log?action=POST%20/console/sign-in&limit=1")
+        .await;
+    assert!(
+        latest["entries"][0]["actor"].as_str().unwrap().len() < 100,
+        "{latest}"
+    );
 }
 
 #[tokio::test]

@@ -40,6 +40,7 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_actor ON audit_log (actor, id);
 CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_target ON audit_log (target, id);
 
 -- The console's figures: delivery lag over the last hour, reviews and
 -- releases per day, an app's timeline.

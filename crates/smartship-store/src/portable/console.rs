@@ -1,6 +1,20 @@
 //! The console's operators, their sessions and the review queue's pages,
 //! written once for both backends.
 
+/// The audit log's filters after its first condition, for every query
+/// shape of `audit_log`: ids below $1, an actor kind $2 and an action $3 as
+/// prefixes (substr: no LIKE, nothing to escape), times from $4 and before
+/// $5, at most $6 rows.
+macro_rules! audit_filters {
+    () => {
+        " AND id < $1 \
+         AND ($2 IS NULL OR substr(actor, 1, length(CAST($2 AS TEXT))) = $2) \
+         AND ($3 IS NULL OR substr(action, 1, length(CAST($3 AS TEXT))) = $3) \
+         AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+         ORDER BY id DESC LIMIT $6"
+    };
+}
+
 /// Expands to `impl ConsoleStore for $store`.
 macro_rules! console_store {
     ($store:ty) => {
@@ -352,24 +366,54 @@ macro_rules! console_store {
                 before: Option<i64>,
                 limit: i64,
             ) -> Result<Vec<AuditEntry>> {
-                // Text filters compare a prefix (no LIKE: nothing to escape).
-                let rows = sqlx::query(
-                    "SELECT * FROM audit_log WHERE id < $1 \
-                     AND ($2 IS NULL OR substr(actor, 1, length(CAST($2 AS TEXT))) = $2) \
-                     AND ($3 IS NULL OR substr(action, 1, length(CAST($3 AS TEXT))) = $3) \
-                     AND ($4 IS NULL OR target = $4) \
-                     AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
-                     ORDER BY id DESC LIMIT $7",
-                )
-                .bind(before.unwrap_or(i64::MAX))
-                .bind(filter.actor.as_deref())
-                .bind(filter.action.as_deref())
-                .bind(filter.target.as_deref())
-                .bind(filter.since)
-                .bind(filter.until)
-                .bind(limit)
-                .fetch_all(self.reads())
-                .await?;
+                // An actor ending with ':' is a kind (every console
+                // operator); any other is one actor. A target or one actor
+                // is found through its index; the other filters are applied
+                // on a walk down the ids, which stops at `limit` rows.
+                let (kind, one) = match filter.actor.as_deref() {
+                    Some(a) if a.ends_with(':') => (Some(a), None),
+                    Some(a) => (None, Some(a)),
+                    None => (None, None),
+                };
+                let (sql, seventh, eighth): (&str, Option<&str>, Option<&str>) =
+                    match (filter.target.as_deref(), one) {
+                        (Some(target), one) => (
+                            concat!(
+                                "SELECT * FROM audit_log WHERE target = $7 AND ($8 IS NULL OR actor = $8)",
+                                audit_filters!()
+                            ),
+                            Some(target),
+                            one,
+                        ),
+                        (None, Some(actor)) => (
+                            concat!(
+                                "SELECT * FROM audit_log WHERE actor = $7 AND CAST($8 AS TEXT) IS NULL",
+                                audit_filters!()
+                            ),
+                            Some(actor),
+                            None,
+                        ),
+                        (None, None) => (
+                            concat!(
+                                "SELECT * FROM audit_log WHERE CAST($7 AS TEXT) IS NULL \
+                                 AND CAST($8 AS TEXT) IS NULL",
+                                audit_filters!()
+                            ),
+                            None,
+                            None,
+                        ),
+                    };
+                let rows = sqlx::query(sql)
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(kind)
+                    .bind(filter.action.as_deref())
+                    .bind(filter.since)
+                    .bind(filter.until)
+                    .bind(limit)
+                    .bind(seventh)
+                    .bind(eighth)
+                    .fetch_all(self.reads())
+                    .await?;
                 rows.iter().map(audit_from_row).collect()
             }
         }
