@@ -324,9 +324,10 @@ async fn run_scenarios(args: &Args, only: Scenario) -> anyhow::Result<Collected>
         let p = |v: &[f64], q: f64| console::percentile(v, q);
         let ratio = p(&c.first_page, 50.0) / p(&c.baseline, 50.0);
         println!(
-            "console: review queue with {} packages waiting (seeded in {:.1} s): first page p50 {:.2} ms, p99 {:.2} ms ({} requests); \
+            "console: review queue with {} packages waiting (uploads answered in {:.1} s, all in the queue after {:.1} s): first page p50 {:.2} ms, p99 {:.2} ms ({} requests); \
              the {} pages after it p50 {:.2} ms, p99 {:.2} ms, slowest {:.2} ms; baseline /healthz p50 {:.2} ms, p99 {:.2} ms; ratio {ratio:.1} (first page p50 / baseline p50; target: every page < 100 ms)",
             c.waiting,
+            c.uploaded_seconds,
             c.seed_seconds,
             p(&c.first_page, 50.0),
             p(&c.first_page, 99.0),

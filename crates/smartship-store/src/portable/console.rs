@@ -341,20 +341,22 @@ macro_rules! console_store {
                     return Ok(());
                 }
                 let mut tx = self.begin_write(Touches::Nothing).await?;
-                for e in entries {
-                    sqlx::query(
-                        "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(e.at)
-                    .bind(&e.actor)
-                    .bind(&e.address)
-                    .bind(&e.action)
-                    .bind(&e.target)
-                    .bind(&e.detail)
-                    .bind(&e.outcome)
-                    .execute(&mut **tx)
-                    .await?;
+                // A few statements of many rows each: the batch holds the
+                // writer's lock for as short a time as it can.
+                for chunk in entries.chunks(200) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) ",
+                    );
+                    insert.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.at)
+                            .push_bind(&e.actor)
+                            .push_bind(&e.address)
+                            .push_bind(&e.action)
+                            .push_bind(&e.target)
+                            .push_bind(&e.detail)
+                            .push_bind(&e.outcome);
+                    });
+                    insert.build().execute(&mut **tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
