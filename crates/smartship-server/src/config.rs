@@ -119,6 +119,9 @@ pub struct Config {
     pub retention_interval_secs: f64,
     /// Rows of each kind deleted per transaction.
     pub retention_batch: i64,
+    /// Audit log entries older than this many days are deleted by the
+    /// retention worker; 0 keeps them for ever.
+    pub audit_retention_days: f64,
     /// What this node does: `all` serves the APIs and runs the workers,
     /// `api` only serves, `worker` only runs the workers (and answers
     /// `/healthz` and `/readyz`). Several nodes on one PostgreSQL database
@@ -175,6 +178,7 @@ impl Default for Config {
             retention_days: 30.0,
             retention_interval_secs: 3600.0,
             retention_batch: 500,
+            audit_retention_days: 365.0,
             role: Role::All,
             node_name: None,
             shutdown_drain_secs: 0.0,
@@ -408,6 +412,11 @@ impl Config {
         if !(0.1..=86_400.0).contains(&self.retention_interval_secs) {
             return Err(ConfigError(
                 "retention_interval_secs must be between 0.1 and 86400".into(),
+            ));
+        }
+        if !(0.0..=36_500.0).contains(&self.audit_retention_days) {
+            return Err(ConfigError(
+                "audit_retention_days must be between 0 (keep) and 36500".into(),
             ));
         }
         if !(1..=100_000).contains(&self.retention_batch) {

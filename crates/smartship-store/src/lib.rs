@@ -588,6 +588,9 @@ pub trait ConsoleStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Records entries, in one transaction.
     async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<()>;
+    /// Deletes at most `batch` entries recorded before `before` (Unix
+    /// ms), oldest first; how many went.
+    async fn purge_audit(&self, before: i64, batch: i64) -> Result<u64>;
     /// Entries matching `filter`, newest first, with ids below `before`.
     async fn audit_log(
         &self,

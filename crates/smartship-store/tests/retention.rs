@@ -153,3 +153,32 @@ async fn old_attempts_of_settled_events_go_those_of_pending_events_stay() {
         }
     }
 }
+
+#[tokio::test]
+async fn old_audit_entries_go_in_batches_newer_ones_stay() {
+    for backend in common::backends() {
+        eprintln!("backend: {backend}");
+        let (_dir, store, _tp) = common::store_with_tp(backend).await;
+        let entry = |at: i64| NewAuditEntry {
+            at,
+            actor: "admin".into(),
+            address: None,
+            action: "PATCH /admin/v1/apps/1".into(),
+            target: String::new(),
+            detail: "{}".into(),
+            outcome: "ok".into(),
+        };
+        let old: Vec<_> = (0..5).map(|i| entry(i * DAY)).collect();
+        store.append_audit(&old).await.unwrap();
+        store.append_audit(&[entry(100 * DAY)]).await.unwrap();
+        assert_eq!(store.purge_audit(50 * DAY, 3).await.unwrap(), 3);
+        assert_eq!(store.purge_audit(50 * DAY, 3).await.unwrap(), 2);
+        assert_eq!(store.purge_audit(50 * DAY, 3).await.unwrap(), 0);
+        let left = store
+            .audit_log(&AuditFilter::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].entry.at, 100 * DAY);
+    }
+}

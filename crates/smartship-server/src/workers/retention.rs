@@ -1,8 +1,9 @@
 //! The retention worker: every `retention_interval_secs`, deletes what is
 //! past keeping (`Store::purge_expired`: expired or revoked tokens, expired
 //! codes, superseded tickets, attempt-log rows of settled events) older than
-//! `retention_days`, one small batch at a time, so that tables stay bounded
-//! and no writer waits long for its turn.
+//! `retention_days`, and audit log entries older than
+//! `audit_retention_days`, one small batch at a time, so that tables stay
+//! bounded and no writer waits long for its turn.
 
 use crate::state::AppState;
 use std::time::Duration;
@@ -41,12 +42,13 @@ pub async fn purge(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         }
         tokio::time::sleep(BETWEEN_BATCHES).await;
     }
-    if total.total() > 0 {
+    let audit = purge_audit(state, shutdown).await?;
+    if total.total() + audit > 0 {
         state.audit.worker(
             "retention",
             String::new(),
             format!(
-                "{{\"tokens\":{},\"codes\":{},\"tickets\":{},\"attempts\":{}}}",
+                "{{\"tokens\":{},\"codes\":{},\"tickets\":{},\"attempts\":{},\"audit_entries\":{audit}}}",
                 total.tokens, total.codes, total.tickets, total.attempts
             ),
         );
@@ -55,9 +57,31 @@ pub async fn purge(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
             codes = total.codes,
             tickets = total.tickets,
             attempts = total.attempts,
-            "retention: deleted rows older than {} days",
-            state.config.retention_days
+            audit_entries = audit,
+            "retention: deleted rows older than {} days (audit entries: {} days)",
+            state.config.retention_days,
+            state.config.audit_retention_days
         );
     }
-    Ok(total.total())
+    Ok(total.total() + audit)
+}
+
+/// The audit log's entries older than `audit_retention_days` (none when
+/// it is 0), in batches like the rest.
+async fn purge_audit(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<u64> {
+    if state.config.audit_retention_days <= 0.0 {
+        return Ok(0);
+    }
+    let keep_ms = (state.config.audit_retention_days * 86_400_000.0) as i64;
+    let before = crate::clock::now_ms() - keep_ms;
+    let batch = state.config.retention_batch;
+    let mut total = 0;
+    loop {
+        let n = state.store.purge_audit(before, batch).await?;
+        total += n;
+        if n < batch as u64 || shutdown.is_cancelled() {
+            return Ok(total);
+        }
+        tokio::time::sleep(BETWEEN_BATCHES).await;
+    }
 }

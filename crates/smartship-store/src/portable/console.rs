@@ -362,6 +362,21 @@ macro_rules! console_store {
                 Ok(())
             }
 
+            async fn purge_audit(&self, before: i64, batch: i64) -> Result<u64> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let n = sqlx::query(
+                    "DELETE FROM audit_log WHERE id IN \
+                     (SELECT id FROM audit_log WHERE at < $1 ORDER BY id LIMIT $2)",
+                )
+                .bind(before)
+                .bind(batch)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
             async fn audit_log(
                 &self,
                 filter: &AuditFilter,
