@@ -9,7 +9,7 @@ use super::auth::TpCall;
 use super::error::{ApiError, ok};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use smartship_api::ErrorCode;
 use smartship_core::TpId;
@@ -52,17 +52,49 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::business(ErrorCode::ImageInvalid, detail)
 }
 
+/// An image that decoded whole: what is stored and served.
+pub struct CheckedImage {
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// The bytes kept: a PNG without its ancillary chunks beyond the small
+    /// fixed-size ones (`png_strip`), a JPEG as it came.
+    pub bytes: Vec<u8>,
+}
+
+/// Most memory one decode may allocate: 2048² RGBA at 16 bits a channel.
+/// With [`decode_permits`] this is the ceiling of all decoding together.
+const MAX_DECODE_ALLOC: u64 = 32 << 20;
+
+/// The decoder's limits: memory always, the sides once they were read (so
+/// that a too large image is refused naming its size).
+fn limits(sides: bool) -> image::Limits {
+    let mut limits = image::Limits::default();
+    if sides {
+        limits.max_image_width = Some(MAX_SIDE);
+        limits.max_image_height = Some(MAX_SIDE);
+    }
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    limits
+}
+
 /// Decodes `bytes` whole and checks them for `purpose`: the format,
 /// the size in pixels (before the pixels are decoded) and, for icons, a
-/// square of at least [`MIN_ICON_SIDE`].
-pub fn check_image(bytes: &[u8], purpose: Purpose) -> Result<(&'static str, u32, u32), ApiError> {
+/// square of at least [`MIN_ICON_SIDE`]. A PNG's compressed ancillary
+/// chunks are dropped before anything reads it: they inflate without
+/// bound and an image needs none of them.
+pub fn check_image(bytes: &[u8], purpose: Purpose) -> Result<CheckedImage, ApiError> {
     let format = image::guess_format(bytes).map_err(|_| invalid("文件不是 PNG 或 JPEG 图片"))?;
-    let content_type = match format {
-        image::ImageFormat::Png => "image/png",
-        image::ImageFormat::Jpeg => "image/jpeg",
+    let (content_type, bytes) = match format {
+        image::ImageFormat::Png => (
+            "image/png",
+            super::png_strip::strip(bytes).map_err(|_| invalid("PNG 文件结构损坏"))?,
+        ),
+        image::ImageFormat::Jpeg => ("image/jpeg", bytes.to_vec()),
         _ => return Err(invalid("只接受 PNG 或 JPEG 图片")),
     };
-    let reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format);
+    reader.limits(limits(false));
     let (w, h) = reader
         .into_dimensions()
         .map_err(|_| invalid("图片无法解码"))?;
@@ -76,17 +108,17 @@ pub fn check_image(bytes: &[u8], purpose: Purpose) -> Result<(&'static str, u32,
             "头像须为正方形且不小于 {MIN_ICON_SIDE}×{MIN_ICON_SIDE}，收到 {w}×{h}"
         )));
     }
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    // 2048² RGBA at 16 bits a channel.
-    limits.max_alloc = Some(32 << 20);
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
-    reader.limits(limits);
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format);
+    reader.limits(limits(true));
     reader
         .decode()
         .map_err(|_| invalid("图片数据损坏，无法完整解码"))?;
-    Ok((content_type, w, h))
+    Ok(CheckedImage {
+        content_type,
+        width: w,
+        height: h,
+        bytes,
+    })
 }
 
 fn extension(content_type: &str) -> &'static str {
@@ -200,7 +232,6 @@ fn decode_permits() -> &'static Arc<tokio::sync::Semaphore> {
 )]
 pub async fn upload(
     State(s): State<AppState>,
-    headers: HeaderMap,
     call: Result<TpCall, ApiError>,
 ) -> Result<Response, ApiError> {
     // A body over the route's limit is an image too large, not a package.
@@ -222,14 +253,14 @@ pub async fn upload(
     }
     let mut bytes = Vec::with_capacity(file.size as usize);
     file.file.reopen()?.read_to_end(&mut bytes)?;
-    let bytes: Arc<[u8]> = bytes.into();
-    let (content_type, w, h) = {
+    let checked = {
         let _permit = decode_permits().clone().acquire_owned().await?;
-        let bytes = bytes.clone();
         tokio::task::spawn_blocking(move || check_image(&bytes, purpose)).await??
     };
+    let (w, h) = (checked.width, checked.height);
+    let size = checked.bytes.len() as i64;
     let blobs = s.blobs.clone();
-    let stored = bytes.clone();
+    let stored = checked.bytes;
     let (sha256, _) = tokio::task::spawn_blocking(move || blobs.put(&stored))
         .await?
         .map_err(|e| super::error::storage_error(&e.to_string()))?;
@@ -237,16 +268,16 @@ pub async fn upload(
         sha256,
         tp_id: call.caller.tp,
         kind: purpose as i64,
-        content_type: content_type.to_owned(),
+        content_type: checked.content_type.to_owned(),
         width: i64::from(w),
         height: i64::from(h),
-        size: bytes.len() as i64,
+        size,
         created_at: crate::clock::now_ms(),
     };
     s.store.put_image(&image).await?;
     tracing::info!(tp = %call.caller.tp, sha256 = %image.sha256, w, h, "image uploaded");
-    let base = crate::runtime::base_url(&s, &headers);
-    Ok(ok(absolute(&base, &image_path(&image))))
+    let base = crate::runtime::base_url(&s);
+    Ok(ok(absolute(base, &image_path(&image))))
 }
 
 /// `GET /file/2.0/smartapp/image/{file}`: an uploaded image, by the name
