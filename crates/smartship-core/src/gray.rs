@@ -20,6 +20,9 @@ pub const MAX_USER_LIST: usize = 1_000;
 pub const MAX_USER_ID_BYTES: usize = 128;
 /// Steps of one ramp plan at most.
 pub const MAX_RAMP_STEPS: usize = 20;
+/// How far ahead a ramp step or a scheduled release may lie (a year and a
+/// day, in ms): every time added to a plan's stays far from `i64`'s range.
+pub const MAX_AHEAD_MS: i64 = 366 * 24 * 3600 * 1000;
 
 /// The bucket of `user` in plan `plan` of `app`: stable, in `0..10_000`.
 pub fn bucket(app: AppId, plan: i64, user: &str) -> u32 {
@@ -208,6 +211,11 @@ pub fn check_ramp(steps: &[RampStep], from: u8, now: i64) -> Result<(), GrayRefu
                 if i == 0 { "now" } else { "the step before" }
             )));
         }
+        if s.at > now.saturating_add(MAX_AHEAD_MS) {
+            return Err(GrayRefusal::BadRamp(format!(
+                "step {i}: its time must lie within a year from now"
+            )));
+        }
         (pct, at) = (s.percentage, s.at);
     }
     Ok(())
@@ -263,9 +271,11 @@ impl GrayPlan {
         if self.status != GrayStatus::Paused {
             return Err(GrayRefusal::WrongStatus(self.status.as_str(), "paused"));
         }
-        let paused_for = now - self.paused_at.unwrap_or(now);
+        let paused_for = now.saturating_sub(self.paused_at.unwrap_or(now)).max(0);
         for s in &mut self.ramp {
-            s.at += paused_for.max(0);
+            // Saturating: a step at the end of time stays there rather than
+            // wrapping into the past and firing at once.
+            s.at = s.at.saturating_add(paused_for);
         }
         self.status = GrayStatus::Running;
         self.paused_at = None;
@@ -370,6 +380,10 @@ mod tests {
         assert!(check_ramp(&[step(50, 10), step(60, 10)], 30, 5).is_err());
         assert!(check_ramp(&[step(50, 4)], 30, 5).is_err(), "in the past");
         assert!(check_ramp(&[step(101, 10)], 30, 5).is_err());
+        // Further than a year ahead, e.g. 9223372036854775 s in ms.
+        assert!(check_ramp(&[step(50, 5 + MAX_AHEAD_MS)], 30, 5).is_ok());
+        assert!(check_ramp(&[step(50, 6 + MAX_AHEAD_MS)], 30, 5).is_err());
+        assert!(check_ramp(&[step(50, 9_223_372_036_854_775_000)], 30, 5).is_err());
     }
 
     #[test]
@@ -394,6 +408,21 @@ mod tests {
         assert!(p.advance(300));
         assert_eq!(p.percentage, 50);
         assert!(p.ramp.is_empty());
+    }
+
+    #[test]
+    fn a_step_at_the_end_of_time_survives_pause_and_resume() {
+        // A plan stored before steps were bounded keeps its far step far.
+        let mut p = plan(10);
+        p.ramp = vec![RampStep {
+            percentage: 100,
+            at: i64::MAX - 10,
+        }];
+        p.pause(1_000).unwrap();
+        p.resume(1_000_000).unwrap();
+        assert_eq!(p.next_step_at(), Some(i64::MAX));
+        assert!(!p.advance(2_000_000));
+        assert_eq!(p.percentage, 10);
     }
 
     #[test]

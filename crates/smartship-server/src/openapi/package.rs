@@ -217,7 +217,7 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
         .parse::<i64>()
         .ok()
         .and_then(|secs| secs.checked_mul(1000))
-        .filter(|ms| *ms > 0 && *ms <= now + MAX_SCHEDULE_MS)
+        .filter(|ms| *ms > 0 && *ms <= now.saturating_add(smartship_core::gray::MAX_AHEAD_MS))
         .ok_or_else(|| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?;
     if at <= now {
         return lifecycle_call(&s, caller, &p, Action::Release, None).await;
@@ -236,9 +236,6 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
         Err(r) => Err(refusal(&r)),
     }
 }
-
-/// How far ahead a release may be scheduled.
-const MAX_SCHEDULE_MS: i64 = 366 * 24 * 3600 * 1000;
 
 /// `POST package/cancelrelease` (extension)
 #[utoipa::path(

@@ -77,6 +77,21 @@ async fn a_gray_release_serves_its_buckets_only_grows_and_reverts_everyone() {
     )
     .await;
     assert_eq!(r["errno"], 40001, "{r}");
+    // A step at the end of i64 milliseconds: pause and resume would wrap
+    // it into the past; refused like a release_at beyond a year.
+    let r = gray(
+        &t,
+        app,
+        "grayrelease",
+        &[
+            ("package_id", &v2.to_string()),
+            ("gray_percentage", "10"),
+            ("ramp", "[{\"gray_percentage\":50,\"at\":9223372036854775}]"),
+        ],
+    )
+    .await;
+    assert_eq!(r["errno"], 40001, "{r}");
+    assert!(r.to_string().contains("within a year"), "{r}");
     let other = &t.apps[1];
     let r = gray(
         &t,
