@@ -28,5 +28,6 @@ pub mod package_path;
 pub mod precheck;
 pub mod profile;
 pub mod runtime;
+pub mod text;
 
 pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

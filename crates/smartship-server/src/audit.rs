@@ -14,6 +14,16 @@
 //! database that stopped answering) are counted and dropped, never
 //! waited for: the log never slows or stops the actions it records.
 //!
+//! Calls refused for want of valid credentials (an unknown token, a console
+//! form without a session, a 401 of the operator API) are not entries of
+//! their own: anyone can send them, as fast as they like. They are counted
+//! per client address and window (`audit_refused_window_secs`, a minute by
+//! default), nothing of what they sent kept, and each window is stored as
+//! one entry `refused without credentials` with its count once it ends; at
+//! most [`MAX_REFUSED_KEYS`] addresses a window have a count of their own,
+//! the rest share one. A checked password that was wrong (the console's
+//! sign-in) stays an entry of its own: the sign-in throttle bounds those.
+//!
 //! Secrets never reach it: values of parameters named like a token, a
 //! password, a secret, a key, a code, a ticket or a CSRF token are replaced
 //! by `***`.
@@ -25,6 +35,7 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use smartship_store::NewAuditEntry;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -46,6 +57,11 @@ const MAX_VALUE_CHARS: usize = 200;
 const MAX_FIELD_CHARS: usize = 200;
 /// Longest detail kept (characters).
 const MAX_DETAIL_CHARS: usize = 4000;
+/// Addresses counted apart per window of refused calls; the rest share
+/// one count (address empty).
+pub const MAX_REFUSED_KEYS: usize = 1_000;
+/// The action of an entry that counts refused calls.
+pub const REFUSED_ACTION: &str = "refused without credentials";
 /// Answers larger than this are not read for their `errno`.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -67,13 +83,25 @@ const READ_ONLY: &[&str] = &[
     "/rest/2.0/smartapp/tp/download/domaincer",
 ];
 
+/// One window's count of refused calls from one address.
+#[derive(Debug)]
+struct RefusedCount {
+    count: u64,
+    /// The first refused call's method and path.
+    first: String,
+}
+
 /// The queue and its writer's end.
 pub struct AuditLog {
     tx: mpsc::Sender<NewAuditEntry>,
     rx: Mutex<Option<mpsc::Receiver<NewAuditEntry>>>,
+    /// Refused calls by (window start in Unix ms, address).
+    refused: Mutex<HashMap<(i64, Option<String>), RefusedCount>>,
     /// Cancelled once no request can add an entry (the HTTP server has
     /// stopped): the writer then stores what is left and ends.
     closed: CancellationToken,
+    /// When the last "queue full" error was logged (Unix ms).
+    last_full_alert: std::sync::atomic::AtomicI64,
 }
 
 impl Default for AuditLog {
@@ -82,18 +110,89 @@ impl Default for AuditLog {
         AuditLog {
             tx,
             rx: Mutex::new(Some(rx)),
+            refused: Mutex::default(),
             closed: CancellationToken::new(),
+            last_full_alert: Default::default(),
         }
     }
 }
 
 impl AuditLog {
-    /// Queues an entry; never waits.
+    /// Queues an entry; never waits. A full queue (a database that stopped
+    /// answering) is counted in `smartship_audit_entries_dropped_total` and
+    /// logged as an error at most every 10 s.
     pub fn push(&self, entry: NewAuditEntry) {
         if self.tx.try_send(entry).is_err() {
             metrics::counter!("smartship_audit_entries_dropped_total").increment(1);
-            tracing::warn!("audit log queue full: an entry was dropped");
+            let now = crate::clock::now_ms();
+            let last = self
+                .last_full_alert
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if now - last >= 10_000
+                && self
+                    .last_full_alert
+                    .compare_exchange(
+                        last,
+                        now,
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                tracing::error!(
+                    queue = QUEUE,
+                    "audit log queue full: entries are being dropped \
+                     (smartship_audit_entries_dropped_total)"
+                );
+            }
         }
+    }
+
+    /// Counts a call refused for want of credentials, in the window
+    /// `window_ms` long that holds `at`.
+    pub fn refused(&self, at: i64, window_ms: i64, address: Option<String>, action: &str) {
+        let start = at - at.rem_euclid(window_ms.max(1));
+        let mut map = self.refused.lock().expect("not poisoned");
+        let key = if map.len() >= MAX_REFUSED_KEYS && !map.contains_key(&(start, address.clone())) {
+            (start, None)
+        } else {
+            (start, address)
+        };
+        map.entry(key)
+            .or_insert_with(|| RefusedCount {
+                count: 0,
+                first: cut(action.to_owned(), MAX_FIELD_CHARS),
+            })
+            .count += 1;
+    }
+
+    /// The counts of windows that ended by `now` (all of them when `now`
+    /// is `None`), as entries.
+    fn ended_windows(&self, now: Option<i64>, window_ms: i64) -> Vec<NewAuditEntry> {
+        let mut map = self.refused.lock().expect("not poisoned");
+        let ended: Vec<_> = map
+            .keys()
+            .filter(|(start, _)| now.is_none_or(|now| start + window_ms <= now))
+            .cloned()
+            .collect();
+        ended
+            .into_iter()
+            .filter_map(|key| map.remove(&key).map(|c| (key, c)))
+            .map(|((start, address), c)| NewAuditEntry {
+                at: start,
+                actor: "anonymous".to_owned(),
+                address,
+                action: REFUSED_ACTION.to_owned(),
+                target: String::new(),
+                detail: serde_json::json!({
+                    "count": c.count,
+                    "window_secs": window_ms / 1000,
+                    "first": c.first,
+                })
+                .to_string(),
+                outcome: "refused".to_owned(),
+            })
+            .collect()
     }
 
     /// Queues a worker's step.
@@ -121,8 +220,19 @@ pub async fn writer(s: AppState) {
         return;
     };
     let mut batch = Vec::with_capacity(BATCH);
+    let window_ms = s.config.audit_refused_window_ms();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(
+        (window_ms / 4).clamp(250, 5_000) as u64,
+    ));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = tick.tick() => {
+                let mut ended = s.audit.ended_windows(Some(crate::clock::now_ms()), window_ms);
+                if !ended.is_empty() {
+                    store(&s, &mut ended).await;
+                }
+            }
             n = rx.recv_many(&mut batch, BATCH) => {
                 if n == 0 {
                     break;
@@ -145,6 +255,8 @@ pub async fn writer(s: AppState) {
                 while rx.recv_many(&mut batch, BATCH).now_or_never_nonzero() {
                     store(&s, &mut batch).await;
                 }
+                let mut ended = s.audit.ended_windows(None, window_ms);
+                store(&s, &mut ended).await;
                 break;
             }
         }
@@ -190,6 +302,9 @@ pub struct Said {
     pub actor: Option<String>,
     pub detail: Option<String>,
     pub target: Option<String>,
+    /// An anonymous call whose credentials were checked (a wrong password
+    /// under the sign-in throttle): an entry of its own, not a count.
+    pub checked: bool,
 }
 
 /// Put into each audited request; extractors fill it in.
@@ -204,6 +319,11 @@ impl AuditSlot {
 
     pub fn actor(&self, actor: String) {
         self.0.lock().expect("not poisoned").actor = Some(actor);
+    }
+
+    /// Marks an anonymous call whose password was checked.
+    pub fn checked(&self) {
+        self.0.lock().expect("not poisoned").checked = true;
     }
 
     /// Records parameters (secrets left out) and the target they name.
@@ -385,21 +505,42 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
             "anonymous".to_owned()
         }
     });
+    let at = crate::clock::now_ms();
+    if actor == "anonymous" && outcome != "ok" && !said.checked {
+        // Anyone can send these as fast as they like: counted, not kept.
+        s.audit.refused(
+            at,
+            s.config.audit_refused_window_ms(),
+            address,
+            &format!("{method} {path}"),
+        );
+        return resp;
+    }
     s.audit.push(NewAuditEntry {
-        at: crate::clock::now_ms(),
-        actor: cut(actor, MAX_FIELD_CHARS),
+        at,
+        actor: printable(cut(actor, MAX_FIELD_CHARS)),
         address,
-        action: cut(format!("{method} {path}"), MAX_FIELD_CHARS),
-        target: cut(said.target.unwrap_or_default(), MAX_FIELD_CHARS),
-        detail: cut(
+        action: printable(cut(format!("{method} {path}"), MAX_FIELD_CHARS)),
+        target: printable(cut(said.target.unwrap_or_default(), MAX_FIELD_CHARS)),
+        detail: printable(cut(
             said.detail
                 .or(body_detail)
                 .unwrap_or_else(|| detail_of(&query_pairs)),
             MAX_DETAIL_CHARS,
-        ),
+        )),
         outcome,
     });
     resp
+}
+
+/// `text` with every control or hidden character written as `\u{XXXX}`
+/// (`smartship_core::text::printable`): an entry shows what was sent
+/// without letting it reorder or hide what is around it.
+fn printable(text: String) -> String {
+    match smartship_core::text::printable(&text, false) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 /// The open platform's code in a JSON answer (`errno` or `error_code`),
@@ -442,6 +583,41 @@ mod tests {
         list.iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn refused_calls_are_counted_per_address_and_window_within_a_bound() {
+        let log = AuditLog::default();
+        for i in 0..5_000u32 {
+            log.refused(
+                60_500,
+                60_000,
+                Some(format!("10.0.{}.{}", i / 250, i % 250)),
+                "POST /x",
+            );
+        }
+        log.refused(60_700, 60_000, Some("10.0.0.0".into()), "POST /y");
+        assert!(
+            log.ended_windows(Some(119_999), 60_000).is_empty(),
+            "still open"
+        );
+        let ended = log.ended_windows(Some(120_000), 60_000);
+        assert_eq!(ended.len(), MAX_REFUSED_KEYS + 1);
+        let total: u64 = ended
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["count"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(total, 5_001);
+        assert!(
+            ended
+                .iter()
+                .all(|e| e.at == 60_000 && e.actor == "anonymous")
+        );
+        assert!(log.ended_windows(None, 60_000).is_empty());
     }
 
     #[test]

@@ -122,6 +122,10 @@ pub struct Config {
     /// Audit log entries older than this many days are deleted by the
     /// retention worker; 0 keeps them for ever.
     pub audit_retention_days: f64,
+    /// Calls refused for want of credentials are counted per client
+    /// address over windows this long (seconds), one audit entry per
+    /// address and window.
+    pub audit_refused_window_secs: f64,
     /// What this node does: `all` serves the APIs and runs the workers,
     /// `api` only serves, `worker` only runs the workers (and answers
     /// `/healthz` and `/readyz`). Several nodes on one PostgreSQL database
@@ -179,6 +183,7 @@ impl Default for Config {
             retention_interval_secs: 3600.0,
             retention_batch: 500,
             audit_retention_days: 365.0,
+            audit_refused_window_secs: 60.0,
             role: Role::All,
             node_name: None,
             shutdown_drain_secs: 0.0,
@@ -414,6 +419,11 @@ impl Config {
                 "retention_interval_secs must be between 0.1 and 86400".into(),
             ));
         }
+        if !(1.0..=3_600.0).contains(&self.audit_refused_window_secs) {
+            return Err(ConfigError(
+                "audit_refused_window_secs must be between 1 and 3600".into(),
+            ));
+        }
         if !(0.0..=36_500.0).contains(&self.audit_retention_days) {
             return Err(ConfigError(
                 "audit_retention_days must be between 0 (keep) and 36500".into(),
@@ -481,6 +491,11 @@ impl Config {
     }
 
     /// The configured time zone.
+    /// `audit_refused_window_secs` in milliseconds.
+    pub fn audit_refused_window_ms(&self) -> i64 {
+        (self.audit_refused_window_secs * 1000.0) as i64
+    }
+
     pub fn tz(&self) -> Result<FixedOffset, ConfigError> {
         self.timezone.parse::<FixedOffset>().map_err(|_| {
             ConfigError(format!(

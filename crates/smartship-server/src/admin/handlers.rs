@@ -582,6 +582,9 @@ pub(super) fn decision(
             if reason.chars().count() > 1000 {
                 return Err(AdminError::invalid("reason is longer than 1000 characters"));
             }
+            if let Err(why) = smartship_core::text::check_free_text(&reason) {
+                return Err(AdminError::invalid(format!("reason {why}")));
+            }
             Ok(Some(reason))
         }
         ("fail", _) => Err(AdminError::invalid("a fail decision needs a reason")),

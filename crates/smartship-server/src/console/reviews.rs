@@ -275,6 +275,12 @@ fn verdict(l: Lang, form: &HashMap<String, String>) -> Result<Verdict, layout::R
                     "The reason is longer than 1000 characters.",
                 ));
             }
+            if smartship_core::text::check_free_text(reason).is_err() {
+                return bad(l.t(
+                    "理由不能包含控制字符或隐藏字符（换行与制表符除外）。",
+                    "The reason holds a control or hidden character (line breaks and tabs are fine).",
+                ));
+            }
             Ok(Verdict::Fail {
                 reason: reason.to_owned(),
             })

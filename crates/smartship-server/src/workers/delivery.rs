@@ -386,7 +386,9 @@ impl Deliverer {
                 let ok = (200..300).contains(&a.status) && a.complete && a.body.trim() == "success";
                 (
                     Some(i64::from(a.status)),
-                    Some(a.body),
+                    // Kept to be read by operators: a receiver's control or
+                    // hidden characters are written out, not stored.
+                    Some(smartship_core::text::printable(&a.body, true).into_owned()),
                     None,
                     ok,
                     a.retry_after,

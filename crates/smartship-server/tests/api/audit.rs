@@ -31,7 +31,7 @@ async fn entries(t: &TestApp, query: &str, n: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn every_kind_of_actor_is_recorded_without_its_secrets() {
-    let t = spawn_app().await;
+    let t = spawn_with(|c| c.audit_refused_window_secs = 1.0).await;
     let app = &t.apps[0];
     let id = t.submitted_package(app, "1.0.0").await;
     // A read is not recorded; a refusal is, with its code.
@@ -110,7 +110,7 @@ async fn every_kind_of_actor_is_recorded_without_its_secrets() {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let console = entries(&t, "actor=console:rev", 3).await;
+    let console = entries(&t, "actor=console:rev", 2).await;
     let review = console
         .iter()
         .find(|e| e["action"] == format!("POST /console/packages/{id}/review"))
@@ -128,13 +128,26 @@ async fn every_kind_of_actor_is_recorded_without_its_secrets() {
             .unwrap()
             .contains(r#""csrf":"***""#)
     );
-    let sign_ins: Vec<_> = console
-        .iter()
-        .filter(|e| e["action"] == "POST /console/sign-in")
-        .collect();
+    // The failed sign-in is nobody's: anonymous, the name tried in the
+    // detail; the successful one is the operator's.
     assert!(
-        sign_ins.iter().any(|e| e["outcome"] == "HTTP 401"),
-        "{sign_ins:?}"
+        console
+            .iter()
+            .any(|e| e["action"] == "POST /console/sign-in" && e["outcome"] == "ok"),
+        "{console:?}"
+    );
+    let anonymous = entries(&t, "actor=anonymous&action=POST%20/console/sign-in", 1).await;
+    assert_eq!(anonymous[0]["outcome"], "HTTP 401", "{anonymous:?}");
+    assert!(
+        anonymous[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(r#""username":"rev""#),
+        "{anonymous:?}"
+    );
+    assert!(
+        !console.iter().any(|e| e["outcome"] == "HTTP 401"),
+        "{console:?}"
     );
     assert!(
         !console
@@ -143,7 +156,7 @@ async fn every_kind_of_actor_is_recorded_without_its_secrets() {
     );
     assert!(!console.iter().any(|e| e.to_string().contains(&password)));
     // An actor ending with ':' is a kind: every console operator.
-    let kind = entries(&t, "actor=console:", 3).await;
+    let kind = entries(&t, "actor=console:", 2).await;
     assert!(
         kind.iter()
             .all(|e| e["actor"].as_str().unwrap().starts_with("console:"))
@@ -157,8 +170,10 @@ async fn every_kind_of_actor_is_recorded_without_its_secrets() {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let anonymous = entries(&t, "actor=anonymous", 1).await;
-    assert_eq!(anonymous[0]["outcome"], "HTTP 303", "{anonymous:?}");
+    // Counted with the other refusals of its address and window.
+    let refused = entries(&t, "actor=anonymous&action=refused", 1).await;
+    assert_eq!(refused[0]["outcome"], "refused", "{refused:?}");
+    assert_eq!(refused[0]["address"], "127.0.0.1");
     // A made-up name of 100 KB is cut to what an account can have.
     let long = "x".repeat(100_000);
     let resp = Browser::new(&t)
@@ -220,4 +235,116 @@ async fn the_log_pages_and_filters() {
         let (status, v) = t.admin_get(&format!("/admin/v1/audit-log?{bad}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
     }
+}
+
+/// The refused-call counts of the log, summed, once they reach `n`.
+async fn refused_total(t: &TestApp, n: u64) -> (u64, Vec<Value>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, v) = t
+            .admin_get("/admin/v1/audit-log?actor=anonymous&action=refused&limit=500")
+            .await;
+        let list = v["entries"].as_array().unwrap().clone();
+        let total = list
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<Value>(e["detail"].as_str().unwrap()).unwrap()["count"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .sum();
+        if total >= n || Instant::now() > deadline {
+            return (total, list);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_flood_without_credentials_is_counted_not_kept() {
+    let t = spawn_with(|c| c.audit_refused_window_secs = 1.0).await;
+    let padding = "p".repeat(2_000);
+    for i in 0..300 {
+        let v = t
+            .http
+            .post(format!(
+                "{}/rest/2.0/smartapp/package/release?access_token=x{i}&p0={padding}",
+                t.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(v.status(), StatusCode::OK);
+    }
+    for _ in 0..100 {
+        let r = t
+            .http
+            .post(format!("{}/admin/v1/tps", t.base))
+            .json(&json!({"name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    for _ in 0..50 {
+        let (status, _) = Browser::new(&t)
+            .post("/console/packages/1/review", &[("decision", "pass")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let (total, list) = refused_total(&t, 450).await;
+    assert_eq!(total, 450, "{list:?}");
+    // One entry per address and window: the flood took a few windows.
+    assert!(list.len() <= 10, "{} entries: {list:?}", list.len());
+    assert!(!list.iter().any(|e| e.to_string().contains("ppppp")));
+    // Nothing else was written for them.
+    let (_, all) = t.admin_get("/admin/v1/audit-log?limit=500").await;
+    let rows = all["entries"].as_array().unwrap();
+    assert!(
+        !rows
+            .iter()
+            .any(|e| e["action"] == "POST /rest/2.0/smartapp/package/release"),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn unauthenticated_attempts_are_anonymous_and_names_are_shown_escaped() {
+    let t = spawn_with(|c| c.audit_refused_window_secs = 1.0).await;
+    operator(&t, "demo-admin", "admin").await;
+    // A sign-in with a forged CSRF value names an account it never reached.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/sign-in", t.base))
+        .form(&[
+            ("csrf", "forged"),
+            ("username", "demo-admin"),
+            ("password", "whatever-123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A wrong password for a name holding a right-to-left override.
+    let resp = Browser::new(&t)
+        .try_sign_in("evil\u{202E}nimda", "wrong-password-1", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let found = entries(&t, "actor=anonymous&action=POST%20/console/sign-in", 1).await;
+    let raw = serde_json::to_string(&found).unwrap();
+    assert!(!raw.contains('\u{202E}'), "{raw}");
+    assert!(raw.contains("evil\\\\u{202E}nimda"), "{raw}");
+    let (total, _) = refused_total(&t, 1).await;
+    assert_eq!(total, 1, "the forged sign-in is counted");
+    let (_, all) = t.admin_get("/admin/v1/audit-log?limit=500").await;
+    assert!(
+        !all["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"].as_str().unwrap().starts_with("console:")),
+        "{all}"
+    );
 }
