@@ -98,6 +98,15 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// A query that does not decode: the page names the parameter.
+fn bad_encoding(e: crate::openapi::error::ApiError) -> Response {
+    let detail = match e {
+        crate::openapi::error::ApiError::Business(_, problem) => format!("参数编码无效：{problem}"),
+        _ => "参数编码无效。".to_owned(),
+    };
+    error_page(StatusCode::BAD_REQUEST, &detail)
+}
+
 /// Whether `redirect_uri` is an http(s) URL on the TP's domain.
 fn redirect_allowed(tp: &Tp, redirect_uri: &str) -> bool {
     let Some(domain) = tp.redirect_domain.as_deref().filter(|d| !d.is_empty()) else {
@@ -131,7 +140,10 @@ async fn sign_in(
     password: &str,
     addr: Option<std::net::IpAddr>,
 ) -> Result<SignIn, anyhow::Error> {
-    if let Err(locked) = s.sign_in_throttle.check(username, addr) {
+    if let Err(locked) = s
+        .sign_in_throttle
+        .check(username, crate::sign_in_throttle::Client::Unknown(addr))
+    {
         tracing::info!(username, ?addr, ?locked, "consent: sign-in locked");
         return Ok(SignIn::Locked(locked));
     }
@@ -142,7 +154,8 @@ async fn sign_in(
         crate::passwords::verify_or_dummy(&password, stored.as_deref())
     })
     .await?;
-    s.sign_in_throttle.record(username, addr, ok);
+    s.sign_in_throttle
+        .record(username, crate::sign_in_throttle::Client::Unknown(addr), ok);
     Ok(match account {
         Some((app, _)) if ok => SignIn::App(app),
         _ => SignIn::Wrong,
@@ -279,7 +292,7 @@ fn form(c: &Consent, error: Option<&str>, username: &str) -> String {
 pub async fn show(State(s): State<AppState>, req: Request) -> Response {
     let p = match Params::from_query(&req) {
         Ok(p) => p,
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+        Err(e) => return bad_encoding(e),
     };
     match check(&s, &p).await {
         Ok(c) => page(StatusCode::OK, "小程序授权", &form(&c, None, "")),
@@ -307,7 +320,7 @@ fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
 pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
     let mut p = match Params::from_query(&req) {
         Ok(p) => p,
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+        Err(e) => return bad_encoding(e),
     };
     let audit = crate::audit::AuditSlot::of(req.extensions());
     if p.read_body(req, &s, false).await.is_err() {
@@ -399,7 +412,7 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
 pub async fn show_unauthorize(State(s): State<AppState>, req: Request) -> Response {
     let p = match Params::from_query(&req) {
         Ok(p) => p,
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+        Err(e) => return bad_encoding(e),
     };
     let Some(client_id) = p.optional("client_id") else {
         return error_page(StatusCode::BAD_REQUEST, "缺少 client_id 参数。");
@@ -440,7 +453,7 @@ fn unauthorize_form(tp: &Tp, error: Option<&str>) -> String {
 pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Response {
     let mut p = match Params::from_query(&req) {
         Ok(p) => p,
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "参数编码无效。"),
+        Err(e) => return bad_encoding(e),
     };
     let audit = crate::audit::AuditSlot::of(req.extensions());
     if p.read_body(req, &s, false).await.is_err() {

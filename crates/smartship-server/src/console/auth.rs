@@ -11,12 +11,18 @@
 //! `console_session_secs`, at sign-out, and when the operator's password is
 //! reset or the operator removed.
 //!
+//! Sign-in failures are throttled per account and per address, except for
+//! a browser holding a device cookie for the account (`device_cookie`): it
+//! signed in before, and its failures count for it alone, so failures from
+//! anyone else never lock the account's owner out.
+//!
 //! Every form carries a CSRF token: the session's own once signed in; on
 //! the sign-in form, a random value also set in a short-lived cookie (a
 //! forged sign-in cannot know it).
 
 use super::i18n::Lang;
 use super::layout;
+use crate::sign_in_throttle::Client;
 use crate::state::AppState;
 use crate::tokens;
 use axum::extract::{FromRequestParts, State};
@@ -253,7 +259,10 @@ pub(super) fn safe_next(next: Option<&str>) -> &str {
         Some(n)
             if (n == "/console" || n.starts_with("/console/") || n.starts_with("/console?"))
                 && !n.contains("//")
-                && !n.contains('\\') =>
+                && !n.contains('\\')
+                // Visible ASCII only: CR, LF or NUL cannot go in a
+                // Location header (a browser sends the rest encoded).
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             n
         }
@@ -335,8 +344,10 @@ pub async fn submit(
     // a longer one is cut to one character more, which matches none, so
     // it costs no more than any wrong name in logs and the throttle.
     let username: String = field("username").trim().chars().take(65).collect();
+    // Nobody is signed in yet: the attempt is anonymous, the name tried
+    // is a parameter (the actor is named only once the password matched).
     if let Some(axum::Extension(slot)) = &audit {
-        slot.actor(format!("console:{username}"));
+        slot.actor("anonymous".to_owned());
         slot.params(&[("username".to_owned(), username.clone())]);
     }
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
@@ -358,7 +369,13 @@ pub async fn submit(
         );
     }
     let throttle_key = format!("operator:{username}");
-    if let Err(locked) = s.sign_in_throttle.check(&throttle_key, addr) {
+    let device = cookie(&headers, super::device_cookie::DEVICE_COOKIE)
+        .and_then(|v| super::device_cookie::verify(&s.admin_token, &username, v));
+    let client = match device {
+        Some(id) => Client::TrustedDevice(id),
+        None => Client::Unknown(addr),
+    };
+    if let Err(locked) = s.sign_in_throttle.check(&throttle_key, client) {
         tracing::info!(username, ?addr, ?locked, "console: sign-in locked");
         let secs = locked.retry_after().as_secs().max(1);
         let minutes = secs.div_ceil(60).to_string();
@@ -391,9 +408,14 @@ pub async fn submit(
     })
     .await
     .unwrap_or(false);
-    s.sign_in_throttle.record(&throttle_key, addr, ok);
+    s.sign_in_throttle.record(&throttle_key, client, ok);
     let Some(operator) = operator.filter(|_| ok) else {
         tracing::info!(username, ?addr, "console: sign-in refused");
+        // A checked password: an entry of its own (the throttle bounds
+        // how many), anonymous with the name tried.
+        if let Some(axum::Extension(slot)) = &audit {
+            slot.checked();
+        }
         return again(
             &s,
             l,
@@ -423,11 +445,23 @@ pub async fn submit(
         return layout::internal(l, e);
     }
     tracing::info!(operator = %operator.username, ?addr, "console: signed in");
+    if let Some(axum::Extension(slot)) = &audit {
+        slot.actor(format!("console:{}", operator.username));
+    }
     let mut resp = Redirect::to(&next).into_response();
     let h = resp.headers_mut();
     h.append(
         header::SET_COOKIE,
         set_cookie(&s, SESSION_COOKIE, &token, ttl_ms / 1000),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            &s,
+            super::device_cookie::DEVICE_COOKIE,
+            &super::device_cookie::issue(&s.admin_token, &operator.username),
+            super::device_cookie::DEVICE_COOKIE_SECS,
+        ),
     );
     h.append(header::SET_COOKIE, set_cookie(&s, SIGN_IN_COOKIE, "", 0));
     resp

@@ -8,6 +8,7 @@ mod assets;
 mod audit_page;
 pub mod auth;
 mod dashboard;
+mod device_cookie;
 mod events;
 mod highlight;
 mod i18n;
@@ -54,5 +55,13 @@ pub fn router() -> Router<AppState> {
         .route("/console/events/{id}", get(events::show))
         .route("/console/events/{id}/replay", post(events::replay))
         .route("/console/audit", get(audit_page::show))
+        .route("/console/{*rest}", axum::routing::any(unknown_page))
         .layer(axum::middleware::map_response(layout::security_headers))
+}
+
+/// Any other path under `/console`: the console's own 404 page, not an
+/// empty answer.
+async fn unknown_page(headers: axum::http::HeaderMap) -> axum::response::Response {
+    let l = i18n::Lang::of(&headers);
+    layout::not_found(l, l.t("没有这个页面", "No such page"))
 }

@@ -60,6 +60,19 @@ impl Browser {
         password: &str,
         carry: Option<&str>,
     ) -> reqwest::Response {
+        self.sign_in_request(user, password, carry, None, "/console/reviews")
+            .await
+    }
+
+    /// The sign-in form's POST, going to `next` once signed in.
+    pub async fn sign_in_request(
+        &self,
+        user: &str,
+        password: &str,
+        carry: Option<&str>,
+        extra: Option<&str>,
+        next: &str,
+    ) -> reqwest::Response {
         let form = self
             .http
             .get(format!("{}/console/sign-in", self.base))
@@ -80,18 +93,33 @@ impl Browser {
         if let Some(c) = carry {
             cookie.push_str(&format!("; smartship_console={c}"));
         }
+        if let Some(e) = extra {
+            cookie.push_str(&format!("; {e}"));
+        }
         self.http
             .post(format!("{}/console/sign-in", self.base))
             .header(COOKIE, cookie)
             .form(&[
                 ("csrf", csrf_of(&page).as_str()),
-                ("next", "/console/reviews"),
+                ("next", next),
                 ("username", user),
                 ("password", password),
             ])
             .send()
             .await
             .unwrap()
+    }
+
+    /// As [`Browser::try_sign_in`], presenting `extra` (`name=value`) as
+    /// a cookie too.
+    pub async fn try_sign_in_with_cookie(
+        &self,
+        user: &str,
+        password: &str,
+        extra: &str,
+    ) -> reqwest::Response {
+        self.sign_in_request(user, password, None, Some(extra), "/console/reviews")
+            .await
     }
 
     pub async fn sign_in(t: &TestApp, user: &str, password: &str) -> Browser {
@@ -401,6 +429,102 @@ async fn a_session_id_is_never_carried_across_a_sign_in() {
         "{set}"
     );
     assert!(!set.contains("Secure"), "plain HTTP here: {set}");
+}
+
+#[tokio::test]
+async fn a_next_page_with_control_characters_is_replaced_by_the_console() {
+    let t = spawn_app().await;
+    let password = operator(&t, "adm", "admin").await;
+    let b = Browser::new(&t);
+    for next in [
+        "/console/apps\r\nSet-Cookie: x=1",
+        "/console/\0",
+        "/console/a b",
+    ] {
+        let resp = b.sign_in_request("adm", &password, None, None, next).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(resp.headers()[LOCATION], "/console", "{next:?}");
+    }
+    // A review's fail reason with NUL or ESC does not reach the platform.
+    let id = submitted(&t, &t.apps[0], "1.0.0").await;
+    let admin = Browser::sign_in(&t, "adm", &password).await;
+    let (status, _) = admin
+        .post(
+            &format!("/console/packages/{id}/review"),
+            &[
+                ("csrf", &admin.csrf),
+                ("decision", "fail"),
+                ("reason", "bad\u{0}\u{1b}[31m code"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(state_of(&t, id).await, "auditing", "nothing was decided");
+    let (status, v) = t
+        .admin_post(
+            &format!("/admin/v1/packages/{id}/review"),
+            json!({"decision": "fail", "reason": "bad\u{1b}[31m"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v.to_string().contains("reason"), "{v}");
+    assert_eq!(state_of(&t, id).await, "auditing");
+}
+
+#[tokio::test]
+async fn a_browser_that_signed_in_before_is_not_locked_out_by_others() {
+    let t = spawn_with(|c| {
+        c.signin_max_failures_per_account = 3;
+        c.signin_max_failures_per_address = 6;
+    })
+    .await;
+    let password = operator(&t, "demo-admin", "admin").await;
+    // The owner signs in once: the browser keeps a device cookie.
+    let owner = Browser::new(&t);
+    let first = owner.try_sign_in("demo-admin", &password, None).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let device = first
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("smartship_console_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(device.contains("HttpOnly") && device.contains("SameSite=Strict"));
+    let device = device.split(';').next().unwrap().to_owned();
+    // Anyone else fails five times: the account is locked for them...
+    let attacker = Browser::new(&t);
+    for _ in 0..5 {
+        attacker
+            .try_sign_in("demo-admin", "guess-guess", None)
+            .await;
+    }
+    let resp = attacker.try_sign_in("demo-admin", &password, None).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...but not for the owner's browser, even from the same address.
+    let resp = owner
+        .try_sign_in_with_cookie("demo-admin", &password, &device)
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    // A device cookie made for another account proves nothing there: the
+    // address's lock applies to it as to anyone.
+    operator(&t, "other", "viewer").await;
+    for _ in 0..3 {
+        attacker.try_sign_in("other", "guess-guess", None).await;
+    }
+    let resp = owner
+        .try_sign_in_with_cookie("other", "guess-guess", &device)
+        .await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let resp = owner
+        .try_sign_in_with_cookie("demo-admin", &password, &device)
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "its own account still"
+    );
 }
 
 #[tokio::test]
