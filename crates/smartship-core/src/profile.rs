@@ -156,22 +156,27 @@ fn check_text(s: &str, min: usize, max: usize) -> Result<(), TextRefusal> {
 fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
-        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
         | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
         | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}')
 }
 
-/// The form words are compared in: full-width letters and digits as
-/// ASCII, lower case, without spaces (`ＳｍａｒｔＳｈｉｐ` is `smartship`).
-pub fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            c => c,
-        })
-        .filter(|c| !c.is_whitespace())
+/// The one form names and words are compared in, so that a name that
+/// looks like another is the same name: compatibility forms as their
+/// plain letters (NFKC: `ＳＨＯＰ`, `𝐬`), case folded, every character
+/// that is not a letter or a digit removed (spaces of any kind, `.`, `_`,
+/// `-`, U+2800 and other blank-looking signs), and each remaining letter
+/// replaced by the prototype of its confusables (the UTS #39 skeleton:
+/// a Cyrillic `а` is a Latin `a`, `0` is `o`). `Shop Alpha`, `SHOPALPHA`,
+/// `ＳＨＯＰ alpha`, `Shop\u{a0}Alpha` and `Shop Аlpha` fold alike.
+pub fn name_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let plain: String = s.nfkc().flat_map(char::to_lowercase).collect();
+    unicode_security::skeleton(&plain)
         .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .nfc()
         .collect()
 }
 
@@ -225,14 +230,14 @@ pub const QUAL_TRADEMARK: i64 = 1;
 pub const QUAL_AUTHORIZATION: i64 = 2;
 
 /// The words of `name` that need qualification and those that are
-/// forbidden, compared without regard to ASCII case.
+/// forbidden, compared in their [`name_key`] form.
 pub fn words_in(name: &str) -> (Vec<&'static str>, Vec<&'static str>) {
-    let folded = fold(name);
+    let folded = name_key(name);
     let hit = |words: &[&'static str]| {
         words
             .iter()
             .copied()
-            .filter(|w| folded.contains(&fold(w)))
+            .filter(|w| folded.contains(&name_key(w)))
             .collect::<Vec<_>>()
     };
     (hit(BRAND_WORDS), hit(FORBIDDEN_WORDS))
@@ -486,6 +491,54 @@ mod tests {
             check_name_text("百\u{202e}度小店"),
             Err(TextRefusal::Characters)
         );
+        assert_eq!(
+            check_name_text("好吃\u{2028}小店"),
+            Err(TextRefusal::Characters)
+        );
+    }
+
+    #[test]
+    fn look_alike_names_fold_alike() {
+        let key = name_key("Shop Alpha");
+        assert_eq!(key, "shopalpha");
+        for other in [
+            "SHOPALPHA",
+            "ＳＨＯＰ alpha",
+            "Shop\u{a0}Alpha",
+            "Shop \u{410}lpha",
+            "Shop \u{430}lpha",
+            "Sh0p Alpha",
+            "Shop_Alpha",
+            "Shop-Alpha",
+            "𝐒𝐡𝐨𝐩 𝐀𝐥𝐩𝐡𝐚",
+        ] {
+            assert_eq!(name_key(other), key, "{other:?}");
+        }
+        assert_ne!(name_key("Shop Beta"), key);
+        // A key is its own key: a stored claim folds to itself.
+        for name in ["Sh0p Ａlpha", "最佳小店", "rn m 1 l I"] {
+            assert_eq!(name_key(&name_key(name)), name_key(name), "{name:?}");
+        }
+        assert_eq!(name_key("好吃 小店"), "好吃小店");
+    }
+
+    #[test]
+    fn forbidden_words_are_found_in_any_disguise() {
+        for name in [
+            "Sm\u{430}rtship店",
+            "𝐬martship店",
+            "最.佳小店",
+            "最_佳小店",
+            "最\u{2800}佳小店",
+            "最 佳小店",
+            "ＳＭＡＲＴＳＨＩＰ店",
+        ] {
+            assert_eq!(
+                name_verdict(name, false, false).0,
+                NameVerdict::Forbidden,
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

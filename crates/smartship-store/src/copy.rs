@@ -89,6 +89,7 @@ const TABLES: &[Table] = &[
             ("photo_addr", Text),
             ("categories", Text),
             ("domains", Text),
+            ("name_key", Text),
         ],
     },
     Table {

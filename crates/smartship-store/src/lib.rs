@@ -46,6 +46,8 @@ macro_rules! release_event_select {
 
 #[macro_use]
 mod portable;
+#[macro_use]
+mod name_keys;
 pub mod blobs;
 pub mod copy;
 mod error;

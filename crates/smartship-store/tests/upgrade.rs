@@ -1,7 +1,8 @@
 //! Upgrading a database keeps what its apps had: an app whose basic
 //! information was approved before approval was derived from examinations
 //! stays approved (the migration records the approval as the operator's
-//! shortcut), on both backends.
+//! shortcut), and names get the folded key look-alikes are compared on,
+//! on both backends.
 
 use smartship_core::AppId;
 use smartship_store::test_db::{Backend, TestDb};
@@ -57,6 +58,15 @@ async fn upgrade_keeps_approval(backend: Backend) {
     let store = smartship_store::open(db.url()).await.unwrap();
     let old = store.app(AppId(1)).await.unwrap().unwrap();
     assert!(old.basic_info_approved);
+    // Names written before the store kept their folded key were given one
+    // when it opened: a look-alike of an old name is taken.
+    assert!(
+        store
+            .name_taken("OLD\u{a0}APPR0VED", AppId(2))
+            .await
+            .unwrap()
+    );
+    assert!(!store.name_taken("old approved", AppId(1)).await.unwrap());
     // A review of a field recomputes the approval: it stays, by the
     // recorded shortcut.
     let exam = store

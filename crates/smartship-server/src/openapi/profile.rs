@@ -507,12 +507,8 @@ pub async fn violation(State(s): State<AppState>, call: AppCall) -> Result<Respo
     security(("app_token" = [])),
     responses((status = 200, description = "The app, or an error.", body = inline(crate::api_doc::AppInfoAnswer)))
 )]
-pub async fn app_info(
-    State(s): State<AppState>,
-    headers: axum::http::HeaderMap,
-    call: AppCall,
-) -> Result<Response, ApiError> {
-    let base = crate::runtime::base_url(&s, &headers);
+pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let base = crate::runtime::base_url(&s);
     let caller = call.caller;
     let app = s
         .store
@@ -536,7 +532,7 @@ pub async fn app_info(
     let (audit_app_name, audit_app_name_status, audit_app_name_reason) = audit(Field::Name);
     let (audit_app_desc, audit_app_desc_status, audit_app_desc_reason) = audit(Field::Signature);
     let (audit_photo_addr, audit_photo_addr_status, audit_photo_addr_reason) = audit(Field::Photo);
-    let audit_photo_addr = images::absolute(&base, &audit_photo_addr);
+    let audit_photo_addr = images::absolute(base, &audit_photo_addr);
     let used = |f: Field| {
         profile
             .used
@@ -562,7 +558,7 @@ pub async fn app_info(
         app_key: app.app_key,
         app_name: app.name.clone(),
         app_desc: app.description,
-        photo_addr: images::absolute(&base, &profile.photo_addr),
+        photo_addr: images::absolute(base, &profile.photo_addr),
         status,
         status_reason: open.map(|v| v.reason.clone()).unwrap_or_default(),
         qualification: Qualification {

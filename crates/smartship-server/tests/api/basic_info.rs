@@ -388,6 +388,122 @@ async fn refused_changes_name_their_cause_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn look_alike_names_are_taken_and_disguised_words_forbidden() {
+    let t = spawn_app().await;
+    let a = t.create_app("Shop One", false, true).await;
+    let b = t.create_app("Shop Two", false, true).await;
+    let v = t
+        .api(
+            "app/setnicknamewithqual",
+            &a.token,
+            &[("nick_name", "Shop Alpha")],
+        )
+        .await;
+    assert_eq!(v["errno"], 0, "{v}");
+    for look_alike in [
+        "SHOPALPHA",
+        "ＳＨＯＰ alpha",
+        "Shop\u{a0}Alpha",
+        "Shop \u{410}lpha",
+        "Sh0p_Alpha",
+    ] {
+        let v = t
+            .api_get(
+                "app/checknamewithqual",
+                &b.token,
+                &[("app_name", look_alike)],
+            )
+            .await;
+        assert_eq!(v["data"]["checkResult"], 3, "{look_alike:?}: {v}");
+    }
+    let v = t
+        .api(
+            "app/setnicknamewithqual",
+            &b.token,
+            &[("nick_name", "Shop \u{410}lpha")],
+        )
+        .await;
+    assert_eq!(v["errno"], 47028, "{v}");
+    assert!(t.pending_examinations(&b).await.is_empty());
+    // An operator-given name counts too.
+    let v = t
+        .api_get(
+            "app/checknamewithqual",
+            &b.token,
+            &[("app_name", "SHOP ONE")],
+        )
+        .await;
+    assert_eq!(v["data"]["checkResult"], 3, "{v}");
+    for disguised in [
+        "Sm\u{430}rtship店",
+        "𝐬martship店",
+        "最.佳小店",
+        "最_佳小店",
+        "最\u{2800}佳小店",
+    ] {
+        let v = t
+            .api_get(
+                "app/checknamewithqual",
+                &b.token,
+                &[("app_name", disguised)],
+            )
+            .await;
+        assert_eq!(v["data"]["checkResult"], 2, "{disguised:?}: {v}");
+    }
+    let v = t
+        .api(
+            "app/setnicknamewithqual",
+            &b.token,
+            &[("nick_name", "好吃\u{2028}小店")],
+        )
+        .await;
+    assert_eq!(v["errno"], 40001, "{v}");
+}
+
+/// `png` with an `iCCP` chunk whose zlib stream inflates to `inflated`
+/// bytes, placed after `IHDR` as the specification puts it.
+fn png_with_iccp_bomb(png: &[u8], inflated: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..inflated / zeros.len() {
+        z.write_all(&zeros).unwrap();
+    }
+    let mut data = b"bomb\0\0".to_vec();
+    data.extend(z.finish().unwrap());
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    let mut typed = b"iCCP".to_vec();
+    typed.extend(&data);
+    chunk.extend(&typed);
+    chunk.extend(crc32fast::hash(&typed).to_be_bytes());
+    // Signature (8) and IHDR (12 + 13).
+    let mut out = png[..33].to_vec();
+    out.extend(chunk);
+    out.extend(&png[33..]);
+    out
+}
+
+#[tokio::test]
+async fn a_png_whose_profile_inflates_without_bound_is_stored_without_it() {
+    let t = spawn_app().await;
+    let clean = png(160, 160);
+    let bomb = png_with_iccp_bomb(&clean, 256 << 20);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let up = t.upload_image(bomb, "multipartFile", "1").await;
+    assert_eq!(up["errno"], 0, "{up}");
+    let got = t
+        .http
+        .get(up["data"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let stored = got.bytes().await.unwrap().to_vec();
+    // The profile is gone: what is stored and served is the image alone.
+    assert!(!stored.windows(4).any(|w| w == b"iCCP"));
+    assert_eq!(stored, clean);
+}
+
+#[tokio::test]
 async fn images_are_decoded_checked_and_served() {
     let t = spawn_app().await;
     let bytes = png(160, 160);

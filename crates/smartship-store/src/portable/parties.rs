@@ -184,13 +184,15 @@ macro_rules! party_store {
                 sqlx::query(
                     "UPDATE apps SET name = COALESCE($1, name), \
                        authenticity_verified = COALESCE($2, authenticity_verified), \
-                       service_status = COALESCE($4, service_status) \
+                       service_status = COALESCE($4, service_status), \
+                       name_key = COALESCE($5, name_key) \
                      WHERE id = $3",
                 )
-                .bind(u.name)
+                .bind(u.name.as_deref())
                 .bind(u.authenticity_verified)
                 .bind(id.0)
                 .bind(u.service_status.map(|s| s.as_str()))
+                .bind(u.name.as_deref().map(smartship_core::profile::name_key))
                 .execute(&mut **tx)
                 .await?;
                 if let Some(approved) = u.basic_info_approved {

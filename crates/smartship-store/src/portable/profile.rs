@@ -18,9 +18,10 @@ macro_rules! profile_store {
             )
         }
 
-        /// Whether an app other than `$2` holds the name `$1`, approved or
-        /// asked for in a pending examination.
-        const NAME_TAKEN: &str = "SELECT (SELECT COUNT(*) FROM apps WHERE name = $1 AND id <> $2) + \
+        /// Whether an app other than `$2` holds the name whose key
+        /// (`profile::name_key`) is `$1`, approved or asked for in a
+        /// pending examination.
+        const NAME_TAKEN: &str = "SELECT (SELECT COUNT(*) FROM apps WHERE name_key = $1 AND id <> $2) + \
                 (SELECT COUNT(*) FROM examinations WHERE status = 'pending' AND name_claim = $1 \
                    AND app_id <> $2)";
 
@@ -61,9 +62,11 @@ macro_rules! profile_store {
                         return Ok(Err(ExamRefusal::QuotaUsed { used, quota }));
                     }
                 }
-                if let Some(name) = &change.name_claim {
+                // Claims are held, and compared, in their folded form.
+                let claim = change.name_claim.as_deref().map(smartship_core::profile::name_key);
+                if let Some(key) = &claim {
                     let n: i64 = sqlx::query_scalar(NAME_TAKEN)
-                        .bind(name)
+                        .bind(key)
                         .bind(change.app.0)
                         .fetch_one(&mut **tx)
                         .await?;
@@ -82,7 +85,7 @@ macro_rules! profile_store {
                 .bind(&change.material)
                 .bind(&change.actor)
                 .bind(now)
-                .bind(&change.name_claim)
+                .bind(&claim)
                 .fetch_one(&mut **tx)
                 .await;
                 let row = match row {
@@ -165,11 +168,11 @@ macro_rules! profile_store {
                     // A name is unique when it is given, not only when it
                     // is asked for: an operator may have named another app
                     // so meanwhile.
-                    if let Some(name) = &exam.name_claim {
+                    if let Some(key) = &exam.name_claim {
                         let n: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM apps WHERE name = $1 AND id <> $2",
+                            "SELECT COUNT(*) FROM apps WHERE name_key = $1 AND id <> $2",
                         )
-                        .bind(name)
+                        .bind(key)
                         .bind(app.0)
                         .fetch_one(&mut **tx)
                         .await?;
@@ -185,13 +188,15 @@ macro_rules! profile_store {
                         // ban or another change since is not undone.
                         let restored = sqlx::query(
                             "UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), \
-                               photo_addr = COALESCE($4, photo_addr), service_status = 'normal' \
+                               photo_addr = COALESCE($4, photo_addr), service_status = 'normal', \
+                               name_key = COALESCE($5, name_key) \
                              WHERE id = $1 AND service_status = 'forced_offline'",
                         )
                         .bind(app.0)
                         .bind(fix.get("app_name"))
                         .bind(fix.get("app_desc"))
                         .bind(fix.get("photo_addr"))
+                        .bind(fix.get("app_name").map(|n| smartship_core::profile::name_key(n)))
                         .execute(&mut **tx)
                         .await?
                         .rows_affected();
@@ -216,18 +221,23 @@ macro_rules! profile_store {
                     }
                     // The approved value's column, one static statement each.
                     let update = match exam.field {
-                        Field::Name => Some("UPDATE apps SET name = $2 WHERE id = $1"),
+                        Field::Name => Some("UPDATE apps SET name = $2, name_key = $3 WHERE id = $1"),
                         Field::Photo => Some("UPDATE apps SET photo_addr = $2 WHERE id = $1"),
                         Field::Signature => Some("UPDATE apps SET description = $2 WHERE id = $1"),
                         Field::Category => Some("UPDATE apps SET categories = $2 WHERE id = $1"),
                         Field::Restore | Field::BasicInfo => None,
                     };
                     if let Some(update) = update {
-                        sqlx::query(update)
-                            .bind(app.0)
-                            .bind(&exam.value)
-                            .execute(&mut **tx)
-                            .await?;
+                        // The name's statement also takes its key (`$3`),
+                        // bound for it alone: a parameter no statement
+                        // names is an error on PostgreSQL.
+                        let q = sqlx::query(update).bind(app.0).bind(&exam.value);
+                        let q = if exam.field == Field::Name {
+                            q.bind(smartship_core::profile::name_key(&exam.value))
+                        } else {
+                            q
+                        };
+                        q.execute(&mut **tx).await?;
                     }
                 }
                 let status = if pass { ExamStatus::Passed } else { ExamStatus::Failed };
@@ -249,7 +259,7 @@ macro_rules! profile_store {
 
             async fn name_taken(&self, name: &str, except: AppId) -> Result<bool> {
                 let n: i64 = sqlx::query_scalar(NAME_TAKEN)
-                    .bind(name)
+                    .bind(smartship_core::profile::name_key(name))
                     .bind(except.0)
                     .fetch_one(self.reads())
                     .await?;

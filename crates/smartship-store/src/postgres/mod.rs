@@ -140,6 +140,7 @@ impl PgStore {
             .connect_with(opts.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        backfill_name_keys!(&pool);
         // Fresh across the nodes of the database: see `cache_sync`.
         let cache = cache_sync::start(&pool, &opts).await?;
         Ok(PgStore {

@@ -6,9 +6,9 @@ party_store!(PgStore, contains: "strpos", {
     async fn create_app(&self, app: NewApp, now: i64) -> Result<App> {
         let mut tx = self.begin_write(Touches::Nothing).await?;
         let row = sqlx::query(
-            "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at) \
+            "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at, name_key) \
              VALUES (COALESCE($1, nextval(pg_get_serial_sequence('apps', 'id'))), $2, $3, $4, $5, \
-               $6, $7) RETURNING *",
+               $6, $7, $8) RETURNING *",
         )
         .bind(app.id.map(|i| i.0))
         .bind(&app.app_key)
@@ -17,6 +17,7 @@ party_store!(PgStore, contains: "strpos", {
         .bind(app.basic_info_approved)
         .bind(app.authenticity_verified)
         .bind(now)
+        .bind(smartship_core::profile::name_key(&app.name))
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {

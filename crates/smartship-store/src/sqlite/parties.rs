@@ -6,8 +6,8 @@ party_store!(SqliteStore, contains: "instr", {
     async fn create_app(&self, app: NewApp, now: i64) -> Result<App> {
         let mut tx = self.begin_write(Touches::Nothing).await?;
         let row = sqlx::query(
-            "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+            "INSERT INTO apps (id, app_key, name, description, basic_info_approved, authenticity_verified, created_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
         )
         .bind(app.id.map(|i| i.0))
         .bind(&app.app_key)
@@ -16,6 +16,7 @@ party_store!(SqliteStore, contains: "instr", {
         .bind(app.basic_info_approved)
         .bind(app.authenticity_verified)
         .bind(now)
+        .bind(smartship_core::profile::name_key(&app.name))
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {
