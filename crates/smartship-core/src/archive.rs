@@ -32,6 +32,10 @@ pub enum DraftError {
     Symlink(String),
     #[error("文件重复: {0}")]
     Duplicate(String),
+    /// Two names that differ only in case are one file on the file systems
+    /// of most developers' machines (and of some host runtimes).
+    #[error("文件名仅大小写不同: {0} 与 {1}")]
+    CaseClash(String, String),
     #[error("解压后超过 {limit} 字节")]
     TooLarge { limit: u64 },
     #[error("文件数超过 {limit}")]
@@ -228,6 +232,7 @@ pub fn read_draft_streaming<R: Read + Seek>(
     }
     // Every stored name is checked and no two may mean one file.
     let mut names = std::collections::BTreeSet::new();
+    let mut folded = std::collections::HashMap::new();
     for raw in &raw_names {
         if raw.ends_with('/') {
             continue;
@@ -238,6 +243,9 @@ pub fn read_draft_streaming<R: Read + Seek>(
         }
         if !names.insert(name.clone()) {
             return Err(DraftError::Duplicate(name));
+        }
+        if let Some(other) = folded.insert(name.to_lowercase(), name.clone()) {
+            return Err(DraftError::CaseClash(other, name));
         }
         if names.len() > limits.max_files {
             return Err(DraftError::TooManyFiles {
@@ -466,6 +474,19 @@ mod tests {
         assert_eq!(
             read_draft(&z, LIMITS),
             Err(DraftError::Duplicate("pages/a.js".into()))
+        );
+        let z = raw_zip(&["app.json", "pages/A.js", "pages/a.js"]);
+        assert_eq!(
+            read_draft(&z, LIMITS),
+            Err(DraftError::CaseClash(
+                "pages/A.js".into(),
+                "pages/a.js".into()
+            ))
+        );
+        let z = raw_zip(&["app.json", "Pages/a.js", "pages/b.js"]);
+        assert!(
+            read_draft(&z, LIMITS).is_ok(),
+            "folders of different case hold different names"
         );
     }
 

@@ -393,10 +393,35 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let base_url = config
-        .public_base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    // Every URL the server writes (downloads, images, the console's) starts
+    // with this base, never with a client's Host header: a caller must not
+    // decide where others are sent.
+    let base_url = match &config.public_base_url {
+        Some(b) => b.trim_end_matches('/').to_owned(),
+        None => {
+            let shown = match addr.ip() {
+                std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                    std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, addr.port()))
+                }
+                std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+                }
+                _ => addr,
+            };
+            let base = format!("http://{shown}");
+            if !addr.ip().is_loopback() {
+                tracing::warn!(
+                    listen = %addr,
+                    base = %base,
+                    "listening beyond loopback without public_base_url: download and image \
+                     URLs name {base}; set public_base_url (SMARTSHIP_PUBLIC_BASE_URL) to the \
+                     address clients reach"
+                );
+            }
+            config.public_base_url = Some(base.clone());
+            base
+        }
+    };
     let shutdown = CancellationToken::new();
     let state = AppState {
         inner: Arc::new(Inner {

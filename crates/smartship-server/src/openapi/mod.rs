@@ -14,6 +14,7 @@ pub mod images;
 pub mod oauth;
 pub mod package;
 pub mod params;
+mod png_strip;
 pub mod precheck;
 pub mod profile;
 pub mod qrcode;
@@ -92,6 +93,8 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         })
         .routes(utoipa_axum::routes!(images::serve))
         .route("/rest/2.0/{*rest}", any(unknown_method))
+        // The file gateway (uploads, images) answers like the REST one.
+        .route("/file/2.0/{*rest}", any(unknown_method))
 }
 
 /// The routes, for a server whose drafts may be `max_draft_bytes` long.

@@ -51,9 +51,15 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The routes, every error in the operator API's JSON shape (a path id
 /// that is no integer: 400 `bad_request`).
 pub fn router() -> OpenApiRouter<AppState> {
-    api().layer(axum::middleware::map_response(
-        crate::admin::json_framework_errors,
-    ))
+    api()
+        .route("/runtime/v1/{*rest}", axum::routing::any(unknown_route))
+        .layer(axum::middleware::map_response(
+            crate::admin::json_framework_errors,
+        ))
+}
+
+async fn unknown_route() -> AdminError {
+    AdminError::not_found("no such host-runtime API route")
 }
 
 /// A new host-app key and the digest it is stored under.
@@ -150,19 +156,14 @@ pub struct Incremental {
     pub signature: String,
 }
 
-pub(crate) fn base_url(s: &AppState, headers: &HeaderMap) -> String {
-    if let Some(b) = &s.config.public_base_url {
-        return b.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// The base of the URLs the server writes: `public_base_url`, set at start
+/// from the listening address when not configured (never a request's
+/// `Host` header).
+pub(crate) fn base_url(s: &AppState) -> &str {
+    s.config
+        .public_base_url
+        .as_deref()
+        .expect("set when the server starts")
 }
 
 fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>, AdminError> {
@@ -240,7 +241,7 @@ pub async fn update(
         }
     };
     let package = &served.package;
-    let base = base_url(&s, &headers);
+    let base = base_url(&s);
     let url = |sha: &str| format!("{base}/runtime/v1/artifacts/{sha}.zip");
     let up_to_date = current == Some(package.version.as_str());
     let mut incremental = None;

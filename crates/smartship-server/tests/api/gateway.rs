@@ -187,6 +187,9 @@ async fn unknown_route_is_3() {
         "/rest/2.0/smartapp/template/nope",
         "/rest/2.0/smartapp/nope",
         "/rest/2.0/nope",
+        "/file/2.0/smartapp/nope",
+        "/file/2.0/smartapp/upload/nope",
+        "/file/2.0/nope",
     ] {
         let url = format!("{}{path}", t.base);
         let v = send(t.http.get(&url).query(&[("access_token", &app.token)])).await;
@@ -194,6 +197,42 @@ async fn unknown_route_is_3() {
         let v = send(t.http.post(&url).form(&[("package_id", "1")])).await;
         assert_eq!(v, unsupported, "POST {path} without a token");
     }
+}
+
+#[tokio::test]
+async fn unknown_runtime_and_console_paths_answer_in_their_own_shape() {
+    let t = spawn_app().await;
+    for path in [
+        "/runtime/v1/nope",
+        "/runtime/v1/apps/1/nope",
+        // An artifact name far past any digest.
+        &format!("/runtime/v1/artifacts/{}.zip", "a".repeat(5_000)),
+    ] {
+        let r = t
+            .http
+            .get(format!("{}{path}", t.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "not_found", "{path}: {v}");
+    }
+    let r = t
+        .http
+        .get(format!("{}/console/nope/deeper", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().await.unwrap().contains("<html"));
 }
 
 // ---------------------------------------------------------- cross-tenant

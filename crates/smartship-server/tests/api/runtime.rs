@@ -191,6 +191,25 @@ async fn the_update_check_answers_the_signed_online_version_and_downloads_are_im
     // The same answer again names the same artifact.
     let (_, again) = check(&t, &key, app.app_id, &[("user_id", "u2")]).await;
     assert_eq!(again["sha256"], a["sha256"]);
+    // A caller's Host header never decides where others are sent.
+    let forged = t
+        .http
+        .get(format!("{}/runtime/v1/apps/{}/update", t.base, app.app_id))
+        .bearer_auth(&key)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(
+        forged["download_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/", t.base)),
+        "{forged}"
+    );
 
     // 304, one range, a range outside, several ranges (all), HEAD.
     let resp = t
