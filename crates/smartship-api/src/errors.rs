@@ -91,11 +91,14 @@ pub enum ErrorCode {
     /// names the check, the file and the line (`package/precheck` lists
     /// every finding).
     PrecheckFailed,
+    /// A version names several packages where one is needed (two
+    /// releases of `1.0.0`): the message lists their package ids.
+    VersionAmbiguous,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -132,6 +135,7 @@ impl ErrorCode {
         ErrorCode::DomainInvalid,
         ErrorCode::DomainLimitReached,
         ErrorCode::PrecheckFailed,
+        ErrorCode::VersionAmbiguous,
     ];
 
     /// The `errno` sent on the wire.
@@ -173,6 +177,7 @@ impl ErrorCode {
             ErrorCode::DomainInvalid => 47032,
             ErrorCode::DomainLimitReached => 47033,
             ErrorCode::PrecheckFailed => 47034,
+            ErrorCode::VersionAmbiguous => 47035,
         }
     }
 
@@ -216,6 +221,7 @@ impl ErrorCode {
             ErrorCode::DomainInvalid => "域名不符合要求",
             ErrorCode::DomainLimitReached => "域名数量超过上限",
             ErrorCode::PrecheckFailed => "代码包预审检查未通过",
+            ErrorCode::VersionAmbiguous => "版本号对应多个代码包",
         }
     }
 

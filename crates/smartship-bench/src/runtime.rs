@@ -131,7 +131,7 @@ pub async fn run(quick: bool) -> anyhow::Result<RuntimeResult> {
         duration,
     )?;
     // Downloads: 8 connections, each fetching the whole 2 MB zip.
-    let artifact = format!("/runtime/v1/artifacts/{}.zip", answer.sha256);
+    let artifact = format!("/runtime/v1/apps/{app_id}/artifacts/{}.zip", answer.sha256);
     let zip_magic: &'static [u8] = b"PK\x03\x04";
     let download =
         loadgen::on_own_thread(b.addr(), artifact, zip_magic, 8, Pace::Closed, duration)?;

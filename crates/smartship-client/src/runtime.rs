@@ -40,11 +40,31 @@ pub struct UpdateAnswer {
     pub download_url: String,
     /// The key that signed.
     pub key_id: String,
-    /// Base64 Ed25519 signature.
+    /// Base64 Ed25519 signature (format v1: the package alone).
     pub signature: String,
+    /// The app's release sequence when the answer was signed.
+    pub sequence: i64,
+    /// When the answer was signed (Unix seconds).
+    pub issued_at: i64,
+    /// After this (Unix seconds) the answer is not acted on.
+    pub expires_at: i64,
+    /// Base64 Ed25519 signature of the package and the three fields above
+    /// (format v2, [`signed_message_v2`]): what this client checks.
+    pub signature_v2: String,
     /// The incremental package from the host's version, when offered.
     #[serde(default)]
     pub incremental: Option<Incremental>,
+}
+
+impl UpdateAnswer {
+    /// What the v2 signature adds to the package.
+    pub fn freshness(&self) -> Freshness {
+        Freshness {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 /// An incremental package (docs/release.md, "Incremental packages").
@@ -66,7 +86,13 @@ pub struct Incremental {
     pub signature: String,
 }
 
-pub use smartship_api::runtime::{signed_delta_message, signed_message};
+pub use smartship_api::runtime::{
+    Freshness, signed_delta_message, signed_message, signed_message_v2,
+};
+
+/// How far a host's clock may run ahead of the server's before an answer
+/// counts as expired early (seconds).
+pub const CLOCK_SKEW_SECS: i64 = 300;
 
 /// The file a pulled copy keeps beside its files: what it is.
 pub const STATE_FILE: &str = ".smartship-runtime.json";
@@ -82,6 +108,11 @@ pub struct LocalCopy {
     pub version: String,
     /// Every file: path → hex SHA-256.
     pub files: BTreeMap<String, String>,
+    /// The release sequence of the answer these files came from: a later
+    /// answer with a lower one is refused (a replay). 0 for copies made
+    /// before answers carried one.
+    #[serde(default)]
+    pub sequence: i64,
 }
 
 /// What [`RuntimeClient::pull`] did.
@@ -167,19 +198,51 @@ impl RuntimeClient {
     }
 
     /// Which version `user_id` gets; `current_version` asks for an
-    /// incremental package from it.
+    /// incremental package from it (a version may name several packages:
+    /// [`RuntimeClient::check_package`] names the one the host runs).
     pub async fn check(
         &self,
         app_id: i64,
         user_id: Option<&str>,
         current_version: Option<&str>,
     ) -> Result<UpdateAnswer> {
+        self.check_query(
+            app_id,
+            user_id,
+            current_version.map(|v| ("current_version", v.to_owned())),
+        )
+        .await
+    }
+
+    /// Which version `user_id` gets, for a host that runs package
+    /// `current_package_id`: `up_to_date` and the incremental package
+    /// follow that package, not its version string.
+    pub async fn check_package(
+        &self,
+        app_id: i64,
+        user_id: Option<&str>,
+        current_package_id: Option<i64>,
+    ) -> Result<UpdateAnswer> {
+        self.check_query(
+            app_id,
+            user_id,
+            current_package_id.map(|id| ("current_package_id", id.to_string())),
+        )
+        .await
+    }
+
+    async fn check_query(
+        &self,
+        app_id: i64,
+        user_id: Option<&str>,
+        current: Option<(&str, String)>,
+    ) -> Result<UpdateAnswer> {
         let mut query: Vec<(&str, &str)> = Vec::new();
         if let Some(u) = user_id {
             query.push(("user_id", u));
         }
-        if let Some(v) = current_version {
-            query.push(("current_version", v));
+        if let Some((name, value)) = &current {
+            query.push((name, value.as_str()));
         }
         let req = self
             .http
@@ -271,6 +334,7 @@ impl RuntimeClient {
         keys: &BTreeMap<String, VerifyingKey>,
         answer: &UpdateAnswer,
     ) -> Result<Vec<u8>> {
+        verify_answer(keys, answer, unix_now(), 0)?;
         let message = signed_message(
             answer.app_id,
             answer.package_id,
@@ -317,11 +381,7 @@ impl RuntimeClient {
         };
         let current = read_copy(dir).filter(|c| c.app_id == app_id);
         let answer = self
-            .check(
-                app_id,
-                user_id,
-                current.as_ref().map(|c| c.version.as_str()),
-            )
+            .check_package(app_id, user_id, current.as_ref().map(|c| c.package_id))
             .await?;
         if answer.app_id != app_id {
             return Err(refused(format!(
@@ -329,13 +389,27 @@ impl RuntimeClient {
                 answer.app_id
             )));
         }
+        // Nothing is acted on, not even "up to date", before the answer's
+        // signature, time and sequence hold.
+        let keys = self.trusted_keys().await?;
+        verify_answer(
+            &keys,
+            &answer,
+            unix_now(),
+            current.as_ref().map_or(0, |c| c.sequence),
+        )?;
         if let Some(c) = &current
             && c.package_id == answer.package_id
             && verify_tree(dir, &c.files).is_ok()
         {
+            if c.sequence < answer.sequence {
+                let mut newer = c.clone();
+                newer.sequence = answer.sequence;
+                write_copy_state(dir, &newer)?;
+                return Ok(Pulled::UpToDate(newer));
+            }
             return Ok(Pulled::UpToDate(c.clone()));
         }
-        let keys = self.trusted_keys().await?;
         if let (Some(inc), Some(c)) = (&answer.incremental, &current)
             && inc.from_package_id == c.package_id
         {
@@ -377,6 +451,58 @@ impl RuntimeClient {
             bytes: zip.len() as u64,
         })
     }
+}
+
+/// Checks an update answer's v2 signature, that it has not expired at
+/// `now` (Unix seconds, with [`CLOCK_SKEW_SECS`] of slack) and that its
+/// release sequence is not below `ran` (the sequence of what the host
+/// runs): an old answer replayed by anyone on the update path is refused.
+/// A rollback raises the sequence too, so it is never refused for it.
+pub fn verify_answer(
+    keys: &BTreeMap<String, VerifyingKey>,
+    answer: &UpdateAnswer,
+    now: i64,
+    ran: i64,
+) -> Result<()> {
+    let message = signed_message_v2(
+        answer.app_id,
+        answer.package_id,
+        &answer.version,
+        &answer.sha256,
+        answer.freshness(),
+    );
+    verify_signature(keys, &answer.key_id, &answer.signature_v2, &message)?;
+    if now > answer.expires_at.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(refused(format!(
+            "the answer expired at {} (now {now}): ask again",
+            answer.expires_at
+        )));
+    }
+    if answer.sequence < ran {
+        return Err(refused(format!(
+            "the answer's release sequence {} is below {ran}, which this host already runs: \
+             an old answer was replayed",
+            answer.sequence
+        )));
+    }
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Rewrites the state file of the copy in `dir`.
+fn write_copy_state(dir: &Path, copy: &LocalCopy) -> Result<()> {
+    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(copy).expect("a copy serializes"),
+    )
+    .map_err(io)?;
+    std::fs::rename(&tmp, dir.join(STATE_FILE)).map_err(io)
 }
 
 /// Checks `signature` (base64) of `message` with published key `key_id`.
@@ -463,6 +589,7 @@ fn install(
             .iter()
             .map(|(p, b)| (p.clone(), sha256_hex(b)))
             .collect(),
+        sequence: answer.sequence,
     };
     let staging = sibling(dir, "new");
     let _ = std::fs::remove_dir_all(&staging);

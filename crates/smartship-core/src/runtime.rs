@@ -16,14 +16,17 @@ pub enum ServiceStatus {
     Banned,
     /// Taken offline by an operator.
     ForcedOffline,
+    /// Its traffic taken offline by its owner (`appflow/control` type 2).
+    TrafficOffline,
 }
 
 impl ServiceStatus {
-    pub const ALL: [ServiceStatus; 4] = [
+    pub const ALL: [ServiceStatus; 5] = [
         ServiceStatus::Normal,
         ServiceStatus::Paused,
         ServiceStatus::Banned,
         ServiceStatus::ForcedOffline,
+        ServiceStatus::TrafficOffline,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl ServiceStatus {
             ServiceStatus::Paused => "paused",
             ServiceStatus::Banned => "banned",
             ServiceStatus::ForcedOffline => "forced_offline",
+            ServiceStatus::TrafficOffline => "traffic_offline",
         }
     }
 
@@ -40,13 +44,14 @@ impl ServiceStatus {
     }
 
     /// `status` of `app/info`, in the public platform's numbering: 1 in
-    /// service, 4 paused, -1 banned, 5 forced offline.
+    /// service, 4 paused, -1 banned, 5 forced offline, 7 traffic offline.
     pub const fn wire(self) -> i64 {
         match self {
             ServiceStatus::Normal => 1,
             ServiceStatus::Paused => 4,
             ServiceStatus::Banned => -1,
             ServiceStatus::ForcedOffline => 5,
+            ServiceStatus::TrafficOffline => 7,
         }
     }
 }

@@ -126,6 +126,9 @@ pub struct Config {
     /// address over windows this long (seconds), one audit entry per
     /// address and window.
     pub audit_refused_window_secs: f64,
+    /// How long a host may act on a signed update answer (seconds): the
+    /// v2 signature's `expires_at` is this long after `issued_at`.
+    pub update_answer_ttl_secs: f64,
     /// What this node does: `all` serves the APIs and runs the workers,
     /// `api` only serves, `worker` only runs the workers (and answers
     /// `/healthz` and `/readyz`). Several nodes on one PostgreSQL database
@@ -184,6 +187,7 @@ impl Default for Config {
             retention_batch: 500,
             audit_retention_days: 365.0,
             audit_refused_window_secs: 60.0,
+            update_answer_ttl_secs: 86_400.0,
             role: Role::All,
             node_name: None,
             shutdown_drain_secs: 0.0,
@@ -417,6 +421,11 @@ impl Config {
         if !(0.1..=86_400.0).contains(&self.retention_interval_secs) {
             return Err(ConfigError(
                 "retention_interval_secs must be between 0.1 and 86400".into(),
+            ));
+        }
+        if !(60.0..=30.0 * 86_400.0).contains(&self.update_answer_ttl_secs) {
+            return Err(ConfigError(
+                "update_answer_ttl_secs must be between 60 and 2592000 (30 days)".into(),
             ));
         }
         if !(1.0..=3_600.0).contains(&self.audit_refused_window_secs) {

@@ -124,7 +124,7 @@ fn every_operation_but_the_public_ones_needs_a_token() {
         "/readyz",
         "/public/2.0/smartapp/auth/tp/token",
         "/runtime/v1/keys",
-        "/runtime/v1/artifacts/{file}",
+        "/runtime/v1/apps/{app_id}/artifacts/{file}",
     ];
     for (path, method, op) in operations(&doc) {
         if public.contains(&path.as_str()) {

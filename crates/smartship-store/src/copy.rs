@@ -90,6 +90,7 @@ const TABLES: &[Table] = &[
             ("categories", Text),
             ("domains", Text),
             ("name_key", Text),
+            ("release_seq", Int),
         ],
     },
     Table {

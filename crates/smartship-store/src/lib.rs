@@ -382,9 +382,10 @@ pub trait RuntimeStore: Send + Sync {
     /// recorded (the first, when two nodes made it at once).
     async fn set_package_artifact(&self, package: PackageId, a: &Artifact) -> Result<Artifact>;
     /// The size of the recorded artifact (a package's or an incremental
-    /// one) with this digest, of an app that is served (service status
-    /// normal); None for any other blob.
-    async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>>;
+    /// one) of `app` with this digest, while the app is served (service
+    /// status normal); None for any other blob, and for another app's
+    /// artifact even when its bytes are the same (a ban holds per app).
+    async fn app_artifact_size(&self, app: AppId, sha256: &str) -> Result<Option<i64>>;
     async fn delta(&self, from: PackageId, to: PackageId) -> Result<Option<Artifact>>;
     async fn put_delta(
         &self,
@@ -393,11 +394,18 @@ pub trait RuntimeStore: Send + Sync {
         a: &Artifact,
         now: i64,
     ) -> Result<Artifact>;
-    /// The package a host has when it reports `version`: the newest built
-    /// package of the app with that version that was ever served (online,
-    /// rolling back, history, rolled back, or held by a phased release).
-    async fn served_package_by_version(&self, app: AppId, version: &str)
-    -> Result<Option<Package>>;
+    /// The packages a host may be running when it reports `has`: built
+    /// packages of the app that were ever served (online, rolling back,
+    /// history, rolled back, or held by a phased release) with that id,
+    /// zip digest or version, newest first, at most `limit`. A version can
+    /// name several (two packages may carry `1.0.0`); an id or a digest
+    /// names one.
+    async fn served_packages(
+        &self,
+        app: AppId,
+        has: &HostPackage,
+        limit: i64,
+    ) -> Result<Vec<Package>>;
     /// The app's newest phased release, live or not.
     async fn latest_gray(&self, app: AppId) -> Result<Option<smartship_core::gray::GrayPlan>>;
     /// Starts a phased release of a package that passed audit, under the

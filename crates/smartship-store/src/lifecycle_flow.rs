@@ -65,6 +65,8 @@ pub(crate) trait LifecycleTx {
     async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()>;
     /// Ends the app's live phased release as finished at 100 %.
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()>;
+    /// Raises the app's release sequence (what it serves changed).
+    async fn bump_release_seq(&mut self, app: AppId) -> Result<()>;
     /// Submissions counted against the quota since `since`.
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64>;
     /// Moves a package from `from` to `to` (stamping `released_at` when it
@@ -186,6 +188,18 @@ async fn snapshot<T: LifecycleTx>(
     Ok(Some(snap))
 }
 
+/// Whether a package in `state` is, or was, what the app's users get:
+/// leaving or entering these states changes the update answer.
+fn serves(state: PackageState) -> bool {
+    matches!(
+        state,
+        PackageState::Online
+            | PackageState::RollingBack
+            | PackageState::History
+            | PackageState::RolledBack
+    )
+}
+
 /// Writes what `decide` said an action does.
 async fn write_effects<T: LifecycleTx>(
     tx: &mut T,
@@ -219,6 +233,16 @@ async fn write_effects<T: LifecycleTx>(
             at: ctx.now,
         })
         .await?;
+    }
+    // What the app's users are served changed: answers signed before are
+    // superseded (host runtimes refuse a lower sequence than they ran).
+    if fx.finish_gray
+        || fx
+            .transitions
+            .iter()
+            .any(|t| serves(t.from) || serves(t.to))
+    {
+        tx.bump_release_seq(app).await?;
     }
     let Some(target) = target else {
         return Ok(());

@@ -70,6 +70,9 @@ pub struct App {
     pub created_at: i64,
     /// Whether host runtimes are served its packages.
     pub service_status: ServiceStatus,
+    /// Raised by every change of what the app serves (see the migration
+    /// `release_seq`).
+    pub release_seq: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -790,4 +793,13 @@ pub struct EventFilter {
     pub tp: Option<TpId>,
     pub kind: Option<String>,
     pub status: Option<String>,
+}
+
+/// What a host says it runs, to find the package: by id or by its zip's
+/// digest (one package), or by version (perhaps several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPackage {
+    Id(PackageId),
+    Sha256(String),
+    Version(String),
 }

@@ -168,6 +168,7 @@ pub(crate) fn app_from_row(r: &impl Col) -> Result<App> {
             ServiceStatus::parse(&s)
                 .ok_or_else(|| StoreError::Corrupt(format!("unknown service_status {s:?}")))?
         },
+        release_seq: r.int("release_seq")?,
     })
 }
 

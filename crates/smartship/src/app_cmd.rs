@@ -80,6 +80,14 @@ enum AppCommand {
     Pause,
     /// Resume a paused app.
     Resume,
+    /// Take the app's traffic offline (`appflow/control` type 2: host
+    /// runtimes are not served), or open it again with `--open` (type 1).
+    Traffic {
+        #[arg(long, conflicts_with = "offline", required_unless_present = "offline")]
+        open: bool,
+        #[arg(long)]
+        offline: bool,
+    },
 }
 
 pub async fn run(a: AppArgs) -> anyhow::Result<()> {
@@ -138,6 +146,10 @@ pub async fn run(a: AppArgs) -> anyhow::Result<()> {
         }
         AppCommand::Pause => print_json(&c.call("app/pause", &[]).await?),
         AppCommand::Resume => print_json(&c.call("app/resume", &[]).await?),
+        AppCommand::Traffic { open, .. } => print_json(
+            &c.call("appflow/control", &[("type", if open { "1" } else { "2" })])
+                .await?,
+        ),
     }
     Ok(())
 }

@@ -49,6 +49,7 @@ fn service(l: Lang, st: ServiceStatus) -> Markup {
         ServiceStatus::Paused => l.t("已暂停", "paused"),
         ServiceStatus::Banned => l.t("已封禁", "banned"),
         ServiceStatus::ForcedOffline => l.t("已下线", "forced offline"),
+        ServiceStatus::TrafficOffline => l.t("流量已下线", "traffic offline"),
     };
     html! { span class=(class) { (label) } }
 }

@@ -3,7 +3,9 @@
 //! app's online package is not served to host runtimes (`/runtime/v1`
 //! answers `app_paused`) and `app/info` shows `status` 4. Bans and forced
 //! offline are operators' (`PATCH /admin/v1/apps/{id}`); an app under
-//! either can neither pause nor resume.
+//! either can neither pause nor resume. `appflow/control` takes the app's
+//! traffic offline (type 2: status 7, not served either) and back (type 1),
+//! the same way.
 
 use super::auth::AppCall;
 use super::error::{ApiError, ok};
@@ -14,7 +16,8 @@ use serde::Serialize;
 use smartship_api::ErrorCode;
 use smartship_core::runtime::ServiceStatus;
 
-/// `data` of `app/pause` and `app/resume`, as the official SDKs declare it.
+/// `data` of `app/pause`, `app/resume` and `appflow/control`, as the
+/// official SDKs declare it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceChange {
     /// 0: done.
@@ -88,4 +91,46 @@ pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response
         "已恢复服务",
     )
     .await
+}
+
+/// `POST appflow/control`
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/appflow/control",
+    tag = "app",
+    operation_id = "appflow_control",
+    summary = "Take the app's traffic offline, or open it again",
+    description = "`type` 2: status 1 → 7, host runtimes are no longer served its online package (`app_traffic_offline`); `type` 1: status 7 → 1. 47025 when the app is not in the status the change starts from; 40001 for another `type`. `data` is `{errno, msg}` as the official SDKs declare.",
+    security(("app_token" = [])),
+    params(("type" = i64, Query, minimum = 1, maximum = 2, description = "1 open the traffic, 2 take it offline.")),
+    responses((status = 200, description = "Done, or an error.", body = inline(crate::api_doc::ServiceChangeAnswer)))
+)]
+pub async fn flow_control(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    match call.p.raw("type").map(str::trim) {
+        Some("1") => {
+            change(
+                &s,
+                call,
+                ServiceStatus::TrafficOffline,
+                ServiceStatus::Normal,
+                "已开启流量",
+            )
+            .await
+        }
+        Some("2") => {
+            change(
+                &s,
+                call,
+                ServiceStatus::Normal,
+                ServiceStatus::TrafficOffline,
+                "已下线流量",
+            )
+            .await
+        }
+        Some(other) => Err(ApiError::param(format!(
+            "type 必须是 1（开启流量）或 2（下线流量），收到 {:?}",
+            other.chars().take(20).collect::<String>()
+        ))),
+        None => Err(ApiError::param("缺少 type：1（开启流量）或 2（下线流量）")),
+    }
 }

@@ -72,6 +72,7 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(profile::app_info))
         .routes(any_method!(app::pause))
         .routes(any_method!(app::resume))
+        .routes(any_method!(app::flow_control))
         .routes(any_method!(profile::check_name))
         .routes(any_method!(profile::set_name))
         .routes(any_method!(profile::set_icon))

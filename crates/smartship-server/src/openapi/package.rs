@@ -283,7 +283,7 @@ pub async fn cancel_release(
     params(
         ("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
         ("target_package_id" = Option<i64>, Query, minimum = 1, description = "The earlier version to return to, by package id."),
-        ("version" = Option<String>, Query, max_length = 64, description = "The earlier version to return to, by version (the newest package of that version in the history)."),
+        ("version" = Option<String>, Query, max_length = 64, description = "The earlier version to return to, by version; 47035 naming the package ids when several earlier versions carry it."),
     ),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
@@ -297,15 +297,33 @@ pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Respon
         }
         (Some(id), None) => Action::RollbackTo(PackageId(id)),
         (None, Some(v)) => {
+            // A version is not an identity: two packages may carry it, and
+            // then the caller must say which.
             let all = s.store.all_packages(caller.app).await?;
-            let found = all
+            let found: Vec<_> = all
                 .iter()
                 .rev()
-                .find(|pk| pk.version == v && smartship_core::lifecycle::is_retained(pk.state))
-                .ok_or_else(|| {
-                    ApiError::business(ErrorCode::NotARollbackTarget, format!("version={v}"))
-                })?;
-            Action::RollbackTo(found.id)
+                .filter(|pk| pk.version == v && smartship_core::lifecycle::is_retained(pk.state))
+                .collect();
+            match found.as_slice() {
+                [] => {
+                    return Err(ApiError::business(
+                        ErrorCode::NotARollbackTarget,
+                        format!("version={v}"),
+                    ));
+                }
+                [one] => Action::RollbackTo(one.id),
+                many => {
+                    let ids: Vec<String> = many.iter().map(|pk| pk.id.0.to_string()).collect();
+                    return Err(ApiError::business(
+                        ErrorCode::VersionAmbiguous,
+                        format!(
+                            "version={v} 对应代码包 {}，请用 target_package_id 指定",
+                            ids.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
         (None, None) => Action::Rollback,
     };

@@ -1,4 +1,6 @@
-//! Downloads of artifacts: content-addressed, so immutable. Strong `ETag`
+//! Downloads of artifacts: content-addressed, so immutable, and addressed
+//! under their app, so that a ban or a pause holds per app even when
+//! another app's build has the same bytes. Strong `ETag`
 //! (the digest), `If-None-Match` → 304, one `Range` of bytes → 206 (a
 //! resumed download), `HEAD`.
 
@@ -13,6 +15,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use smartship_core::AppId;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -75,21 +78,24 @@ fn parse_range_strict(v: &str, len: u64) -> Result<Option<(u64, u64)>, RangeErro
 /// A package or incremental zip.
 #[utoipa::path(
     get,
-    path = "/runtime/v1/artifacts/{file}",
+    path = "/runtime/v1/apps/{app_id}/artifacts/{file}",
     tag = "runtime",
     operation_id = "runtime_artifact",
-    params(("file" = String, Path, description = "`{sha256}.zip`, as `download_url` names it.")),
+    params(
+        ("app_id" = i64, Path, description = "The app whose package or incremental package it is."),
+        ("file" = String, Path, description = "`{sha256}.zip`, as `download_url` names it.")
+    ),
     responses(
         (status = 200, description = "The zip.", content_type = "application/zip"),
         (status = 206, description = "The requested range of the zip.", content_type = "application/zip"),
         (status = 304, description = "The client's copy (`If-None-Match`) is this one."),
-        (status = 404, description = "`not_found`: no artifact has this digest.", body = crate::api_doc::AdminErrorBody),
+        (status = 404, description = "`not_found`: the app has no artifact with this digest, or is not served.", body = crate::api_doc::AdminErrorBody),
         (status = 416, description = "The range is outside the zip."),
     )
 )]
 pub async fn artifact(
     State(s): State<AppState>,
-    Path(file): Path<String>,
+    Path((app_id, file)): Path<(i64, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -110,7 +116,7 @@ pub async fn artifact(
         }
         r
     };
-    let Some(size) = s.store.artifact_size(sha).await? else {
+    let Some(size) = s.store.app_artifact_size(AppId(app_id), sha).await? else {
         return Err(not_found());
     };
     if let Some(inm) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok())

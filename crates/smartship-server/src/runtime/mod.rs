@@ -8,10 +8,11 @@
 //!   an Ed25519 signature; an incremental package when the user's version
 //!   is one the app served.
 //! - `GET /runtime/v1/keys`: the public keys that verify signatures.
-//! - `GET /runtime/v1/artifacts/{sha256}.zip`: the zips, content-addressed
-//!   and immutable (`ETag`, `304`, `Range`). No key: the address is the
-//!   digest of a zip that only an update answer names, and nothing but
-//!   recorded artifacts is served.
+//! - `GET /runtime/v1/apps/{app_id}/artifacts/{sha256}.zip`: the app's
+//!   zips, content-addressed and immutable (`ETag`, `304`, `Range`). No
+//!   key: the address is the digest of a zip that only an update answer
+//!   names, nothing but the app's recorded artifacts is served, and only
+//!   while the app is.
 //!
 //! Errors are the operator API's shape, `{"error": {"code", "message"}}`,
 //! with HTTP statuses.
@@ -30,8 +31,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use smartship_api::runtime::signed_delta_message;
-use smartship_core::AppId;
 use smartship_core::runtime::ServiceStatus;
+use smartship_core::{AppId, PackageId};
+use smartship_store::HostPackage;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use view::AppDelivery;
@@ -112,8 +114,15 @@ pub struct UpdateQuery {
     /// it, the answer is the online version.
     user_id: Option<String>,
     /// The version the host has; an incremental package from it is offered
-    /// when the app served that version.
+    /// when the app served that version. Two packages may carry one
+    /// version: send `current_package_id` (or `current_sha256`) to be told
+    /// apart.
     current_version: Option<String>,
+    /// The package the host runs (`package_id` of the answer it applied):
+    /// decides `up_to_date` and the incremental package's base.
+    current_package_id: Option<i64>,
+    /// The SHA-256 of the zip the host runs, when it knows no package id.
+    current_sha256: Option<String>,
 }
 
 /// What a host gets.
@@ -124,7 +133,9 @@ pub struct UpdateAnswer {
     pub version: String,
     /// `online`, or `gray` when a phased release serves this user.
     pub channel: &'static str,
-    /// The host's `current_version` is this version.
+    /// The host runs this package already (its `current_package_id` or
+    /// `current_sha256`, or a `current_version` no other served package
+    /// carries).
     pub up_to_date: bool,
     /// Bytes of the zip.
     pub size: i64,
@@ -133,8 +144,20 @@ pub struct UpdateAnswer {
     pub download_url: String,
     pub key_id: String,
     /// Base64 Ed25519 signature of
-    /// `smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}`.
+    /// `smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}`
+    /// (format v1: it never expires; hosts should check `signature_v2`).
     pub signature: String,
+    /// The app's release sequence: raised by every release, rollback and
+    /// phased-release change. A host refuses an answer whose sequence is
+    /// below the one it runs.
+    pub sequence: i64,
+    /// When the answer was signed (Unix seconds).
+    pub issued_at: i64,
+    /// After this (Unix seconds) a host must not act on the answer.
+    pub expires_at: i64,
+    /// Base64 Ed25519 signature (same key) of
+    /// `smartship-update-v2\n{app_id}\n{package_id}\n{version}\n{sha256}\n{sequence}\n{issued_at}\n{expires_at}`.
+    pub signature_v2: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incremental: Option<Incremental>,
 }
@@ -190,7 +213,7 @@ fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>,
         (status = 200, description = "The version to run.", body = UpdateAnswer),
         (status = 400, description = "`bad_request`: the app id is no integer, or a query parameter is malformed.", body = crate::api_doc::AdminErrorBody),
         (status = 401, description = "`host_key_required` or `host_key_invalid`.", body = crate::api_doc::AdminErrorBody),
-        (status = 403, description = "`app_paused`, `app_banned` or `app_forced_offline`: the app is not served.", body = crate::api_doc::AdminErrorBody),
+        (status = 403, description = "`app_paused`, `app_banned`, `app_forced_offline` or `app_traffic_offline`: the app is not served.", body = crate::api_doc::AdminErrorBody),
         (status = 404, description = "`app_not_found`, or `no_online_version`: nothing is released.", body = crate::api_doc::AdminErrorBody),
         (status = 422, description = "`invalid`: a parameter is too long.", body = crate::api_doc::AdminErrorBody),
     )
@@ -204,6 +227,19 @@ pub async fn update(
     require_host_key(&s, &headers).await?;
     let user = check_param("user_id", &q.user_id)?;
     let current = check_param("current_version", &q.current_version)?;
+    let current_sha = check_param("current_sha256", &q.current_sha256)?;
+    if let Some(sha) = current_sha
+        && (sha.len() != 64 || !sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    {
+        return Err(AdminError::invalid(
+            "current_sha256: 64 lower-case hex digits",
+        ));
+    }
+    if q.current_package_id.is_some_and(|id| id < 1) {
+        return Err(AdminError::invalid(
+            "current_package_id: a package id, from 1",
+        ));
+    }
     let delivery = s.delivery.app(&s, AppId(app_id)).await?;
     let (served, gray) = match &*delivery {
         AppDelivery::NoSuchApp => {
@@ -217,6 +253,10 @@ pub async fn update(
             let (code, message) = match status {
                 ServiceStatus::Paused => ("app_paused", "the app's service is paused"),
                 ServiceStatus::Banned => ("app_banned", "the app is banned"),
+                ServiceStatus::TrafficOffline => (
+                    "app_traffic_offline",
+                    "the app's traffic was taken offline by its owner",
+                ),
                 _ => ("app_forced_offline", "the app was taken offline"),
             };
             return Err(err(StatusCode::FORBIDDEN, code, message));
@@ -242,13 +282,34 @@ pub async fn update(
     };
     let package = &served.package;
     let base = base_url(&s);
-    let url = |sha: &str| format!("{base}/runtime/v1/artifacts/{sha}.zip");
-    let up_to_date = current == Some(package.version.as_str());
+    let url = |sha: &str| format!("{base}/runtime/v1/apps/{app_id}/artifacts/{sha}.zip");
+    // What the host runs: a package id or a digest name one package; a
+    // version may name several, and then neither `up_to_date` nor an
+    // incremental base can be trusted to it.
+    let has = match (q.current_package_id, current_sha, current) {
+        (Some(id), _, _) => Some(HostPackage::Id(PackageId(id))),
+        (None, Some(sha), _) => Some(HostPackage::Sha256(sha.to_owned())),
+        (None, None, Some(v)) => Some(HostPackage::Version(v.to_owned())),
+        (None, None, None) => None,
+    };
+    let up_to_date = match &has {
+        Some(HostPackage::Id(id)) => *id == package.id,
+        Some(HostPackage::Sha256(sha)) => *sha == served.artifact.sha256,
+        Some(HostPackage::Version(v)) => *v == package.version && !served.version_shared,
+        None => false,
+    };
+    let base = match &has {
+        Some(h) if !up_to_date => {
+            let found = s.store.served_packages(package.app_id, h, 2).await?;
+            match found.as_slice() {
+                [one] if one.id != package.id => Some(one.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     let mut incremental = None;
-    if let Some(v) = current.filter(|_| !up_to_date)
-        && let Some(from) = s.store.served_package_by_version(package.app_id, v).await?
-        && from.id != package.id
-    {
+    if let Some(from) = base {
         let delta = artifacts::delta_artifact(&s, &from, package).await?;
         // An incremental package larger than the whole one helps no one.
         if delta.size < served.artifact.size {
@@ -279,6 +340,10 @@ pub async fn update(
         download_url: url(&served.artifact.sha256),
         key_id: served.key_id.clone(),
         signature: served.signature.clone(),
+        sequence: served.freshness.sequence,
+        issued_at: served.freshness.issued_at,
+        expires_at: served.freshness.expires_at,
+        signature_v2: served.signature_v2.clone(),
         sha256: served.artifact.sha256.clone(),
         version: package.version.clone(),
         incremental,

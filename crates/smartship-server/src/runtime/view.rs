@@ -12,12 +12,12 @@
 
 use super::artifacts;
 use crate::state::AppState;
-use smartship_api::runtime::signed_message;
+use smartship_api::runtime::{Freshness, signed_message, signed_message_v2};
 use smartship_core::AppId;
 use smartship_core::gray::GrayPlan;
 use smartship_core::lifecycle::PackageState;
 use smartship_core::runtime::ServiceStatus;
-use smartship_store::{Artifact, Package};
+use smartship_store::{Artifact, HostPackage, Package};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,7 +34,15 @@ pub struct Served {
     pub package: Package,
     pub artifact: Artifact,
     pub key_id: String,
+    /// Format v1: the package alone (kept for hosts that check only it).
     pub signature: String,
+    /// The app's release sequence and the answer's time window.
+    pub freshness: Freshness,
+    /// Format v2: the package and its [`Freshness`].
+    pub signature_v2: String,
+    /// Another package the app served carries this version: a host that
+    /// reports only `current_version` cannot be told apart from it.
+    pub version_shared: bool,
 }
 
 /// An app's delivery state.
@@ -151,7 +159,12 @@ impl DeliveryCache {
     }
 }
 
-async fn serve(s: &AppState, app: AppId, package: Package) -> anyhow::Result<Served> {
+async fn serve(
+    s: &AppState,
+    app: AppId,
+    package: Package,
+    sequence: i64,
+) -> anyhow::Result<Served> {
     let artifact = artifacts::package_artifact(s, &package).await?;
     let keys = s.signing.current(s.store.as_ref()).await?;
     let signature = keys.sign(&signed_message(
@@ -160,11 +173,33 @@ async fn serve(s: &AppState, app: AppId, package: Package) -> anyhow::Result<Ser
         &package.version,
         &artifact.sha256,
     ));
+    let issued_at = crate::clock::now_ms() / 1000;
+    let freshness = Freshness {
+        sequence,
+        issued_at,
+        expires_at: issued_at + s.config.update_answer_ttl_secs as i64,
+    };
+    let signature_v2 = keys.sign(&signed_message_v2(
+        app.0,
+        package.id.0,
+        &package.version,
+        &artifact.sha256,
+        freshness,
+    ));
+    let version_shared = s
+        .store
+        .served_packages(app, &HostPackage::Version(package.version.clone()), 2)
+        .await?
+        .iter()
+        .any(|p| p.id != package.id);
     Ok(Served {
         package,
         artifact,
         key_id: keys.signer_id.clone(),
         signature,
+        freshness,
+        signature_v2,
+        version_shared,
     })
 }
 
@@ -178,7 +213,7 @@ async fn read(s: &AppState, app: AppId) -> anyhow::Result<AppDelivery> {
     let mut online = None;
     for state in [PackageState::Online, PackageState::RollingBack] {
         if let Some(p) = s.store.package_in_state(app, state).await? {
-            online = Some(Box::new(serve(s, app, p).await?));
+            online = Some(Box::new(serve(s, app, p, a.release_seq).await?));
             break;
         }
     }
@@ -190,7 +225,7 @@ async fn read(s: &AppState, app: AppId) -> anyhow::Result<AppDelivery> {
         .filter(|p| p.status.is_live())
         && let Some(p) = s.store.package(app, plan.package).await?
     {
-        gray = Some(Box::new((plan, serve(s, app, p).await?)));
+        gray = Some(Box::new((plan, serve(s, app, p, a.release_seq).await?)));
     }
     Ok(AppDelivery::Serving { online, gray })
 }

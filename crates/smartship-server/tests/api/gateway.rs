@@ -206,7 +206,7 @@ async fn unknown_runtime_and_console_paths_answer_in_their_own_shape() {
         "/runtime/v1/nope",
         "/runtime/v1/apps/1/nope",
         // An artifact name far past any digest.
-        &format!("/runtime/v1/artifacts/{}.zip", "a".repeat(5_000)),
+        &format!("/runtime/v1/apps/1/artifacts/{}.zip", "a".repeat(5_000)),
     ] {
         let r = t
             .http

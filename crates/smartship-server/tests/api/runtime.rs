@@ -276,7 +276,10 @@ async fn the_update_check_answers_the_signed_online_version_and_downloads_are_im
     ] {
         let resp = t
             .http
-            .get(format!("{}/runtime/v1/artifacts/{bad}", t.base))
+            .get(format!(
+                "{}/runtime/v1/apps/{}/artifacts/{bad}",
+                t.base, app.app_id
+            ))
             .send()
             .await
             .unwrap();
@@ -470,6 +473,41 @@ async fn paused_banned_and_forced_offline_apps_are_not_served() {
 }
 
 #[tokio::test]
+async fn a_ban_holds_per_app_when_another_app_has_the_same_bytes() {
+    let t = spawn_app().await;
+    let (a, b) = (&t.apps[0], &t.apps[1]);
+    let (_, key) = host_key(&t).await;
+    for app in [a, b] {
+        let id = passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+        release(&t, app, id).await;
+    }
+    let (_, va) = check(&t, &key, a.app_id, &[]).await;
+    let (_, vb) = check(&t, &key, b.app_id, &[]).await;
+    assert_eq!(va["sha256"], vb["sha256"], "byte-identical builds");
+    assert_ne!(va["download_url"], vb["download_url"]);
+    let (s, _) = t
+        .admin_patch(
+            &format!("/admin/v1/apps/{}", a.app_id),
+            json!({"service_status": "banned", "reason": "test"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let resp = download(&t, va["download_url"].as_str().unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "the banned app's zip");
+    let resp = download(&t, vb["download_url"].as_str().unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::OK, "the other app's, same bytes");
+    // The digest of B's zip under another served app that never had it.
+    let c = t.create_app("App C", true, true).await;
+    let url = format!(
+        "{}/runtime/v1/apps/{}/artifacts/{}.zip",
+        t.base,
+        c.app_id,
+        vb["sha256"].as_str().unwrap()
+    );
+    assert_eq!(download(&t, &url).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn a_rotated_signing_key_signs_and_the_old_one_stays_published_for_the_overlap() {
     let t = spawn_app().await;
     let app = &t.apps[0];
@@ -528,7 +566,7 @@ async fn tampering_proxy(server: String) -> String {
                 let resp = out.send().await.unwrap();
                 let status = resp.status().as_u16();
                 let mut body = resp.bytes().await.unwrap().to_vec();
-                if req.uri().path().starts_with("/runtime/v1/artifacts/") {
+                if req.uri().path().contains("/artifacts/") {
                     let mid = body.len() / 2;
                     body[mid] ^= 1;
                 } else {
@@ -703,4 +741,346 @@ async fn an_app_paused_by_its_owner_is_not_served_until_it_resumes() {
         assert_eq!(r["errno"], 47025, "{route}: {r}");
     }
     assert_eq!(app_status(&t, app).await, -1);
+}
+
+/// `appflow/control` over raw HTTP, in the official SDKs' shape: a form
+/// POST with `type`, `data: {errno, msg}`.
+async fn flow_control(t: &TestApp, app: &AppHandle, kind: &str) -> Value {
+    t.http
+        .post(format!(
+            "{}/rest/2.0/smartapp/appflow/control?access_token={}&sp_sdk_ver=1.0.0&sp_sdk_lang=go",
+            t.base, app.token
+        ))
+        .form(&[("type", kind)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_app_whose_traffic_is_offline_is_not_served_until_it_is_opened() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    t.released_package(app, "1.0.0").await;
+    let r = flow_control(&t, app, "1").await;
+    assert_eq!(r["errno"], 47025, "already open: {r}");
+
+    let r = flow_control(&t, app, "2").await;
+    assert_eq!(r["errno"], 0, "{r}");
+    assert_eq!(r["data"]["errno"], 0, "{r}");
+    assert!(r["data"]["msg"].is_string(), "{r}");
+    assert_eq!(app_status(&t, app).await, 7);
+    let (s, v) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("app_traffic_offline"))
+    );
+    // Offline traffic is not a pause: neither pause nor resume applies.
+    for route in ["app/pause", "app/resume"] {
+        let r = t.api(route, &app.token, &[]).await;
+        assert_eq!(r["errno"], 47025, "{route}: {r}");
+    }
+    for bad in ["0", "3", "x", ""] {
+        let r = flow_control(&t, app, bad).await;
+        assert_eq!(r["errno"], 40001, "type {bad:?}: {r}");
+        assert!(r["msg"].as_str().unwrap().contains("type"), "{r}");
+    }
+    assert_eq!(app_status(&t, app).await, 7, "refusals change nothing");
+
+    let r = flow_control(&t, app, "1").await;
+    assert_eq!(r["errno"], 0, "{r}");
+    assert_eq!(app_status(&t, app).await, 1);
+    let (s, _) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    // A paused app's traffic cannot be taken offline on top.
+    t.api("app/pause", &app.token, &[]).await;
+    let r = flow_control(&t, app, "2").await;
+    assert_eq!(r["errno"], 47025, "{r}");
+    assert_eq!(app_status(&t, app).await, 4);
+}
+
+/// Whether `answer`'s `signature_v2` verifies over the documented v2
+/// lines, written out here independently of the server and the SDK.
+async fn verifies_v2(t: &TestApp, app: i64, answer: &Value) -> bool {
+    let keys = published_keys(t).await;
+    let Some(key) = keys.get(answer["key_id"].as_str().unwrap()) else {
+        return false;
+    };
+    let message = format!(
+        "smartship-update-v2\n{app}\n{}\n{}\n{}\n{}\n{}\n{}",
+        answer["package_id"],
+        answer["version"].as_str().unwrap(),
+        answer["sha256"].as_str().unwrap(),
+        answer["sequence"],
+        answer["issued_at"],
+        answer["expires_at"],
+    );
+    let sig: [u8; 64] = B64
+        .decode(answer["signature_v2"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+#[tokio::test]
+async fn hosts_are_told_apart_by_the_package_they_run_not_its_version() {
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    let a = passed_with(&t, app, "1.0.0", r#"{"extEnable":true,"ext":{"n":1}}"#).await;
+    release(&t, app, a).await;
+    let (_, on_a) = check(&t, &key, app.app_id, &[("current_version", "1.0.0")]).await;
+    assert_eq!(on_a["up_to_date"], true, "one 1.0.0 so far: {on_a}");
+    let b = passed_with(
+        &t,
+        app,
+        "1.0.0",
+        r#"{"extEnable":true,"ext":{"n":2,"more":"a longer value"}}"#,
+    )
+    .await;
+    release(&t, app, b).await;
+
+    // A host on the first 1.0.0 that says only its version is not told it
+    // is up to date (it may run either), and gets no incremental package.
+    let (_, v) = check(&t, &key, app.app_id, &[("current_version", "1.0.0")]).await;
+    assert_eq!(v["package_id"], b);
+    assert_eq!(v["up_to_date"], false, "{v}");
+    assert!(v.get("incremental").is_none(), "{v}");
+    // By package id or digest it is known exactly.
+    let (_, v) = check(
+        &t,
+        &key,
+        app.app_id,
+        &[("current_package_id", &a.to_string())],
+    )
+    .await;
+    assert_eq!(v["up_to_date"], false, "{v}");
+    assert_eq!(v["incremental"]["from_package_id"], a, "{v}");
+    let (_, v) = check(
+        &t,
+        &key,
+        app.app_id,
+        &[("current_package_id", &b.to_string())],
+    )
+    .await;
+    assert_eq!(v["up_to_date"], true, "{v}");
+    let sha_a = on_a["sha256"].as_str().unwrap();
+    let (_, v) = check(&t, &key, app.app_id, &[("current_sha256", sha_a)]).await;
+    assert_eq!(
+        (
+            v["up_to_date"].clone(),
+            v["incremental"]["from_package_id"].clone()
+        ),
+        (json!(false), json!(a)),
+        "{v}"
+    );
+    let sha_b = v["sha256"].as_str().unwrap().to_owned();
+    let (_, v) = check(&t, &key, app.app_id, &[("current_sha256", &sha_b)]).await;
+    assert_eq!(v["up_to_date"], true, "{v}");
+    // Malformed identities are refused, not guessed at.
+    for (name, value) in [
+        ("current_sha256", "ABC"),
+        ("current_sha256", &"g".repeat(64)),
+        ("current_package_id", "0"),
+    ] {
+        let (s, v) = check(&t, &key, app.app_id, &[(name, value)]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name}={value}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(name),
+            "{v}"
+        );
+    }
+
+    // A rollback to "1.0.0" names two packages: refused, naming both.
+    let c = passed_with(&t, app, "2.0.0", r#"{"extEnable":true}"#).await;
+    release(&t, app, c).await;
+    let r = t
+        .api(
+            "package/rollback",
+            &app.token,
+            &[("package_id", &c.to_string()), ("version", "1.0.0")],
+        )
+        .await;
+    assert_eq!(r["errno"], 47035, "{r}");
+    let msg = r["msg"].as_str().unwrap();
+    assert!(
+        msg.contains(&a.to_string()) && msg.contains(&b.to_string()),
+        "{msg}"
+    );
+    let (_, v) = check(&t, &key, app.app_id, &[]).await;
+    assert_eq!(v["package_id"], c, "nothing changed");
+    let r = t
+        .api(
+            "package/rollback",
+            &app.token,
+            &[
+                ("package_id", &c.to_string()),
+                ("target_package_id", &a.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+}
+
+#[tokio::test]
+async fn answers_expire_and_carry_a_release_sequence_that_only_rises() {
+    use smartship_client::runtime::{RuntimeClient, UpdateAnswer, verify_answer};
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    let v1 = passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+    release(&t, app, v1).await;
+    let (_, a1) = check(&t, &key, app.app_id, &[]).await;
+    assert!(verifies_v2(&t, app.app_id, &a1).await, "{a1}");
+    let now = chrono::Utc::now().timestamp();
+    let issued = a1["issued_at"].as_i64().unwrap();
+    assert!((issued - now).abs() <= 5, "{a1}");
+    assert_eq!(
+        a1["expires_at"].as_i64().unwrap() - issued,
+        86_400,
+        "the default day"
+    );
+    // The sequence is signed: another one does not verify.
+    let mut forged = a1.clone();
+    forged["sequence"] = json!(a1["sequence"].as_i64().unwrap() + 100);
+    assert!(!verifies_v2(&t, app.app_id, &forged).await);
+
+    // A release, a phased release and a rollback each raise it.
+    let mut seen = vec![a1["sequence"].as_i64().unwrap()];
+    let v2 = passed_with(&t, app, "2.0.0", r#"{"extEnable":true,"ext":{"n":2}}"#).await;
+    release(&t, app, v2).await;
+    let (_, a2) = check(&t, &key, app.app_id, &[]).await;
+    seen.push(a2["sequence"].as_i64().unwrap());
+    let v3 = passed_with(&t, app, "3.0.0", r#"{"extEnable":true,"ext":{"n":3}}"#).await;
+    let r = t
+        .api(
+            "package/grayrelease",
+            &app.token,
+            &[("package_id", &v3.to_string()), ("gray_percentage", "10")],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    seen.push(
+        check(&t, &key, app.app_id, &[]).await.1["sequence"]
+            .as_i64()
+            .unwrap(),
+    );
+    let r = t.api("package/revertgrayrelease", &app.token, &[]).await;
+    assert_eq!(r["errno"], 0, "{r}");
+    seen.push(
+        check(&t, &key, app.app_id, &[]).await.1["sequence"]
+            .as_i64()
+            .unwrap(),
+    );
+    let r = t
+        .api(
+            "package/rollback",
+            &app.token,
+            &[("package_id", &v2.to_string())],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let back = loop {
+        let (_, a) = check(&t, &key, app.app_id, &[]).await;
+        if a["package_id"] == v1 {
+            break a;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rollback not done: {a}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    seen.push(back["sequence"].as_i64().unwrap());
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(verifies_v2(&t, app.app_id, &back).await);
+
+    // The SDK: an old answer replayed to a host that ran a newer one, an
+    // expired answer and a tampered one are refused; the rollback is not.
+    let keys = RuntimeClient::new(t.base.clone(), key.clone())
+        .keys()
+        .await
+        .unwrap();
+    let parse = |v: &Value| serde_json::from_value::<UpdateAnswer>(v.clone()).unwrap();
+    let ran = a2["sequence"].as_i64().unwrap();
+    let old = parse(&a1);
+    let err = verify_answer(&keys, &old, now, ran)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("replayed"), "{err}");
+    let rolled_back = parse(&back);
+    verify_answer(&keys, &rolled_back, now, ran).unwrap();
+    let err = verify_answer(&keys, &rolled_back, rolled_back.expires_at + 301, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expired"), "{err}");
+    let mut tampered = parse(&back);
+    tampered.expires_at += 86_400;
+    assert!(verify_answer(&keys, &tampered, now, 0).is_err());
+    // An answer without the v2 fields is not even read.
+    let mut stripped = back.clone();
+    stripped.as_object_mut().unwrap().remove("signature_v2");
+    assert!(serde_json::from_value::<UpdateAnswer>(stripped).is_err());
+}
+
+#[tokio::test]
+async fn a_host_that_ran_a_newer_release_refuses_a_replayed_answer() {
+    use smartship_client::runtime::RuntimeClient;
+    let t = spawn_app().await;
+    let app = &t.apps[0];
+    let (_, key) = host_key(&t).await;
+    let v1 = passed_with(&t, app, "1.0.0", r#"{"extEnable":true}"#).await;
+    release(&t, app, v1).await;
+    let (_, old) = check(&t, &key, app.app_id, &[]).await;
+    let v2 = passed_with(&t, app, "2.0.0", r#"{"extEnable":true,"ext":{"n":2}}"#).await;
+    release(&t, app, v2).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("copy");
+    let client = RuntimeClient::new(t.base.clone(), key.clone());
+    client.pull(app.app_id, None, &dir).await.unwrap();
+    // Someone on the update path answers with the old signed answer.
+    let replay = replaying_proxy(t.base.clone(), old).await;
+    let err = RuntimeClient::new(replay, key)
+        .pull(app.app_id, None, &dir)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("replayed"), "{err}");
+    let copy: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".smartship-runtime.json")).unwrap())
+            .unwrap();
+    assert_eq!(copy["package_id"], v2, "the copy is untouched");
+}
+
+/// A server that answers every update check with `answer` and passes
+/// everything else on to `server`.
+async fn replaying_proxy(server: String, answer: Value) -> String {
+    use axum::extract::{Request, State};
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let me = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(
+            |State((server, answer)): State<(String, Value)>, req: Request| async move {
+                if req.uri().path().ends_with("/update") {
+                    return axum::Json(answer).into_response();
+                }
+                let resp = reqwest::get(format!("{server}{}", req.uri()))
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let body = resp.bytes().await.unwrap();
+                (axum::http::StatusCode::from_u16(status).unwrap(), body).into_response()
+            },
+        )
+        .with_state((server, answer));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    me
 }

@@ -56,6 +56,18 @@ macro_rules! runtime_store {
             })
         }
 
+        /// Raises the app's release sequence: what it serves changed.
+        async fn bump_release_seq(
+            tx: &mut Tx<'static>,
+            app: AppId,
+        ) -> Result<()> {
+            sqlx::query("UPDATE apps SET release_seq = release_seq + 1 WHERE id = $1")
+                .bind(app.0)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
         /// Enqueues PACKAGE_GRAY_RELEASE for the plan's package, when its
         /// TP subscribes to it, in the transaction that changed the plan.
         async fn insert_gray_event(
@@ -215,15 +227,16 @@ macro_rules! runtime_store {
                 Ok(Artifact { sha256, size })
             }
 
-            async fn artifact_size(&self, sha256: &str) -> Result<Option<i64>> {
+            async fn app_artifact_size(&self, app: AppId, sha256: &str) -> Result<Option<i64>> {
                 Ok(sqlx::query_scalar(
                     "SELECT p.artifact_size FROM packages p JOIN apps a ON a.id = p.app_id \
-                     WHERE p.artifact_sha256 = $1 AND a.service_status = 'normal' \
+                     WHERE p.artifact_sha256 = $1 AND p.app_id = $2 AND a.service_status = 'normal' \
                      UNION ALL SELECT d.size FROM package_deltas d \
                        JOIN packages p ON p.id = d.to_package JOIN apps a ON a.id = p.app_id \
-                     WHERE d.sha256 = $1 AND a.service_status = 'normal' LIMIT 1",
+                     WHERE d.sha256 = $1 AND p.app_id = $2 AND a.service_status = 'normal' LIMIT 1",
                 )
                 .bind(sha256)
+                .bind(app.0)
                 .fetch_optional(self.reads())
                 .await?)
             }
@@ -268,26 +281,41 @@ macro_rules! runtime_store {
                 Ok(Artifact { sha256, size })
             }
 
-            async fn served_package_by_version(
+            async fn served_packages(
                 &self,
                 app: AppId,
-                version: &str,
-            ) -> Result<Option<Package>> {
-                sqlx::query(concat!(
-                    "SELECT ",
-                    package_cols!(),
-                    " FROM packages WHERE app_id = $1 AND version = $2 AND build = 'built' \
-                       AND (state IN ('online', 'rolling_back', 'history', 'rolled_back') \
-                         OR id IN (SELECT package_id FROM gray_plans WHERE app_id = $1)) \
-                     ORDER BY id DESC LIMIT 1"
-                ))
-                .bind(app.0)
-                .bind(version)
-                .fetch_optional(self.reads())
-                .await?
-                .as_ref()
-                .map(package_from_row)
-                .transpose()
+                has: &HostPackage,
+                limit: i64,
+            ) -> Result<Vec<Package>> {
+                macro_rules! served_where {
+                    ($column:literal) => {
+                        concat!(
+                            "SELECT ",
+                            package_cols!(),
+                            " FROM packages WHERE app_id = $1 AND ",
+                            $column,
+                            " = $2 AND build = 'built' \
+                               AND (state IN ('online', 'rolling_back', 'history', 'rolled_back') \
+                                 OR id IN (SELECT package_id FROM gray_plans WHERE app_id = $1)) \
+                             ORDER BY id DESC LIMIT $3"
+                        )
+                    };
+                }
+                let q = match has {
+                    HostPackage::Id(id) => sqlx::query(served_where!("id")).bind(app.0).bind(id.0),
+                    HostPackage::Sha256(sha) => {
+                        sqlx::query(served_where!("artifact_sha256")).bind(app.0).bind(sha.as_str())
+                    }
+                    HostPackage::Version(v) => {
+                        sqlx::query(served_where!("version")).bind(app.0).bind(v.as_str())
+                    }
+                };
+                q.bind(limit)
+                    .fetch_all(self.reads())
+                    .await?
+                    .iter()
+                    .map(package_from_row)
+                    .collect()
             }
 
             async fn latest_gray(&self, app: AppId) -> Result<Option<smartship_core::gray::GrayPlan>> {
@@ -346,6 +374,7 @@ macro_rules! runtime_store {
                 .await?;
                 let plan = gray_from_row(&row)?;
                 insert_gray_event(&mut tx, &plan, now).await?;
+                bump_release_seq(&mut tx, g.app).await?;
                 tx.commit().await?;
                 Ok(Ok(plan))
             }
@@ -399,6 +428,9 @@ macro_rules! runtime_store {
                 if (plan.percentage, plan.status) != before {
                     insert_gray_event(&mut tx, &plan, now).await?;
                 }
+                // Who gets what changed with the users or the share (a
+                // pause changes nobody's answer, but is cheap to count).
+                bump_release_seq(&mut tx, app).await?;
                 tx.commit().await?;
                 Ok(Ok(plan))
             }

@@ -135,6 +135,14 @@ impl LifecycleTx for PgLifecycle<'_> {
         Ok(())
     }
 
+    async fn bump_release_seq(&mut self, app: AppId) -> Result<()> {
+        sqlx::query("UPDATE apps SET release_seq = release_seq + 1 WHERE id = $1")
+            .bind(app.0)
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE gray_plans SET status = 'finished', percentage = 100, ramp = '[]', \

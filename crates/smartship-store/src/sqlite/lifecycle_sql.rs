@@ -156,6 +156,13 @@ impl LifecycleTx for SqliteLifecycle<'_> {
         Ok(())
     }
 
+    async fn bump_release_seq(&mut self, app: AppId) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE apps SET release_seq = release_seq + 1 WHERE id = ?1")?
+            .execute(params![app.0])?;
+        Ok(())
+    }
+
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64> {
         Ok(self
             .0
