@@ -10,7 +10,11 @@
 //! queue their own steps (`worker`). A writer task stores the queue in
 //! batches, off the request path, at most every quarter second; at
 //! shutdown it stores what is left after the last request is answered (a
-//! process killed without warning loses up to that quarter second). Entries beyond the queue's bound (a
+//! process killed without warning loses up to that quarter second). The
+//! package lifecycle's accepted changes through the open API (upload,
+//! submit, withdraw, release, rollback) are not queued: their entry is
+//! written in the change's own transaction ([`AuditSlot::entry_for_change`]),
+//! so a kill can never leave an acknowledged change without its entry. Entries beyond the queue's bound (a
 //! database that stopped answering) are counted and dropped, never
 //! waited for: the log never slows or stops the actions it records.
 //!
@@ -299,9 +303,15 @@ async fn store(s: &AppState, batch: &mut Vec<NewAuditEntry>) {
 /// What an authenticated handler tells the middleware about the call.
 #[derive(Debug, Default)]
 pub struct Said {
+    /// The client's address and `METHOD /path`, set by the middleware.
+    pub address: Option<String>,
+    pub action: String,
     pub actor: Option<String>,
     pub detail: Option<String>,
     pub target: Option<String>,
+    /// The entry was written in the transaction of the change it records
+    /// ([`AuditSlot::entry_for_change`]): the middleware writes none.
+    pub stored: bool,
     /// An anonymous call whose credentials were checked (a wrong password
     /// under the sign-in throttle): an entry of its own, not a count.
     pub checked: bool,
@@ -319,6 +329,26 @@ impl AuditSlot {
 
     pub fn actor(&self, actor: String) {
         self.0.lock().expect("not poisoned").actor = Some(actor);
+    }
+
+    /// The entry of an accepted change, for the store to write in the
+    /// change's own transaction; [`AuditSlot::stored`] once it committed.
+    pub fn entry_for_change(&self) -> NewAuditEntry {
+        let said = self.0.lock().expect("not poisoned");
+        entry(
+            crate::clock::now_ms(),
+            said.actor.clone().unwrap_or_else(|| "anonymous".to_owned()),
+            said.address.clone(),
+            said.action.clone(),
+            said.target.clone().unwrap_or_default(),
+            said.detail.clone().unwrap_or_default(),
+            "ok".to_owned(),
+        )
+    }
+
+    /// The change and its entry committed together.
+    pub fn stored(&self) {
+        self.0.lock().expect("not poisoned").stored = true;
     }
 
     /// Marks an anonymous call whose password was checked.
@@ -435,6 +465,11 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
         })
         .unwrap_or_default();
     let slot = AuditSlot::default();
+    {
+        let mut said = slot.0.lock().expect("not poisoned");
+        said.address = address.clone();
+        said.action = format!("{method} {path}");
+    }
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
     // The operator API's JSON bodies are small: read here for the record
@@ -484,6 +519,10 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
         answer_code(resp).await
     };
     let said = std::mem::take(&mut *slot.0.lock().expect("not poisoned"));
+    if said.stored {
+        // Written with the change itself.
+        return resp;
+    }
     // A console form without a session is answered by a redirect to the
     // sign-in page: refused, not done.
     let unsigned_console = path.starts_with("/console") && said.actor.is_none();
@@ -516,21 +555,40 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
         );
         return resp;
     }
-    s.audit.push(NewAuditEntry {
+    s.audit.push(entry(
+        at,
+        actor,
+        address,
+        said.action,
+        said.target.unwrap_or_default(),
+        said.detail
+            .or(body_detail)
+            .unwrap_or_else(|| detail_of(&query_pairs)),
+        outcome,
+    ));
+    resp
+}
+
+/// An entry with every field cut to its bound and its control and hidden
+/// characters written out.
+fn entry(
+    at: i64,
+    actor: String,
+    address: Option<String>,
+    action: String,
+    target: String,
+    detail: String,
+    outcome: String,
+) -> NewAuditEntry {
+    NewAuditEntry {
         at,
         actor: printable(cut(actor, MAX_FIELD_CHARS)),
         address,
-        action: printable(cut(format!("{method} {path}"), MAX_FIELD_CHARS)),
-        target: printable(cut(said.target.unwrap_or_default(), MAX_FIELD_CHARS)),
-        detail: printable(cut(
-            said.detail
-                .or(body_detail)
-                .unwrap_or_else(|| detail_of(&query_pairs)),
-            MAX_DETAIL_CHARS,
-        )),
+        action: printable(cut(action, MAX_FIELD_CHARS)),
+        target: printable(cut(target, MAX_FIELD_CHARS)),
+        detail: printable(cut(detail, MAX_DETAIL_CHARS)),
         outcome,
-    });
-    resp
+    }
 }
 
 /// `text` with every control or hidden character written as `\u{XXXX}`

@@ -73,6 +73,7 @@ impl AppState {
             retained_versions: (self.config.retained_versions > 0)
                 .then_some(self.config.retained_versions),
             submission: None,
+            audit: None,
         }
     }
 }

@@ -67,6 +67,8 @@ pub(crate) trait LifecycleTx {
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()>;
     /// Raises the app's release sequence (what it serves changed).
     async fn bump_release_seq(&mut self, app: AppId) -> Result<()>;
+    /// Writes an entry of the audit log.
+    async fn insert_audit(&mut self, entry: &NewAuditEntry) -> Result<()>;
     /// Submissions counted against the quota since `since`.
     async fn quota_uses(&mut self, app: AppId, since: i64) -> Result<i64>;
     /// Moves a package from `from` to `to` (stamping `released_at` when it
@@ -325,6 +327,9 @@ pub(crate) async fn apply<T: LifecycleTx>(
         Err(refusal) => Ok(Err(refusal)),
         Ok(fx) => {
             write_effects(tx, app, Some(package), action, &fx, ctx).await?;
+            if let Some(entry) = &ctx.audit {
+                tx.insert_audit(entry).await?;
+            }
             Ok(Ok(fx))
         }
     }
@@ -348,6 +353,14 @@ pub(crate) async fn create_upload<T: LifecycleTx>(
     };
     write_effects(tx, u.app_id, None, &action, &fx, ctx).await?;
     let id = tx.insert_package(u, ctx.now).await?;
+    if let Some(entry) = &ctx.audit {
+        // The new package is the upload's target, known only now.
+        let mut entry = entry.clone();
+        if entry.target.is_empty() {
+            entry.target = format!("package:{id}");
+        }
+        tx.insert_audit(&entry).await?;
+    }
     tx.record_transition(&TransitionRow {
         package: id,
         app: u.app_id,

@@ -256,6 +256,9 @@ pub struct ActionContext {
     pub retained_versions: Option<i64>,
     /// Fields of a submission (submitaudit) recorded on the package.
     pub submission: Option<Submission>,
+    /// The audit log's entry for the action, written in its transaction
+    /// when it is accepted (so no accepted change ever lacks its entry).
+    pub audit: Option<NewAuditEntry>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

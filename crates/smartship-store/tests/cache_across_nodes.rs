@@ -125,6 +125,7 @@ async fn a_write_through_one_node_reaches_the_other_nodes_caches_within_the_boun
                 rollback_delay_ms: 1000,
                 retained_versions: None,
                 submission: None,
+                audit: None,
             },
         )
         .await

@@ -18,6 +18,7 @@ fn ctx(now: i64) -> ActionContext {
         rollback_delay_ms: 1000,
         retained_versions: None,
         submission: None,
+        audit: None,
     }
 }
 

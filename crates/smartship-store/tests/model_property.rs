@@ -279,6 +279,7 @@ async fn run(ops: Vec<Op>) {
                 rollback_delay_ms: 1000,
                 retained_versions: None,
                 submission: None,
+                audit: None,
             };
             // Selectors 0-3 pick the package the operation naturally acts on
             // (so that half of the operations meet a package they may change),

@@ -2,7 +2,9 @@
 //! SIGKILL while one event is in flight (the receiver is holding the
 //! request) and others are pending; after a restart every event is
 //! delivered, none is lost, and the duplicate carries the same `webhook-id`;
-//! the restarted process takes back the dead one's leases at once.
+//! the restarted process takes back the dead one's leases at once. And a
+//! storm of submissions and withdrawals killed three times leaves no
+//! acknowledged change without its audit entry, on both backends.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -253,4 +255,196 @@ async fn sigkill_with_events_in_flight_and_pending_loses_nothing() {
         N,
         "each version's event arrived: {versions:?}"
     );
+}
+
+/// Every entry of the audit log for `actor` whose action ends with one of
+/// `routes`, counted per route.
+async fn audited(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    actor: &str,
+) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let mut url = format!("{base}/admin/v1/audit-log?actor={actor}&limit=500");
+        if let Some(b) = before {
+            url.push_str(&format!("&before={b}"));
+        }
+        let v: Value = http
+            .get(url)
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for e in v["entries"].as_array().unwrap() {
+            if e["outcome"] == "ok" {
+                let route = e["action"].as_str().unwrap().rsplit('/').next().unwrap();
+                *counts.entry(route.to_owned()).or_default() += 1;
+            }
+        }
+        match v["next_before"].as_i64() {
+            Some(b) => before = Some(b),
+            None => return counts,
+        }
+    }
+}
+
+/// Submits and withdraws one app's package as fast as it is answered,
+/// counting the calls answered `errno` 0, until `stop`.
+async fn churn(
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    package: i64,
+    stop: Arc<AtomicBool>,
+) -> BTreeMap<String, usize> {
+    let mut acked = BTreeMap::new();
+    let id = package.to_string();
+    while !stop.load(Ordering::SeqCst) {
+        for (route, params) in [
+            (
+                "package/submitaudit",
+                vec![("package_id", id.as_str()), ("content", "c")],
+            ),
+            ("package/withdraw", vec![("package_id", id.as_str())]),
+        ] {
+            // A call cut off by the kill is not acknowledged.
+            let Ok(resp) = http
+                .post(format!("{base}/rest/2.0/smartapp/{route}"))
+                .query(&[("access_token", token.as_str())])
+                .form(&params)
+                .send()
+                .await
+            else {
+                return acked;
+            };
+            let Ok(v) = resp.json::<Value>().await else {
+                return acked;
+            };
+            if v["errno"] == 0 {
+                *acked
+                    .entry(route.rsplit('/').next().unwrap().to_owned())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    acked
+}
+
+async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    // No quota or rate limit stops the storm before the kill.
+    let mut env: Vec<(&str, &str)> = vec![
+        ("SMARTSHIP_AUDIT_QUOTA_PER_WEEK", "-1"),
+        ("SMARTSHIP_RATE_LIMIT_PER_TOKEN", "0"),
+    ];
+    if let Some(u) = db_url {
+        env.push(("SMARTSHIP_DATABASE_URL", u));
+    }
+    let http = reqwest::Client::new();
+    let mut acked: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for round in 0..3 {
+        let (mut server, demo) = support::start_demo(dir.path(), &env);
+        let base = demo["base_url"].as_str().unwrap().to_owned();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for app in demo["apps"].as_array().unwrap().iter().take(1) {
+            let token = app["access_token"].as_str().unwrap().to_owned();
+            let app_id = app["app_id"].to_string();
+            // One built package per app and round to churn on.
+            let version = format!("9.9.{round}");
+            let up = call(
+                &http,
+                &base,
+                "package/upload",
+                &token,
+                &[
+                    ("template_id", &demo["template_id"].to_string()),
+                    ("ext_json", r#"{"extEnable":true}"#),
+                    ("user_version", &version),
+                    ("user_desc", "storm"),
+                ],
+            )
+            .await;
+            assert_eq!(up["errno"], 0, "{up}");
+            *acked
+                .entry(app_id.clone())
+                .or_default()
+                .entry("upload".into())
+                .or_default() += 1;
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let package = loop {
+                let list = call(&http, &base, "package/get", &token, &[]).await;
+                if let Some(p) = list["data"].as_array().unwrap().iter().find(|p| {
+                    p["version"] == version.as_str() && p["upload_status"] == 2 && p["status"] == 3
+                }) {
+                    break p["package_id"].as_i64().unwrap();
+                }
+                assert!(Instant::now() < deadline, "not built: {list}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            for _ in 0..4 {
+                tasks.push((
+                    app_id.clone(),
+                    tokio::spawn(churn(
+                        http.clone(),
+                        base.clone(),
+                        token.clone(),
+                        package,
+                        stop.clone(),
+                    )),
+                ));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        kill9(&mut server);
+        stop.store(true, Ordering::SeqCst);
+        for (app, task) in tasks {
+            for (route, n) in task.await.unwrap() {
+                *acked
+                    .entry(app.clone())
+                    .or_default()
+                    .entry(route)
+                    .or_default() += n;
+            }
+        }
+    }
+    let (mut server, demo) = support::start_demo(dir.path(), &env);
+    let base = demo["base_url"].as_str().unwrap();
+    let admin = demo["admin_token"].as_str().unwrap();
+    let mut total = 0;
+    for (app, routes) in &acked {
+        let stored = audited(&http, base, admin, &format!("app:{app}")).await;
+        for (route, n) in routes {
+            total += n;
+            let have = stored.get(route).copied().unwrap_or(0);
+            assert!(
+                have >= *n,
+                "app {app} {route}: {n} acknowledged, {have} in the audit log ({stored:?})"
+            );
+        }
+    }
+    assert!(
+        total > 200,
+        "the storm changed too little to tell: {acked:?}"
+    );
+
+    support::sigterm(&mut server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry_on_sqlite() {
+    a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry_on_postgres() {
+    let db =
+        smartship_store::test_db::TestDb::new(smartship_store::test_db::Backend::Postgres).await;
+    a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(Some(db.url())).await;
 }

@@ -117,6 +117,8 @@ impl Kind for TpCaller {
 pub struct Call<C> {
     pub caller: C,
     pub p: Params,
+    /// The request's audit slot (none for routes that are not audited).
+    pub audit: Option<crate::audit::AuditSlot>,
 }
 
 /// A call with an app access token (package routes).
@@ -144,7 +146,7 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
             Some(c) => c,
             None => C::authenticate(state, &p).await?,
         };
-        if let Some(slot) = audit {
+        if let Some(slot) = &audit {
             slot.actor(caller.actor());
             slot.params(&p.summary());
         }
@@ -152,6 +154,6 @@ impl<C: Kind + Send> FromRequest<AppState> for Call<C> {
         if let Some(problem) = p.undecodable.take() {
             return Err(ApiError::param(problem));
         }
-        Ok(Call { caller, p })
+        Ok(Call { caller, p, audit })
     }
 }

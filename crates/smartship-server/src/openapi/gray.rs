@@ -156,7 +156,7 @@ pub async fn complete(
     responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, .. } = call;
     let package = PackageId(p.id("package_id")?);
     let raw_pct = p
         .required("gray_percentage")?

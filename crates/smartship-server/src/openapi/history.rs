@@ -27,7 +27,7 @@ pub use smartship_api::release::{History, HistoryEntry};
     responses((status = 200, description = "The versions, or an error.", body = inline(crate::api_doc::HistoryAnswer)))
 )]
 pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, .. } = call;
     let page = p.int_in("page", 1, 1..=1_000_000)?;
     let size = p.int_in("page_size", 10, 1..=100)?;
     let all = s.store.all_packages(caller.app).await?;

@@ -135,7 +135,7 @@ pub async fn retrieve_authorization_code(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let app = AppId(p.id("app_id")?);
     let authorized = s.store.authorization_active(app, caller.tp).await?;
     if !authorized {

@@ -3,6 +3,7 @@
 use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, ok_empty, refusal};
 use super::params::Params;
+use crate::audit::AuditSlot;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -86,7 +87,7 @@ fn actor(c: &AppCaller) -> String {
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, audit } = call;
     let template_id = TemplateId(p.id("template_id")?);
     let raw_ext = p
         .raw("ext_json")
@@ -115,9 +116,13 @@ pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response
         test_password: test_password.map(str::to_owned),
         committer: "--".to_owned(),
     };
-    let ctx = s.action_context(actor(&caller));
+    let mut ctx = s.action_context(actor(&caller));
+    ctx.audit = audit.as_ref().map(AuditSlot::entry_for_change);
     match s.store.create_upload(upload, &ctx).await? {
         Ok(id) => {
+            if let Some(slot) = &audit {
+                slot.stored();
+            }
             tracing::info!(app = %caller.app, package = %id, "upload accepted");
             s.build_wakeup.notify_one();
             Ok(ok_empty())
@@ -130,18 +135,24 @@ async fn lifecycle_call(
     s: &AppState,
     caller: AppCaller,
     p: &Params,
+    audit: Option<&AuditSlot>,
     action: Action,
     submission: Option<Submission>,
 ) -> Result<Response, ApiError> {
     let package = PackageId(p.id("package_id")?);
     let mut ctx = s.action_context(actor(&caller));
     ctx.submission = submission;
+    // Accepted, the change and its audit entry commit together.
+    ctx.audit = audit.map(AuditSlot::entry_for_change);
     let is_rollback = matches!(action, Action::Rollback | Action::RollbackTo(_));
     let is_submission = action == Action::SubmitAudit;
     let decision = s.store.apply(caller.app, package, action, &ctx).await;
     s.delivery.forget(caller.app);
     match decision? {
         Ok(_) => {
+            if let Some(slot) = audit {
+                slot.stored();
+            }
             if is_rollback {
                 s.rollback_wakeup.notify_one();
             }
@@ -172,7 +183,7 @@ async fn lifecycle_call(
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, audit } = call;
     let submission = Submission {
         content: p.paragraph("content", MAX_DESC)?.to_owned(),
         remark: p
@@ -189,7 +200,15 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
     if let Ok(id) = p.id("package_id") {
         super::precheck::gate_submission(&s, caller, id).await?;
     }
-    lifecycle_call(&s, caller, &p, Action::SubmitAudit, Some(submission)).await
+    lifecycle_call(
+        &s,
+        caller,
+        &p,
+        audit.as_ref(),
+        Action::SubmitAudit,
+        Some(submission),
+    )
+    .await
 }
 
 /// `POST package/release`
@@ -208,9 +227,9 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, audit } = call;
     let Some(raw) = p.optional("release_at") else {
-        return lifecycle_call(&s, caller, &p, Action::Release, None).await;
+        return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
     };
     let now = crate::clock::now_ms();
     let at = raw
@@ -220,7 +239,7 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
         .filter(|ms| *ms > 0 && *ms <= now.saturating_add(smartship_core::gray::MAX_AHEAD_MS))
         .ok_or_else(|| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?;
     if at <= now {
-        return lifecycle_call(&s, caller, &p, Action::Release, None).await;
+        return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
     }
     let package = PackageId(p.id("package_id")?);
     match s
@@ -253,7 +272,7 @@ pub async fn cancel_release(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, .. } = call;
     let package = PackageId(p.id("package_id")?);
     let now = crate::clock::now_ms();
     if s.store
@@ -288,7 +307,7 @@ pub async fn cancel_release(
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, audit } = call;
     let by_id = p.optional_id("target_package_id")?;
     let by_version = p.optional_text("version", MAX_VERSION)?;
     let action = match (by_id, by_version) {
@@ -327,7 +346,7 @@ pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Respon
         }
         (None, None) => Action::Rollback,
     };
-    lifecycle_call(&s, caller, &p, action, None).await
+    lifecycle_call(&s, caller, &p, audit.as_ref(), action, None).await
 }
 
 /// `POST package/withdraw`
@@ -343,7 +362,15 @@ pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Respon
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn withdraw(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    lifecycle_call(&s, call.caller, &call.p, Action::Withdraw, None).await
+    lifecycle_call(
+        &s,
+        call.caller,
+        &call.p,
+        call.audit.as_ref(),
+        Action::Withdraw,
+        None,
+    )
+    .await
 }
 
 /// Slot order of `package/get`: online, audit, development (as the seed's
@@ -391,7 +418,7 @@ pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, A
     responses((status = 200, description = "The package, or an error (47001 when there is none).", body = inline(crate::api_doc::OnePackage)))
 )]
 pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let AppCall { caller, p } = call;
+    let AppCall { caller, p, .. } = call;
     let wanted = match p.optional("type") {
         None => None,
         Some(t) => Some(

@@ -40,7 +40,7 @@ fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
     responses((status = 200, description = "A page of drafts, or an error.", body = inline(crate::api_doc::Drafts)))
 )]
 pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let (offset, limit) = paging(&p)?;
     let (count, drafts) = s.store.list_drafts(caller.tp, offset, limit).await?;
     Ok(ok(Page {
@@ -76,7 +76,7 @@ pub async fn add_to_template(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let draft = DraftId(p.id("draft_id")?);
     let desc = p.text("user_desc", MAX_TEMPLATE_DESC)?;
     let now = crate::clock::now_ms();
@@ -112,7 +112,7 @@ pub async fn add_to_template(
     responses((status = 200, description = "A page of templates, or an error.", body = inline(crate::api_doc::Templates)))
 )]
 pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let (offset, limit) = paging(&p)?;
     let (count, templates) = s.store.list_templates(caller.tp, offset, limit).await?;
     Ok(ok(Page {
@@ -145,7 +145,7 @@ pub async fn delete_template(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let id = TemplateId(p.id("template_id")?);
     if s.store
         .delete_template(caller.tp, id, crate::clock::now_ms())
@@ -207,7 +207,7 @@ pub async fn store_tree(
     responses((status = 200, description = "The new draft's id, or an error.", body = inline(crate::api_doc::NewDraft)))
 )]
 pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
-    let TpCall { caller, p } = call;
+    let TpCall { caller, p, .. } = call;
     let user_version = p.text("user_version", 64)?.to_owned();
     let user_desc = p.text("user_desc", 500)?.to_owned();
     let upload = p

@@ -135,6 +135,23 @@ impl LifecycleTx for PgLifecycle<'_> {
         Ok(())
     }
 
+    async fn insert_audit(&mut self, e: &NewAuditEntry) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.address)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .bind(&e.outcome)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
     async fn bump_release_seq(&mut self, app: AppId) -> Result<()> {
         sqlx::query("UPDATE apps SET release_seq = release_seq + 1 WHERE id = $1")
             .bind(app.0)

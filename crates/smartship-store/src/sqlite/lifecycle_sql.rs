@@ -156,6 +156,18 @@ impl LifecycleTx for SqliteLifecycle<'_> {
         Ok(())
     }
 
+    async fn insert_audit(&mut self, e: &NewAuditEntry) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                e.at, e.actor, e.address, e.action, e.target, e.detail, e.outcome
+            ])?;
+        Ok(())
+    }
+
     async fn bump_release_seq(&mut self, app: AppId) -> Result<()> {
         self.0
             .prepare_cached("UPDATE apps SET release_seq = release_seq + 1 WHERE id = ?1")?
