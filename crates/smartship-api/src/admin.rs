@@ -192,6 +192,15 @@ pub struct StorageView {
     pub blob_bytes: u64,
 }
 
+/// `POST /admin/v1/blobs/collect`: what one collection removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CollectedView {
+    /// Blobs removed: no row named them and they were last stored longer
+    /// ago than `blob_gc_grace_secs`.
+    pub blobs_removed: u64,
+    pub bytes_removed: u64,
+}
+
 /// `GET /admin/v1/tps/{client_id}/ticket`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TicketView {

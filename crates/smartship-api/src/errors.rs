@@ -94,11 +94,16 @@ pub enum ErrorCode {
     /// A version names several packages where one is needed (two
     /// releases of `1.0.0`): the message lists their package ids.
     VersionAmbiguous,
+    /// The platform holds as many drafts (not made into templates) as it
+    /// may, or they would pass its storage budget.
+    DraftLimitReached,
+    /// Templates were made from the draft: it cannot be deleted.
+    DraftInUse,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by the docs test).
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::ParamError,
         ErrorCode::NoAuthorization,
         ErrorCode::PackageNotFound,
@@ -136,6 +141,8 @@ impl ErrorCode {
         ErrorCode::DomainLimitReached,
         ErrorCode::PrecheckFailed,
         ErrorCode::VersionAmbiguous,
+        ErrorCode::DraftLimitReached,
+        ErrorCode::DraftInUse,
     ];
 
     /// The `errno` sent on the wire.
@@ -178,6 +185,8 @@ impl ErrorCode {
             ErrorCode::DomainLimitReached => 47033,
             ErrorCode::PrecheckFailed => 47034,
             ErrorCode::VersionAmbiguous => 47035,
+            ErrorCode::DraftLimitReached => 47036,
+            ErrorCode::DraftInUse => 47037,
         }
     }
 
@@ -222,6 +231,8 @@ impl ErrorCode {
             ErrorCode::DomainLimitReached => "域名数量超过上限",
             ErrorCode::PrecheckFailed => "代码包预审检查未通过",
             ErrorCode::VersionAmbiguous => "版本号对应多个代码包",
+            ErrorCode::DraftLimitReached => "草稿数量或存储已达上限",
+            ErrorCode::DraftInUse => "草稿已用于模板",
         }
     }
 

@@ -47,6 +47,15 @@ pub struct Config {
     pub max_draft_bytes: u64,
     /// Most files in a draft.
     pub max_draft_files: usize,
+    /// Drafts a platform may hold that were not made into templates.
+    pub max_drafts_per_tp: i64,
+    /// Bytes (inflated) those drafts may hold together.
+    pub draft_budget_bytes_per_tp: i64,
+    /// How often blobs that no row names any more are collected (seconds).
+    pub blob_gc_interval_secs: f64,
+    /// A blob is collected only when it was last stored longer ago than
+    /// this (seconds): longer than any upload or build takes.
+    pub blob_gc_grace_secs: f64,
     /// Templates per third-party platform (the public platform allows 50).
     pub max_templates: i64,
     /// Parallel package builds.
@@ -159,6 +168,10 @@ impl Default for Config {
             precheck_total_package_bytes: 20 << 20,
             max_draft_bytes: 32 << 20,
             max_draft_files: 5000,
+            max_drafts_per_tp: 100,
+            draft_budget_bytes_per_tp: 1 << 30,
+            blob_gc_interval_secs: 3_600.0,
+            blob_gc_grace_secs: 3_600.0,
             max_templates: 50,
             build_workers: 2,
             build_lease_secs: 120.0,
@@ -421,6 +434,25 @@ impl Config {
         if !(0.1..=86_400.0).contains(&self.retention_interval_secs) {
             return Err(ConfigError(
                 "retention_interval_secs must be between 0.1 and 86400".into(),
+            ));
+        }
+        if !(1..=100_000).contains(&self.max_drafts_per_tp) {
+            return Err(ConfigError("max_drafts_per_tp must be 1..=100000".into()));
+        }
+        if self.draft_budget_bytes_per_tp < self.max_draft_bytes as i64 {
+            return Err(ConfigError(
+                "draft_budget_bytes_per_tp must be at least max_draft_bytes".into(),
+            ));
+        }
+        if !(1.0..=30.0 * 86_400.0).contains(&self.blob_gc_interval_secs) {
+            return Err(ConfigError(
+                "blob_gc_interval_secs must be between 1 and 2592000".into(),
+            ));
+        }
+        if !(1.0..=30.0 * 86_400.0).contains(&self.blob_gc_grace_secs) {
+            return Err(ConfigError(
+                "blob_gc_grace_secs must be between 1 and 2592000 (longer than any upload takes)"
+                    .into(),
             ));
         }
         if !(60.0..=30.0 * 86_400.0).contains(&self.update_answer_ttl_secs) {

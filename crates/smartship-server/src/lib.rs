@@ -566,4 +566,8 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken, tasks: &mut Vec
         state.clone(),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(workers::blob_gc::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
 }

@@ -208,6 +208,27 @@ pub trait TokenStore: Send + Sync {
 #[async_trait]
 pub trait TemplateStore: Send + Sync {
     async fn create_draft(&self, draft: NewDraft, now: i64) -> Result<DraftId>;
+    /// Stores a draft unless the platform's drafts not made into templates
+    /// would pass `quota` (their number, or their bytes with this one).
+    /// Checked and written under the platform's row lock, so that racing
+    /// uploads cannot pass the bounds together.
+    async fn create_draft_within(
+        &self,
+        draft: NewDraft,
+        now: i64,
+        quota: DraftQuota,
+    ) -> Result<std::result::Result<DraftId, DraftRefusal>>;
+    /// Deletes a draft of the platform that no template was made from.
+    /// Its files' blobs are collected later, once nothing refers to them.
+    async fn delete_draft(
+        &self,
+        tp: TpId,
+        id: DraftId,
+    ) -> Result<std::result::Result<(), DraftRefusal>>;
+    /// Every blob digest a row refers to: drafts', templates' and
+    /// packages' files, built zips, incremental zips, images. What no row
+    /// names may be collected (`BlobStore::collect`).
+    async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>>;
     async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)>;
     /// Copies a draft into a new template unless the TP has `max` templates.
     async fn add_template(

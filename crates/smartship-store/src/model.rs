@@ -806,3 +806,27 @@ pub enum HostPackage {
     Sha256(String),
     Version(String),
 }
+
+/// How much a platform may keep in drafts not made into templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DraftQuota {
+    pub max_drafts: i64,
+    pub max_bytes: i64,
+}
+
+/// Why a draft is not stored or not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftRefusal {
+    /// The platform holds `max` drafts not made into templates.
+    TooMany {
+        max: i64,
+    },
+    /// Its drafts would hold `would` bytes, past `max`.
+    OverBudget {
+        would: i64,
+        max: i64,
+    },
+    NotFound,
+    /// Templates were made from it (they keep its id).
+    InUse(Vec<TemplateId>),
+}

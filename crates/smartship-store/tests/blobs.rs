@@ -132,3 +132,76 @@ async fn concurrent_writers_of_the_same_content_all_succeed_on_both_backends() {
         }
     }
 }
+
+/// Backdates a blob's last store to `at_ms` (the file's modification time,
+/// or the row's `created_at`).
+async fn backdate(backend: Backend, db: &TestDb, dir: &std::path::Path, digest: &str, at_ms: i64) {
+    match backend {
+        Backend::Sqlite => {
+            let path = dir.join("blobs").join(&digest[..2]).join(&digest[2..]);
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms as u64);
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+            sqlx::query("UPDATE blobs SET created_at = $2 WHERE sha256 = $1")
+                .bind(digest)
+                .bind(at_ms)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collection_removes_only_old_blobs_no_row_names_on_both_backends() {
+    for backend in backends() {
+        let (db, blobs, dir) = blob_store(backend).await;
+        let big = vec![7u8; CHUNK * 2 + 5];
+        let b = blobs.clone();
+        let big2 = big.clone();
+        let (named, unnamed, reused, large) = blocking(move || {
+            (
+                b.put(b"named by a row").unwrap().0,
+                b.put(b"named by nothing").unwrap().0,
+                b.put(b"put again by an upload in flight").unwrap().0,
+                b.put(&big2).unwrap().0,
+            )
+        })
+        .await;
+        for d in [&named, &unnamed, &reused, &large] {
+            backdate(backend, &db, dir.path(), d, 1_000).await;
+        }
+        // An upload in flight stores a file that already exists: the put
+        // marks it as stored now, before any row names it.
+        let b = blobs.clone();
+        blocking(move || {
+            assert!(!b.put(b"put again by an upload in flight").unwrap().1);
+        })
+        .await;
+        let referenced = std::collections::HashSet::from([named.clone()]);
+        let cutoff = 1_000_000;
+        let b = blobs.clone();
+        let done = blocking(move || b.collect(&referenced, cutoff).unwrap()).await;
+        assert_eq!(done.blobs, 2, "{backend:?}: the unnamed and the large one");
+        assert_eq!(done.bytes, (b"named by nothing".len() + big.len()) as u64);
+        let b = blobs.clone();
+        blocking(move || {
+            assert_eq!(b.get(&named).unwrap(), b"named by a row");
+            assert_eq!(b.get(&reused).unwrap(), b"put again by an upload in flight");
+            assert!(b.get(&unnamed).is_err(), "{backend:?}");
+            assert!(b.get(&large).is_err(), "{backend:?}");
+            // Collected content can be stored again.
+            assert!(b.put(b"named by nothing").unwrap().1);
+            assert_eq!(b.usage().unwrap().0, 3, "{backend:?}");
+        })
+        .await;
+    }
+}

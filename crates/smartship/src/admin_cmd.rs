@@ -52,6 +52,9 @@ enum AdminCommand {
     /// Accounts of the operator console (/console).
     #[command(subcommand)]
     Operators(OperatorsCommand),
+    /// Remove the stored files no draft, template, package or image names
+    /// any more (what the collector does every blob_gc_interval_secs).
+    CollectBlobs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -627,6 +630,17 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Status => {
             let v = c.get("/admin/v1/status").await?;
             if as_json { print(&v) } else { print_status(&v) }
+        }
+        AdminCommand::CollectBlobs => {
+            let v = c.post("/admin/v1/blobs/collect", &json!({})).await?;
+            if as_json {
+                print(&v)
+            } else {
+                println!(
+                    "removed {} blobs, {} bytes",
+                    v["blobs_removed"], v["bytes_removed"]
+                )
+            }
         }
         AdminCommand::Template(TemplateCommand::List { client_id, page }) => print_list(
             &c.get(&list_path(

@@ -46,6 +46,9 @@ enum TemplateCommand {
     },
     /// Delete a template.
     Delete { template_id: i64 },
+    /// Delete a draft no template was made from (its files are collected
+    /// later, once nothing else names them).
+    DeleteDraft { draft_id: i64 },
 }
 
 fn collect(dir: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
@@ -159,6 +162,15 @@ pub async fn run(a: TemplateArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|t| (t.template_id, &t.user_version, t.create_time, &t.user_desc));
             print_page(as_json, &list, "TEMPLATE", "templates", rows)?;
+        }
+        TemplateCommand::DeleteDraft { draft_id } => {
+            c.call("template/deldraft", &[("draft_id", &draft_id.to_string())])
+                .await?;
+            if as_json {
+                print_json(&json!({"draft_id": draft_id, "deleted": true}));
+            } else {
+                println!("deleted draft {draft_id}");
+            }
         }
         TemplateCommand::Delete { template_id } => {
             let r = c.template_delete(template_id).await?;

@@ -1007,6 +1007,28 @@ pub async fn storage(State(s): State<AppState>) -> Result<Json<StorageView>, Adm
     }))
 }
 
+/// Runs a collection of unreferenced blobs now (the worker runs one every
+/// `blob_gc_interval_secs`).
+#[utoipa::path(
+    post,
+    path = "/admin/v1/blobs/collect",
+    tag = "operator",
+    operation_id = "admin_collect_blobs",
+    summary = "Remove the blobs no row names any more",
+    description = "Files of refused and deleted drafts, and anything else no draft, template, package, incremental package or image names, last stored longer ago than `blob_gc_grace_secs`.",
+    security(("admin_token" = [])),
+    responses((status = 200, description = "What was removed.", body = smartship_api::admin::CollectedView), AdminErrors)
+)]
+pub async fn collect_blobs(
+    State(s): State<AppState>,
+) -> Result<Json<smartship_api::admin::CollectedView>, AdminError> {
+    let done = crate::workers::blob_gc::collect(&s).await?;
+    Ok(Json(smartship_api::admin::CollectedView {
+        blobs_removed: done.blobs,
+        bytes_removed: done.bytes,
+    }))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {

@@ -166,6 +166,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get_event))
         .routes(routes!(handlers::replay_event))
         .routes(routes!(handlers::storage))
+        .routes(routes!(handlers::collect_blobs))
         .routes(routes!(
             runtime_keys::host_keys,
             runtime_keys::create_host_key

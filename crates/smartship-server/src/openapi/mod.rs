@@ -64,6 +64,7 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(template::add_to_template))
         .routes(any_method!(template::template_list))
         .routes(any_method!(template::delete_template))
+        .routes(any_method!(template::delete_draft))
         .routes(any_method!(template::upload_draft, draft_body))
         .routes(any_method!(oauth::tp_token))
         .routes(any_method!(oauth::create_pre_auth_code))

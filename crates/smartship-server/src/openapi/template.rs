@@ -14,7 +14,7 @@ use smartship_api::template::{
 use smartship_core::archive::{DraftError, DraftLimits, read_draft_streaming};
 use smartship_core::manifest::Manifest;
 use smartship_core::{DraftId, TemplateId};
-use smartship_store::{AddTemplate, NewDraft};
+use smartship_store::{AddTemplate, DraftQuota, DraftRefusal, NewDraft};
 
 /// The public platform limits a template description to 30 characters.
 const MAX_TEMPLATE_DESC: usize = 30;
@@ -232,9 +232,13 @@ pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Res
         DraftError::Store(reason) => crate::openapi::error::storage_error(&reason),
         e => ApiError::business(ErrorCode::InvalidDraft, e.to_string()),
     })?;
-    let id = s
+    let quota = DraftQuota {
+        max_drafts: s.config.max_drafts_per_tp,
+        max_bytes: s.config.draft_budget_bytes_per_tp,
+    };
+    let created = s
         .store
-        .create_draft(
+        .create_draft_within(
             NewDraft {
                 tp_id: caller.tp,
                 user_version,
@@ -242,7 +246,65 @@ pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Res
                 manifest,
             },
             crate::clock::now_ms(),
+            quota,
         )
         .await?;
-    Ok(ok(DraftCreated { draft_id: id.0 }))
+    match created {
+        Ok(id) => Ok(ok(DraftCreated { draft_id: id.0 })),
+        Err(r) => Err(draft_refusal(&r)),
+    }
+}
+
+fn draft_refusal(r: &DraftRefusal) -> ApiError {
+    match r {
+        DraftRefusal::TooMany { max } => ApiError::business(
+            ErrorCode::DraftLimitReached,
+            format!(
+                "已有 {max} 个未生成模板的草稿 (max_drafts_per_tp)，请先用 template/deldraft 删除"
+            ),
+        ),
+        DraftRefusal::OverBudget { would, max } => ApiError::business(
+            ErrorCode::DraftLimitReached,
+            format!(
+                "草稿将共占 {would} 字节，超过 {max} 字节 (draft_budget_bytes_per_tp)，请先用 template/deldraft 删除"
+            ),
+        ),
+        DraftRefusal::NotFound => ApiError::business(ErrorCode::DraftNotFound, "draft_id"),
+        DraftRefusal::InUse(templates) => ApiError::business(
+            ErrorCode::DraftInUse,
+            format!(
+                "模板 {} 由该草稿生成",
+                templates
+                    .iter()
+                    .map(|t| t.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+}
+
+/// `POST template/deldraft` (extension)
+#[utoipa::path(
+    method(get, post),
+    path = "/rest/2.0/smartapp/template/deldraft",
+    tag = "template",
+    operation_id = "template_deldraft",
+    summary = "Delete a draft (extension)",
+    description = "A draft of the platform that no template was made from (47037 otherwise, naming the templates; 47011 for an unknown id). Its files are removed from the blob store by the next collection once nothing else names them.",
+    security(("tp_token" = [])),
+    params(("draft_id" = i64, Query, minimum = 1, description = "A draft of the platform (`template/gettemplatedraftlist`).")),
+    responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
+)]
+pub async fn delete_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
+    let TpCall { caller, p, .. } = call;
+    let id = DraftId(p.id("draft_id")?);
+    match s.store.delete_draft(caller.tp, id).await? {
+        Ok(()) => Ok(super::error::ok_empty()),
+        Err(DraftRefusal::NotFound) => Err(ApiError::business(
+            ErrorCode::DraftNotFound,
+            format!("draft_id={id}"),
+        )),
+        Err(r) => Err(draft_refusal(&r)),
+    }
 }

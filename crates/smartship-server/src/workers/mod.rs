@@ -4,6 +4,7 @@
 //! completes at start-up.
 
 pub mod auto_review;
+pub mod blob_gc;
 pub mod build;
 pub mod delivery;
 pub mod gray;

@@ -506,3 +506,150 @@ async fn package_paths_that_escape_are_refused_everywhere() {
     }
     assert_eq!(t.packages(&app).await, before, "nothing was created");
 }
+
+/// A draft whose one page file is `size` bytes that belong to it alone.
+fn draft_of(tag: &str, size: usize) -> Vec<u8> {
+    let mut js = format!("// {tag}\n").into_bytes();
+    js.resize(size, b' ');
+    write_zip([
+        ("app.json", APP_JSON),
+        ("pages/index/index.js", &js[..]),
+        ("pages/index/index.swan", b"<view/>"),
+    ])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn drafts_are_bounded_per_platform_and_deletable() {
+    let t = spawn_with(|c| {
+        c.max_drafts_per_tp = 2;
+        c.max_draft_bytes = 64 << 10;
+        c.draft_budget_bytes_per_tp = 100 << 10;
+    })
+    .await;
+    let (_, before) = t.admin_get("/admin/v1/storage").await;
+    let d1 = t.upload_draft(draft_of("one", 40 << 10)).await;
+    assert_eq!(d1["errno"], 0, "{d1}");
+    // 40 KiB more would make 80 KiB: within the 100 KiB; then 120 is not.
+    let over = t.upload_draft(draft_of("big", 61 << 10)).await;
+    assert_eq!(over["errno"], 47036, "{over}");
+    assert!(
+        over["msg"]
+            .as_str()
+            .unwrap()
+            .contains("draft_budget_bytes_per_tp"),
+        "{over}"
+    );
+    let d2 = t.upload_draft(draft_of("two", 10 << 10)).await;
+    assert_eq!(d2["errno"], 0, "{d2}");
+    let third = t.upload_draft(draft_of("three", 1 << 10)).await;
+    assert_eq!(third["errno"], 47036, "{third}");
+    assert!(
+        third["msg"].as_str().unwrap().contains("max_drafts_per_tp"),
+        "{third}"
+    );
+    let list = t
+        .api_get("template/gettemplatedraftlist", &t.tp_token, &[])
+        .await;
+    // The harness's own draft was made into a template: it does not count.
+    assert_eq!(list["data"]["count"], 3, "{list}");
+
+    // Deleting frees a place; unknown, foreign and used drafts are refused.
+    let id1 = d1["data"]["draft_id"].as_i64().unwrap().to_string();
+    let (_, rival) = t.second_tp().await;
+    let r = t
+        .api("template/deldraft", &rival, &[("draft_id", &id1)])
+        .await;
+    assert_eq!(r["errno"], 47011, "another platform's draft: {r}");
+    let r = t
+        .api("template/deldraft", &t.tp_token, &[("draft_id", "999999")])
+        .await;
+    assert_eq!(r["errno"], 47011, "{r}");
+    let used = list["data"]["list"].as_array().unwrap().last().unwrap()["draft_id"].to_string();
+    let r = t
+        .api("template/deldraft", &t.tp_token, &[("draft_id", &used)])
+        .await;
+    assert_eq!(
+        r["errno"], 47037,
+        "the harness's template was made from it: {r}"
+    );
+    assert!(
+        r["msg"]
+            .as_str()
+            .unwrap()
+            .contains(&t.template_id.to_string()),
+        "{r}"
+    );
+    let r = t
+        .api("template/deldraft", &t.tp_token, &[("draft_id", &id1)])
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let r = t
+        .api("template/deldraft", &t.tp_token, &[("draft_id", &id1)])
+        .await;
+    assert_eq!(r["errno"], 47011, "already gone: {r}");
+    let third = t.upload_draft(draft_of("three", 1 << 10)).await;
+    assert_eq!(third["errno"], 0, "{third}");
+    let (_, after) = t.admin_get("/admin/v1/storage").await;
+    assert!(
+        after["blob_bytes"].as_u64().unwrap() > before["blob_bytes"].as_u64().unwrap(),
+        "{before} {after}"
+    );
+}
+
+#[tokio::test]
+async fn files_no_row_names_are_collected_after_the_grace_period() {
+    let t = spawn_with(|c| c.blob_gc_grace_secs = 1.0).await;
+    let kept = t.upload_draft(draft_of("kept", 20 << 10)).await;
+    assert_eq!(kept["errno"], 0, "{kept}");
+    let deleted = t.upload_draft(draft_of("deleted", 30 << 10)).await;
+    let id = deleted["data"]["draft_id"].to_string();
+    // Refused after its page was stored: app.json does not parse.
+    let refused = write_zip([
+        ("app.json", &b"{\"pages\": ["[..]),
+        ("pages/index/index.js", &[b'x'; 25 << 10][..]),
+    ])
+    .unwrap();
+    let r = t.upload_draft(refused).await;
+    assert_eq!(r["errno"], 47014, "{r}");
+    let r = t
+        .api("template/deldraft", &t.tp_token, &[("draft_id", &id)])
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    // Within the grace period nothing goes.
+    let (s, v) = t.admin_post("/admin/v1/blobs/collect", json!({})).await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{v}");
+    assert_eq!(v["blobs_removed"], 0, "{v}");
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let (_, before) = t.admin_get("/admin/v1/storage").await;
+    let (_, v) = t.admin_post("/admin/v1/blobs/collect", json!({})).await;
+    assert_eq!(
+        v["blobs_removed"], 3,
+        "the deleted draft's page, the refused one's page and app.json: {v}"
+    );
+    assert!(v["bytes_removed"].as_u64().unwrap() >= (55 << 10), "{v}");
+    let (_, after) = t.admin_get("/admin/v1/storage").await;
+    assert_eq!(
+        before["blob_count"].as_u64().unwrap() - 3,
+        after["blob_count"].as_u64().unwrap()
+    );
+    // What rows name is still whole: a package builds from the template,
+    // and the kept draft becomes a template.
+    let app = &t.apps[0];
+    let up = t.upload(app, "1.0.1", r#"{"extEnable":true}"#).await;
+    assert_eq!(up["errno"], 0, "{up}");
+    t.wait_built(app).await;
+    let r = t
+        .api(
+            "template/addtotemplate",
+            &t.tp_token,
+            &[
+                ("draft_id", &kept["data"]["draft_id"].to_string()),
+                ("user_desc", "kept"),
+            ],
+        )
+        .await;
+    assert_eq!(r["errno"], 0, "{r}");
+    let (_, v) = t.admin_post("/admin/v1/blobs/collect", json!({})).await;
+    assert_eq!(v["blobs_removed"], 0, "{v}");
+}

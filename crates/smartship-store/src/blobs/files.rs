@@ -10,6 +10,14 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Marks an existing blob as stored now (see `BlobStore::collect`).
+fn touch(path: &std::path::Path) -> io::Result<()> {
+    std::fs::File::options()
+        .write(true)
+        .open(path)?
+        .set_modified(std::time::SystemTime::now())
+}
+
 #[derive(Debug, Clone)]
 pub struct FileBlobs {
     root: PathBuf,
@@ -40,6 +48,7 @@ impl FileBlobs {
         let digest = sha256_hex(bytes);
         let path = self.path_of(&digest)?;
         if path.exists() {
+            touch(&path)?;
             return Ok((digest, false));
         }
         std::fs::create_dir_all(path.parent().expect("blob paths have a parent"))?;
@@ -95,7 +104,9 @@ impl FileBlobs {
             }
             let digest = hex::encode(hasher.finalize());
             let path = self.path_of(&digest)?;
-            if !path.exists() {
+            if path.exists() {
+                touch(&path)?;
+            } else {
                 f.sync_all()?;
                 std::fs::create_dir_all(path.parent().expect("blob paths have a parent"))?;
                 std::fs::rename(&tmp, &path)?;
@@ -154,6 +165,40 @@ impl FileBlobs {
         Ok(out)
     }
 
+    /// Removes the blobs not in `referenced` last stored before `cutoff`
+    /// (Unix ms; a blob's modification time is when it was last put).
+    pub fn collect(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+        cutoff: i64,
+    ) -> io::Result<super::Collected> {
+        let cutoff = std::time::UNIX_EPOCH + std::time::Duration::from_millis(cutoff.max(0) as u64);
+        let mut done = super::Collected::default();
+        for digest in self.digests()? {
+            if referenced.contains(&digest) {
+                continue;
+            }
+            let path = self.path_of(&digest)?;
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if meta.modified()? >= cutoff {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    done.blobs += 1;
+                    done.bytes += meta.len();
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
     /// Opens a blob to be read as a stream.
     pub fn open_blob(&self, sha256: &str) -> io::Result<std::fs::File> {
         std::fs::File::open(self.path_of(sha256)?)
@@ -163,6 +208,45 @@ impl FileBlobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collection_keeps_what_is_named_or_was_put_again_lately() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FileBlobs::open(dir.path()).unwrap();
+        let (kept, _) = b.put(b"named by a row").unwrap();
+        let (old, _) = b.put(b"named by nothing").unwrap();
+        let (again, _) = b.put(b"named by nothing yet").unwrap();
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
+        for d in [&kept, &old, &again] {
+            let path = b.path_of(d).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        // An upload that reuses an old blob puts it again before its row
+        // names it: the put marks it as stored now.
+        assert!(!b.put(b"named by nothing yet").unwrap().1);
+        let referenced = std::collections::HashSet::from([kept.clone()]);
+        let cutoff = 2_000_000; // ms: after the old times, before now
+        let done = b.collect(&referenced, cutoff).unwrap();
+        assert_eq!(done.blobs, 1);
+        assert!(b.get(&old).is_err());
+        assert_eq!(b.get(&kept).unwrap(), b"named by a row");
+        assert_eq!(b.get(&again).unwrap(), b"named by nothing yet");
+        // The streamed put marks it too.
+        let path = b.path_of(&again).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        b.put_reader(&mut &b"named by nothing yet"[..]).unwrap();
+        assert_eq!(b.collect(&referenced, cutoff).unwrap().blobs, 0);
+    }
 
     #[test]
     fn put_is_idempotent_and_addressed_by_content() {

@@ -92,6 +92,48 @@ impl BlobStore {
             Place::Postgres(p) => block_on(p.usage()),
         }
     }
+
+    /// Removes every blob that is not in `referenced` and was last stored
+    /// (written, or put again while it existed) before `cutoff` (Unix ms).
+    ///
+    /// Why it is safe against a write in flight: a writer puts its blobs
+    /// first and inserts the row that names them after, and every put marks
+    /// the blob as stored now, even when it already existed. A blob named
+    /// by a row inserted after `referenced` was read was therefore put
+    /// after `cutoff`, as long as `cutoff` lies further back than the
+    /// longest write takes (the grace period, `blob_gc_grace_secs`).
+    pub fn collect(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+        cutoff: i64,
+    ) -> io::Result<Collected> {
+        match &self.place {
+            Place::Files(f) => f.collect(referenced, cutoff),
+            Place::Postgres(p) => block_on(p.collect(referenced, cutoff)),
+        }
+    }
+}
+
+/// What a collection removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub blobs: u64,
+    pub bytes: u64,
+}
+
+/// Adds to `out` every digest a stored manifest names (`"sha256":"<hex>"`,
+/// whatever the manifest's shape).
+pub fn digests_in_manifest(json: &str, out: &mut std::collections::HashSet<String>) {
+    const KEY: &str = "\"sha256\":\"";
+    let mut rest = json;
+    while let Some(at) = rest.find(KEY) {
+        rest = &rest[at + KEY.len()..];
+        if let Some(hex) = rest.get(..64)
+            && check_digest(hex).is_ok()
+        {
+            out.insert(hex.to_owned());
+        }
+    }
 }
 
 /// Runs a query of a PostgreSQL blob store to its end on the runtime of

@@ -79,6 +79,114 @@ macro_rules! template_store {
                 Ok(DraftId(id))
             }
 
+            async fn create_draft_within(
+                &self,
+                d: NewDraft,
+                now: i64,
+                quota: DraftQuota,
+            ) -> Result<std::result::Result<DraftId, DraftRefusal>> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                sqlx::query(concat!("SELECT id FROM tps WHERE id = $1", for_update!()))
+                    .bind(d.tp_id.0)
+                    .execute(&mut **tx)
+                    .await?;
+                let (count, bytes): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM drafts d WHERE tp_id = $1 \
+                       AND NOT EXISTS (SELECT 1 FROM templates t WHERE t.draft_id = d.id)",
+                )
+                .bind(d.tp_id.0)
+                .fetch_one(&mut **tx)
+                .await?;
+                if count >= quota.max_drafts {
+                    return Ok(Err(DraftRefusal::TooMany {
+                        max: quota.max_drafts,
+                    }));
+                }
+                let size = d.manifest.total_size() as i64;
+                let would = bytes.saturating_add(size);
+                if would > quota.max_bytes {
+                    return Ok(Err(DraftRefusal::OverBudget {
+                        would,
+                        max: quota.max_bytes,
+                    }));
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO drafts (tp_id, user_version, user_desc, manifest, size, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(d.tp_id.0)
+                .bind(&d.user_version)
+                .bind(&d.user_desc)
+                .bind(manifest_json(&d.manifest))
+                .bind(size)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Ok(DraftId(id)))
+            }
+
+            async fn delete_draft(
+                &self,
+                tp: TpId,
+                id: DraftId,
+            ) -> Result<std::result::Result<(), DraftRefusal>> {
+                let mut tx = self.begin_write(Touches::Nothing).await?;
+                let found: Option<i64> = sqlx::query_scalar(concat!(
+                    "SELECT id FROM drafts WHERE id = $1 AND tp_id = $2",
+                    for_update!()
+                ))
+                .bind(id.0)
+                .bind(tp.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if found.is_none() {
+                    return Ok(Err(DraftRefusal::NotFound));
+                }
+                let templates: Vec<i64> =
+                    sqlx::query_scalar("SELECT id FROM templates WHERE draft_id = $1 ORDER BY id")
+                        .bind(id.0)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                if !templates.is_empty() {
+                    return Ok(Err(DraftRefusal::InUse(
+                        templates.into_iter().map(TemplateId).collect(),
+                    )));
+                }
+                sqlx::query("DELETE FROM drafts WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut **tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
+
+            async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>> {
+                let mut out = std::collections::HashSet::new();
+                // Manifests in any of their stored shapes (whole, or a
+                // package's difference from its template) name each file as
+                // `"sha256":"<hex>"`.
+                for sql in [
+                    "SELECT manifest FROM drafts",
+                    "SELECT manifest FROM templates",
+                    "SELECT manifest FROM packages WHERE manifest IS NOT NULL",
+                ] {
+                    let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(self.reads()).await?;
+                    for m in &rows {
+                        crate::blobs::digests_in_manifest(m, &mut out);
+                    }
+                }
+                for sql in [
+                    "SELECT artifact_sha256 FROM packages WHERE artifact_sha256 IS NOT NULL",
+                    "SELECT sha256 FROM package_deltas",
+                    "SELECT sha256 FROM images",
+                ] {
+                    let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(self.reads()).await?;
+                    out.extend(rows);
+                }
+                Ok(out)
+            }
+
             async fn list_drafts(&self, tp: TpId, offset: i64, limit: i64) -> Result<(i64, Vec<Draft>)> {
                 let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts WHERE tp_id = $1")
                     .bind(tp.0)

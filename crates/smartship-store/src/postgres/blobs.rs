@@ -82,11 +82,7 @@ impl PgBlobs {
     pub async fn put(&self, bytes: &[u8]) -> io::Result<(String, bool)> {
         if bytes.len() > CHUNK {
             let digest = sha256_hex(bytes);
-            if !self
-                .present(std::slice::from_ref(&digest))
-                .await?
-                .is_empty()
-            {
+            if self.touch(&digest).await? {
                 return Ok((digest, false));
             }
             let (r, new) = self.put_reader(&mut &bytes[..]).await?;
@@ -100,10 +96,14 @@ impl PgBlobs {
     /// One chunk's blob in one statement: the blob row, and its chunk only
     /// if the row is new.
     async fn put_small(&self, digest: &str, bytes: &[u8]) -> io::Result<bool> {
+        // An existing row is marked as stored now (`created_at`: when the
+        // blob was last put; see `BlobStore::collect`); its chunk is written
+        // only when the row is new (`xmax = 0`).
         let done = sqlx::query(
             "WITH b AS (INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (sha256) DO NOTHING RETURNING sha256) \
-             INSERT INTO blob_chunks (sha256, seq, data) SELECT sha256, 0, $4 FROM b",
+             ON CONFLICT (sha256) DO UPDATE SET created_at = EXCLUDED.created_at \
+             RETURNING sha256, xmax = 0 AS inserted) \
+             INSERT INTO blob_chunks (sha256, seq, data) SELECT sha256, 0, $4 FROM b WHERE inserted",
         )
         .bind(digest)
         .bind(bytes.len() as i64)
@@ -216,7 +216,11 @@ impl PgBlobs {
         } else {
             // The content is stored (by the other writer): this copy goes
             // with the transaction, whose rollback cannot fail the put.
+            // Then the stored blob is marked as stored now, on a connection
+            // of its own once this one is back in the pool (holding both
+            // would starve the pool under many concurrent writers).
             drop(tx);
+            self.touch(&digest).await?;
         }
         Ok((
             FileRef {
@@ -225,6 +229,62 @@ impl PgBlobs {
             },
             inserted,
         ))
+    }
+
+    /// Marks an existing blob as stored now; false when there is none.
+    async fn touch(&self, digest: &str) -> io::Result<bool> {
+        Ok(
+            sqlx::query("UPDATE blobs SET created_at = $2 WHERE sha256 = $1")
+                .bind(digest)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await
+                .map_err(io_error)?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// Removes the blobs not in `referenced` last stored before `cutoff`
+    /// (Unix ms), a batch per transaction; a blob put again meanwhile
+    /// (its `created_at` moved) is left alone.
+    pub async fn collect(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+        cutoff: i64,
+    ) -> io::Result<crate::blobs::Collected> {
+        let candidates: Vec<String> =
+            sqlx::query_scalar("SELECT sha256 FROM blobs WHERE created_at < $1")
+                .bind(cutoff)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(io_error)?;
+        let unused: Vec<String> = candidates
+            .into_iter()
+            .filter(|d| !referenced.contains(d))
+            .collect();
+        let mut done = crate::blobs::Collected::default();
+        for batch in unused.chunks(500) {
+            let mut tx = self.pool.begin().await.map_err(io_error)?;
+            let gone: Vec<(String, i64)> = sqlx::query_as(
+                "DELETE FROM blobs WHERE sha256 = ANY($1) AND created_at < $2 RETURNING sha256, size",
+            )
+            .bind(batch)
+            .bind(cutoff)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(io_error)?;
+            let digests: Vec<&str> = gone.iter().map(|(d, _)| d.as_str()).collect();
+            sqlx::query("DELETE FROM blob_chunks WHERE sha256 = ANY($1)")
+                .bind(&digests)
+                .execute(&mut *tx)
+                .await
+                .map_err(io_error)?;
+            tx.commit().await.map_err(io_error)?;
+            done.blobs += gone.len() as u64;
+            done.bytes += gone.iter().map(|(_, s)| *s as u64).sum::<u64>();
+        }
+        Ok(done)
     }
 
     /// The bytes of one blob, assembled chunk by chunk.
