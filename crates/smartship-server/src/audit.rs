@@ -14,7 +14,10 @@
 //! package lifecycle's accepted changes through the open API (upload,
 //! submit, withdraw, release, rollback) are not queued: their entry is
 //! written in the change's own transaction ([`AuditSlot::entry_for_change`]),
-//! so a kill can never leave an acknowledged change without its entry. Entries beyond the queue's bound (a
+//! so a kill can never leave an acknowledged change without its entry. It
+//! goes to `audit_staging`, a table without secondary indexes (one page per
+//! commit), and the writer moves it into the log within a pace, and every
+//! node at start; a reader sees it after that quarter second. Entries beyond the queue's bound (a
 //! database that stopped answering) are counted and dropped, never
 //! waited for: the log never slows or stops the actions it records.
 //!
@@ -229,8 +232,13 @@ pub async fn writer(s: AppState) {
         (window_ms / 4).clamp(250, 5_000) as u64,
     ));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut staged = tokio::time::interval(PACE);
+    staged.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = staged.tick() => {
+                move_staged(s.store.as_ref()).await;
+            }
             _ = tick.tick() => {
                 let mut ended = s.audit.ended_windows(Some(crate::clock::now_ms()), window_ms);
                 if !ended.is_empty() {
@@ -261,7 +269,29 @@ pub async fn writer(s: AppState) {
                 }
                 let mut ended = s.audit.ended_windows(None, window_ms);
                 store(&s, &mut ended).await;
+                move_staged(s.store.as_ref()).await;
                 break;
+            }
+        }
+    }
+}
+
+/// Moves the entries written with their changes (`audit_staging`) into
+/// the log, [`BATCH`] at a time until none is left; how many moved. They
+/// are durable where they are: a failure here is retried at the next pace.
+pub async fn move_staged(store: &dyn smartship_store::Store) -> u64 {
+    let mut total = 0;
+    loop {
+        match store.move_staged_audit(BATCH as i64).await {
+            Ok(n) => {
+                total += n;
+                if n < BATCH as u64 {
+                    return total;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "moving staged audit entries failed");
+                return total;
             }
         }
     }

@@ -386,6 +386,9 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;
+    // Entries written with their changes by a process that was stopped
+    // before it moved them.
+    audit::move_staged(store.as_ref()).await;
     let blobs = store
         .blobs(&config.data_dir.join("blobs"))
         .context("opening the blob store")?;

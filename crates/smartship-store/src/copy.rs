@@ -429,6 +429,20 @@ const TABLES: &[Table] = &[
             ("outcome", Text),
         ],
     },
+    Table {
+        name: "audit_staging",
+        key: "id",
+        columns: &[
+            ("id", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("address", Text),
+            ("action", Text),
+            ("target", Text),
+            ("detail", Text),
+            ("outcome", Text),
+        ],
+    },
 ];
 
 impl Table {

@@ -175,6 +175,7 @@ fn run_batch(
         }
         let step = (|| {
             conn.execute_batch("SAVEPOINT job")?;
+            let audit = crate::sqlite::lifecycle_sql::audit_mark();
             // A job that panics is rolled back like one that failed (its
             // caller hears that the writer dropped it); the writer and the
             // rest of the batch go on.
@@ -183,6 +184,8 @@ fn run_batch(
             if kept.unwrap_or(false) {
                 conn.execute_batch("RELEASE job")
             } else {
+                // Its audit entries go with it.
+                crate::sqlite::lifecycle_sql::drop_audit_since(audit);
                 conn.execute_batch("ROLLBACK TO job; RELEASE job")
             }
         })();
@@ -191,8 +194,11 @@ fn run_batch(
         }
     }
     if let Some(e) = failed {
+        crate::sqlite::lifecycle_sql::discard_audit();
         return Err(e);
     }
+    // The accepted jobs' audit entries, in the same transaction.
+    crate::sqlite::lifecycle_sql::flush_audit(conn)?;
     conn.execute_batch("COMMIT")
 }
 

@@ -667,6 +667,10 @@ pub trait Store:
     /// Ends the leases written by `owners` ([`lease_owner::this_process`]
     /// identities).
     async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases>;
+    /// Moves up to `limit` audit entries written with their changes
+    /// (`audit_staging`) into the audit log, oldest first; how many moved.
+    /// Several nodes may run it at once: each entry moves once.
+    async fn move_staged_audit(&self, limit: i64) -> Result<u64>;
     /// The schema version the database has and the one this build expects
     /// (a node is ready only when they are equal).
     async fn schema_state(&self) -> Result<SchemaState>;

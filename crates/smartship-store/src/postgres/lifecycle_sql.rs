@@ -137,7 +137,7 @@ impl LifecycleTx for PgLifecycle<'_> {
 
     async fn insert_audit(&mut self, e: &NewAuditEntry) -> Result<()> {
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+            "INSERT INTO audit_staging (at, actor, address, action, target, detail, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(e.at)

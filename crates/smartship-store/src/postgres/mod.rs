@@ -241,6 +241,23 @@ store_impl!(PgStore, {
         tx.commit().await
     }
 
+    async fn move_staged_audit(&self, limit: i64) -> Result<u64> {
+        // One statement: what is deleted is what is inserted, and rows
+        // another node is moving are skipped, not moved twice.
+        let n = sqlx::query(
+            "WITH moved AS (DELETE FROM audit_staging WHERE id IN \
+               (SELECT id FROM audit_staging ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+               RETURNING id, at, actor, address, action, target, detail, outcome) \
+             INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+             SELECT at, actor, address, action, target, detail, outcome FROM moved ORDER BY id",
+        )
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
     async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases> {
         if owners.is_empty() {
             return Ok(ReleasedLeases::default());

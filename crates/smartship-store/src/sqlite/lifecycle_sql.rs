@@ -15,6 +15,71 @@ use rusqlite::{Connection, OptionalExtension, params};
 use smartship_core::lifecycle::{BuildState, PackageState, PackageView};
 use smartship_core::{AppId, PackageId};
 
+thread_local! {
+    /// Audit entries of the writer thread's current batch, written just
+    /// before it commits (only the writer thread runs lifecycle jobs).
+    static DEFERRED_AUDIT: std::cell::RefCell<Vec<NewAuditEntry>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many audit entries the current batch holds: a job that is rolled
+/// back drops those it added ([`drop_audit_since`]).
+pub(crate) fn audit_mark() -> usize {
+    DEFERRED_AUDIT.with(|d| d.borrow().len())
+}
+
+pub(crate) fn drop_audit_since(mark: usize) {
+    DEFERRED_AUDIT.with(|d| d.borrow_mut().truncate(mark));
+}
+
+/// Writes the batch's audit entries, in the batch's transaction, a
+/// multi-row statement per 100 (7 parameters each, far below SQLite's
+/// limit). Called just before the commit; what fails fails the batch.
+pub(crate) fn flush_audit(conn: &Connection) -> rusqlite::Result<()> {
+    let entries = DEFERRED_AUDIT.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    for chunk in entries.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO audit_staging (at, actor, address, action, target, detail, outcome) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 7;
+            sql.push_str(&format!(
+                "(?{},?{},?{},?{},?{},?{},?{})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
+        }
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 7);
+        for e in chunk {
+            values.extend([
+                &e.at as &dyn rusqlite::ToSql,
+                &e.actor,
+                &e.address,
+                &e.action,
+                &e.target,
+                &e.detail,
+                &e.outcome,
+            ]);
+        }
+        stmt.execute(values.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Forgets the batch's audit entries (the batch failed).
+pub(crate) fn discard_audit() {
+    DEFERRED_AUDIT.with(|d| d.borrow_mut().clear());
+}
+
 /// The writer thread's connection, inside its batch's transaction.
 pub(super) struct SqliteLifecycle<'c>(pub(super) &'c Connection);
 
@@ -157,14 +222,10 @@ impl LifecycleTx for SqliteLifecycle<'_> {
     }
 
     async fn insert_audit(&mut self, e: &NewAuditEntry) -> Result<()> {
-        self.0
-            .prepare_cached(
-                "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                e.at, e.actor, e.address, e.action, e.target, e.detail, e.outcome
-            ])?;
+        // Written with the batch's other entries just before its commit
+        // (`flush_audit`): one statement for all of them instead of one
+        // each on the writer thread, which every transition waits for.
+        DEFERRED_AUDIT.with(|d| d.borrow_mut().push(e.clone()));
         Ok(())
     }
 

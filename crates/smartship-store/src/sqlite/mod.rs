@@ -86,7 +86,7 @@ macro_rules! for_update {
 // After `package_cols!` and `for_update!`, so that the aggregates' modules
 // see them.
 mod console;
-mod lifecycle_sql;
+pub(crate) mod lifecycle_sql;
 mod outbox;
 mod packages;
 mod parties;
@@ -229,6 +229,35 @@ store_impl!(SqliteStore, {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn move_staged_audit(&self, limit: i64) -> Result<u64> {
+        // One writer: the two statements see the same rows.
+        let mut tx = self.begin_write(Touches::Nothing).await?;
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(id) FROM (SELECT id FROM audit_staging ORDER BY id LIMIT $1)",
+        )
+        .bind(limit)
+        .fetch_one(&mut **tx)
+        .await?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        let n = sqlx::query(
+            "INSERT INTO audit_log (at, actor, address, action, target, detail, outcome) \
+             SELECT at, actor, address, action, target, detail, outcome FROM audit_staging \
+             WHERE id <= $1 ORDER BY id",
+        )
+        .bind(last)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM audit_staging WHERE id <= $1")
+            .bind(last)
+            .execute(&mut **tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn release_leases(&self, owners: &[String]) -> Result<ReleasedLeases> {
