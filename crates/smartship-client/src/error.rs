@@ -61,6 +61,18 @@ pub enum Error {
         /// Human-readable message.
         message: String,
     },
+    /// `{"error": {"code", "message"}}` of the host-runtime API
+    /// (`/runtime/v1`: `app_paused`, `host_key_invalid`, a failed
+    /// download...).
+    #[error("host-runtime API {status}: {code}: {message}")]
+    Runtime {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code, e.g. `app_paused`.
+        code: String,
+        /// Human-readable message.
+        message: String,
+    },
     /// No answer: connection refused, timeout, TLS, a broken body.
     #[error("transport: {0}")]
     Transport(#[from] reqwest::Error),

@@ -188,7 +188,7 @@ impl RuntimeClient {
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
         if !status.is_success() {
-            return Err(Error::Admin {
+            return Err(Error::Runtime {
                 status: status.as_u16(),
                 code: body["error"]["code"].as_str().unwrap_or("").to_owned(),
                 message: body["error"]["message"].as_str().unwrap_or("").to_owned(),
@@ -296,7 +296,7 @@ impl RuntimeClient {
         verify_signature(keys, key_id, signature, message)?;
         let mut resp = self.http.get(url).send().await?;
         if !resp.status().is_success() {
-            return Err(Error::Admin {
+            return Err(Error::Runtime {
                 status: resp.status().as_u16(),
                 code: "download_failed".into(),
                 message: format!("GET {url}"),

@@ -254,6 +254,24 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
             .app(AppId(*id))
             .await?
             .with_context(|| format!("demo app {id} is gone"))?;
+        // Tokens of an app whose authorization was revoked (through the
+        // consent page, say) are refused at once: the demo authorizes it
+        // again rather than hand out dead tokens, and says so.
+        if !s.store.authorization_active(app.id, tp.id).await? {
+            s.store
+                .authorize(
+                    app.id,
+                    tp.id,
+                    operator::DEFAULT_SCOPES,
+                    crate::clock::now_ms(),
+                )
+                .await?;
+            tracing::warn!(
+                app = %app.id,
+                "demo app {} had been unauthorized; it is authorized again so that its tokens in demo.json work",
+                app.id
+            );
+        }
         let tokens = operator::mint_app_tokens(s, app.id, tp.id).await?;
         apps.push(DemoApp {
             app_id: app.id.0,

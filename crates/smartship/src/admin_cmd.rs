@@ -362,7 +362,11 @@ fn client(a: &AdminArgs) -> anyhow::Result<AdminClient> {
         None => {
             let path = a.data_dir.join("server.json");
             let text = std::fs::read_to_string(&path).with_context(|| {
-                format!("no --server given and {} is unreadable", path.display())
+                format!(
+                    "no server: give --server URL or set SMARTSHIP_SERVER \
+                     (or run beside the server's data directory: {} is unreadable)",
+                    path.display()
+                )
             })?;
             let v: Value = serde_json::from_str(&text)?;
             v["base_url"]
@@ -378,7 +382,8 @@ fn client(a: &AdminArgs) -> anyhow::Result<AdminClient> {
             std::fs::read_to_string(&path)
                 .with_context(|| {
                     format!(
-                        "no --admin-token given and {} is unreadable",
+                        "no admin token: give --admin-token or set SMARTSHIP_ADMIN_TOKEN \
+                         (or run beside the server's data directory: {} is unreadable)",
                         path.display()
                     )
                 })?

@@ -185,7 +185,7 @@ struct Display {
 }
 
 impl Display {
-    fn start(mode: ProgressMode, progress: Arc<Progress>) -> Display {
+    fn start(mode: ProgressMode, progress: Arc<Progress>, manual: Option<bool>) -> Display {
         let mode = match mode {
             ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Log,
@@ -219,7 +219,7 @@ impl Display {
                             bar.set_position(s.finished as u64);
                             bar.set_prefix(format!("{:.1} apps/s  {}", s.rate, s.eta_text()));
                             let hint = s
-                                .waiting_hint()
+                                .waiting_hint(manual)
                                 .map(|h| format!("\n  {h}"))
                                 .unwrap_or_default();
                             bar.set_message(format!(
@@ -230,7 +230,7 @@ impl Display {
                         }
                         (None, ProgressMode::Log) => {
                             eprintln!("{}", s.line());
-                            if let Some(hint) = s.waiting_hint() {
+                            if let Some(hint) = s.waiting_hint(manual) {
                                 eprintln!("{hint}");
                             }
                         }
@@ -289,6 +289,26 @@ fn load_apps(path: &Path) -> anyhow::Result<Vec<fleet::FleetApp>> {
     fleet::load_apps(path).map_err(anyhow::Error::msg)
 }
 
+/// Exit status of `fleet upgrade` when some apps failed or were skipped.
+const EXIT_FAILED: u8 = 3;
+/// ... when some apps stopped short of the goal without failing (still
+/// under audit when `--audit-timeout` passed).
+const EXIT_SHORT: u8 = 4;
+/// ... when the run was interrupted (Ctrl-C, SIGTERM).
+const EXIT_INTERRUPTED: u8 = 5;
+
+/// Whether the server reviews by hand, when the operator's token says so
+/// (`SMARTSHIP_ADMIN_TOKEN`); None when it cannot be asked.
+async fn manual_review(server: &str) -> Option<bool> {
+    let token = std::env::var("SMARTSHIP_ADMIN_TOKEN").ok()?;
+    let admin = smartship_client::AdminClient::new(server, token);
+    let status = tokio::time::timeout(Duration::from_secs(5), admin.get("/admin/v1/status"))
+        .await
+        .ok()?
+        .ok()?;
+    Some(status["review_policy"].as_str()? == "manual")
+}
+
 pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
     let as_json = a.api.json;
     match a.command {
@@ -325,7 +345,8 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             report,
             progress: mode,
         } => {
-            let tp = OpenApiClient::new(a.api.server()?, a.api.token.clone().unwrap_or_default());
+            let server = a.api.server()?;
+            let tp = OpenApiClient::new(server, a.api.token.clone().unwrap_or_default());
             let list = load_apps(&apps)?;
             let base_ext = crate::package_cmd::read_ext_json(&ext_json)?;
             anyhow::ensure!(base_ext.is_object(), "--ext-json must be a JSON object");
@@ -368,7 +389,7 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
                 list.len(),
                 state.display()
             );
-            let display = Display::start(mode, progress.clone());
+            let display = Display::start(mode, progress.clone(), manual_review(server).await);
             let result =
                 fleet::upgrade_until(&tp, list, &options, &state, progress.clone(), stop.clone())
                     .await;
@@ -378,21 +399,46 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             if let Some(path) = report {
                 write_report(&r, &path)?;
             }
+            let goal = options.target();
+            let failed = r
+                .apps
+                .iter()
+                .filter(|a| a.outcome.is_some_and(Outcome::is_failure))
+                .count();
             let short = r
                 .apps
                 .iter()
-                .filter(|a| a.outcome.is_none_or(Outcome::is_failure))
+                .filter(|a| a.outcome.is_none_or(|o| !fleet::reached(o, goal)))
                 .count();
+            let exit = |code: u8, message: String| {
+                Err(anyhow::Error::new(crate::output::Exit { code, message }))
+            };
             if stop.load(Ordering::Relaxed) {
-                anyhow::bail!(
-                    "stopped with {} apps unfinished; run again to resume",
-                    r.unfinished()
+                return exit(
+                    EXIT_INTERRUPTED,
+                    format!(
+                        "stopped with {} apps unfinished; run again to resume",
+                        r.unfinished()
+                    ),
+                );
+            }
+            if failed > 0 {
+                return exit(
+                    EXIT_FAILED,
+                    format!(
+                        "{failed} of {} apps failed or were skipped (see the report)",
+                        r.apps.len()
+                    ),
                 );
             }
             if short > 0 {
-                anyhow::bail!(
-                    "{short} of {} apps failed or were skipped (see the report)",
-                    r.apps.len()
+                return exit(
+                    EXIT_SHORT,
+                    format!(
+                        "{short} of {} apps stopped short of {} (see the report); run again to continue",
+                        r.apps.len(),
+                        goal.as_str()
+                    ),
                 );
             }
             Ok(())
@@ -407,7 +453,7 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
             let tp = OpenApiClient::new(a.api.server()?, a.api.token.clone().unwrap_or_default());
             let list = load_apps(&apps)?;
             let progress = Arc::new(Progress::new(list.len()));
-            let display = Display::start(mode, progress.clone());
+            let display = Display::start(mode, progress.clone(), None);
             let result = fleet::rollback(&tp, list, &state, concurrency, progress.clone()).await;
             display.finish(&progress);
             let r = result.map_err(anyhow::Error::msg)?;

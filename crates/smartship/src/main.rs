@@ -89,7 +89,10 @@ fn main() -> std::process::ExitCode {
             // Errors quote the server's messages: escape what could drive
             // the terminal.
             eprintln!("error: {}", output::printable(&format!("{e:#}")));
-            std::process::ExitCode::FAILURE
+            match e.downcast_ref::<output::Exit>() {
+                Some(exit) => std::process::ExitCode::from(exit.code),
+                None => std::process::ExitCode::FAILURE,
+            }
         }
     }
 }

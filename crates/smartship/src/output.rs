@@ -164,3 +164,19 @@ mod tests {
         assert_eq!(t, "ID    NAME\n1     a\n1000  bb\n");
     }
 }
+
+/// An error that ends the command with its own exit status (documented
+/// per command, e.g. `smartship fleet`'s in docs/fleet.md).
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}

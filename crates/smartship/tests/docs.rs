@@ -309,6 +309,37 @@ fn every_shell_block_is_run_or_says_why_not() {
     }
 }
 
+/// Blocks run the way a reader pastes them: a server started in the
+/// foreground ends its block, since pasted, what follows it would never
+/// run (the reader goes on "in a second terminal", a block of its own).
+#[test]
+fn a_server_started_in_the_foreground_ends_its_block() {
+    for b in all_blocks() {
+        if b.marker != Some(Marker::Run) {
+            continue;
+        }
+        let lines: Vec<&str> = b
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        for (i, l) in lines.iter().enumerate() {
+            if is_serve_line(l) && !l.ends_with('&') {
+                assert_eq!(
+                    i + 1,
+                    lines.len(),
+                    "{}:{}: `{l}` runs in the foreground: pasted, the rest of the block \
+                     never runs; end the block there and go on in another, \
+                     \"in a second terminal\"",
+                    b.doc,
+                    b.line
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_marker_parser_reads_the_three_markers() {
     let doc = "x\n<!-- run -->\n```sh\necho a\n```\n\n<!-- not run: needs a GPU -->\n\n```bash\necho b\n```\n```sh\necho c\n```\n```json\n{}\n```\n";

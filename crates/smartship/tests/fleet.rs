@@ -928,7 +928,7 @@ fn a_run_waiting_for_reviewers_says_so_and_sigterm_stops_it_resumably() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let log = std::fs::read_to_string(env.path("fleet.log")).unwrap();
-    assert!(!out.status.success(), "a stopped run exits non-zero");
+    assert_eq!(out.status.code(), Some(5), "a stopped run exits 5");
     assert!(
         log.contains("run the same command again to resume")
             && log.contains("stopped with 3 apps unfinished"),
@@ -1007,4 +1007,59 @@ fn a_fleet_is_ramped_by_gray_runs_and_the_last_one_releases_it() {
     }
     let bad = env.run(&Env::upgrade_args("2.0.0", &["--gray", "0"]));
     assert!(!bad.status.success());
+}
+
+/// A run that stops short of its goal exits non-zero with the documented
+/// status, within a second of its audit timeout; a state file is bound to
+/// its server and its apps file.
+#[test]
+fn a_run_short_of_its_goal_fails_on_time_and_a_state_file_keeps_to_its_run() {
+    let env = start("manual");
+    env.create_apps(3, "apps.json");
+    let started = Instant::now();
+    let out = env.run(&Env::upgrade_args(
+        "2.0.0",
+        &["--audit-timeout", "4", "--state", "short.state"],
+    ));
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("3 of 3 apps stopped short of released"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("submitted 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Uploads, builds and submissions take a moment (about 0.3 s here);
+    // the wait ends within a second of the timeout, not at the next step of
+    // the backoff (which polls at 3.1 s, then at 6.3 s).
+    assert!(took < Duration::from_millis(5_500), "took {took:?}");
+
+    // Another apps file with the same state file is refused.
+    env.create_apps(2, "other.json");
+    let mut args = Env::upgrade_args("2.0.0", &["--audit-timeout", "1", "--state", "short.state"]);
+    let at = args.iter().position(|a| *a == "apps.json").unwrap();
+    args[at] = "other.json";
+    let out = env.run(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another apps file (3 apps; this one has 2)"),
+        "{stderr}"
+    );
+
+    // A fresh server, in a directory holding this run's state file.
+    let fresh = start("auto-pass");
+    std::fs::copy(env.path("short.state"), fresh.path("short.state")).unwrap();
+    std::fs::copy(env.path("apps.json"), fresh.path("apps.json")).unwrap();
+    let out = fresh.run(&Env::upgrade_args("2.0.0", &["--state", "short.state"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("a run against {}", env.base)),
+        "{stderr}"
+    );
 }

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 ///
 /// ```
 /// use smartship_client::fleet::journal::Header;
-/// let h = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into() };
+/// let h = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into(), server: None, apps: None };
 /// let line = serde_json::to_string(&h).unwrap();
 /// assert_eq!(line, r#"{"kind":"fleet","template_id":7,"version":"2.0.0"}"#);
 /// ```
@@ -32,6 +32,15 @@ pub struct Header {
     pub template_id: i64,
     /// `user_version` of the upgrade.
     pub version: String,
+    /// The server the run talks to: a state file is never resumed against
+    /// another one (its apps and packages would be others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Which apps the run drives: the SHA-256 of their sorted ids and how
+    /// many, `sha256:N`. A rerun with another apps file needs another state
+    /// file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<String>,
 }
 
 /// One app's last known progress, as journaled.
@@ -146,7 +155,7 @@ pub fn replay(path: &Path) -> std::io::Result<Replayed> {
 /// use smartship_client::fleet::journal::{replay, Header, Journal};
 /// use smartship_client::session::{StoredTokens, TokenStore};
 /// let path = std::env::temp_dir().join(format!("journal-doc-{}.state", std::process::id()));
-/// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into() };
+/// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into(), server: None, apps: None };
 /// let journal = Journal::open(&path, &header, Default::default()).unwrap();
 /// tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 ///     journal.save(42, &StoredTokens::new("app.a", "refresh.r", 3600)).await.unwrap();
@@ -169,7 +178,7 @@ impl Journal {
     /// ```
     /// use smartship_client::fleet::journal::{replay, Header, Journal};
     /// let path = std::env::temp_dir().join(format!("open-doc-{}.state", std::process::id()));
-    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into() };
+    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into(), server: None, apps: None };
     /// drop(Journal::open(&path, &header, Default::default()).unwrap());
     /// // Reopening resumes the file: the header is not written again.
     /// drop(Journal::open(&path, &header, Default::default()).unwrap());
@@ -211,7 +220,7 @@ impl Journal {
     /// ```
     /// use smartship_client::fleet::journal::{Header, Journal};
     /// let path = std::env::temp_dir().join(format!("path-doc-{}.state", std::process::id()));
-    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into() };
+    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into(), server: None, apps: None };
     /// let journal = Journal::open(&path, &header, Default::default()).unwrap();
     /// assert_eq!(journal.path(), path);
     /// std::fs::remove_file(&path).unwrap();
@@ -237,7 +246,7 @@ impl Journal {
     /// use smartship_client::fleet::journal::{replay, AppRecord, Header, Journal};
     /// use smartship_client::fleet::{Outcome, Stage};
     /// let path = std::env::temp_dir().join(format!("record-doc-{}.state", std::process::id()));
-    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into() };
+    /// let header = Header { kind: "fleet".into(), template_id: 7, version: "2.0.0".into(), server: None, apps: None };
     /// let journal = Journal::open(&path, &header, Default::default()).unwrap();
     /// let done = AppRecord { app: 42, stage: Stage::Done, outcome: Some(Outcome::Built),
     ///     package_id: Some(420), reason: None, code: None, at: 0 };

@@ -346,7 +346,9 @@ impl UpgradeOptions {
     }
 
     /// The outcome an app reaches when everything goes right.
-    fn target(&self) -> Outcome {
+    /// The outcome the flags ask for: an app that ends anywhere before it
+    /// stopped short ([`reached`]).
+    pub fn target(&self) -> Outcome {
         match (self.submit, self.wait_audit, self.release) {
             (_, _, true) if self.gray_percentage.is_some_and(|p| p < 100) => Outcome::Grayed,
             (_, _, true) => Outcome::Released,
@@ -702,7 +704,12 @@ impl Driver<'_> {
                             slot = None;
                             waiting_audit = true;
                             drop(_poll);
-                            tokio::time::sleep(audit_delay).await;
+                            // Never past the timeout: it is honoured to
+                            // within a poll's round trip, not a backoff.
+                            let left = o.audit_timeout.map_or(audit_delay, |limit| {
+                                limit.saturating_sub(since.elapsed()) + Duration::from_millis(50)
+                            });
+                            tokio::time::sleep(audit_delay.min(left)).await;
                             audit_delay = (audit_delay * 2).min(MAX_AUDIT_POLL.max(o.audit_poll));
                         }
                     }
@@ -896,15 +903,35 @@ fn open_state(
 ) -> Result<(Arc<Journal>, journal::Replayed), String> {
     let replayed = journal::replay(state)
         .map_err(|e| format!("cannot read state file {}: {e}", state.display()))?;
-    if let Some(h) = &replayed.header
-        && (h.template_id != header.template_id || h.version != header.version)
-    {
-        return Err(format!(
-            "state file {} belongs to another run (template {} version {}); choose another --state",
-            state.display(),
-            h.template_id,
-            h.version
-        ));
+    if let Some(h) = &replayed.header {
+        if h.template_id != header.template_id || h.version != header.version {
+            return Err(format!(
+                "state file {} belongs to another run (template {} version {}); choose another --state",
+                state.display(),
+                h.template_id,
+                h.version
+            ));
+        }
+        if let (Some(was), Some(now)) = (&h.server, &header.server)
+            && was != now
+        {
+            return Err(format!(
+                "state file {} belongs to a run against {was}, not {now}; choose another --state",
+                state.display()
+            ));
+        }
+        if let (Some(was), Some(now)) = (&h.apps, &header.apps)
+            && was != now
+        {
+            let count = |id: &str| id.rsplit(':').next().unwrap_or("?").to_owned();
+            return Err(format!(
+                "state file {} belongs to a run over another apps file ({} apps; this one has {}); \
+                 choose another --state",
+                state.display(),
+                count(was),
+                count(now)
+            ));
+        }
     }
     let mut tokens = HashMap::new();
     for a in apps {
@@ -925,6 +952,22 @@ fn open_state(
     let journal = Journal::open(state, header, tokens)
         .map_err(|e| format!("cannot write state file {}: {e}", state.display()))?;
     Ok((Arc::new(journal), replayed))
+}
+
+/// What a run's apps are, for its state file's header: the SHA-256 of
+/// their sorted, deduplicated ids and their number (`hex:N`). Tokens are
+/// left out: they change with every refresh.
+pub fn apps_identity(apps: &[FleetApp]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<i64> = apps.iter().map(|a| a.app_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut h = Sha256::new();
+    for id in &ids {
+        h.update(id.to_string().as_bytes());
+        h.update(b"\n");
+    }
+    format!("{}:{}", hex::encode(h.finalize()), ids.len())
 }
 
 /// Upgrades every app to `options.version` of `options.template_id`.
@@ -996,6 +1039,8 @@ pub async fn upgrade_until(
         kind: "fleet".to_owned(),
         template_id: options.template_id,
         version: options.version.clone(),
+        server: Some(tp.base_url().to_owned()),
+        apps: Some(apps_identity(&apps)),
     };
     let (journal, replayed) = open_state(state, &header, &apps)?;
     let run = Arc::new(Run {
@@ -1084,6 +1129,12 @@ pub async fn upgrade_until(
 }
 
 /// Lower is further along the pipeline.
+/// Whether `outcome` is `target` or beyond it (`released` is beyond
+/// `passed`, which is beyond `submitted`...); a failure reaches nothing.
+pub fn reached(outcome: Outcome, target: Outcome) -> bool {
+    !outcome.is_failure() && outcome_rank(outcome) <= outcome_rank(target)
+}
+
 fn outcome_rank(o: Outcome) -> u8 {
     match o {
         Outcome::Released | Outcome::RolledBack => 0,

@@ -218,20 +218,24 @@ impl ProgressSnapshot {
 
     /// What the run waits for, when apps wait for a reviewer: how many, how
     /// long the oldest has waited, and where to look. None otherwise.
+    /// `manual_review` is the server's review policy when known: only
+    /// under manual review is it a reviewer the run waits for.
     ///
     /// ```
     /// use std::time::Duration;
     /// let mut s = smartship_client::fleet::Progress::new(2).snapshot();
-    /// assert_eq!(s.waiting_hint(), None);
+    /// assert_eq!(s.waiting_hint(Some(true)), None);
     /// s.stages[4].1 = 2; // auditing
     /// s.oldest_audit_wait = Some(Duration::from_secs(75));
     /// assert_eq!(
-    ///     s.waiting_hint().unwrap(),
+    ///     s.waiting_hint(Some(true)).unwrap(),
     ///     "waiting for a reviewer: 2 packages under audit, the oldest for 1m15s \
     ///      (list them: smartship admin package queue)"
     /// );
+    /// assert!(s.waiting_hint(Some(false)).unwrap().starts_with("waiting for the automatic review"));
+    /// assert!(s.waiting_hint(None).unwrap().starts_with("waiting for the audit"));
     /// ```
-    pub fn waiting_hint(&self) -> Option<String> {
+    pub fn waiting_hint(&self, manual_review: Option<bool>) -> Option<String> {
         let auditing = self
             .stages
             .iter()
@@ -242,9 +246,19 @@ impl ProgressSnapshot {
         }
         let wait = self.oldest_audit_wait.unwrap_or_default().as_secs();
         let packages = if auditing == 1 { "package" } else { "packages" };
+        let (what, hint) = match manual_review {
+            Some(true) => (
+                "waiting for a reviewer",
+                " (list them: smartship admin package queue)",
+            ),
+            Some(false) => ("waiting for the automatic review", ""),
+            None => (
+                "waiting for the audit",
+                " (under manual review an operator passes them: smartship admin package queue)",
+            ),
+        };
         Some(format!(
-            "waiting for a reviewer: {auditing} {packages} under audit, the oldest for {}m{:02}s \
-             (list them: smartship admin package queue)",
+            "{what}: {auditing} {packages} under audit, the oldest for {}m{:02}s{hint}",
             wait / 60,
             wait % 60
         ))

@@ -345,7 +345,7 @@ impl Deliverer {
                 client_id = %tp.client_id,
                 setting,
                 "events held as undeliverable: the platform has no {setting}; they are sent \
-                 once it is set (smartship admin tp set-urls {} --{})",
+                 once it is set (smartship admin tp set-urls {} --{} URL)",
                 tp.client_id,
                 setting.replace('_', "-"),
             );
