@@ -82,7 +82,7 @@ pub async fn page(
         ("since" = Option<i64>, Query, description = "From this time on (Unix seconds)."),
         ("until" = Option<i64>, Query, description = "Before this time (Unix seconds)."),
         ("before" = Option<i64>, Query, description = "Entries older than this id: `next_before` of the previous page."),
-        ("limit" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)."),
     ),
     responses((status = 200, description = "The entries, newest first.", body = AuditLogPage), AdminErrors)
 )]

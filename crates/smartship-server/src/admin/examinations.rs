@@ -38,6 +38,7 @@ pub fn view(e: &Examination) -> ExaminationView {
 #[into_params(parameter_in = Query)]
 pub struct ExaminationQuery {
     /// `pending`, `passed` or `failed` (default: all).
+    #[param(pattern = "^(pending|passed|failed)$")]
     status: Option<String>,
     /// Only this app's.
     #[param(minimum = 1)]

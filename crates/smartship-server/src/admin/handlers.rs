@@ -600,8 +600,14 @@ pub struct Review {
     /// `pass` or `fail`.
     #[schema(pattern = "^(pass|fail)$")]
     pub(super) decision: String,
-    /// Needed to fail: shown to the platform.
-    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
+    /// Needed to fail: shown to the platform. Tab and line breaks are
+    /// fine; other control characters and those that reorder or hide text
+    /// are not.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*[^\s\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*$"
+    )]
     pub(super) reason: Option<String>,
 }
 
@@ -731,7 +737,7 @@ fn event_view(s: &AppState, e: &EventRecord) -> EventView {
     operation_id = "admin_events",
     summary = "Pushed events, newest first",
     security(("admin_token" = [])),
-    params(("client_id" = Option<String>, Query, description = "Events of this platform."), ("status" = Option<String>, Query, description = "`pending`, `delivered`, `failed`, `undeliverable` or `discarded`."), ("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100).")),
+    params(("client_id" = Option<String>, Query, description = "Events of this platform."), ("status" = Option<String>, Query, pattern = "^(pending|delivered|failed|undeliverable|discarded)$", description = "`pending`, `delivered`, `failed`, `undeliverable` or `discarded`."), ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (1 to 1000, default 100).")),
     responses((status = 200, description = "The events.", body = EventViews), AdminErrors)
 )]
 pub async fn events(
@@ -1043,7 +1049,7 @@ pub struct QueueQuery {
     operation_id = "admin_review_queue",
     summary = "Packages under audit, oldest submission first",
     security(("admin_token" = [])),
-    params(("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100).")),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (1 to 1000, default 100).")),
     responses((status = 200, description = "The queue.", body = ReviewQueue), AdminErrors)
 )]
 pub async fn review_queue(

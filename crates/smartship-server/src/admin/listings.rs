@@ -22,6 +22,8 @@ use smartship_core::lifecycle::PackageState;
 use smartship_store::{AppFilter, PackageFilter, PageRequest, Tp};
 use std::collections::HashMap;
 
+/// Highest page number: with the largest page, far from `i64`'s range.
+const MAX_PAGE: i64 = 1_000_000;
 /// Largest `page_size` a list accepts.
 pub const MAX_PAGE_SIZE: i64 = 500;
 const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -49,8 +51,8 @@ type Q = Result<Query<ListQuery>, QueryRejection>;
 fn paging(q: &ListQuery) -> Result<(i64, i64, PageRequest), AdminError> {
     let page = q.page.unwrap_or(1);
     let size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    if page < 1 {
-        return Err(AdminError::invalid("page must be 1 or more"));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(AdminError::invalid(format!("page must be 1 to {MAX_PAGE}")));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
         return Err(AdminError::invalid(format!(
@@ -133,7 +135,7 @@ fn parse_state(raw: &str) -> Result<PackageState, AdminError> {
     summary = "Apps, by id",
     security(("admin_token" = [])),
     params(
-        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
         ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
         ("q" = Option<String>, Query, description = "Part of the app's name."),
         ("client_id" = Option<String>, Query, description = "Apps that authorized this platform."),
@@ -168,7 +170,7 @@ pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<AppPage>, Admi
     summary = "Third-party platforms (no secrets)",
     security(("admin_token" = [])),
     params(
-        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
         ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
     ),
     responses((status = 200, description = "A page.", body = TpPage), AdminErrors)
@@ -206,11 +208,11 @@ pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<TpPage>, AdminE
     summary = "Packages, newest first",
     security(("admin_token" = [])),
     params(
-        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
         ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
         ("app_id" = Option<i64>, Query, description = "Packages of this app."),
         ("client_id" = Option<String>, Query, description = "Packages of this platform's apps."),
-        ("state" = Option<String>, Query, description = "A state name (`auditing`) or a wire status (`4`)."),
+        ("state" = Option<String>, Query, pattern = "^(development|auditing|audit_failed|audit_passed|online|rolling_back|history|superseded|rolled_back|[134568])$", description = "A state name (`auditing`) or a wire status (`4`)."),
         ("version" = Option<String>, Query, description = "`user_version`."),
     ),
     responses((status = 200, description = "A page.", body = PackagePage), AdminErrors)
@@ -244,7 +246,7 @@ pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<PackagePag
     summary = "Templates of every platform",
     security(("admin_token" = [])),
     params(
-        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1 (default 1)."),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
         ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
         ("client_id" = Option<String>, Query, description = "Templates of this platform."),
     ),

@@ -72,11 +72,14 @@ async fn hash(password: String) -> Result<String, AdminError> {
 #[serde(deny_unknown_fields)]
 pub struct NewOperator {
     /// 1–64 of letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     username: String,
     /// `admin`, `reviewer` or `viewer`.
+    #[schema(pattern = "^(admin|reviewer|viewer)$")]
     role: String,
     /// 10–256 characters; generated (and returned once) when absent.
     #[serde(default)]
+    #[schema(min_length = 10, max_length = 256)]
     password: Option<String>,
 }
 
@@ -170,6 +173,7 @@ pub async fn remove(
 pub struct PasswordReset {
     /// 10–256 characters; generated (and returned once) when absent.
     #[serde(default)]
+    #[schema(min_length = 10, max_length = 256)]
     password: Option<String>,
 }
 

@@ -22,7 +22,12 @@ const DEFAULT_OVERLAP_SECS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewHostKey {
-    /// Who uses the key (the host app), 1–100 characters.
+    /// Who uses the key (the host app), 1–100 characters, one line.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     name: String,
 }
 
@@ -120,6 +125,7 @@ pub async fn revoke_host_key(
 pub struct Rotate {
     /// Seconds the replaced keys stay published (default a week, 10–31,536,000:
     /// at least the time every node takes to sign with the new key).
+    #[schema(minimum = 10, maximum = 31_536_000)]
     overlap_secs: Option<i64>,
 }
 

@@ -89,6 +89,7 @@ fn parse_range_strict(v: &str, len: u64) -> Result<Option<(u64, u64)>, RangeErro
         (status = 200, description = "The zip.", content_type = "application/zip"),
         (status = 206, description = "The requested range of the zip.", content_type = "application/zip"),
         (status = 304, description = "The client's copy (`If-None-Match`) is this one."),
+        (status = 400, description = "`bad_request`: the app id is no integer.", body = crate::api_doc::AdminErrorBody),
         (status = 404, description = "`not_found`: the app has no artifact with this digest, or is not served.", body = crate::api_doc::AdminErrorBody),
         (status = 416, description = "The range is outside the zip."),
     )
