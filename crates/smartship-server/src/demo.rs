@@ -216,14 +216,7 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
             },
         )
         .await?;
-        s.store
-            .authorize(
-                app.id,
-                tp.id,
-                operator::DEFAULT_SCOPES,
-                crate::clock::now_ms(),
-            )
-            .await?;
+        authorize(s, app.id, tp.id).await?;
         app_ids.push(app.id.0);
     }
     let seed = Seed {
@@ -236,6 +229,14 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
         .await?;
     tracing::info!(template = %TemplateId(seed.template_id), "demo data seeded");
     Ok(seed)
+}
+
+/// Authorizes a demo app to the demo platform with the default scopes.
+async fn authorize(s: &AppState, app: AppId, tp: smartship_core::TpId) -> anyhow::Result<()> {
+    s.store
+        .authorize(app, tp, operator::DEFAULT_SCOPES, crate::clock::now_ms())
+        .await?;
+    Ok(())
 }
 
 /// Seeds (once) and mints fresh tokens; writes `demo.json`.
@@ -258,14 +259,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
         // consent page, say) are refused at once: the demo authorizes it
         // again rather than hand out dead tokens, and says so.
         if !s.store.authorization_active(app.id, tp.id).await? {
-            s.store
-                .authorize(
-                    app.id,
-                    tp.id,
-                    operator::DEFAULT_SCOPES,
-                    crate::clock::now_ms(),
-                )
-                .await?;
+            authorize(s, app.id, tp.id).await?;
             tracing::warn!(
                 app = %app.id,
                 "demo app {} had been unauthorized; it is authorized again so that its tokens in demo.json work",

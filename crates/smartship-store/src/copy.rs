@@ -46,6 +46,18 @@ struct Table {
 
 use Kind::*;
 
+/// The audit log's columns, and those of its staging table (the same).
+const AUDIT_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Int),
+    ("at", Int),
+    ("actor", Text),
+    ("address", Text),
+    ("action", Text),
+    ("target", Text),
+    ("detail", Text),
+    ("outcome", Text),
+];
+
 /// Every table, referenced tables first. The columns are those of both
 /// schemas (migrations/sqlite and migrations/postgres).
 const TABLES: &[Table] = &[
@@ -418,30 +430,12 @@ const TABLES: &[Table] = &[
     Table {
         name: "audit_log",
         key: "id",
-        columns: &[
-            ("id", Int),
-            ("at", Int),
-            ("actor", Text),
-            ("address", Text),
-            ("action", Text),
-            ("target", Text),
-            ("detail", Text),
-            ("outcome", Text),
-        ],
+        columns: AUDIT_COLUMNS,
     },
     Table {
         name: "audit_staging",
         key: "id",
-        columns: &[
-            ("id", Int),
-            ("at", Int),
-            ("actor", Text),
-            ("address", Text),
-            ("action", Text),
-            ("target", Text),
-            ("detail", Text),
-            ("outcome", Text),
-        ],
+        columns: AUDIT_COLUMNS,
     },
 ];
 
