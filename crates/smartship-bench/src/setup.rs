@@ -4,7 +4,8 @@
 use smartship_client::OpenApiClient;
 use smartship_core::{AppId, TpId};
 use smartship_server::config::Config;
-use smartship_server::{Server, StartOptions, operator};
+use smartship_server::service::parties as operator;
+use smartship_server::{Server, StartOptions};
 use smartship_store::Tp;
 use std::collections::BTreeMap;
 

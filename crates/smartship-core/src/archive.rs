@@ -44,12 +44,24 @@ pub enum DraftError {
     MissingAppJson,
     #[error("app.json 无效: {0}")]
     BadAppJson(String),
-    /// The sink could not store a file (disk full, say): not the draft's fault.
-    #[error("保存文件失败: {0}")]
-    Store(String),
+    /// The sink could not store a file: not the draft's fault. `full` when
+    /// the disk or quota is full (the I/O error's kind says so).
+    #[error("保存文件失败: {reason}")]
+    Store { full: bool, reason: String },
 }
 
 impl DraftError {
+    /// A file the sink could not store.
+    fn stored(e: &std::io::Error) -> DraftError {
+        DraftError::Store {
+            full: matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            reason: e.to_string(),
+        }
+    }
+
     /// True when the draft was refused for its size (errno 47008 rather than 47014).
     pub fn is_size(&self) -> bool {
         matches!(
@@ -298,8 +310,7 @@ pub fn read_draft_streaming<R: Read + Seek>(
                     DraftError::NotZip(format!("{raw_name}: {e}"))
                 });
             }
-            let file =
-                sink(&path, &mut bytes.as_slice()).map_err(|e| DraftError::Store(e.to_string()))?;
+            let file = sink(&path, &mut bytes.as_slice()).map_err(|e| DraftError::stored(&e))?;
             app_json = Some(bytes);
             file
         } else {
@@ -309,7 +320,7 @@ pub fn read_draft_streaming<R: Read + Seek>(
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                     return Err(DraftError::NotZip(format!("{raw_name}: {e}")));
                 }
-                Err(e) => return Err(DraftError::Store(e.to_string())),
+                Err(e) => return Err(DraftError::stored(&e)),
             }
         };
         total += counted.count.max(file.size);

@@ -238,6 +238,50 @@ impl GrayPlan {
         Ok(())
     }
 
+    /// A `grayrelease` of the plan's own package while the plan is live:
+    /// raises the percentage, adds users, replaces the steps not yet taken.
+    /// The same percentage with new users or a new ramp changes only those;
+    /// 100 again retries a release that did not happen (refused, or
+    /// interrupted).
+    pub fn amend(
+        &mut self,
+        package: crate::PackageId,
+        percentage: u8,
+        users: Vec<String>,
+        ramp: Option<Vec<RampStep>>,
+        now: i64,
+    ) -> Result<(), GrayRefusal> {
+        if self.package != package {
+            return Err(GrayRefusal::WrongStatus(
+                "held by another package",
+                "this package's plan",
+            ));
+        }
+        let same = percentage == self.percentage;
+        if !same || (users.is_empty() && ramp.is_none() && percentage < 100) {
+            self.raise(percentage, now)?;
+        }
+        for u in users {
+            if !self.user_list.contains(&u) {
+                self.user_list.push(u);
+            }
+        }
+        if self.user_list.len() > MAX_USER_LIST {
+            return Err(GrayRefusal::BadUserList(format!(
+                "the plan would hold more than {MAX_USER_LIST} user ids"
+            )));
+        }
+        if let Some(steps) = ramp {
+            self.ramp = steps;
+            // The new steps count from now: a resume must not push them
+            // later by a pause that came before them.
+            if self.paused_at.is_some() {
+                self.paused_at = Some(now);
+            }
+        }
+        Ok(())
+    }
+
     /// Takes every ramp step due at `now`; true when one was taken.
     pub fn advance(&mut self, now: i64) -> bool {
         if self.status != GrayStatus::Running {
@@ -323,6 +367,51 @@ mod tests {
             updated_at: 0,
             ended_at: None,
         }
+    }
+
+    #[test]
+    fn amending_the_live_plan_raises_adds_users_and_replaces_the_ramp() {
+        let mut p = plan(10);
+        // Another package's request is refused, nothing changes.
+        assert!(p.amend(PackageId(8), 20, vec![], None, 5).is_err());
+        assert_eq!(p.percentage, 10);
+        // The same percentage with users changes only the users.
+        p.amend(PackageId(9), 10, vec!["a".into(), "a".into()], None, 5)
+            .unwrap();
+        assert_eq!(
+            (p.percentage, p.user_list.clone()),
+            (10, vec!["a".to_owned()])
+        );
+        // The same percentage with nothing new is a step that does not rise.
+        assert!(matches!(
+            p.amend(PackageId(9), 10, vec![], None, 6),
+            Err(GrayRefusal::PercentageNotIncreasing {
+                current: 10,
+                asked: 10
+            })
+        ));
+        // A ramp given while paused counts from now.
+        p.pause(7).unwrap();
+        let step = RampStep {
+            percentage: 50,
+            at: 100,
+        };
+        p.amend(PackageId(9), 30, vec![], Some(vec![step]), 9)
+            .unwrap();
+        assert_eq!(
+            (p.percentage, p.ramp.clone(), p.paused_at),
+            (30, vec![step], Some(9))
+        );
+        // 100 again (a release that did not happen) is accepted.
+        p.amend(PackageId(9), 100, vec![], None, 10).unwrap();
+        p.amend(PackageId(9), 100, vec![], None, 11).unwrap();
+        assert_eq!(p.percentage, 100);
+        // The user list stays bounded.
+        let many: Vec<String> = (0..MAX_USER_LIST).map(|i| format!("u{i}")).collect();
+        assert!(matches!(
+            p.amend(PackageId(9), 100, many, None, 12),
+            Err(GrayRefusal::BadUserList(_))
+        ));
     }
 
     fn users() -> impl Iterator<Item = String> {

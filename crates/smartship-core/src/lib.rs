@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod package_path;
 pub mod precheck;
 pub mod profile;
+pub mod roles;
 pub mod runtime;
 pub mod text;
 

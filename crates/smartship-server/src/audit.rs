@@ -282,7 +282,7 @@ pub async fn writer(s: AppState) {
 pub async fn move_staged(store: &dyn smartship_store::Store) -> u64 {
     let mut total = 0;
     loop {
-        match store.move_staged_audit(BATCH as i64).await {
+        match crate::service::housekeeping::move_staged_audit(store, BATCH as i64).await {
             Ok(n) => {
                 total += n;
                 if n < BATCH as u64 {
@@ -315,7 +315,7 @@ async fn store(s: &AppState, batch: &mut Vec<NewAuditEntry>) {
     // A failed write is retried a few times (a busy database), then the
     // batch is counted as dropped.
     for attempt in 0..3 {
-        match s.store.append_audit(batch).await {
+        match crate::service::housekeeping::append_audit(s, batch).await {
             Ok(()) => {
                 batch.clear();
                 return;
@@ -523,7 +523,7 @@ pub async fn record(s: axum::extract::State<AppState>, req: Request, next: Next)
             let bytes = match axum::body::to_bytes(body, MAX_ANSWER_BYTES).await {
                 Ok(b) => b,
                 Err(_) => {
-                    return crate::admin::AdminError::new(
+                    return crate::json_error::JsonError::new(
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                         "too_large",
                         "request body too large",

@@ -4,11 +4,12 @@
 //! then writes `demo.json` with fresh tokens. Seeding happens once per data
 //! directory; later starts only mint fresh tokens.
 
-use crate::operator::{self, AppSpec, TpSpec};
+use crate::service::{self, parties, parties::AppSpec, parties::TpSpec};
 use crate::state::AppState;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use smartship_core::archive::SourceTree;
+use smartship_core::roles::Role;
 use smartship_core::{AppId, TemplateId};
 use smartship_store::{AddTemplate, NewDraft};
 
@@ -109,22 +110,12 @@ async fn demo_console(s: &AppState, base_url: &str) -> anyhow::Result<DemoConsol
         (_, existing) => {
             let p = crate::tokens::random_alnum(20);
             let hash = crate::passwords::hash(&p);
-            let now = crate::clock::now_ms();
             if existing.is_some() {
-                s.store
-                    .set_operator_password(CONSOLE_USER, &hash, now)
-                    .await?;
+                service::operators::set_password(s, CONSOLE_USER, &hash).await?;
             } else {
-                s.store
-                    .create_operator(
-                        CONSOLE_USER,
-                        crate::console::Role::Admin.as_str(),
-                        &hash,
-                        now,
-                    )
-                    .await?;
+                service::operators::create(s, CONSOLE_USER, Role::Admin, &hash).await?;
             }
-            s.store.set_meta(CONSOLE_PASSWORD_META, &p).await?;
+            service::housekeeping::remember(s, CONSOLE_PASSWORD_META, &p).await?;
             p
         }
     };
@@ -148,16 +139,13 @@ const HOST_KEY_META: &str = "demo_host_key";
 
 async fn demo_host_key(s: &AppState) -> anyhow::Result<String> {
     if let Some(key) = s.store.get_meta(HOST_KEY_META).await? {
-        let digest = crate::runtime::host_key_digest(&key);
+        let digest = crate::service::delivery::host_key_digest(&key);
         if s.store.active_host_key(&digest).await?.is_some() {
             return Ok(key);
         }
     }
-    let (key, hash) = crate::runtime::new_host_key();
-    s.store
-        .create_host_key("demo host", &hash, crate::clock::now_ms())
-        .await?;
-    s.store.set_meta(HOST_KEY_META, &key).await?;
+    let (_, key) = service::delivery::create_host_key(s, "demo host").await?;
+    service::housekeeping::remember(s, HOST_KEY_META, &key).await?;
     Ok(key)
 }
 
@@ -165,7 +153,7 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
     if let Some(json) = s.store.get_meta(META_KEY).await? {
         return serde_json::from_str(&json).context("reading the demo seed record");
     }
-    let tp = operator::create_tp(
+    let tp = parties::create_tp(
         s,
         TpSpec {
             name: "Demo ISV".to_owned(),
@@ -183,29 +171,24 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
         Ok(manifest)
     })
     .await??;
-    let now = crate::clock::now_ms();
-    let draft = s
-        .store
-        .create_draft(
-            NewDraft {
-                tp_id: tp.id,
-                user_version: "1.0.0".to_owned(),
-                user_desc: "sample mini-program".to_owned(),
-                manifest,
-            },
-            now,
-        )
-        .await?;
-    let AddTemplate::Created(template) = s
-        .store
-        .add_template(tp.id, draft, "demo template", s.config.max_templates, now)
-        .await?
+    let draft = NewDraft {
+        tp_id: tp.id,
+        user_version: "1.0.0".to_owned(),
+        user_desc: "sample mini-program".to_owned(),
+        manifest,
+    };
+    let draft = match service::templates::create_draft(s, draft).await? {
+        Ok(id) => id,
+        Err(r) => anyhow::bail!("could not store the demo draft: {r:?}"),
+    };
+    let AddTemplate::Created(template) =
+        service::templates::add_template(s, tp.id, draft, "demo template").await?
     else {
         anyhow::bail!("could not create the demo template");
     };
     let mut app_ids = Vec::new();
     for (name, approved) in [("Demo Shop (approved)", true), ("Demo Cafe (new)", false)] {
-        let app = operator::create_app(
+        let app = parties::create_app(
             s,
             AppSpec {
                 name: name.to_owned(),
@@ -224,18 +207,15 @@ async fn seed(s: &AppState) -> anyhow::Result<Seed> {
         template_id: template.0,
         app_ids,
     };
-    s.store
-        .set_meta(META_KEY, &serde_json::to_string(&seed)?)
-        .await?;
+    service::housekeeping::remember(s, META_KEY, &serde_json::to_string(&seed)?).await?;
     tracing::info!(template = %TemplateId(seed.template_id), "demo data seeded");
     Ok(seed)
 }
 
 /// Authorizes a demo app to the demo platform with the default scopes.
 async fn authorize(s: &AppState, app: AppId, tp: smartship_core::TpId) -> anyhow::Result<()> {
-    s.store
-        .authorize(app, tp, operator::DEFAULT_SCOPES, crate::clock::now_ms())
-        .await?;
+    let now = crate::clock::now_ms();
+    parties::record_authorization(s, app, tp, parties::DEFAULT_SCOPES, now).await?;
     Ok(())
 }
 
@@ -247,7 +227,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
         .tp_by_client_id(&seed.client_id)
         .await?
         .context("the demo third-party platform is gone")?;
-    let tp_token = operator::mint_tp_token(s, tp.id).await?;
+    let tp_token = parties::mint_tp_token(s, tp.id).await?;
     let mut apps = Vec::new();
     for id in &seed.app_ids {
         let app = s
@@ -266,7 +246,7 @@ pub async fn prepare(s: &AppState, base_url: &str) -> anyhow::Result<DemoInfo> {
                 app.id
             );
         }
-        let tokens = operator::mint_app_tokens(s, app.id, tp.id).await?;
+        let tokens = parties::mint_app_tokens(s, app.id, tp.id).await?;
         apps.push(DemoApp {
             app_id: app.id.0,
             access_token: tokens.access_token,

@@ -11,22 +11,25 @@ pub mod audit;
 pub mod body_budget;
 pub mod clock;
 pub mod config;
-pub mod consent;
+
 pub mod console;
 pub mod demo;
 pub mod home;
+pub mod json_error;
 pub mod lenient_http;
 pub mod metrics;
 pub mod net_guard;
 pub mod openapi;
-pub mod operator;
 pub mod passwords;
 pub mod rate_limit;
 pub mod request_id;
 pub mod runtime;
+pub mod service;
 pub mod sign_in_throttle;
 pub mod state;
+pub mod storage_failure;
 pub mod tokens;
+pub mod wire;
 pub mod workers;
 
 use anyhow::Context;
@@ -102,7 +105,7 @@ impl Server {
         // The workers have stopped: what they still held (a build, a
         // delivery cut short) is given back now, for another node to take
         // at once rather than when the leases run out.
-        match self.state.store.release_own_leases().await {
+        match service::housekeeping::give_back_own_leases(&self.state).await {
             Ok(r) if r != Default::default() => tracing::info!(
                 builds = r.builds,
                 events = r.events,
@@ -353,11 +356,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/mappconsole/tp/authorization",
-            get(consent::show).post(consent::submit),
+            get(openapi::consent::show).post(openapi::consent::submit),
         )
         .route(
             "/mappconsole/tp/unauthorize",
-            get(consent::show_unauthorize).post(consent::submit_unauthorize),
+            get(openapi::consent::show_unauthorize).post(openapi::consent::submit_unauthorize),
         )
         .route("/", get(home::show))
         .route("/metrics", get(metrics::show))
@@ -452,9 +455,7 @@ pub async fn start(mut config: Config, opts: StartOptions) -> anyhow::Result<Ser
     };
     // Work leased by a process of this host that died (SIGKILL, a crash)
     // is taken back now rather than when its leases expire.
-    let released = state
-        .store
-        .release_dead_leases(clock::now_ms())
+    let released = service::housekeeping::release_dead_leases(&state)
         .await
         .context("taking back the leases of a dead process")?;
     if released != Default::default() {

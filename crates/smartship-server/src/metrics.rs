@@ -69,7 +69,7 @@ pub async fn show(State(s): State<AppState>, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    if !given.is_some_and(|t| crate::admin::token_matches(t, &s.admin_token)) {
+    if !given.is_some_and(|t| crate::tokens::token_matches(t, &s.admin_token)) {
         return (
             StatusCode::UNAUTHORIZED,
             "missing or wrong bearer admin token\n",

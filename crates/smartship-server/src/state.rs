@@ -26,12 +26,12 @@ pub struct Inner {
     pub schedule_wakeup: Notify,
     /// Wakes the gray ramp worker when a plan changes.
     pub gray_wakeup: Notify,
-    /// The keys that sign update answers (`runtime`).
-    pub signing: crate::runtime::signing::SigningKeys,
-    /// What update checks read, kept for a second (`runtime::view`).
-    pub delivery: crate::runtime::view::DeliveryCache,
-    /// Artifacts recently downloaded, kept in memory (`runtime`).
-    pub artifact_cache: crate::runtime::artifacts::ArtifactCache,
+    /// The keys that sign update answers (`service::delivery`).
+    pub signing: crate::service::delivery::signing::SigningKeys,
+    /// What update checks read, kept for a second (`service::delivery::view`).
+    pub delivery: crate::service::delivery::view::DeliveryCache,
+    /// Artifacts recently downloaded, kept in memory (`service::delivery`).
+    pub artifact_cache: crate::service::delivery::artifacts::ArtifactCache,
     /// Wakes the event delivery worker when an event is enqueued.
     pub events_wakeup: Notify,
     pub rate_limiter: crate::rate_limit::RateLimiter,
@@ -58,6 +58,16 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The base of the URLs the server writes: `public_base_url`, set at
+    /// start from the listening address when not configured (never a
+    /// request's `Host` header).
+    pub fn base_url(&self) -> &str {
+        self.config
+            .public_base_url
+            .as_deref()
+            .expect("set when the server starts")
+    }
+
     /// The context of an action taken now by `actor`.
     pub fn action_context(&self, actor: String) -> ActionContext {
         let now = crate::clock::now_ms();

@@ -16,6 +16,17 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a secret someone gave is the expected one. Compares digests so
+/// the comparison takes the same time wherever the strings first differ.
+pub fn token_matches(given: &str, expected: &str) -> bool {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 /// A random string of `len` characters from `[A-Za-z0-9]`.
 pub fn random_alnum(len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -37,5 +48,8 @@ mod tests {
         assert_eq!(hash(&a), hash(&a));
         assert_eq!(hash(&a).len(), 64);
         assert_eq!(random_alnum(43).len(), 43);
+        assert!(token_matches(&a, &a));
+        assert!(!token_matches(&a, &b));
+        assert!(!token_matches("", &a));
     }
 }

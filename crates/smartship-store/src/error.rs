@@ -18,6 +18,11 @@ pub enum StoreError {
     /// may be repeated as it is.
     #[error("storage busy: {0}")]
     Busy(String),
+    /// The disk (or quota) of the database is full (SQLite's SQLITE_FULL,
+    /// PostgreSQL's disk_full): nothing was written; writes work again once
+    /// space is freed.
+    #[error("storage full: {0}")]
+    Full(String),
     /// The store cannot take the call at all (its writer stopped, its
     /// database is unreachable, its URL names no backend).
     #[error("storage unavailable: {0}")]
@@ -48,12 +53,24 @@ fn is_contention(code: &str) -> bool {
     matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5) | Ok(6))
 }
 
+/// SQLite's SQLITE_FULL (13, the low byte of its extended codes) and
+/// PostgreSQL's disk_full SQLSTATE (53100).
+fn is_full(code: &str) -> bool {
+    if code.len() == 5 {
+        return code == "53100";
+    }
+    matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(13))
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound(e.to_string()),
             sqlx::Error::Database(d) if d.code().is_some_and(|c| is_contention(&c)) => {
                 StoreError::Busy(d.message().to_owned())
+            }
+            sqlx::Error::Database(d) if d.code().is_some_and(|c| is_full(&c)) => {
+                StoreError::Full(d.message().to_owned())
             }
             sqlx::Error::PoolTimedOut => StoreError::Busy("no database connection was free".into()),
             sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
@@ -76,8 +93,23 @@ impl From<rusqlite::Error> for StoreError {
             {
                 StoreError::Busy(e.to_string())
             }
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                StoreError::Full(e.to_string())
+            }
             _ => StoreError::backend(e),
         }
+    }
+}
+
+impl StoreError {
+    /// The same failure as an I/O error (what the blob stores return), its
+    /// kind `StorageFull` when the database is full.
+    pub fn into_io(self) -> std::io::Error {
+        let kind = match self {
+            StoreError::Full(_) => std::io::ErrorKind::StorageFull,
+            _ => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, self)
     }
 }
 
@@ -99,6 +131,24 @@ mod tests {
         for code in ["19", "2067", "23505", "42P01", "22005", "0"] {
             assert!(!is_contention(code), "{code}");
         }
+    }
+
+    #[test]
+    fn a_full_disk_is_full_on_both_backends_by_code() {
+        for code in ["13", "53100"] {
+            assert!(is_full(code), "{code}");
+            assert!(!is_contention(code), "{code}");
+        }
+        for code in ["5", "53200", "19", "40001"] {
+            assert!(!is_full(code), "{code}");
+        }
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let full = StoreError::from(e);
+        assert!(matches!(full, StoreError::Full(_)));
+        assert_eq!(full.into_io().kind(), std::io::ErrorKind::StorageFull);
     }
 
     #[test]

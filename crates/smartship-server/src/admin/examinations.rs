@@ -6,6 +6,7 @@
 
 use super::AdminError;
 use crate::api_doc::{AdminErrorBody, AdminErrors};
+use crate::service::{Actor, examinations};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -122,19 +123,9 @@ pub async fn review(
 ) -> Result<Json<ExaminationView>, AdminError> {
     let req = super::handlers::body(req)?;
     let reason = super::handlers::decision(&req.decision, req.reason)?;
-    let pass = reason.is_none();
-    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
-    match s
-        .store
-        .review_examination(id, pass, &reason, "operator", crate::clock::now_ms())
-        .await?
-    {
-        Ok(e) => {
-            tracing::info!(examine_id = id, app = %e.app_id, field = e.field.as_str(), pass, "examination reviewed");
-            // A passed restoration serves the app again.
-            s.delivery.forget(e.app_id);
-            Ok(Json(view(&e)))
-        }
+    let reason = reason.map(|r| r.trim().to_owned());
+    match examinations::review(&s, id, reason.as_deref(), Actor::Admin).await? {
+        Ok(e) => Ok(Json(view(&e))),
         Err(ReviewRefusal::NotFound) => Err(AdminError::not_found(format!("no examination {id}"))),
         Err(ReviewRefusal::Decided(st)) => Err(AdminError::new(
             StatusCode::CONFLICT,

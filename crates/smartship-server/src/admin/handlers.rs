@@ -2,9 +2,10 @@
 
 use super::AdminError;
 use crate::api_doc::{AdminErrorBody, AdminErrors};
-use crate::openapi::package::render;
-use crate::operator::{self, AppSpec, TpSpec};
+use crate::service::parties::{AppSpec, TpSpec};
+use crate::service::{self, Actor, packages::Change};
 use crate::state::AppState;
+use crate::wire::package_info as render;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -130,7 +131,7 @@ pub async fn create_tp(
             "encoding_aes_key must be 43 base64 characters",
         ));
     }
-    let tp = operator::create_tp(
+    let tp = service::parties::create_tp(
         &s,
         TpSpec {
             client_id: req.client_id,
@@ -178,14 +179,14 @@ pub async fn get_tp(
     summary = "Mint a platform token (without a ticket)",
     security(("admin_token" = [])),
     params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
-    responses((status = 200, description = "The token, shown once.", body = operator::TpToken), AdminErrors)
+    responses((status = 200, description = "The token, shown once.", body = service::parties::TpToken), AdminErrors)
 )]
 pub async fn tp_token(
     State(s): State<AppState>,
     Path(client_id): Path<String>,
-) -> Result<Json<operator::TpToken>, AdminError> {
+) -> Result<Json<service::parties::TpToken>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
-    let token = operator::mint_tp_token(&s, tp.id).await?;
+    let token = service::parties::mint_tp_token(&s, tp.id).await?;
     Ok(Json(token))
 }
 
@@ -226,7 +227,7 @@ pub async fn create_app(
     if req.app_id.is_some_and(|id| id <= 0) {
         return Err(AdminError::invalid("app_id must be a positive integer"));
     }
-    let app = operator::create_app(
+    let app = service::parties::create_app(
         &s,
         AppSpec {
             app_id: req.app_id,
@@ -336,22 +337,20 @@ pub async fn update_app(
             "illegal_fields: {bad:?} is not appName, photoAddr or appDesc"
         )));
     }
-    let app = s
-        .store
-        .update_app(
-            AppId(app_id),
-            AppUpdate {
-                name: req.name,
-                basic_info_approved: req.basic_info_approved,
-                authenticity_verified: req.authenticity_verified,
-                service_status,
-                reason,
-                illegal_fields: req.illegal_fields,
-            },
-        )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
-    s.delivery.forget(app.id);
+    let app = service::parties::update_app(
+        &s,
+        AppId(app_id),
+        AppUpdate {
+            name: req.name,
+            basic_info_approved: req.basic_info_approved,
+            authenticity_verified: req.authenticity_verified,
+            service_status,
+            reason,
+            illegal_fields: req.illegal_fields,
+        },
+    )
+    .await?
+    .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
     tracing::info!(app = app_id, ?service_status, basic_info_approved = ?req.basic_info_approved, "operator changed app");
     Ok(Json(app_view(&app)))
 }
@@ -387,8 +386,11 @@ pub async fn authorize(
         .app(AppId(app_id))
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
-    let scopes = req.scopes.as_deref().unwrap_or(operator::DEFAULT_SCOPES);
-    let tokens = operator::authorize(&s, app.id, tp.id, scopes).await?;
+    let scopes = req
+        .scopes
+        .as_deref()
+        .unwrap_or(service::parties::DEFAULT_SCOPES);
+    let tokens = service::parties::authorize(&s, app.id, tp.id, scopes).await?;
     Ok(Json(Authorized {
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
@@ -413,16 +415,11 @@ pub async fn unauthorize(
     Path((app_id, client_id)): Path<(i64, String)>,
 ) -> Result<Json<Unauthorized>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
-    if !s
-        .store
-        .unauthorize(AppId(app_id), tp.id, crate::clock::now_ms())
-        .await?
-    {
+    if !service::parties::unauthorize(&s, AppId(app_id), tp.id).await? {
         return Err(AdminError::not_found(format!(
             "app {app_id} has no active authorization with {client_id}"
         )));
     }
-    s.events_wakeup.notify_one();
     Ok(Json(Unauthorized {
         app_id,
         client_id,
@@ -448,7 +445,7 @@ pub async fn tp_ticket(
     let ticket = match s.store.tickets(tp.id, 0).await?.into_iter().next() {
         Some(t) => t,
         // A TP created moments ago may not have had its first rotation yet.
-        None => crate::workers::ticket::rotate(&s, tp.id, crate::clock::now_ms()).await?,
+        None => service::tickets::rotate(&s, tp.id).await?,
     };
     Ok(Json(TicketView { ticket }))
 }
@@ -496,9 +493,7 @@ pub async fn upsert_app_admin(
         .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
     let password = req.password.clone();
     let hash = tokio::task::spawn_blocking(move || crate::passwords::hash(&password)).await?;
-    s.store
-        .upsert_app_admin(username, AppId(app_id), &hash, crate::clock::now_ms())
-        .await?;
+    service::parties::set_app_admin(&s, username, AppId(app_id), &hash).await?;
     Ok(Json(AppAdminView {
         app_id,
         username: username.to_owned(),
@@ -549,7 +544,7 @@ pub async fn get_package(
     let p = package_of(&s, id).await?;
     let history = s.store.transitions(p.id).await?;
     let prechecks = match s.store.package_checks(p.id).await? {
-        Some((json, _)) => Some(crate::openapi::precheck::wire(&json)?),
+        Some((json, _)) => Some(crate::wire::precheck_findings(&json)?),
         None => None,
     };
     Ok(Json(PackageDetail {
@@ -633,14 +628,9 @@ pub async fn review(
         Some(reason) => Verdict::Fail { reason },
     };
     let p = package_of(&s, id).await?;
-    let ctx = s.action_context("admin".to_owned());
-    match s
-        .store
-        .apply(p.app_id, p.id, Action::Review(verdict), &ctx)
-        .await?
-    {
+    let change = Change::new(p.app_id, p.id, Action::Review(verdict), Actor::Admin);
+    match service::packages::act(&s, change).await? {
         Ok(_) => {
-            s.events_wakeup.notify_one();
             let p = package_of(&s, id).await?;
             Ok(Json(package_view(&s, &p)))
         }
@@ -827,10 +817,9 @@ pub async fn replay_event(
     Path(raw): Path<String>,
 ) -> Result<Json<Replayed>, AdminError> {
     let id = event_id(&raw)?;
-    if !s.store.replay_event(id, crate::clock::now_ms()).await? {
+    if !service::events::replay(&s, id).await? {
         return Err(AdminError::not_found(format!("no event {id}")));
     }
-    s.events_wakeup.notify_one();
     Ok(Json(Replayed { replayed: 1 }))
 }
 
@@ -849,8 +838,7 @@ pub async fn replay_failed(
     Path(client_id): Path<String>,
 ) -> Result<Json<Replayed>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
-    let n = s.store.replay_failed(tp.id, crate::clock::now_ms()).await?;
-    s.events_wakeup.notify_one();
+    let n = service::events::replay_failed(&s, tp.id).await?;
     Ok(Json(Replayed { replayed: n }))
 }
 
@@ -968,30 +956,26 @@ pub async fn update_tp(
             "webhook_secret must be whsec_ followed by the base64 of at least 16 bytes",
         ));
     }
-    let tp = s
-        .store
-        .update_tp(
-            &client_id,
-            TpUpdate {
-                message_url: req.message_url,
-                auth_event_url: req.auth_event_url,
-                webhook_secret: req.webhook_secret,
-                redirect_domain: req
-                    .redirect_domain
-                    .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
-                ip_allowlist: req.ip_allowlist,
-                release_events: req.release_events.map(|mut l| {
-                    l.sort();
-                    l.dedup();
-                    l
-                }),
-            },
-            crate::clock::now_ms(),
-        )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))?;
-    // Held events may have become due.
-    s.events_wakeup.notify_one();
+    let tp = service::parties::update_tp(
+        &s,
+        &client_id,
+        TpUpdate {
+            message_url: req.message_url,
+            auth_event_url: req.auth_event_url,
+            webhook_secret: req.webhook_secret,
+            redirect_domain: req
+                .redirect_domain
+                .map(|d| d.map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())),
+            ip_allowlist: req.ip_allowlist,
+            release_events: req.release_events.map(|mut l| {
+                l.sort();
+                l.dedup();
+                l
+            }),
+        },
+    )
+    .await?
+    .ok_or_else(|| AdminError::not_found(format!("no third-party platform {client_id}")))?;
     Ok(Json(tp_view(&tp)))
 }
 
@@ -1028,7 +1012,7 @@ pub async fn storage(State(s): State<AppState>) -> Result<Json<StorageView>, Adm
 pub async fn collect_blobs(
     State(s): State<AppState>,
 ) -> Result<Json<smartship_api::admin::CollectedView>, AdminError> {
-    let done = crate::workers::blob_gc::collect(&s).await?;
+    let done = service::blobs::collect(&s).await?;
     Ok(Json(smartship_api::admin::CollectedView {
         blobs_removed: done.blobs,
         bytes_removed: done.bytes,

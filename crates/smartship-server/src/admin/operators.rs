@@ -4,7 +4,7 @@
 
 use super::AdminError;
 use crate::api_doc::AdminErrors;
-use crate::console::Role;
+use crate::service::operators;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use smartship_api::admin::{OperatorView, OperatorViews, OperatorWithPassword};
+use smartship_core::roles::Role;
 use smartship_store::Operator;
 
 /// Shortest password an operator may have.
@@ -105,14 +106,7 @@ pub async fn create(
     };
     let (password, shown) = password(req.password)?;
     let hashed = hash(password).await?;
-    let made = s
-        .store
-        .create_operator(
-            &req.username,
-            role.as_str(),
-            &hashed,
-            crate::clock::now_ms(),
-        )
+    let made = operators::create(&s, &req.username, role, &hashed)
         .await?
         .ok_or_else(|| {
             AdminError::new(
@@ -121,7 +115,6 @@ pub async fn create(
                 format!("an operator named {:?} exists", req.username),
             )
         })?;
-    tracing::info!(operator = %made.username, role = %made.role, "console operator created");
     Ok((
         StatusCode::CREATED,
         Json(OperatorWithPassword {
@@ -161,10 +154,9 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(username): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    if !s.store.remove_operator(&username).await? {
+    if !operators::remove(&s, &username).await? {
         return Err(AdminError::not_found(format!("no operator {username:?}")));
     }
-    tracing::info!(operator = %username, "console operator removed");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -197,12 +189,7 @@ pub async fn reset_password(
         req.map_err(|e| AdminError::invalid(format!("request body: {}", e.body_text())))?;
     let (password, shown) = password(req.password)?;
     let hashed = hash(password).await?;
-    let now = crate::clock::now_ms();
-    if !s
-        .store
-        .set_operator_password(&username, &hashed, now)
-        .await?
-    {
+    if !operators::set_password(&s, &username, &hashed).await? {
         return Err(AdminError::not_found(format!("no operator {username:?}")));
     }
     let o = s
@@ -210,7 +197,6 @@ pub async fn reset_password(
         .operator(&username)
         .await?
         .ok_or_else(|| AdminError::not_found(format!("no operator {username:?}")))?;
-    tracing::info!(operator = %username, "console operator's password reset");
     Ok(Json(OperatorWithPassword {
         operator: view(&o),
         password: shown,

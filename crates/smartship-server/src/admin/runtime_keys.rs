@@ -3,6 +3,7 @@
 
 use super::AdminError;
 use crate::api_doc::AdminErrors;
+use crate::service::delivery;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -53,12 +54,7 @@ pub async fn create_host_key(
             "name: 1 to {MAX_NAME} characters, one line"
         )));
     }
-    let (key, hash) = crate::runtime::new_host_key();
-    let made = s
-        .store
-        .create_host_key(name, &hash, crate::clock::now_ms())
-        .await?;
-    tracing::info!(id = made.id, name, "host-app key created");
+    let (made, key) = delivery::create_host_key(&s, name).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedHostKey {
@@ -108,10 +104,7 @@ pub async fn revoke_host_key(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AdminError> {
-    let revoked = s.store.revoke_host_key(id, crate::clock::now_ms()).await?;
-    s.delivery.forget_host_keys();
-    if revoked {
-        tracing::info!(id, "host-app key revoked");
+    if delivery::revoke_host_key(&s, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AdminError::not_found(format!(
@@ -160,12 +153,7 @@ pub async fn rotate_signing_key(
             MIN_OVERLAP_SECS
         )));
     }
-    // The first key exists before it is replaced.
-    s.signing.current(s.store.as_ref()).await?;
-    let rec = crate::runtime::signing::rotate(s.store.as_ref(), overlap * 1000).await?;
-    s.signing.forget();
-    s.delivery.forget_apps();
-    tracing::info!(key_id = %rec.key_id, overlap_secs = overlap, "signing key rotated");
+    let rec = delivery::rotate_signing_key(&s, overlap * 1000).await?;
     Ok(Json(RotatedSigningKey {
         key_id: rec.key_id,
         public_key: rec.public_key,

@@ -8,6 +8,7 @@ use super::auth::Signed;
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::reviews::when;
+use crate::service::{self, packages::Change};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -330,21 +331,16 @@ pub async fn rollback(
             "package_id",
         );
     };
-    let ctx = s.action_context(who.actor());
     let app = AppId(id);
-    let decision = s
-        .store
-        .apply(
-            app,
-            smartship_core::PackageId(package),
-            Action::Rollback,
-            &ctx,
-        )
-        .await;
-    s.delivery.forget(app);
+    let change = Change::new(
+        app,
+        smartship_core::PackageId(package),
+        Action::Rollback,
+        who.actor(),
+    );
+    let decision = service::packages::act(&s, change).await;
     match decision {
         Ok(Ok(_)) => {
-            s.rollback_wakeup.notify_one();
             tracing::info!(app = id, package, operator = %who.operator.username, "console: rollback requested");
             back(id, "rollback")
         }
@@ -388,9 +384,8 @@ pub async fn set_service(
         service_status: Some(status),
         ..AppUpdate::default()
     };
-    match s.store.update_app(AppId(id), update).await {
+    match service::parties::update_app(&s, AppId(id), update).await {
         Ok(Some(_)) => {
-            s.delivery.forget(AppId(id));
             tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
             back(id, done)
         }
@@ -426,7 +421,7 @@ pub async fn approve(
         basic_info_approved: Some(true),
         ..AppUpdate::default()
     };
-    match s.store.update_app(AppId(id), update).await {
+    match service::parties::update_app(&s, AppId(id), update).await {
         Ok(Some(_)) => back(id, "approve"),
         Ok(None) => layout::not_found(l, &format!("app {id}")),
         Err(e) => layout::internal(l, e),

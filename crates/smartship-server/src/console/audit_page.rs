@@ -3,7 +3,7 @@
 
 use super::auth::Signed;
 use super::layout::{self, Nav};
-use crate::admin::audit_log::{AuditQuery, page};
+use crate::service::audit_log::{AuditQuery, page};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -22,6 +22,7 @@
 
 use super::i18n::Lang;
 use super::layout;
+use crate::service::operators;
 use crate::sign_in_throttle::Client;
 use crate::state::AppState;
 use crate::tokens;
@@ -37,47 +38,14 @@ pub const SESSION_COOKIE: &str = "smartship_console";
 /// The sign-in form's CSRF value.
 const SIGN_IN_COOKIE: &str = "smartship_console_signin";
 
-/// What an operator may do. Every role sees everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Everything: reviews, actions on apps, event replays.
-    Admin,
-    /// Passes and fails packages and basic-information changes.
-    Reviewer,
-    /// Reads only.
-    Viewer,
-}
+pub use smartship_core::roles::Role;
 
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Reviewer, Role::Viewer];
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Reviewer => "reviewer",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn label(self, l: Lang) -> &'static str {
-        match self {
-            Role::Admin => l.t("管理员", "admin"),
-            Role::Reviewer => l.t("审核员", "reviewer"),
-            Role::Viewer => l.t("只读", "viewer"),
-        }
-    }
-
-    pub fn can_review(self) -> bool {
-        matches!(self, Role::Admin | Role::Reviewer)
-    }
-
-    /// Acting on apps and events (rollback, pause, replay).
-    pub fn can_operate(self) -> bool {
-        self == Role::Admin
+/// A role as the console names it.
+pub fn role_label(r: Role, l: Lang) -> &'static str {
+    match r {
+        Role::Admin => l.t("管理员", "admin"),
+        Role::Reviewer => l.t("审核员", "reviewer"),
+        Role::Viewer => l.t("只读", "viewer"),
     }
 }
 
@@ -133,8 +101,8 @@ pub struct Signed {
 
 impl Signed {
     /// Who did something, as the records of actions name them.
-    pub fn actor(&self) -> String {
-        format!("console:{}", self.operator.username)
+    pub fn actor(&self) -> crate::service::Actor {
+        crate::service::Actor::Console(self.operator.username.clone())
     }
 
     /// Refuses a form without this session's CSRF token. Every form
@@ -147,7 +115,7 @@ impl Signed {
             slot.params(&pairs);
         }
         let given = form.get("csrf").map(String::as_str).unwrap_or("");
-        if !given.is_empty() && crate::admin::token_matches(given, &self.csrf) {
+        if !given.is_empty() && crate::tokens::token_matches(given, &self.csrf) {
             return Ok(());
         }
         tracing::warn!(operator = %self.operator.username, "console: a form without its CSRF token was refused");
@@ -351,7 +319,7 @@ pub async fn submit(
         slot.params(&[("username".to_owned(), username.clone())]);
     }
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
-    if expected.is_empty() || !crate::admin::token_matches(field("csrf"), expected) {
+    if expected.is_empty() || !crate::tokens::token_matches(field("csrf"), expected) {
         tracing::warn!(
             username,
             "console: a sign-in without its CSRF token was refused"
@@ -437,11 +405,7 @@ pub async fn submit(
         created_at: now,
         expires_at: now + ttl_ms,
     };
-    if let Err(e) = s
-        .store
-        .create_operator_session(session, presented.as_deref())
-        .await
-    {
+    if let Err(e) = operators::start_session(&s, session, presented.as_deref()).await {
         return layout::internal(l, e);
     }
     tracing::info!(operator = %operator.username, ?addr, "console: signed in");
@@ -505,7 +469,7 @@ pub async fn sign_out(
         return refused.into_response();
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
-        && let Err(e) = s.store.end_operator_session(&tokens::hash(token)).await
+        && let Err(e) = operators::end_session(&s, &tokens::hash(token)).await
     {
         return layout::internal(who.lang, e);
     }
@@ -581,16 +545,5 @@ mod tests {
                 .unwrap()
                 .contains("Secure")
         );
-    }
-
-    #[test]
-    fn roles_allow_what_they_say() {
-        assert!(Role::Admin.can_review() && Role::Admin.can_operate());
-        assert!(Role::Reviewer.can_review() && !Role::Reviewer.can_operate());
-        assert!(!Role::Viewer.can_review() && !Role::Viewer.can_operate());
-        for r in Role::ALL {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
-        }
-        assert_eq!(Role::parse("root"), None);
     }
 }

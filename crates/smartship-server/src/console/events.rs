@@ -6,6 +6,7 @@ use super::auth::Signed;
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::reviews::when;
+use crate::service;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -254,9 +255,8 @@ pub async fn replay(
     {
         return r.into_response();
     }
-    match s.store.replay_event(id, crate::clock::now_ms()).await {
+    match service::events::replay(&s, id).await {
         Ok(true) => {
-            s.events_wakeup.notify_one();
             tracing::info!(event = id, operator = %who.operator.username, "console: event replayed");
             Redirect::to(&format!("/console/events/{id}?done=replay&id={id}")).into_response()
         }
@@ -287,9 +287,8 @@ pub async fn replay_failed(
         }
         Err(e) => return layout::internal(l, e),
     };
-    match s.store.replay_failed(tp.id, crate::clock::now_ms()).await {
+    match service::events::replay_failed(&s, tp.id).await {
         Ok(n) => {
-            s.events_wakeup.notify_one();
             tracing::info!(tp = %client_id, replayed = n, operator = %who.operator.username, "console: failed events replayed");
             let mut qs = url::form_urlencoded::Serializer::new(String::new());
             qs.append_pair("tp", &client_id)

@@ -81,7 +81,7 @@ pub fn page(who: &Signed, status: StatusCode, nav: Nav, title: &str, body: Marku
                         (link(Nav::Audit, "/console/audit", l.t("审计日志", "Audit log")))
                     }
                     div.who {
-                        span #who { (who.operator.username) " · " (who.role.label(l)) }
+                        span #who { (who.operator.username) " · " (super::auth::role_label(who.role, l)) }
                         a href={ "/console/language?to=" (other.0) "&back=/console" } lang=(if other.0 == "en" { "en" } else { "zh-CN" }) { (other.1) }
                         form method="post" action="/console/sign-out" {
                             input type="hidden" name="csrf" value=(who.csrf);

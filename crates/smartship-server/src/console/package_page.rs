@@ -203,7 +203,7 @@ fn diff(l: Lang, d: &FileDiff) -> Markup {
 }
 
 fn checks(l: Lang, s: Option<&str>) -> Markup {
-    let findings = s.map(crate::openapi::precheck::wire);
+    let findings = s.map(crate::wire::precheck_findings);
     html! {
         @match findings {
             None => p.muted { (l.t("构建完成后才有预审结果。", "The checks run when the build finishes.")) },

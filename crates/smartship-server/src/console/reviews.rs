@@ -6,6 +6,7 @@ use super::auth::{Signed, safe_next};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::package_page;
+use crate::service::{self, packages::Change};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -340,14 +341,9 @@ pub async fn review_package(
         Ok(None) => return package_page::not_found(l, id),
         Err(e) => return layout::internal(l, e),
     };
-    let ctx = s.action_context(who.actor());
-    match s
-        .store
-        .apply(p.app_id, p.id, Action::Review(verdict.clone()), &ctx)
-        .await
-    {
+    let change = Change::new(p.app_id, p.id, Action::Review(verdict.clone()), who.actor());
+    match service::packages::act(&s, change).await {
         Ok(Ok(_)) => {
-            s.events_wakeup.notify_one();
             tracing::info!(package = id, operator = %who.operator.username, pass = matches!(verdict, Verdict::Pass), "console: package reviewed");
             done(&form, &verdict, id)
         }
@@ -379,9 +375,9 @@ pub async fn review_examination(
         Ok(v) => v,
         Err(refused) => return refused.into_response(),
     };
-    let (pass, reason) = match &verdict {
-        Verdict::Pass => (true, ""),
-        Verdict::Fail { reason } => (false, reason.as_str()),
+    let reason = match &verdict {
+        Verdict::Pass => None,
+        Verdict::Fail { reason } => Some(reason.as_str()),
     };
     let conflict = |m: String| {
         layout::message(
@@ -391,16 +387,8 @@ pub async fn review_examination(
             &m,
         )
     };
-    match s
-        .store
-        .review_examination(id, pass, reason, &who.actor(), crate::clock::now_ms())
-        .await
-    {
-        Ok(Ok(e)) => {
-            s.delivery.forget(e.app_id);
-            tracing::info!(examine_id = id, operator = %who.operator.username, pass, "console: examination reviewed");
-            done(&form, &verdict, id)
-        }
+    match service::examinations::review(&s, id, reason, who.actor()).await {
+        Ok(Ok(_)) => done(&form, &verdict, id),
         Ok(Err(ReviewRefusal::NotFound)) => layout::not_found(
             l,
             &format!("{} #{id}", l.t("没有这项变更", "No such change")),

@@ -9,6 +9,7 @@
 
 use super::auth::AppCall;
 use super::error::{ApiError, ok};
+use crate::service::parties;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -33,15 +34,11 @@ async fn change(
     done: &str,
 ) -> Result<Response, ApiError> {
     let app = call.caller.app;
-    match s.store.change_service_status(app, from, to).await? {
-        Ok(()) => {
-            s.delivery.forget(app);
-            tracing::info!(%app, status = to.as_str(), "service status changed");
-            Ok(ok(ServiceChange {
-                errno: 0,
-                msg: done.to_owned(),
-            }))
-        }
+    match parties::change_service_status(s, app, from, to).await? {
+        Ok(()) => Ok(ok(ServiceChange {
+            errno: 0,
+            msg: done.to_owned(),
+        })),
         Err(now) => Err(ApiError::business(
             ErrorCode::AppStatusNotAllowed,
             format!("小程序当前 status={} ({})", now.wire(), now.as_str()),

@@ -8,6 +8,7 @@
 use super::auth::{AppCall, TpCall};
 use super::error::{ApiError, ok};
 use super::params::Params;
+use crate::service::profile;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -88,13 +89,9 @@ async fn modify(
         (None, DomainOwner::Tp(_)) => return Err(ApiError::param("缺少参数 action")),
     }
     let action = action.unwrap_or(DomainAction::Add);
-    let stored = s
-        .store
-        .modify_domains(owner, action, given)
+    profile::modify_domains(s, owner, action, given)
         .await?
-        .map_err(refusal)?;
-    tracing::info!(?owner, ?action, "domains changed");
-    Ok(stored)
+        .map_err(refusal)
 }
 
 fn list(d: &Domains, k: DomainKind) -> Vec<String> {
@@ -257,8 +254,7 @@ pub async fn download_domain_check_file(
     call: TpCall,
 ) -> Result<Response, ApiError> {
     let tp = call.caller.tp;
-    let fresh = hex::encode(rand::random::<[u8; 16]>());
-    let content = s.store.domain_check(tp, &fresh).await?;
+    let content = profile::domain_check(&s, tp).await?;
     let name = format!(
         "smartship-domain-check-{}.txt",
         &content[..8.min(content.len())]

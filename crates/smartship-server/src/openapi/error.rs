@@ -3,10 +3,12 @@
 //! Internal failures are logged with their cause and answered with a generic
 //! message: no SQL, paths or stack traces reach the caller.
 
+use crate::storage_failure::{Failure, classify};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use smartship_api::{BusinessResponse, ErrorCode, GatewayCode, GatewayError};
 use smartship_core::lifecycle::Refusal;
+#[cfg(test)]
 use smartship_store::StoreError;
 
 #[derive(Debug)]
@@ -34,8 +36,8 @@ impl<E: Into<anyhow::Error>> From<E> for ApiError {
 
 /// A write of files that failed: 50002 when the disk is full (logged, so an
 /// operator sees it), else an internal error.
-pub fn storage_error(reason: &str) -> ApiError {
-    if is_disk_full(reason) {
+pub fn storage_error(full: bool, reason: &str) -> ApiError {
+    if full {
         tracing::error!(reason, "disk full: a write was refused");
         ApiError::business(ErrorCode::StorageFull, "")
     } else {
@@ -43,17 +45,9 @@ pub fn storage_error(reason: &str) -> ApiError {
     }
 }
 
-/// Whether an error's text is the OS saying the disk (or quota) is full.
-pub fn is_disk_full(text: &str) -> bool {
-    text.contains("No space left on device")
-        || text.contains("Disk quota exceeded")
-        || text.contains("database or disk is full")
-}
-
-/// Whether the store refused for contention that outlasted its retries: a
-/// documented, retryable 47019, not an internal error.
-pub fn is_storage_busy(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Busy(_)))
+/// A blob write that failed.
+pub fn blob_error(e: &std::io::Error) -> ApiError {
+    storage_error(crate::storage_failure::is_full_io(e), &e.to_string())
 }
 
 /// The error code and detail for a refused lifecycle action.
@@ -94,18 +88,20 @@ impl IntoResponse for ApiError {
             ApiError::Business(code, detail) => {
                 Json(BusinessResponse::error(code, &detail)).into_response()
             }
-            ApiError::Internal(e) if is_disk_full(&format!("{e:#}")) => {
-                tracing::error!(error = ?e, "disk full: a write was refused");
-                Json(BusinessResponse::error(ErrorCode::StorageFull, "")).into_response()
-            }
-            ApiError::Internal(e) if is_storage_busy(&e) => {
-                tracing::warn!(error = %e, "storage busy: a call was refused, to be retried");
-                Json(BusinessResponse::error(ErrorCode::ServerBusy, "")).into_response()
-            }
-            ApiError::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
-                Json(BusinessResponse::error(ErrorCode::Internal, "")).into_response()
-            }
+            ApiError::Internal(e) => match classify(&e) {
+                Some(Failure::Full) => {
+                    tracing::error!(error = ?e, "disk full: a write was refused");
+                    Json(BusinessResponse::error(ErrorCode::StorageFull, "")).into_response()
+                }
+                Some(Failure::Busy) => {
+                    tracing::warn!(error = %e, "storage busy: a call was refused, to be retried");
+                    Json(BusinessResponse::error(ErrorCode::ServerBusy, "")).into_response()
+                }
+                None => {
+                    tracing::error!(error = ?e, "internal error");
+                    Json(BusinessResponse::error(ErrorCode::Internal, "")).into_response()
+                }
+            },
         }
     }
 }
@@ -137,11 +133,13 @@ mod tests {
         assert!(!v["msg"].as_str().unwrap().contains("locked"), "{v}");
         let other = ApiError::from(StoreError::Corrupt("x".into()));
         assert_eq!(body(other.into_response()).await["errno"], 50000);
+        let full = ApiError::from(StoreError::Full("database or disk is full".into()));
+        assert_eq!(body(full.into_response()).await["errno"], 50002);
     }
 
     #[tokio::test]
     async fn a_busy_store_is_503_busy_on_the_operator_api() {
-        let e = crate::admin::AdminError::from(StoreError::Busy("database is locked".into()));
+        let e = crate::json_error::JsonError::from(StoreError::Busy("database is locked".into()));
         assert_eq!(e.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(e.code, "busy");
     }

@@ -10,14 +10,13 @@
 use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, refusal};
 use super::params::Params;
+use crate::service::{Actor, phased};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
+use smartship_core::PackageId;
 use smartship_core::gray::{self, GrayPlan, GrayRefusal, RampStep};
-use smartship_core::lifecycle::Action;
-use smartship_core::{AppId, PackageId};
-use smartship_store::NewGray;
 
 pub use smartship_api::release::{GrayPlanInfo as GrayPlanView, RampStepInfo as RampStepView};
 
@@ -118,27 +117,13 @@ fn parse_ramp(p: &Params) -> Result<Option<Vec<RampStep>>, ApiError> {
     Ok(Some(out))
 }
 
-fn actor(c: &AppCaller) -> String {
-    format!("app:{}", c.app)
+fn refused(r: &phased::Refused) -> ApiError {
+    match r {
+        phased::Refused::Plan(g) => gray_refusal(g),
+        phased::Refused::Lifecycle(l) => refusal(l),
+    }
 }
 
-/// Releases the plan's package: the plan reached 100 %.
-pub async fn complete(
-    s: &AppState,
-    app: AppId,
-    package: PackageId,
-    actor: String,
-) -> Result<Result<(), ApiError>, ApiError> {
-    let ctx = s.action_context(actor);
-    let decision = s.store.apply(app, package, Action::Release, &ctx).await;
-    s.delivery.forget(app);
-    Ok(match decision? {
-        Ok(_) => Ok(()),
-        Err(r) => Err(refusal(&r)),
-    })
-}
-
-/// `POST package/grayrelease`
 #[utoipa::path(
     method(get, post),
     path = "/rest/2.0/smartapp/package/grayrelease",
@@ -171,76 +156,18 @@ pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Res
     if let Some(steps) = &ramp {
         gray::check_ramp(steps, percentage, now).map_err(|e| gray_refusal(&e))?;
     }
-    let live = s
-        .store
-        .latest_gray(caller.app)
-        .await?
-        .filter(|g| g.status.is_live());
-    let plan = match live {
-        Some(g) if g.package == package => {
-            let change = Box::new(move |plan: &mut GrayPlan| {
-                if plan.package != package {
-                    return Err(GrayRefusal::WrongStatus(
-                        "held by another package",
-                        "this package's plan",
-                    ));
-                }
-                // The same percentage with new users or a new ramp changes
-                // only those; 100 again retries a release that did not
-                // happen (refused, or interrupted).
-                let same = percentage == plan.percentage;
-                if !same || (users.is_empty() && ramp.is_none() && percentage < 100) {
-                    plan.raise(percentage, now)?;
-                }
-                for u in users {
-                    if !plan.user_list.contains(&u) {
-                        plan.user_list.push(u);
-                    }
-                }
-                if plan.user_list.len() > gray::MAX_USER_LIST {
-                    return Err(GrayRefusal::BadUserList(format!(
-                        "the plan would hold more than {} user ids",
-                        gray::MAX_USER_LIST
-                    )));
-                }
-                if let Some(steps) = ramp {
-                    plan.ramp = steps;
-                    // The new steps count from now: a resume must not push
-                    // them later by a pause that came before them.
-                    if plan.paused_at.is_some() {
-                        plan.paused_at = Some(now);
-                    }
-                }
-                Ok(())
-            });
-            s.store
-                .change_gray(caller.app, now, change)
-                .await?
-                .map_err(|e| gray_refusal(&e))?
-        }
-        _ => {
-            let new = NewGray {
-                app: caller.app,
-                package,
-                percentage,
-                user_list: users,
-                ramp: ramp.unwrap_or_default(),
-            };
-            s.store
-                .start_gray(new, &actor(&caller), now)
-                .await?
-                .map_err(|r| refusal(&r))?
-        }
+    let request = phased::Request {
+        app: caller.app,
+        package,
+        percentage,
+        users,
+        ramp,
+        now,
     };
-    s.gray_wakeup.notify_one();
-    s.delivery.forget(caller.app);
-    if plan.percentage == 100 {
-        complete(&s, caller.app, package, actor(&caller)).await??;
-        let done = s.store.latest_gray(caller.app).await?;
-        return render(&s, done.as_ref()).await;
+    match phased::request(&s, request, Actor::App(caller.app)).await? {
+        Ok(outcome) => render(&s, Some(&outcome.plan)).await,
+        Err(r) => Err(refused(&r)),
     }
-    tracing::info!(app = %caller.app, %package, percentage = plan.percentage, "gray release");
-    render(&s, Some(&plan)).await
 }
 
 async fn change(
@@ -248,14 +175,9 @@ async fn change(
     caller: &AppCaller,
     what: fn(&mut GrayPlan, i64) -> Result<(), GrayRefusal>,
 ) -> Result<Response, ApiError> {
-    let now = crate::clock::now_ms();
-    let plan = s
-        .store
-        .change_gray(caller.app, now, Box::new(move |p| what(p, now)))
+    let plan = phased::change(s, caller.app, what)
         .await?
         .map_err(|e| gray_refusal(&e))?;
-    s.gray_wakeup.notify_one();
-    s.delivery.forget(caller.app);
     render(s, Some(&plan)).await
 }
 

@@ -7,6 +7,7 @@
 
 use super::auth::TpCall;
 use super::error::{ApiError, ok};
+use crate::service::profile;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -263,7 +264,7 @@ pub async fn upload(
     let stored = checked.bytes;
     let (sha256, _) = tokio::task::spawn_blocking(move || blobs.put(&stored))
         .await?
-        .map_err(|e| super::error::storage_error(&e.to_string()))?;
+        .map_err(|e| super::error::blob_error(&e))?;
     let image = Image {
         sha256,
         tp_id: call.caller.tp,
@@ -274,9 +275,8 @@ pub async fn upload(
         size,
         created_at: crate::clock::now_ms(),
     };
-    s.store.put_image(&image).await?;
-    tracing::info!(tp = %call.caller.tp, sha256 = %image.sha256, w, h, "image uploaded");
-    let base = crate::runtime::base_url(&s);
+    profile::record_image(&s, &image).await?;
+    let base = s.base_url();
     Ok(ok(absolute(base, &image_path(&image))))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod consent;
 pub mod domains;
 pub mod error;
 pub mod gray;

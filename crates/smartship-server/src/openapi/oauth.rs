@@ -10,7 +10,7 @@ use super::auth::TpCall;
 use super::error::{ApiError, ok};
 use super::params::Params;
 use crate::api_doc::OAuthAnswer;
-use crate::operator;
+use crate::service::{oauth, parties};
 use crate::state::AppState;
 use crate::tokens;
 use axum::Json;
@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use smartship_api::auth::{AppTokens, AuthorizationCode, PreAuthCode, TpToken};
 use smartship_api::{ErrorCode, GatewayCode, OAuthError};
 use smartship_core::AppId;
-use smartship_store::{CodeKind, CodeRefusal, NewCode, RefreshRefusal, TokenKind};
+use smartship_store::{CodeKind, CodeRefusal, RefreshRefusal, TokenKind};
 
 /// Pre-auth codes live 20 minutes, authorization codes 10 (public docs).
 pub const PRE_AUTH_TTL_SECS: i64 = 20 * 60;
@@ -62,34 +62,12 @@ pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Respons
     {
         return Err(invalid());
     }
-    let token = operator::mint_tp_token(&s, tp.id).await?;
+    let token = parties::mint_tp_token(&s, tp.id).await?;
     Ok(ok(TpToken {
         access_token: token.access_token,
         expires_in: token.expires_in,
         scope: "smartapp_tp".to_owned(),
     }))
-}
-
-async fn new_code(
-    s: &AppState,
-    kind: CodeKind,
-    tp: smartship_core::TpId,
-    app: Option<AppId>,
-    ttl_secs: i64,
-) -> Result<String, ApiError> {
-    let code = tokens::random_alnum(40);
-    let now = crate::clock::now_ms();
-    s.store
-        .insert_code(NewCode {
-            hash: tokens::hash(&code),
-            kind,
-            tp_id: tp,
-            app_id: app,
-            expires_at: now + ttl_secs * 1000,
-            created_at: now,
-        })
-        .await?;
-    Ok(code)
 }
 
 /// `GET /rest/2.0/smartapp/tp/createpreauthcode` (TP token)
@@ -106,7 +84,7 @@ pub async fn create_pre_auth_code(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
-    let code = new_code(
+    let code = oauth::new_code(
         &s,
         CodeKind::PreAuth,
         call.caller.tp,
@@ -144,7 +122,7 @@ pub async fn retrieve_authorization_code(
             format!("app_id={app}"),
         ));
     }
-    let code = new_code(
+    let code = oauth::new_code(
         &s,
         CodeKind::Authorization,
         caller.tp,
@@ -221,15 +199,10 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
     }
     let tp = rec.tp_id;
     let grant = p.optional("grant_type").unwrap_or("");
-    let now = crate::clock::now_ms();
     let app = match grant {
         "app_to_tp_authorization_code" => {
             let code = p.required("code")?;
-            match s
-                .store
-                .consume_code(CodeKind::Authorization, &tokens::hash(code), tp, now)
-                .await?
-            {
+            match oauth::use_code(s, CodeKind::Authorization, code, tp).await? {
                 Ok(used) if used.app_id.is_some() => used.app_id.expect("checked"),
                 Ok(_) | Err(CodeRefusal::Unknown) => {
                     return Ok(oauth_error(
@@ -265,9 +238,8 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             if rec.tp_id != tp {
                 return invalid();
             }
-            let (pair, records) = operator::app_token_records(s, app, tp, now);
-            match s.store.rotate_refresh(&old_hash, &records, now).await? {
-                Ok(_) => {
+            match oauth::refresh(s, &old_hash, app, tp).await? {
+                Ok(pair) => {
                     tracing::info!(%app, %tp, "app tokens refreshed");
                     return Ok(Json(AppTokens {
                         access_token: pair.access_token,
@@ -312,7 +284,7 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             "the app is no longer authorized",
         ));
     }
-    let tokens = operator::mint_app_tokens(s, app, tp).await?;
+    let tokens = parties::mint_app_tokens(s, app, tp).await?;
     Ok(Json(AppTokens {
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,

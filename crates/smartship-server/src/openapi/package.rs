@@ -4,13 +4,14 @@ use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, ok_empty, refusal};
 use super::params::Params;
 use crate::audit::AuditSlot;
+use crate::service::{self, Actor, packages::Change};
 use crate::state::AppState;
+use crate::wire::package_info;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::FixedOffset;
 use smartship_api::ErrorCode;
 use smartship_api::package::{AuditQuota, PackageInfo};
-use smartship_core::lifecycle::{Action, BuildState, PackageState, Slot};
+use smartship_core::lifecycle::{Action, PackageState, Slot};
 use smartship_core::{PackageId, TemplateId, ext_json};
 use smartship_store::{NewUpload, Package, Submission};
 
@@ -18,54 +19,6 @@ use smartship_store::{NewUpload, Package, Submission};
 const MAX_VERSION: usize = 64;
 const MAX_DESC: usize = 500;
 const MAX_CREDENTIAL: usize = 128;
-
-/// How a stored package looks on the wire.
-pub fn render(p: &Package, tz: FixedOffset) -> PackageInfo {
-    let status = p.state.wire_status().unwrap_or(0);
-    let development = p.state == PackageState::Development;
-    let (upload_status, upload_status_desc, upload_err_code, upload_err_msg) = if development {
-        let desc = match p.build {
-            BuildState::Building => "上传中".to_owned(),
-            BuildState::Built => "上传成功".to_owned(),
-            BuildState::Failed => format!(
-                "上传失败: {}",
-                p.build_error.as_deref().unwrap_or("未知原因")
-            ),
-        };
-        (
-            Some(p.build.wire_status()),
-            Some(desc),
-            Some(p.build_error_code.unwrap_or(0)),
-            Some(p.build_error.clone().unwrap_or_default()),
-        )
-    } else {
-        (None, None, None, None)
-    };
-    PackageInfo {
-        package_id: p.id.0,
-        version: p.version.clone(),
-        version_desc: p.version_desc.clone(),
-        status,
-        remark: p.remark.clone(),
-        msg: p.msg.clone(),
-        committer: p.committer.clone(),
-        commit_time: crate::clock::commit_time(p.commit_time, tz),
-        rollback_version: (p.state.slot() == Some(Slot::Online))
-            .then(|| p.rollback_version.clone().unwrap_or_default()),
-        upload_status,
-        upload_status_desc,
-        upload_err_code,
-        upload_err_msg,
-        release_at: p
-            .release_at
-            .filter(|_| p.state == PackageState::AuditPassed)
-            .map(|t| t.div_euclid(1000)),
-    }
-}
-
-fn actor(c: &AppCaller) -> String {
-    format!("app:{}", c.app)
-}
 
 /// `POST package/upload`
 #[utoipa::path(
@@ -116,17 +69,8 @@ pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response
         test_password: test_password.map(str::to_owned),
         committer: "--".to_owned(),
     };
-    let mut ctx = s.action_context(actor(&caller));
-    ctx.audit = audit.as_ref().map(AuditSlot::entry_for_change);
-    match s.store.create_upload(upload, &ctx).await? {
-        Ok(id) => {
-            if let Some(slot) = &audit {
-                slot.stored();
-            }
-            tracing::info!(app = %caller.app, package = %id, "upload accepted");
-            s.build_wakeup.notify_one();
-            Ok(ok_empty())
-        }
+    match service::packages::upload(&s, upload, Actor::App(caller.app), audit.as_ref()).await? {
+        Ok(_) => Ok(ok_empty()),
         Err(r) => Err(refusal(&r)),
     }
 }
@@ -140,27 +84,13 @@ async fn lifecycle_call(
     submission: Option<Submission>,
 ) -> Result<Response, ApiError> {
     let package = PackageId(p.id("package_id")?);
-    let mut ctx = s.action_context(actor(&caller));
-    ctx.submission = submission;
-    // Accepted, the change and its audit entry commit together.
-    ctx.audit = audit.map(AuditSlot::entry_for_change);
-    let is_rollback = matches!(action, Action::Rollback | Action::RollbackTo(_));
-    let is_submission = action == Action::SubmitAudit;
-    let decision = s.store.apply(caller.app, package, action, &ctx).await;
-    s.delivery.forget(caller.app);
-    match decision? {
-        Ok(_) => {
-            if let Some(slot) = audit {
-                slot.stored();
-            }
-            if is_rollback {
-                s.rollback_wakeup.notify_one();
-            }
-            if is_submission {
-                s.review_wakeup.notify_one();
-            }
-            Ok(ok_empty())
-        }
+    let change = Change {
+        submission,
+        audit,
+        ..Change::new(caller.app, package, action, Actor::App(caller.app))
+    };
+    match service::packages::act(s, change).await? {
+        Ok(_) => Ok(ok_empty()),
         Err(r) => Err(refusal(&r)),
     }
 }
@@ -242,16 +172,8 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
         return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
     }
     let package = PackageId(p.id("package_id")?);
-    match s
-        .store
-        .schedule_release(caller.app, package, at, &actor(&caller), now)
-        .await?
-    {
-        Ok(()) => {
-            tracing::info!(app = %caller.app, %package, release_at = at, "release scheduled");
-            s.schedule_wakeup.notify_one();
-            Ok(ok_empty())
-        }
+    match service::schedule::schedule(&s, caller.app, package, at, Actor::App(caller.app)).await? {
+        Ok(()) => Ok(ok_empty()),
         Err(r) => Err(refusal(&r)),
     }
 }
@@ -274,11 +196,7 @@ pub async fn cancel_release(
 ) -> Result<Response, ApiError> {
     let AppCall { caller, p, .. } = call;
     let package = PackageId(p.id("package_id")?);
-    let now = crate::clock::now_ms();
-    if s.store
-        .cancel_scheduled_release(caller.app, package, &actor(&caller), now)
-        .await?
-    {
+    if service::schedule::cancel(&s, caller.app, package, Actor::App(caller.app)).await? {
         return Ok(ok_empty());
     }
     match s.store.package(caller.app, package).await? {
@@ -399,7 +317,10 @@ pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, A
     let slotted = s.store.slotted_packages(caller.app).await?;
     let mut packages: Vec<&Package> = slotted.iter().collect();
     packages.sort_by_key(|pk| list_rank(pk));
-    let list: Vec<PackageInfo> = packages.into_iter().map(|pk| render(pk, s.tz)).collect();
+    let list: Vec<PackageInfo> = packages
+        .into_iter()
+        .map(|pk| package_info(pk, s.tz))
+        .collect();
     Ok(ok(list))
 }
 
@@ -447,7 +368,7 @@ pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Resp
             .cloned(),
     };
     match package {
-        Some(pk) => Ok(ok(render(&pk, s.tz))),
+        Some(pk) => Ok(ok(package_info(&pk, s.tz))),
         None => Err(ApiError::business(ErrorCode::PackageNotFound, "")),
     }
 }
@@ -464,8 +385,7 @@ pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Resp
 )]
 pub async fn audit_quota(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let caller = call.caller;
-    let ctx = s.action_context(actor(&caller));
-    let quota = match ctx.quota {
+    let quota = match s.action_context(String::new()).quota {
         None => AuditQuota {
             quota_type: -1,
             quota_times: -1,

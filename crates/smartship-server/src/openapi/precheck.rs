@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
-use smartship_api::package::{PrecheckFinding, PrecheckReport};
+use smartship_api::package::PrecheckReport;
 use smartship_core::PackageId;
 use smartship_core::precheck::Finding;
 
@@ -73,22 +73,6 @@ pub async fn precheck(State(s): State<AppState>, call: AppCall) -> Result<Respon
         package_id: id,
         passed: blocking == 0,
         blocking,
-        findings: found.into_iter().map(finding_view).collect(),
+        findings: found.into_iter().map(crate::wire::finding).collect(),
     }))
-}
-
-fn finding_view(f: Finding) -> PrecheckFinding {
-    PrecheckFinding {
-        check: f.check,
-        blocking: f.blocking,
-        file: f.file,
-        line: i64::from(f.line),
-        message: f.message,
-    }
-}
-
-/// Stored findings (`package_checks.findings`) as the wire shows them.
-pub fn wire(json: &str) -> Result<Vec<PrecheckFinding>, serde_json::Error> {
-    let found: Vec<Finding> = serde_json::from_str(json)?;
-    Ok(found.into_iter().map(finding_view).collect())
 }

@@ -12,6 +12,7 @@
 use super::auth::AppCall;
 use super::error::{ApiError, ok};
 use super::images;
+use crate::service::examinations;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -57,11 +58,8 @@ async fn submit(
         actor: format!("tp:{}", call.caller.tp),
         year_start: year_start(now),
     };
-    match s.store.submit_examination(change, now).await? {
-        Ok(exam) => {
-            tracing::info!(app = %call.caller.app, field = field.as_str(), examine_id = exam.id, "change taken for review");
-            Ok(exam)
-        }
+    match examinations::submit(s, change, now).await? {
+        Ok(exam) => Ok(exam),
         Err(ExamRefusal::Pending(id)) => Err(ApiError::business(
             ErrorCode::ExaminationPending,
             format!("examine_id={id}"),
@@ -508,7 +506,7 @@ pub async fn violation(State(s): State<AppState>, call: AppCall) -> Result<Respo
     responses((status = 200, description = "The app, or an error.", body = inline(crate::api_doc::AppInfoAnswer)))
 )]
 pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let base = crate::runtime::base_url(&s);
+    let base = s.base_url();
     let caller = call.caller;
     let app = s
         .store

@@ -4,6 +4,7 @@
 use super::auth::TpCall;
 use super::error::{ApiError, ok};
 use super::params::Params;
+use crate::service::templates;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -14,7 +15,7 @@ use smartship_api::template::{
 use smartship_core::archive::{DraftError, DraftLimits, read_draft_streaming};
 use smartship_core::manifest::Manifest;
 use smartship_core::{DraftId, TemplateId};
-use smartship_store::{AddTemplate, DraftQuota, DraftRefusal, NewDraft};
+use smartship_store::{AddTemplate, DraftRefusal, NewDraft};
 
 /// The public platform limits a template description to 30 characters.
 const MAX_TEMPLATE_DESC: usize = 30;
@@ -79,12 +80,7 @@ pub async fn add_to_template(
     let TpCall { caller, p, .. } = call;
     let draft = DraftId(p.id("draft_id")?);
     let desc = p.text("user_desc", MAX_TEMPLATE_DESC)?;
-    let now = crate::clock::now_ms();
-    match s
-        .store
-        .add_template(caller.tp, draft, desc, s.config.max_templates, now)
-        .await?
-    {
+    match templates::add_template(&s, caller.tp, draft, desc).await? {
         AddTemplate::Created(id) => Ok(ok(TemplateCreated { template_id: id.0 })),
         AddTemplate::DraftNotFound => Err(ApiError::business(
             ErrorCode::DraftNotFound,
@@ -147,10 +143,7 @@ pub async fn delete_template(
 ) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
     let id = TemplateId(p.id("template_id")?);
-    if s.store
-        .delete_template(caller.tp, id, crate::clock::now_ms())
-        .await?
-    {
+    if templates::delete_template(&s, caller.tp, id).await? {
         Ok(ok(TemplateDeleted { result: 1 }))
     } else {
         Err(ApiError::business(
@@ -229,26 +222,16 @@ pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Res
     .await?
     .map_err(|e| match e {
         e if e.is_size() => ApiError::business(ErrorCode::PackageTooLarge, e.to_string()),
-        DraftError::Store(reason) => crate::openapi::error::storage_error(&reason),
+        DraftError::Store { full, reason } => super::error::storage_error(full, &reason),
         e => ApiError::business(ErrorCode::InvalidDraft, e.to_string()),
     })?;
-    let quota = DraftQuota {
-        max_drafts: s.config.max_drafts_per_tp,
-        max_bytes: s.config.draft_budget_bytes_per_tp,
+    let draft = NewDraft {
+        tp_id: caller.tp,
+        user_version,
+        user_desc,
+        manifest,
     };
-    let created = s
-        .store
-        .create_draft_within(
-            NewDraft {
-                tp_id: caller.tp,
-                user_version,
-                user_desc,
-                manifest,
-            },
-            crate::clock::now_ms(),
-            quota,
-        )
-        .await?;
+    let created = templates::create_draft(&s, draft).await?;
     match created {
         Ok(id) => Ok(ok(DraftCreated { draft_id: id.0 })),
         Err(r) => Err(draft_refusal(&r)),
@@ -299,7 +282,7 @@ fn draft_refusal(r: &DraftRefusal) -> ApiError {
 pub async fn delete_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
     let id = DraftId(p.id("draft_id")?);
-    match s.store.delete_draft(caller.tp, id).await? {
+    match templates::delete_draft(&s, caller.tp, id).await? {
         Ok(()) => Ok(super::error::ok_empty()),
         Err(DraftRefusal::NotFound) => Err(ApiError::business(
             ErrorCode::DraftNotFound,

@@ -4,8 +4,8 @@
 //! (the digest), `If-None-Match` → 304, one `Range` of bytes → 206 (a
 //! resumed download), `HEAD`.
 
-use super::artifacts;
-use crate::admin::AdminError;
+use crate::json_error::JsonError as AdminError;
+use crate::service::delivery::artifacts;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -17,31 +17,26 @@
 //! Errors are the operator API's shape, `{"error": {"code", "message"}}`,
 //! with HTTP statuses.
 
-pub mod artifacts;
 pub mod download;
-pub mod signing;
-pub mod view;
 
-use crate::admin::AdminError;
+use crate::json_error::JsonError as AdminError;
+use crate::service::delivery::view::AppDelivery;
+use crate::service::delivery::{HOST_KEY_PREFIX, artifacts, host_key_digest};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use smartship_api::runtime::signed_delta_message;
 use smartship_core::runtime::ServiceStatus;
 use smartship_core::{AppId, PackageId};
 use smartship_store::HostPackage;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use view::AppDelivery;
 
 /// Bytes of a `user_id` or `current_version` at most.
 const MAX_PARAM: usize = 128;
-/// Prefix of host-app keys, so that a leaked one is recognizable.
-pub const HOST_KEY_PREFIX: &str = "shk_";
 
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,26 +51,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     api()
         .route("/runtime/v1/{*rest}", axum::routing::any(unknown_route))
         .layer(axum::middleware::map_response(
-            crate::admin::json_framework_errors,
+            crate::json_error::json_framework_errors,
         ))
 }
 
 async fn unknown_route() -> AdminError {
     AdminError::not_found("no such host-runtime API route")
-}
-
-/// A new host-app key and the digest it is stored under.
-pub fn new_host_key() -> (String, String) {
-    let key = format!(
-        "{HOST_KEY_PREFIX}{}",
-        hex::encode(rand::random::<[u8; 24]>())
-    );
-    let hash = host_key_digest(&key);
-    (key, hash)
-}
-
-pub fn host_key_digest(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> AdminError {
@@ -179,16 +160,6 @@ pub struct Incremental {
     pub signature: String,
 }
 
-/// The base of the URLs the server writes: `public_base_url`, set at start
-/// from the listening address when not configured (never a request's
-/// `Host` header).
-pub(crate) fn base_url(s: &AppState) -> &str {
-    s.config
-        .public_base_url
-        .as_deref()
-        .expect("set when the server starts")
-}
-
 fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>, AdminError> {
     match v.as_deref().map(str::trim) {
         Some(v) if v.len() > MAX_PARAM || v.chars().any(char::is_control) => {
@@ -281,7 +252,7 @@ pub async fn update(
         }
     };
     let package = &served.package;
-    let base = base_url(&s);
+    let base = s.base_url();
     let url = |sha: &str| format!("{base}/runtime/v1/apps/{app_id}/artifacts/{sha}.zip");
     // What the host runs: a package id or a digest name one package; a
     // version may name several, and then neither `up_to_date` nor an

@@ -3,6 +3,7 @@
 //! same PACKAGE_AUDIT_PASS event a human reviewer's pass pushes. For
 //! sandboxes and tests; the default policy leaves reviews to operators.
 
+use crate::service::{self, Actor, packages::Change};
 use crate::state::AppState;
 use rand::seq::SliceRandom;
 use smartship_core::lifecycle::{Action, Verdict};
@@ -29,24 +30,18 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 for (app, package) in list {
                     let state = state.clone();
                     reviews.spawn(async move {
-                        let ctx = state.action_context("policy:auto-pass".to_owned());
-                        let out = state
-                            .store
-                            .apply(app, package, Action::Review(Verdict::Pass), &ctx)
-                            .await;
-                        (package, out)
+                        let change = Change::new(
+                            app,
+                            package,
+                            Action::Review(Verdict::Pass),
+                            Actor::Policy("auto-pass"),
+                        );
+                        (package, service::packages::act(&state, change).await)
                     });
                 }
                 while let Some(done) = reviews.join_next().await {
                     match done {
-                        Ok((package, Ok(Ok(_)))) => {
-                            passed += 1;
-                            state.audit.worker(
-                                "auto_review",
-                                format!("package:{package}"),
-                                "{\"decision\":\"pass\"}".to_owned(),
-                            );
-                        }
+                        Ok((_, Ok(Ok(_)))) => passed += 1,
                         // Withdrawn or reviewed meanwhile (by another
                         // node): nothing to do.
                         Ok((_, Ok(Err(_)))) => {}
@@ -59,11 +54,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             }
             Err(e) => tracing::error!(error = ?e, "reading packages under audit failed"),
         }
-        if passed > 0 {
-            state.events_wakeup.notify_one();
-            if passed as i64 == BATCH {
-                continue;
-            }
+        if passed as i64 == BATCH {
+            continue;
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,

@@ -1,5 +1,6 @@
 //! The build worker: turns an accepted upload into a package.
 
+use crate::service;
 use crate::state::AppState;
 use smartship_core::build::{BuildError, build_package};
 use smartship_core::ext_json;
@@ -16,14 +17,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken, worker: usize) {
     tracing::debug!(worker, "build worker started");
     loop {
         let notified = state.build_wakeup.notified();
-        match state
-            .store
-            .claim_build(
-                crate::clock::now_ms(),
-                (state.config.build_lease_secs * 1000.0) as i64,
-            )
-            .await
-        {
+        let lease_ms = (state.config.build_lease_secs * 1000.0) as i64;
+        match service::packages::claim_build(&state, lease_ms).await {
             Ok(Some(job)) => {
                 build_one(&state, job).await;
                 continue;
@@ -114,11 +109,7 @@ async fn build_one(state: &AppState, job: BuildJob) {
                         .map(|f| format!("{} {}:{}", f.check, f.file, f.line));
                     let blocking = findings.iter().filter(|f| f.blocking).count() as i64;
                     let json = serde_json::to_string(&findings).unwrap_or_else(|_| "[]".into());
-                    match state
-                        .store
-                        .put_package_checks(package, &json, blocking, crate::clock::now_ms())
-                        .await
-                    {
+                    match service::packages::record_checks(state, package, &json, blocking).await {
                         Ok(()) => BuildOutcome::Built { manifest, blocked },
                         // Without its findings a package could be submitted
                         // unchecked: the build fails instead (upload again).
@@ -150,21 +141,11 @@ async fn build_one(state: &AppState, job: BuildJob) {
     metrics::counter!("smartship_builds_total", "outcome" => result).increment(1);
     metrics::histogram!("smartship_build_duration_seconds", "outcome" => result)
         .record(started.elapsed().as_secs_f64());
-    let ctx = state.action_context("worker:build".to_owned());
-    match state.store.finish_build(app, package, outcome, &ctx).await {
-        Ok(Ok(_)) => {
-            // A direct-commit package may just have been submitted.
-            state.review_wakeup.notify_one();
-            state.audit.worker(
-                "build",
-                format!("package:{package}"),
-                format!("{{\"app\":{app},\"failed\":{failed}}}"),
-            );
-            tracing::info!(
+    match service::packages::finish_build(state, app, package, outcome).await {
+        Ok(Ok(_)) => tracing::info!(
             %package, %app, failed, elapsed_ms = started.elapsed().as_millis() as u64,
             "build finished"
-            )
-        }
+        ),
         Ok(Err(r)) => tracing::info!(%package, reason = %r, "build result dropped"),
         Err(e) => tracing::error!(error = ?e, %package, "recording a build failed"),
     }

@@ -10,6 +10,7 @@
 //! backlog.
 
 use crate::net_guard::{GuardedResolver, NetworkPolicy};
+use crate::service;
 use crate::state::AppState;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use smartship_api::crypto::{MsgCrypto, standard_webhook_signature};
@@ -79,11 +80,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let free = (permits.available_permits() + concurrency / 2).min(MAX_BATCH);
         let mut claimed = 0;
         {
-            match state
-                .store
-                .claim_events(crate::clock::now_ms(), lease_ms, free as i64)
-                .await
-            {
+            match service::events::claim(&state, lease_ms, free as i64).await {
                 Ok(batch) => {
                     claimed = batch.len();
                     let tps = d.tps_of(&batch).await;
@@ -145,11 +142,7 @@ async fn record(
     let mut batch = Vec::with_capacity(512);
     while rx.recv_many(&mut batch, 512).await > 0 {
         loop {
-            match state
-                .store
-                .record_attempts(&batch, crate::clock::now_ms())
-                .await
-            {
+            match service::events::record_attempts(&state, &batch).await {
                 Ok(()) => break,
                 Err(e) if shutdown.is_cancelled() => {
                     // Stopping (a full disk, say): the results are dropped and

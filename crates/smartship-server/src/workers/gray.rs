@@ -3,8 +3,8 @@
 //! Every node runs it; a step is taken under the app's lock, so two nodes
 //! taking the same step take it once (the second finds nothing due).
 
+use crate::service;
 use crate::state::AppState;
-use smartship_core::gray::GrayPlan;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -33,42 +33,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 }
 
 async fn step(state: &AppState, app: smartship_core::AppId, now: i64) {
-    let advanced = state
-        .store
-        .change_gray(
-            app,
-            now,
-            Box::new(move |p: &mut GrayPlan| {
-                p.advance(now);
-                Ok(())
-            }),
-        )
-        .await;
-    let plan = match advanced {
-        Ok(Ok(plan)) => plan,
-        // Reverted or finished meanwhile: nothing is due any more.
-        Ok(Err(_)) => return,
-        Err(e) => {
-            tracing::error!(error = ?e, %app, "taking a gray step failed");
-            return;
-        }
-    };
-    state.delivery.forget(app);
-    tracing::info!(%app, package = %plan.package, percentage = plan.percentage, "gray step taken");
-    state.audit.worker(
-        "gray",
-        format!("package:{}", plan.package),
-        format!("{{\"app\":{app},\"percentage\":{}}}", plan.percentage),
-    );
-    if plan.percentage == 100 {
-        match crate::openapi::gray::complete(state, app, plan.package, "worker:gray".to_owned())
-            .await
-        {
-            Ok(Ok(())) => tracing::info!(%app, package = %plan.package, "gray release completed"),
-            Ok(Err(e)) => {
-                tracing::warn!(%app, package = %plan.package, error = ?e, "gray release at 100% not released")
-            }
-            Err(e) => tracing::error!(%app, error = ?e, "releasing a gray package failed"),
-        }
+    if let Err(e) = service::phased::step(state, app, now).await {
+        tracing::error!(error = ?e, %app, "taking a gray step failed");
     }
 }

@@ -1,5 +1,6 @@
 //! The rollback timer: completes rollbacks whose delay has passed.
 
+use crate::service::{self, Actor, packages::Change};
 use crate::state::AppState;
 use smartship_core::lifecycle::Action;
 use std::time::Duration;
@@ -14,21 +15,14 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         match state.store.due_rollbacks(now).await {
             Ok(due) => {
                 for (app, package) in due {
-                    let ctx = state.action_context("worker:rollback".to_owned());
-                    match state
-                        .store
-                        .apply(app, package, Action::CompleteRollback, &ctx)
-                        .await
-                        .inspect(|_| state.delivery.forget(app))
-                    {
-                        Ok(Ok(_)) => {
-                            tracing::info!(%app, %package, "rollback completed");
-                            state.audit.worker(
-                                "rollback",
-                                format!("package:{package}"),
-                                format!("{{\"app\":{app}}}"),
-                            );
-                        }
+                    let change = Change::new(
+                        app,
+                        package,
+                        Action::CompleteRollback,
+                        Actor::Worker("rollback"),
+                    );
+                    match service::packages::act(&state, change).await {
+                        Ok(Ok(_)) => tracing::info!(%app, %package, "rollback completed"),
                         Ok(Err(r)) => {
                             tracing::warn!(%app, %package, reason = %r, "rollback not completed")
                         }

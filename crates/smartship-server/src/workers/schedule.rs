@@ -3,8 +3,9 @@
 //! what is due; the worker sleeps until the next one is due, so it fires
 //! within a few milliseconds of its time.
 
+use crate::service;
 use crate::state::AppState;
-use smartship_core::lifecycle::{Action, Refusal};
+use smartship_core::lifecycle::Refusal;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -48,21 +49,8 @@ async fn fire(
     package: smartship_core::PackageId,
     at: i64,
 ) -> bool {
-    let ctx = state.action_context("worker:schedule".to_owned());
-    let decision = state
-        .store
-        .apply(app, package, Action::FireSchedule(at), &ctx)
-        .await;
-    state.delivery.forget(app);
-    match decision {
-        Ok(Ok(_)) => {
-            tracing::info!(%app, %package, "scheduled release done");
-            state.audit.worker(
-                "schedule",
-                format!("package:{package}"),
-                format!("{{\"app\":{app}}}"),
-            );
-        }
+    match service::schedule::fire(state, app, package, at).await {
+        Ok(Ok(_)) => tracing::info!(%app, %package, "scheduled release done"),
         // The online version is rolling back: the release waits for it and
         // is tried again on the next pass.
         Ok(Err(Refusal::RollbackInProgress)) => {
@@ -70,23 +58,10 @@ async fn fire(
             return false;
         }
         // Another node released it first (every node runs this worker), or
-        // the schedule was cancelled or moved since it was read: nothing to do.
-        Ok(Err(Refusal::WrongState(..) | Refusal::ScheduleChanged)) => {
-            tracing::info!(%app, %package, "scheduled release already done, cancelled or moved")
-        }
-        Ok(Err(r)) => {
-            // Refused for good (authenticity withdrawn...): the schedule
-            // ends, the package stays audit passed, the log says why.
-            tracing::warn!(%app, %package, reason = %r, "scheduled release refused; schedule cancelled");
-            let now = crate::clock::now_ms();
-            if let Err(e) = state
-                .store
-                .cancel_scheduled_release(app, package, "worker:schedule", now)
-                .await
-            {
-                tracing::error!(error = ?e, %package, "cancelling a refused schedule failed");
-            }
-        }
+        // the schedule was cancelled or moved since it was read: nothing to
+        // do. Refused for good (authenticity withdrawn...), the service
+        // ended the schedule and logged why; the package stays audit passed.
+        Ok(Err(r)) => tracing::info!(%app, %package, reason = %r, "scheduled release not done"),
         Err(e) => {
             tracing::error!(error = ?e, %package, "scheduled release failed");
             return false;

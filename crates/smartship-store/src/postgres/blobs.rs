@@ -37,7 +37,7 @@ pub struct PgBlobs {
 /// A database error as an I/O error of the blob store, its text the
 /// store's (never the SQL).
 fn io_error(e: sqlx::Error) -> io::Error {
-    io::Error::other(StoreError::from(e))
+    StoreError::from(e).into_io()
 }
 
 /// Reads until `buf` is full or the reader ends; returns how much it read.

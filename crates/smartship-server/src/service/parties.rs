@@ -1,11 +1,15 @@
-//! Operator actions shared by the admin API and the demo seeding: creating
-//! parties and minting tokens. Kept apart from HTTP so both use one path.
+//! The parties: third-party platforms, apps, the authorizations between
+//! them and the tokens they mint; an app's administrators and its service
+//! status.
 
+use super::{StoreError, wake};
 use crate::state::AppState;
 use crate::tokens;
 use serde::Serialize;
 use smartship_core::{AppId, TpId};
-use smartship_store::{App, NewApp, NewToken, NewTp, StoreError, TokenKind, Tp};
+use smartship_store::{
+    App, AppUpdate, NewApp, NewToken, NewTp, ServiceStatus, TokenKind, Tp, TpUpdate,
+};
 
 /// Refresh tokens live ten years (SPEC §2).
 const REFRESH_TTL_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
@@ -90,11 +94,90 @@ pub async fn authorize(
     tp: TpId,
     scopes: &str,
 ) -> Result<AppTokens, StoreError> {
-    s.store
-        .authorize(app, tp, scopes, crate::clock::now_ms())
-        .await?;
-    s.events_wakeup.notify_one();
+    record_authorization(s, app, tp, scopes, crate::clock::now_ms()).await?;
     mint_app_tokens(s, app, tp).await
+}
+
+/// Authorizes `app` to `tp` (AUTHORIZED or UPDATE_AUTHORIZED is pushed)
+/// without minting tokens: the consent page gives a code instead.
+pub async fn record_authorization(
+    s: &AppState,
+    app: AppId,
+    tp: TpId,
+    scopes: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    s.store.authorize(app, tp, scopes, now).await?;
+    wake::events_waiting(s);
+    Ok(())
+}
+
+/// Ends an active authorization (UNAUTHORIZED is pushed); false when there
+/// was none.
+pub async fn unauthorize(s: &AppState, app: AppId, tp: TpId) -> Result<bool, StoreError> {
+    let ended = s.store.unauthorize(app, tp, crate::clock::now_ms()).await?;
+    if ended {
+        wake::events_waiting(s);
+    }
+    Ok(ended)
+}
+
+/// Changes an app's name, approvals or service status (operators).
+pub async fn update_app(
+    s: &AppState,
+    app: AppId,
+    update: AppUpdate,
+) -> Result<Option<App>, StoreError> {
+    let out = s.store.update_app(app, update).await?;
+    if out.is_some() {
+        wake::delivery_changed(s, app);
+    }
+    Ok(out)
+}
+
+/// Moves the app's service status from `from` to `to` (the app's own
+/// pause and resume); refused with the status it has.
+pub async fn change_service_status(
+    s: &AppState,
+    app: AppId,
+    from: ServiceStatus,
+    to: ServiceStatus,
+) -> Result<Result<(), ServiceStatus>, StoreError> {
+    let out = s.store.change_service_status(app, from, to).await?;
+    if out.is_ok() {
+        wake::delivery_changed(s, app);
+        tracing::info!(%app, status = to.as_str(), "service status changed");
+    }
+    Ok(out)
+}
+
+/// Creates or replaces an app administrator (the consent page's sign-in).
+pub async fn set_app_admin(
+    s: &AppState,
+    username: &str,
+    app: AppId,
+    password_hash: &str,
+) -> Result<(), StoreError> {
+    s.store
+        .upsert_app_admin(username, app, password_hash, crate::clock::now_ms())
+        .await
+}
+
+/// Changes a platform's settings; events held for want of a URL now set
+/// become due.
+pub async fn update_tp(
+    s: &AppState,
+    client_id: &str,
+    update: TpUpdate,
+) -> Result<Option<Tp>, StoreError> {
+    let out = s
+        .store
+        .update_tp(client_id, update, crate::clock::now_ms())
+        .await?;
+    if out.is_some() {
+        wake::events_waiting(s);
+    }
+    Ok(out)
 }
 
 /// Mints a fresh token pair for an existing authorization.

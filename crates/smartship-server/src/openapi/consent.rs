@@ -8,15 +8,15 @@
 //! `error=access_denied` when the administrator refuses. The pre-auth code
 //! in the form doubles as the CSRF token: it is unguessable and single use.
 
-use crate::openapi::oauth::AUTH_CODE_TTL_SECS;
-use crate::openapi::params::Params;
-use crate::operator::DEFAULT_SCOPES;
+use super::oauth::AUTH_CODE_TTL_SECS;
+use super::params::Params;
+use crate::service::{oauth, parties, parties::DEFAULT_SCOPES};
 use crate::state::AppState;
 use crate::tokens;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use smartship_store::{CodeKind, CodeRefusal, NewCode, Tp};
+use smartship_store::{CodeKind, CodeRefusal, Tp};
 
 /// What each scope lets the platform do, as shown to the administrator.
 fn scope_label(scope: &str) -> &'static str {
@@ -99,9 +99,9 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 /// A query that does not decode: the page names the parameter.
-fn bad_encoding(e: crate::openapi::error::ApiError) -> Response {
+fn bad_encoding(e: super::error::ApiError) -> Response {
     let detail = match e {
-        crate::openapi::error::ApiError::Business(_, problem) => format!("参数编码无效：{problem}"),
+        super::error::ApiError::Business(_, problem) => format!("参数编码无效：{problem}"),
         _ => "参数编码无效。".to_owned(),
     };
     error_page(StatusCode::BAD_REQUEST, &detail)
@@ -346,19 +346,9 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
             return SYSTEM_ERROR.into_response();
         }
     };
-    let now = crate::clock::now_ms();
     // The pre-auth code is used whatever the decision: a consent is given
     // or refused once.
-    match s
-        .store
-        .consume_code(
-            CodeKind::PreAuth,
-            &tokens::hash(&c.pre_auth_code),
-            c.tp.id,
-            now,
-        )
-        .await
-    {
+    match oauth::use_code(&s, CodeKind::PreAuth, &c.pre_auth_code, c.tp.id).await {
         Ok(Ok(_)) => {}
         Ok(Err(CodeRefusal::AlreadyUsed | CodeRefusal::Expired | CodeRefusal::Unknown)) => {
             return error_page(StatusCode::BAD_REQUEST, "预授权码已被使用或已过期。");
@@ -372,25 +362,9 @@ pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
         tracing::info!(%app, tp = %c.tp.id, "consent refused");
         return redirect_to(&c.redirect_uri, &[("error", "access_denied")]);
     }
-    let result = async {
-        s.store.authorize(app, c.tp.id, DEFAULT_SCOPES, now).await?;
-        let code = tokens::random_alnum(40);
-        s.store
-            .insert_code(NewCode {
-                hash: tokens::hash(&code),
-                kind: CodeKind::Authorization,
-                tp_id: c.tp.id,
-                app_id: Some(app),
-                expires_at: now + AUTH_CODE_TTL_SECS * 1000,
-                created_at: now,
-            })
-            .await?;
-        Ok::<_, smartship_store::StoreError>(code)
-    }
-    .await;
+    let result = oauth::consent(&s, app, c.tp.id, DEFAULT_SCOPES, AUTH_CODE_TTL_SECS).await;
     match result {
         Ok(code) => {
-            s.events_wakeup.notify_one();
             tracing::info!(%app, tp = %c.tp.id, "consent given");
             redirect_to(
                 &c.redirect_uri,
@@ -486,13 +460,8 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
             return SYSTEM_ERROR.into_response();
         }
     };
-    match s
-        .store
-        .unauthorize(app, tp.id, crate::clock::now_ms())
-        .await
-    {
+    match parties::unauthorize(&s, app, tp.id).await {
         Ok(true) => {
-            s.events_wakeup.notify_one();
             tracing::info!(%app, tp = %tp.id, "authorization ended by the app administrator");
             page(
                 StatusCode::OK,
