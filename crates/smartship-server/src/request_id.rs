@@ -2,7 +2,9 @@
 //! proxy set (when it is a plausible id), made here otherwise, returned in
 //! the answer's `X-Request-Id`, and carried by every log line the request
 //! writes (the `request` span), so that one request can be followed from
-//! the load balancer's log through a node's.
+//! the load balancer's log through a node's. The span also names the route
+//! the router matched, so log lines group by route whatever ids a path
+//! carries.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -29,8 +31,19 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         .map_or_else(|| format!("{:016x}", rand::random::<u64>()), str::to_owned);
     let value = HeaderValue::from_str(&id).expect("checked or generated: visible ASCII");
     req.headers_mut().insert(HEADER, value.clone());
-    let span =
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    // The route as the router matched it (`/admin/v1/apps/{app_id}`): what
+    // a log search groups by, whatever ids the path carries.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("", |m| m.as_str());
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        route,
+        path = %req.uri().path()
+    );
     let started = std::time::Instant::now();
     let mut resp = async {
         let resp = next.run(req).await;

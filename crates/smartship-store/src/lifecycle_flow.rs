@@ -313,6 +313,7 @@ async fn write_effects<T: LifecycleTx>(
 }
 
 /// Decides `action` on `package` and writes its effects.
+#[tracing::instrument(level = "debug", name = "store.apply", skip_all, fields(%app, %package, action = action.name()))]
 pub(crate) async fn apply<T: LifecycleTx>(
     tx: &mut T,
     app: AppId,
@@ -336,6 +337,7 @@ pub(crate) async fn apply<T: LifecycleTx>(
 }
 
 /// Accepts an upload: a new development package, building.
+#[tracing::instrument(level = "debug", name = "store.upload", skip_all, fields(app = %u.app_id))]
 pub(crate) async fn create_upload<T: LifecycleTx>(
     tx: &mut T,
     u: &NewUpload,
@@ -377,6 +379,7 @@ pub(crate) async fn create_upload<T: LifecycleTx>(
 
 /// Records a build's result, then applies the follow-up the decision names
 /// (a built `directCommit` package is submitted).
+#[tracing::instrument(level = "debug", name = "store.finish_build", skip_all, fields(%app, %package))]
 pub(crate) async fn finish_build<T: LifecycleTx>(
     tx: &mut T,
     app: AppId,

@@ -1,7 +1,10 @@
-//! Random operation sequences against the real SQLite store, checked step by
-//! step against a reference model of SPEC §4 written independently of
-//! `smartship_core::lifecycle`: same accept/refuse decision, same state of
-//! every package, and the slot invariant after every step.
+//! Random operation sequences against the real store (both backends),
+//! checked step by step against a reference model of SPEC §4 and of the
+//! release extensions (docs/release.md: rollback to a chosen version within
+//! `retained_versions`, scheduled releases, phased releases) written
+//! independently of `smartship_core`: same accept/refuse decision, same
+//! state of every package, the same schedule and phased-release plan, and
+//! the slot invariant after every step.
 
 mod common;
 
@@ -25,13 +28,32 @@ enum Op {
     Fail(usize),
     Release(usize),
     Rollback(usize),
+    /// Roll the online version back to the package the second selector
+    /// picks among every known one.
+    RollbackTo(usize, usize),
     CompleteRollback(usize),
+    /// Hold the selected package for release later.
+    Schedule(usize),
+    CancelSchedule(usize),
+    /// The schedule worker's release: with the time the model recorded
+    /// (`true`) or another one.
+    FireSchedule(usize, bool),
+    /// Start a phased release of the selected package at a percentage.
+    StartGray(usize, u8),
+    RaiseGray(u8),
+    PauseGray,
+    ResumeGray,
+    RevertGray,
     SetBasic(bool),
     SetAuth(bool),
     /// Upload, build, submit, pass and release in a row: reaches deep
     /// histories (and so rollbacks over several versions) far more often
     /// than independent random steps would.
     Ship,
+    /// Upload, build, submit and pass, then schedule its release, or
+    /// (`true`) start its phased release: the schedule and the plan then
+    /// meet every other operation far more often.
+    Hold(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,10 +68,20 @@ fn op() -> impl Strategy<Value = Op> {
         1 => sel.clone().prop_map(Op::Fail),
         2 => sel.clone().prop_map(Op::Release),
         1 => sel.clone().prop_map(Op::Rollback),
-        1 => sel.prop_map(Op::CompleteRollback),
+        1 => sel.clone().prop_map(Op::CompleteRollback),
+        1 => (sel.clone(), 0usize..8).prop_map(|(a, b)| Op::RollbackTo(a, b)),
+        1 => sel.clone().prop_map(Op::Schedule),
+        1 => sel.clone().prop_map(Op::CancelSchedule),
+        1 => (sel.clone(), any::<bool>()).prop_map(|(a, b)| Op::FireSchedule(a, b)),
+        1 => (sel, 1u8..100).prop_map(|(a, p)| Op::StartGray(a, p)),
+        1 => (1u8..=100).prop_map(Op::RaiseGray),
+        1 => Just(Op::PauseGray),
+        1 => Just(Op::ResumeGray),
+        1 => Just(Op::RevertGray),
         1 => any::<bool>().prop_map(Op::SetBasic),
         1 => any::<bool>().prop_map(Op::SetAuth),
         2 => Just(Op::Ship),
+        2 => any::<bool>().prop_map(Op::Hold),
     ]
 }
 
@@ -60,15 +92,29 @@ struct MPkg {
     direct: bool,
 }
 
+/// A phased release in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MGray {
+    package: i64,
+    percentage: u8,
+    paused: bool,
+}
+
 /// The reference model.
 #[derive(Debug, Default)]
 struct Model {
     pkgs: BTreeMap<i64, MPkg>,
-    /// Earlier online versions, oldest first.
-    history: Vec<i64>,
     basic: bool,
     auth: bool,
     quota_left: i64,
+    /// The version each rolling-back package returns to.
+    rollback_to: BTreeMap<i64, i64>,
+    /// The package held for a scheduled release, and when.
+    scheduled: Option<(i64, i64)>,
+    /// The live phased release (running or paused).
+    gray: Option<MGray>,
+    /// How many earlier versions newer than a target a rollback may pass.
+    retained: i64,
 }
 
 use PackageState::*;
@@ -94,6 +140,49 @@ impl Model {
         if self.quota_left <= 0 {
             return Err("QuotaExhausted");
         }
+        // The phased release and the schedule hold the audit slot's package.
+        if self.gray.is_some() {
+            return Err("GrayInProgress");
+        }
+        if self.scheduled.is_some() {
+            return Err("ReleaseScheduled");
+        }
+        Ok(())
+    }
+    /// Earlier online versions, newest first.
+    fn history(&self) -> Vec<i64> {
+        let mut h: Vec<i64> = self
+            .pkgs
+            .iter()
+            .filter(|(_, p)| p.state == History)
+            .map(|(id, _)| *id)
+            .collect();
+        h.reverse();
+        h
+    }
+    /// Versions a rollback may return to: earlier online versions, and
+    /// versions rolled back from.
+    fn retained(&self, id: i64) -> bool {
+        self.pkgs
+            .get(&id)
+            .is_some_and(|p| matches!(p.state, History | RolledBack))
+    }
+    /// What a release (or a phased release's start, or a schedule) of
+    /// `id` needs first.
+    fn releasable(&self, id: i64) -> Result<(), &'static str> {
+        self.need(id, AuditPassed)?;
+        if !self.auth {
+            return Err("AuthenticityNotVerified");
+        }
+        Ok(())
+    }
+    fn change_gray(
+        &mut self,
+        f: impl FnOnce(&mut MGray) -> Result<(), &'static str>,
+    ) -> Result<(), &'static str> {
+        let mut g = self.gray.ok_or("NoPlan")?;
+        f(&mut g)?;
+        self.gray = Some(g);
         Ok(())
     }
     fn submit(&mut self, id: i64) {
@@ -114,7 +203,9 @@ impl Model {
         }
     }
 
-    fn apply(&mut self, op: &Op, id: i64, new_id: i64) -> Result<(), &'static str> {
+    /// Applies `op` to package `id`; `to_pick` is a rollback's chosen
+    /// version, `new_id` an upload's new package or a schedule's time.
+    fn apply(&mut self, op: &Op, id: i64, to_pick: i64, new_id: i64) -> Result<(), &'static str> {
         match *op {
             Op::Upload { direct } => {
                 if direct {
@@ -171,39 +262,130 @@ impl Model {
                 };
                 self.set(id, to);
             }
-            Op::Release(_) => {
-                self.need(id, AuditPassed)?;
-                if !self.auth {
-                    return Err("AuthenticityNotVerified");
+            Op::Release(_) | Op::FireSchedule(..) => {
+                self.state_of(id)?;
+                if let Op::FireSchedule(_, on_time) = op {
+                    // The worker read the schedule: a cancelled, moved or
+                    // other package's schedule is not released.
+                    if self.scheduled.map(|(p, _)| p) != Some(id) || !on_time {
+                        return Err("ScheduleChanged");
+                    }
                 }
+                self.releasable(id)?;
                 if self.find(|p| p.state == RollingBack).is_some() {
                     return Err("RollbackInProgress");
                 }
                 if let Some(o) = self.find(|p| p.state == Online) {
                     self.set(o, History);
-                    self.history.push(o);
                 }
                 self.set(id, Online);
+                if self.gray.is_some_and(|g| g.package == id) {
+                    self.gray = None;
+                }
+                if self.scheduled.is_some_and(|(p, _)| p == id) {
+                    self.scheduled = None;
+                }
             }
-            Op::Rollback(_) => {
+            Op::Rollback(_) | Op::RollbackTo(..) => {
                 if self.state_of(id)? == RollingBack {
                     return Err("RollbackInProgress");
                 }
                 self.need(id, Online)?;
-                if self.history.is_empty() {
-                    return Err("NothingToRollBack");
+                if self.gray.is_some() {
+                    return Err("GrayInProgress");
                 }
+                let to = if let Op::RollbackTo(_, _) = op {
+                    let newer = self
+                        .pkgs
+                        .iter()
+                        .filter(|(p, _)| **p > to_pick)
+                        .filter(|(p, _)| self.retained(**p))
+                        .count() as i64;
+                    if !self.retained(to_pick) || newer >= self.retained {
+                        return Err("NotARollbackTarget");
+                    }
+                    to_pick
+                } else {
+                    *self.history().first().ok_or("NothingToRollBack")?
+                };
+                self.rollback_to.insert(id, to);
                 self.set(id, RollingBack);
             }
             Op::CompleteRollback(_) => {
                 self.need(id, RollingBack)?;
-                let prev = self.history.pop().ok_or("NothingToRollBack")?;
+                let prev = self
+                    .rollback_to
+                    .get(&id)
+                    .copied()
+                    .filter(|p| *p != id && self.retained(*p))
+                    .or_else(|| self.history().first().copied())
+                    .ok_or("NothingToRollBack")?;
                 self.set(id, RolledBack);
+                for newer in self.history().into_iter().filter(|h| *h > prev) {
+                    self.set(newer, RolledBack);
+                }
                 self.set(prev, Online);
+            }
+            Op::Schedule(_) => {
+                self.state_of(id)?;
+                self.releasable(id)?;
+                if self.gray.is_some() {
+                    return Err("GrayInProgress");
+                }
+                self.scheduled = Some((id, new_id));
+            }
+            Op::CancelSchedule(_) => {
+                if self.scheduled.map(|(p, _)| p) != Some(id) {
+                    return Err("NotScheduled");
+                }
+                self.scheduled = None;
+            }
+            Op::StartGray(_, pct) => {
+                self.state_of(id)?;
+                self.releasable(id)?;
+                if self.gray.is_some() {
+                    return Err("GrayInProgress");
+                }
+                if self.find(|p| p.state == RollingBack).is_some() {
+                    return Err("RollbackInProgress");
+                }
+                if self.scheduled.is_some_and(|(p, _)| p == id) {
+                    return Err("ReleaseScheduled");
+                }
+                self.gray = Some(MGray {
+                    package: id,
+                    percentage: pct,
+                    paused: false,
+                });
+            }
+            Op::RaiseGray(pct) => self.change_gray(|g| {
+                if pct <= g.percentage {
+                    return Err("PercentageNotIncreasing");
+                }
+                g.percentage = pct;
+                Ok(())
+            })?,
+            Op::PauseGray => self.change_gray(|g| {
+                if g.paused {
+                    return Err("WrongStatus");
+                }
+                g.paused = true;
+                Ok(())
+            })?,
+            Op::ResumeGray => self.change_gray(|g| {
+                if !g.paused {
+                    return Err("WrongStatus");
+                }
+                g.paused = false;
+                Ok(())
+            })?,
+            Op::RevertGray => {
+                self.gray.ok_or("NoPlan")?;
+                self.gray = None;
             }
             Op::SetBasic(b) => self.basic = b,
             Op::SetAuth(a) => self.auth = a,
-            Op::Ship => unreachable!("expanded before running"),
+            Op::Ship | Op::Hold(_) => unreachable!("expanded before running"),
         }
         Ok(())
     }
@@ -228,7 +410,25 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
     }
 }
 
+fn gray_refusal_name(r: &smartship_core::gray::GrayRefusal) -> &'static str {
+    use smartship_core::gray::GrayRefusal::*;
+    match r {
+        NoPlan => "NoPlan",
+        WrongStatus(..) => "WrongStatus",
+        PercentageNotIncreasing { .. } => "PercentageNotIncreasing",
+        PercentageOutOfRange => "PercentageOutOfRange",
+        BadUserList(_) => "BadUserList",
+        BadRamp(_) => "BadRamp",
+    }
+}
+
 const QUOTA: i64 = 6;
+/// `retained_versions`: how many earlier versions newer than a rollback's
+/// target it may pass.
+const RETAINED: i64 = 1;
+/// Scheduled times lie far from the step clock, so that "another time" is
+/// never one of them.
+const SCHEDULE_BASE: i64 = 10_000_000;
 
 async fn run(ops: Vec<Op>) {
     let ops: Vec<Op> = ops
@@ -240,6 +440,17 @@ async fn run(ops: Vec<Op>) {
                 Op::Submit(0),
                 Op::Pass(0),
                 Op::Release(0),
+            ],
+            Op::Hold(gray) => vec![
+                Op::Upload { direct: false },
+                Op::BuildOk(0),
+                Op::Submit(0),
+                Op::Pass(0),
+                if gray {
+                    Op::StartGray(0, 10)
+                } else {
+                    Op::Schedule(0)
+                },
             ],
             o => vec![o],
         })
@@ -265,6 +476,7 @@ async fn run(ops: Vec<Op>) {
             basic: true,
             auth: true,
             quota_left: QUOTA,
+            retained: RETAINED,
             ..Default::default()
         };
         for (step, op) in ops.iter().enumerate() {
@@ -277,7 +489,7 @@ async fn run(ops: Vec<Op>) {
                     period_start: 0,
                 }),
                 rollback_delay_ms: 1000,
-                retained_versions: None,
+                retained_versions: Some(RETAINED),
                 submission: None,
                 audit: None,
             };
@@ -289,6 +501,10 @@ async fn run(ops: Vec<Op>) {
                 Op::BuildOk(_) | Op::BuildFail(_) | Op::Submit(_) => &[Development],
                 Op::Withdraw(_) | Op::Pass(_) | Op::Fail(_) => &[Auditing],
                 Op::Release(_) => &[AuditPassed, AuditFailed, Auditing],
+                Op::Schedule(_)
+                | Op::CancelSchedule(_)
+                | Op::FireSchedule(..)
+                | Op::StartGray(..) => &[AuditPassed],
                 _ => &[Online, RollingBack],
             };
             let sel = |i: usize| -> i64 {
@@ -303,6 +519,17 @@ async fn run(ops: Vec<Op>) {
                     None => ids[i % ids.len()],
                 }
             };
+            // A rollback's chosen version: 0-3 a retained one, 4-6 any
+            // known package, 7 one that does not exist.
+            let retained: Vec<i64> = ids.iter().copied().filter(|p| model.retained(*p)).collect();
+            let to_pick = match op {
+                Op::RollbackTo(_, j) if *j < 4 && !retained.is_empty() => {
+                    retained[j % retained.len()]
+                }
+                Op::RollbackTo(_, j) if *j < 7 && !ids.is_empty() => ids[j % ids.len()],
+                _ => 999_999,
+            };
+            let schedule_at = SCHEDULE_BASE + step as i64;
             let (target, result): (i64, Result<(), &'static str>) = match op {
                 Op::Upload { direct } => {
                     let r = store
@@ -373,6 +600,63 @@ async fn run(ops: Vec<Op>) {
                         .unwrap();
                     (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
                 }
+                Op::Schedule(i) => {
+                    let id = sel(*i);
+                    let r = store
+                        .schedule_release(app.id, PackageId(id), schedule_at, "test", now)
+                        .await
+                        .unwrap();
+                    (id, r.map_err(|e| refusal_name(&e)))
+                }
+                Op::CancelSchedule(i) => {
+                    let id = sel(*i);
+                    let cancelled = store
+                        .cancel_scheduled_release(app.id, PackageId(id), "test", now)
+                        .await
+                        .unwrap();
+                    (
+                        id,
+                        if cancelled {
+                            Ok(())
+                        } else {
+                            Err("NotScheduled")
+                        },
+                    )
+                }
+                Op::FireSchedule(i, on_time) => {
+                    let id = sel(*i);
+                    let at = match (on_time, model.scheduled) {
+                        (true, Some((_, at))) => at,
+                        _ => 1,
+                    };
+                    let r = store
+                        .apply(app.id, PackageId(id), Action::FireSchedule(at), &ctx)
+                        .await
+                        .unwrap();
+                    (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
+                }
+                Op::StartGray(i, pct) => {
+                    let id = sel(*i);
+                    let new = NewGray {
+                        app: app.id,
+                        package: PackageId(id),
+                        percentage: *pct,
+                        user_list: Vec::new(),
+                        ramp: Vec::new(),
+                    };
+                    let r = store.start_gray(new, "test", now).await.unwrap();
+                    (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
+                }
+                Op::RaiseGray(_) | Op::PauseGray | Op::ResumeGray | Op::RevertGray => {
+                    let change: GrayChange = match *op {
+                        Op::RaiseGray(pct) => Box::new(move |p| p.raise(pct, now)),
+                        Op::PauseGray => Box::new(move |p| p.pause(now)),
+                        Op::ResumeGray => Box::new(move |p| p.resume(now)),
+                        _ => Box::new(move |p| p.revert(now)),
+                    };
+                    let r = store.change_gray(app.id, now, change).await.unwrap();
+                    (0, r.map(|_| ()).map_err(|e| gray_refusal_name(&e)))
+                }
                 other => {
                     let (i, action) = match other {
                         Op::Submit(i) => (i, Action::SubmitAudit),
@@ -381,6 +665,7 @@ async fn run(ops: Vec<Op>) {
                         Op::Fail(i) => (i, Action::Review(Verdict::Fail { reason: "r".into() })),
                         Op::Release(i) => (i, Action::Release),
                         Op::Rollback(i) => (i, Action::Rollback),
+                        Op::RollbackTo(i, _) => (i, Action::RollbackTo(PackageId(to_pick))),
                         Op::CompleteRollback(i) => (i, Action::CompleteRollback),
                         _ => unreachable!(),
                     };
@@ -392,12 +677,12 @@ async fn run(ops: Vec<Op>) {
                     (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
                 }
             };
-            let new_id = if matches!(op, Op::Upload { .. }) {
-                target
-            } else {
-                0
+            let new_id = match op {
+                Op::Upload { .. } => target,
+                Op::Schedule(_) => schedule_at,
+                _ => 0,
             };
-            let expected = model.apply(op, target, new_id);
+            let expected = model.apply(op, target, to_pick, new_id);
             assert_eq!(
                 result, expected,
                 "step {step}: {op:?} on {target}\nmodel: {model:?}"
@@ -418,6 +703,27 @@ async fn run(ops: Vec<Op>) {
             smartship_core::lifecycle::check_slot_invariant(&states).unwrap();
             let used = store.quota_used(app.id, 0).await.unwrap();
             assert_eq!(QUOTA - used, model.quota_left, "step {step}: quota");
+            let scheduled: Vec<(i64, i64)> = stored
+                .iter()
+                .filter(|p| p.state == AuditPassed)
+                .filter_map(|p| p.release_at.map(|at| (p.id.0, at)))
+                .collect();
+            assert_eq!(
+                scheduled,
+                Vec::from_iter(model.scheduled),
+                "step {step}: schedule"
+            );
+            let gray = store
+                .latest_gray(app.id)
+                .await
+                .unwrap()
+                .filter(|g| g.status.is_live())
+                .map(|g| MGray {
+                    package: g.package.0,
+                    percentage: g.percentage,
+                    paused: g.status == smartship_core::gray::GrayStatus::Paused,
+                });
+            assert_eq!(gray, model.gray, "step {step}: phased release");
         }
     }
 }

@@ -19,6 +19,7 @@ pub async fn submit(
 }
 
 /// Passes (`reason` None) or fails a change waiting for review.
+#[tracing::instrument(name = "examination_review", skip_all, fields(examine_id = id, actor = %actor))]
 pub async fn review(
     s: &AppState,
     id: i64,

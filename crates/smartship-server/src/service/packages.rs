@@ -36,6 +36,12 @@ impl Change<'_> {
 
 /// Applies a lifecycle action; what follows an accepted one (wake-ups, the
 /// update answers' cache, a worker's audit entry) is done here.
+#[tracing::instrument(name = "change", skip_all, fields(
+    app = %change.app,
+    package = %change.package,
+    action = change.action.name(),
+    actor = %change.actor,
+))]
 pub async fn act(s: &AppState, change: Change<'_>) -> Result<Decision, StoreError> {
     let Change {
         app,
@@ -67,6 +73,7 @@ pub async fn act(s: &AppState, change: Change<'_>) -> Result<Decision, StoreErro
 
 /// Accepts an upload (a development package, building) and wakes a build
 /// worker.
+#[tracing::instrument(name = "upload", skip_all, fields(app = %upload.app_id, actor = %actor))]
 pub async fn upload(
     s: &AppState,
     upload: NewUpload,
@@ -110,6 +117,7 @@ pub async fn record_checks(
 
 /// Records a build's result (and submits a built direct-commit package in
 /// the same transaction).
+#[tracing::instrument(name = "build_result", skip_all, fields(%app, %package))]
 pub async fn finish_build(
     s: &AppState,
     app: AppId,

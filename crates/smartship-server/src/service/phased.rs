@@ -36,6 +36,7 @@ pub struct Outcome {
 
 /// Starts a plan, or amends the live one of the same package; at 100 % the
 /// package is released in the same call.
+#[tracing::instrument(name = "phased_release", skip_all, fields(app = %r.app, package = %r.package, percentage = r.percentage))]
 pub async fn request(
     s: &AppState,
     r: Request,
@@ -103,6 +104,7 @@ pub async fn request(
 }
 
 /// Pauses, resumes or reverts the app's live plan.
+#[tracing::instrument(name = "phased_release_change", skip_all, fields(%app))]
 pub async fn change(
     s: &AppState,
     app: AppId,
@@ -122,6 +124,7 @@ pub async fn change(
 /// Takes the app's ramp steps due at `now` (the ramp worker); at 100 % the
 /// package is released. None when nothing was due any more (reverted or
 /// finished meanwhile).
+#[tracing::instrument(name = "phased_release_step", skip_all, fields(%app))]
 pub async fn step(s: &AppState, app: AppId, now: i64) -> Result<Option<GrayPlan>, StoreError> {
     let advanced = s
         .store

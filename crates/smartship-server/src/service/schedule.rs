@@ -9,6 +9,7 @@ use smartship_core::{AppId, PackageId};
 use smartship_store::Decision;
 
 /// Holds a package that passed audit for release at `at` (Unix ms).
+#[tracing::instrument(name = "scheduled_release", skip_all, fields(%app, %package))]
 pub async fn schedule(
     s: &AppState,
     app: AppId,
@@ -29,6 +30,7 @@ pub async fn schedule(
 }
 
 /// Cancels a package's scheduled release; false when it had none.
+#[tracing::instrument(name = "scheduled_release_cancel", skip_all, fields(%app, %package))]
 pub async fn cancel(
     s: &AppState,
     app: AppId,
@@ -49,6 +51,7 @@ pub async fn cancel(
 /// Releases a package whose release was scheduled for `at` (the schedule
 /// worker). A refusal for good (not a rollback to wait for, not a schedule
 /// changed or a release done meanwhile) ends the schedule.
+#[tracing::instrument(name = "scheduled_release_fire", skip_all, fields(%app, %package))]
 pub async fn fire(
     s: &AppState,
     app: AppId,

@@ -8,6 +8,7 @@ use smartship_core::precheck;
 use smartship_store::{BuildJob, BuildOutcome};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Upper bound on how long an idle worker sleeps before looking again
 /// (uploads notify; this only covers builds left by another process).
@@ -20,7 +21,12 @@ pub async fn run(state: AppState, shutdown: CancellationToken, worker: usize) {
         let lease_ms = (state.config.build_lease_secs * 1000.0) as i64;
         match service::packages::claim_build(&state, lease_ms).await {
             Ok(Some(job)) => {
-                build_one(&state, job).await;
+                let span = tracing::info_span!(
+                    "build",
+                    app = %job.package.app_id,
+                    package = %job.package.id
+                );
+                build_one(&state, job).instrument(span).await;
                 continue;
             }
             Ok(None) => {}

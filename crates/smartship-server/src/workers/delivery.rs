@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How much of a receiver's answer is kept in the attempt log.
 const BODY_PREFIX: usize = 512;
@@ -93,11 +94,21 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                         let tp = tps.get(&ev.event.tp_id.0).cloned();
                         let d = d.clone();
                         let tx = tx.clone();
-                        tokio::spawn(async move {
-                            let record = d.attempt(ev, tp).await;
-                            let _ = tx.send(record).await;
-                            drop(permit);
-                        });
+                        // Debug level: a span at info would cost every event
+                        // of a burst; the attempt's own log lines name it.
+                        let span = tracing::debug_span!(
+                            "delivery",
+                            event = ev.event.id,
+                            tp = %ev.event.tp_id
+                        );
+                        tokio::spawn(
+                            async move {
+                                let record = d.attempt(ev, tp).await;
+                                let _ = tx.send(record).await;
+                                drop(permit);
+                            }
+                            .instrument(span),
+                        );
                     }
                 }
                 Err(e) => tracing::error!(error = ?e, "claiming events failed"),

@@ -98,7 +98,20 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }
 
+/// The server's log goes where the test harness captures a test's output:
+/// a failing test shows what the server said (`SMARTSHIP_TEST_LOG` picks
+/// the levels, `warn,smartship_server=info` by default).
+fn log_to_test_output() {
+    let filter = std::env::var("SMARTSHIP_TEST_LOG")
+        .unwrap_or_else(|_| "warn,smartship_server=info".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(filter)
+        .try_init();
+}
+
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    log_to_test_output();
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     let db = database_for(&mut config).await;
