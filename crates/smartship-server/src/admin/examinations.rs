@@ -113,16 +113,16 @@ pub async fn list(
     summary = "Pass or fail a basic-information change",
     security(("admin_token" = [])),
     params(("examine_id" = i64, Path, description = "The examination.")),
-    request_body(content = super::handlers::Review, content_type = "application/json"),
+    request_body(content = super::shared::Review, content_type = "application/json"),
     responses((status = 200, description = "The examination after the review.", body = ExaminationView), (status = 409, description = "Already decided (`wrong_state`).", body = AdminErrorBody), AdminErrors)
 )]
 pub async fn review(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-    req: Result<Json<super::handlers::Review>, JsonRejection>,
+    req: Result<Json<super::shared::Review>, JsonRejection>,
 ) -> Result<Json<ExaminationView>, AdminError> {
-    let req = super::handlers::body(req)?;
-    let reason = super::handlers::decision(&req.decision, req.reason)?;
+    let req = super::shared::body(req)?;
+    let reason = super::shared::decision(&req.decision, req.reason)?;
     let reason = reason.map(|r| r.trim().to_owned());
     match examinations::review(&s, id, reason.as_deref(), Actor::Admin).await? {
         Ok(e) => Ok(Json(view(&e))),

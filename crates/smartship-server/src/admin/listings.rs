@@ -6,7 +6,7 @@
 //! `total` counts every match, so a client pages until it has them all.
 
 use super::AdminError;
-use super::handlers::{app_view, package_view, tp_of};
+use super::shared::{app_view, package_view, tp_of};
 use crate::api_doc::AdminErrors;
 use crate::state::AppState;
 use axum::Json;

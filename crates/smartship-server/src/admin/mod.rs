@@ -1,12 +1,17 @@
 //! The operator API under `/admin/v1`: JSON in and out, bearer admin token,
 //! ordinary HTTP status codes, errors as `{"error": {"code", "message"}}`.
 
+mod apps;
 pub mod audit_log;
+mod events;
 mod examinations;
-mod handlers;
 mod listings;
 pub mod operators;
+mod packages;
+mod platforms;
 mod runtime_keys;
+mod shared;
+mod storage;
 
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -47,30 +52,30 @@ async fn unknown_route() -> AdminError {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(listings::status))
-        .routes(routes!(listings::tps, handlers::create_tp))
-        .routes(routes!(handlers::get_tp, handlers::update_tp))
-        .routes(routes!(handlers::replay_failed))
-        .routes(routes!(handlers::tp_token))
-        .routes(routes!(handlers::tp_ticket))
-        .routes(routes!(listings::apps, handlers::create_app))
-        .routes(routes!(handlers::get_app, handlers::update_app))
-        .routes(routes!(handlers::authorize))
-        .routes(routes!(handlers::unauthorize))
-        .routes(routes!(handlers::upsert_app_admin))
-        .routes(routes!(handlers::app_packages))
+        .routes(routes!(listings::tps, platforms::create_tp))
+        .routes(routes!(platforms::get_tp, platforms::update_tp))
+        .routes(routes!(events::replay_failed))
+        .routes(routes!(platforms::tp_token))
+        .routes(routes!(platforms::tp_ticket))
+        .routes(routes!(listings::apps, apps::create_app))
+        .routes(routes!(apps::get_app, apps::update_app))
+        .routes(routes!(apps::authorize))
+        .routes(routes!(apps::unauthorize))
+        .routes(routes!(apps::upsert_app_admin))
+        .routes(routes!(apps::app_packages))
         .routes(routes!(listings::packages))
-        .routes(routes!(handlers::get_package))
-        .routes(routes!(handlers::review))
-        .routes(routes!(handlers::download))
+        .routes(routes!(packages::get_package))
+        .routes(routes!(packages::review))
+        .routes(routes!(packages::download))
         .routes(routes!(listings::templates))
-        .routes(routes!(handlers::review_queue))
+        .routes(routes!(packages::review_queue))
         .routes(routes!(examinations::list))
         .routes(routes!(examinations::review))
-        .routes(routes!(handlers::events))
-        .routes(routes!(handlers::get_event))
-        .routes(routes!(handlers::replay_event))
-        .routes(routes!(handlers::storage))
-        .routes(routes!(handlers::collect_blobs))
+        .routes(routes!(events::events))
+        .routes(routes!(events::get_event))
+        .routes(routes!(events::replay_event))
+        .routes(routes!(storage::storage))
+        .routes(routes!(storage::collect_blobs))
         .routes(routes!(
             runtime_keys::host_keys,
             runtime_keys::create_host_key
