@@ -6,7 +6,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use super::reviews::when;
 use crate::service::{self, packages::Change};
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn list(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
     let search = q
         .get("q")
@@ -71,7 +71,7 @@ pub async fn list(
         name_contains: search.clone(),
         tp: None,
     };
-    let (total, apps) = match s
+    let (total, apps) = s
         .store
         .list_apps(
             &filter,
@@ -81,10 +81,7 @@ pub async fn list(
             },
         )
         .await
-    {
-        Ok(r) => r,
-        Err(e) => return layout::internal(l, e),
-    };
+        .or_internal(l)?;
     let link = |p: i64| {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         if let Some(v) = &search {
@@ -123,7 +120,13 @@ pub async fn list(
             @if page * PAGE_SIZE < total { a #next-page href=(link(page + 1)) { (l.t("下一页", "Next page")) } }
         }
     };
-    layout::page(&who, StatusCode::OK, Nav::Apps, l.t("小程序", "Apps"), body)
+    Ok(layout::page(
+        &who,
+        StatusCode::OK,
+        Nav::Apps,
+        l.t("小程序", "Apps"),
+        body,
+    ))
 }
 
 /// `GET /console/tps?page=`
@@ -131,20 +134,17 @@ pub async fn platforms(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
     let page = page_number(&q);
-    let (total, tps) = match s
+    let (total, tps) = s
         .store
         .list_tps(PageRequest {
             offset: (page - 1) * PAGE_SIZE,
             limit: PAGE_SIZE,
         })
         .await
-    {
-        Ok(r) => r,
-        Err(e) => return layout::internal(l, e),
-    };
+        .or_internal(l)?;
     let body = html! {
         p.muted { (l.t("共", "")) " " (total) " " (l.t("个第三方平台", "platforms")) }
         div.scroll tabindex="0" { table #tps {
@@ -170,13 +170,13 @@ pub async fn platforms(
             @if page * PAGE_SIZE < total { a href={ "/console/tps?page=" (page + 1) } { (l.t("下一页", "Next page")) } }
         }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Tps,
         l.t("第三方平台", "Platforms"),
         body,
-    )
+    ))
 }
 
 fn actions(s: &AppState, who: &Signed, app: &App, online: Option<i64>) -> Markup {
@@ -214,23 +214,20 @@ pub async fn show(
     who: Signed,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let app = match s.store.app(AppId(id)).await {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return layout::not_found(l, &format!("app {id}"));
-        }
-        Err(e) => return layout::internal(l, e),
-    };
-    let (auths, packages, timeline) = match tokio::try_join!(
+    let app = s
+        .store
+        .app(AppId(id))
+        .await
+        .or_internal(l)?
+        .ok_or_else(|| layout::not_found(l, &format!("app {id}")))?;
+    let (auths, packages, timeline) = tokio::try_join!(
         s.store.app_authorizations(app.id),
         s.store.slotted_packages(app.id),
         s.store.app_timeline(app.id, 200),
-    ) {
-        Ok(r) => r,
-        Err(e) => return layout::internal(l, e),
-    };
+    )
+    .or_internal(l)?;
     let online = packages
         .iter()
         .find(|p| p.state == PackageState::Online)
@@ -286,20 +283,23 @@ pub async fn show(
             } } }
         } }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Apps,
         &format!("{} · {}", app.name, l.t("小程序", "app")),
         body,
-    )
+    ))
 }
 
 type FormResult =
     Result<axum::extract::Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
 
 /// An admin's form on an app: checked, or the refusal.
-fn admin_form(who: &Signed, form: FormResult) -> Result<HashMap<String, String>, layout::Refusal> {
+fn admin_form(
+    who: &Signed,
+    form: FormResult,
+) -> Result<HashMap<String, String>, layout::PageError> {
     let form = form.map(|f| f.0).unwrap_or_default();
     who.check_csrf(&form)
         .and_then(|()| who.require(who.role.can_operate()))?;
@@ -317,19 +317,16 @@ pub async fn rollback(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let form = match admin_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
-    };
+    let form = admin_form(&who, form)?;
     let Some(package) = form.get("package_id").and_then(|p| p.parse().ok()) else {
-        return layout::message(
+        return Ok(layout::message(
             l,
             StatusCode::BAD_REQUEST,
             l.t("无法回滚", "Cannot roll back"),
             "package_id",
-        );
+        ));
     };
     let app = AppId(id);
     let change = Change::new(
@@ -339,19 +336,18 @@ pub async fn rollback(
         who.actor(),
     );
     let decision = service::packages::act(&s, change).await;
-    match decision {
-        Ok(Ok(_)) => {
+    Ok(match decision.or_internal(l)? {
+        Ok(_) => {
             tracing::info!(app = id, package, operator = %who.operator.username, "console: rollback requested");
             back(id, "rollback")
         }
-        Ok(Err(r)) => layout::message(
+        Err(r) => layout::message(
             l,
             StatusCode::CONFLICT,
             l.t("无法回滚", "Cannot roll back"),
             &r.to_string(),
         ),
-        Err(e) => layout::internal(l, e),
-    }
+    })
 }
 
 /// `POST /console/apps/{id}/service`: pauses (`status=paused`) or resumes
@@ -362,36 +358,37 @@ pub async fn set_service(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let form = match admin_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
-    };
+    let form = admin_form(&who, form)?;
     let (status, done) = match form.get("status").map(String::as_str) {
         Some("paused") => (ServiceStatus::Paused, "pause"),
         Some("normal") => (ServiceStatus::Normal, "resume"),
         _ => {
-            return layout::message(
+            return Ok(layout::message(
                 l,
                 StatusCode::BAD_REQUEST,
                 l.t("无法修改", "Cannot change"),
                 "status: paused or normal",
-            );
+            ));
         }
     };
     let update = AppUpdate {
         service_status: Some(status),
         ..AppUpdate::default()
     };
-    match service::parties::update_app(&s, AppId(id), update).await {
-        Ok(Some(_)) => {
-            tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
-            back(id, done)
-        }
-        Ok(None) => layout::not_found(l, &format!("app {id}")),
-        Err(e) => layout::internal(l, e),
-    }
+    Ok(
+        match service::parties::update_app(&s, AppId(id), update)
+            .await
+            .or_internal(l)?
+        {
+            Some(_) => {
+                tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
+                back(id, done)
+            }
+            None => layout::not_found(l, &format!("app {id}")),
+        },
+    )
 }
 
 /// `POST /console/apps/{id}/approve`: on a demo server, approves the app's
@@ -401,13 +398,11 @@ pub async fn approve(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    if let Err(r) = admin_form(&who, form) {
-        return r.into_response();
-    }
+    admin_form(&who, form)?;
     if !s.demo {
-        return layout::message(
+        return Ok(layout::message(
             l,
             StatusCode::FORBIDDEN,
             l.t("无权操作", "Forbidden"),
@@ -415,15 +410,19 @@ pub async fn approve(
                 "只有演示服务器可以直接批准。",
                 "Only a demo server approves directly.",
             ),
-        );
+        ));
     }
     let update = AppUpdate {
         basic_info_approved: Some(true),
         ..AppUpdate::default()
     };
-    match service::parties::update_app(&s, AppId(id), update).await {
-        Ok(Some(_)) => back(id, "approve"),
-        Ok(None) => layout::not_found(l, &format!("app {id}")),
-        Err(e) => layout::internal(l, e),
-    }
+    Ok(
+        match service::parties::update_app(&s, AppId(id), update)
+            .await
+            .or_internal(l)?
+        {
+            Some(_) => back(id, "approve"),
+            None => layout::not_found(l, &format!("app {id}")),
+        },
+    )
 }

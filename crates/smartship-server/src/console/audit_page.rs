@@ -2,12 +2,11 @@
 //! action, newest first, filtered by actor, action and target.
 
 use super::auth::Signed;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use crate::service::audit_log::{AuditQuery, page};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use maud::html;
 use std::collections::HashMap;
 
@@ -18,7 +17,7 @@ pub async fn show(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
     let text = |k: &str| {
         q.get(k)
@@ -32,10 +31,7 @@ pub async fn show(
         before: text("before").and_then(|b| b.parse().ok()),
         ..AuditQuery::default()
     };
-    let (rows, next) = match page(&s, &query, PAGE_SIZE).await {
-        Ok(r) => r,
-        Err(e) => return layout::internal(l, e),
-    };
+    let (rows, next) = page(&s, &query, PAGE_SIZE).await.or_internal(l)?;
     let next = next.map(|before| {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         for k in ["actor", "action", "target"] {
@@ -85,11 +81,11 @@ pub async fn show(
         }
         div.pager { @if let Some(n) = &next { a #next-page href=(n) { (l.t("更早的记录", "Older entries")) } } }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Audit,
         l.t("审计日志", "Audit log"),
         body,
-    )
+    ))
 }

@@ -21,7 +21,7 @@
 //! forged sign-in cannot know it).
 
 use super::i18n::Lang;
-use super::layout;
+use super::layout::{self, OrInternal, Page};
 use crate::service::operators;
 use crate::sign_in_throttle::Client;
 use crate::state::AppState;
@@ -107,7 +107,7 @@ impl Signed {
 
     /// Refuses a form without this session's CSRF token. Every form
     /// passes here, so here it is noted for the audit log.
-    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), layout::Refusal> {
+    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), layout::PageError> {
         if let Some(slot) = &self.audit {
             let mut pairs: Vec<(String, String)> =
                 form.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -130,7 +130,7 @@ impl Signed {
     }
 
     /// Refuses an operator whose role does not allow the action.
-    pub fn require(&self, allowed: bool) -> Result<(), layout::Refusal> {
+    pub fn require(&self, allowed: bool) -> Result<(), layout::PageError> {
         if allowed {
             return Ok(());
         }
@@ -296,15 +296,15 @@ pub async fn submit(
         axum::extract::Form<HashMap<String, String>>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Response {
+) -> Page {
     let l = Lang::of(&headers);
     let Ok(axum::extract::Form(form)) = form else {
-        return layout::message(
+        return Ok(layout::message(
             l,
             StatusCode::BAD_REQUEST,
             l.t("表单无效", "Bad form"),
             l.t("表单无效。", "The form could not be read."),
-        );
+        ));
     };
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let next = safe_next(form.get("next").map(String::as_str)).to_owned();
@@ -324,7 +324,7 @@ pub async fn submit(
             username,
             "console: a sign-in without its CSRF token was refused"
         );
-        return again(
+        return Ok(again(
             &s,
             l,
             StatusCode::FORBIDDEN,
@@ -334,7 +334,7 @@ pub async fn submit(
                 "登录表单已失效，请重新输入。",
                 "The sign-in form expired; enter your credentials again.",
             ),
-        );
+        ));
     }
     let throttle_key = format!("operator:{username}");
     let device = cookie(&headers, super::device_cookie::DEVICE_COOKIE)
@@ -363,12 +363,9 @@ pub async fn submit(
             header::RETRY_AFTER,
             secs.to_string().parse().expect("digits are a header value"),
         );
-        return resp;
+        return Ok(resp);
     }
-    let operator = match s.store.operator(&username).await {
-        Ok(o) => o,
-        Err(e) => return layout::internal(l, e),
-    };
+    let operator = s.store.operator(&username).await.or_internal(l)?;
     let password = field("password").to_owned();
     let stored = operator.as_ref().map(|o| o.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || {
@@ -384,14 +381,14 @@ pub async fn submit(
         if let Some(axum::Extension(slot)) = &audit {
             slot.checked();
         }
-        return again(
+        return Ok(again(
             &s,
             l,
             StatusCode::UNAUTHORIZED,
             &next,
             &username,
             l.t("账号或密码错误。", "Wrong username or password."),
-        );
+        ));
     };
     let token = tokens::random_alnum(43);
     let now = crate::clock::now_ms();
@@ -405,9 +402,9 @@ pub async fn submit(
         created_at: now,
         expires_at: now + ttl_ms,
     };
-    if let Err(e) = operators::start_session(&s, session, presented.as_deref()).await {
-        return layout::internal(l, e);
-    }
+    operators::start_session(&s, session, presented.as_deref())
+        .await
+        .or_internal(l)?;
     tracing::info!(operator = %operator.username, ?addr, "console: signed in");
     if let Some(axum::Extension(slot)) = &audit {
         slot.actor(format!("console:{}", operator.username));
@@ -428,7 +425,7 @@ pub async fn submit(
         ),
     );
     h.append(header::SET_COOKIE, set_cookie(&s, SIGN_IN_COOKIE, "", 0));
-    resp
+    Ok(resp)
 }
 
 /// The sign-in form again, with a fresh CSRF value and why.
@@ -463,21 +460,19 @@ pub async fn sign_out(
         axum::extract::Form<HashMap<String, String>>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Response {
+) -> Page {
     let form = form.map(|f| f.0).unwrap_or_default();
-    if let Err(refused) = who.check_csrf(&form) {
-        return refused.into_response();
-    }
-    if let Some(token) = cookie(&headers, SESSION_COOKIE)
-        && let Err(e) = operators::end_session(&s, &tokens::hash(token)).await
-    {
-        return layout::internal(who.lang, e);
+    who.check_csrf(&form)?;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        operators::end_session(&s, &tokens::hash(token))
+            .await
+            .or_internal(who.lang)?;
     }
     tracing::info!(operator = %who.operator.username, "console: signed out");
     let mut resp = Redirect::to("/console/sign-in").into_response();
     resp.headers_mut()
         .append(header::SET_COOKIE, set_cookie(&s, SESSION_COOKIE, "", 0));
-    resp
+    Ok(resp)
 }
 
 /// `GET /console/language?to=en|zh&back=PATH`: remembers the language in a

@@ -2,12 +2,11 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use super::reviews::when;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use maud::{Markup, html};
 
 /// Days the chart covers.
@@ -97,22 +96,17 @@ fn chart(l: Lang, days: &[Day]) -> Markup {
 }
 
 /// `GET /console`
-pub async fn show(State(s): State<AppState>, who: Signed) -> Response {
+pub async fn show(State(s): State<AppState>, who: Signed) -> Page {
     let l = who.lang;
-    let c = match s.store.status_counts().await {
-        Ok(c) => c,
-        Err(e) => return layout::internal(l, e),
-    };
+    let c = s.store.status_counts().await.or_internal(l)?;
     let now = crate::clock::now_ms();
     let offset_ms = i64::from(s.tz.local_minus_utc()) * 1000;
     let since_days = now - DAYS * 86_400_000;
-    let (lags, daily) = match tokio::try_join!(
+    let (lags, daily) = tokio::try_join!(
         s.store.delivery_lags(now - 3_600_000, MAX_LAGS),
         s.store.daily_actions(since_days, offset_ms),
-    ) {
-        Ok(r) => r,
-        Err(e) => return layout::internal(l, e),
-    };
+    )
+    .or_internal(l)?;
     let count = |status: &str| {
         c.events_by_status
             .iter()
@@ -164,13 +158,13 @@ pub async fn show(State(s): State<AppState>, who: Signed) -> Response {
         h2 { (l.t("近 14 天审核与发布", "Reviews and releases, last 14 days")) }
         (chart(l, &days))
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Dashboard,
         l.t("概览", "Dashboard"),
         body,
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use super::reviews::when;
 use crate::service;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use smartship_core::event_kind::EventKind;
 use smartship_store::{EventFilter, EventRecord, EventStatus, PageRequest, Tp};
@@ -73,12 +73,9 @@ pub async fn list(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let tps = match platforms(&s).await {
-        Ok(t) => t,
-        Err(e) => return layout::internal(l, e),
-    };
+    let tps = platforms(&s).await.or_internal(l)?;
     let pick = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let tp = pick("tp").and_then(|c| tps.iter().find(|t| t.client_id == c));
     let filter = EventFilter {
@@ -91,10 +88,11 @@ pub async fn list(
             .map(str::to_owned),
     };
     let before = pick("before").and_then(|b| b.parse().ok());
-    let events = match s.store.event_page(&filter, before, PAGE_SIZE).await {
-        Ok(e) => e,
-        Err(e) => return layout::internal(l, e),
-    };
+    let events = s
+        .store
+        .event_page(&filter, before, PAGE_SIZE)
+        .await
+        .or_internal(l)?;
     let tp_name = |id: smartship_core::TpId| {
         tps.iter()
             .find(|t| t.id == id)
@@ -148,13 +146,13 @@ pub async fn list(
         }
         div.pager { @if let Some(n) = &next { a #next-page href=(n) { (l.t("更早的事件", "Older events")) } } }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Events,
         l.t("事件推送", "Events"),
         body,
-    )
+    ))
 }
 
 fn facts(s: &AppState, l: Lang, e: &EventRecord, tp: &str) -> Markup {
@@ -180,22 +178,17 @@ pub async fn show(
     who: Signed,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let e = match s.store.event(id).await {
-        Ok(Some(e)) => e,
-        Ok(None) => {
-            return layout::not_found(l, &format!("evt_{id}"));
-        }
-        Err(e) => return layout::internal(l, e),
-    };
-    let (tp, attempts) = match (
-        s.store.tp_by_id(e.tp_id).await,
-        s.store.event_attempts(id).await,
-    ) {
-        (Ok(tp), Ok(a)) => (tp.map(|t| t.name).unwrap_or_default(), a),
-        (Err(e), _) | (_, Err(e)) => return layout::internal(l, e),
-    };
+    let e = s
+        .store
+        .event(id)
+        .await
+        .or_internal(l)?
+        .ok_or_else(|| layout::not_found(l, &format!("evt_{id}")))?;
+    let tp = s.store.tp_by_id(e.tp_id).await.or_internal(l)?;
+    let tp = tp.map(|t| t.name).unwrap_or_default();
+    let attempts = s.store.event_attempts(id).await.or_internal(l)?;
     let body = html! {
         (super::reviews::notice(l, &q))
         (facts(&s, l, &e, &tp))
@@ -229,13 +222,13 @@ pub async fn show(
             } }
         }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Events,
         &format!("{} evt_{id}", l.t("事件", "Event")),
         body,
-    )
+    ))
 }
 
 type FormResult =
@@ -247,22 +240,18 @@ pub async fn replay(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let form = form.map(|f| f.0).unwrap_or_default();
-    if let Err(r) = who
-        .check_csrf(&form)
-        .and_then(|()| who.require(who.role.can_operate()))
+    who.check_csrf(&form)
+        .and_then(|()| who.require(who.role.can_operate()))?;
+    if !service::events::replay(&s, id)
+        .await
+        .or_internal(who.lang)?
     {
-        return r.into_response();
+        return Ok(layout::not_found(who.lang, &format!("evt_{id}")));
     }
-    match service::events::replay(&s, id).await {
-        Ok(true) => {
-            tracing::info!(event = id, operator = %who.operator.username, "console: event replayed");
-            Redirect::to(&format!("/console/events/{id}?done=replay&id={id}")).into_response()
-        }
-        Ok(false) => layout::not_found(who.lang, &format!("evt_{id}")),
-        Err(e) => layout::internal(who.lang, e),
-    }
+    tracing::info!(event = id, operator = %who.operator.username, "console: event replayed");
+    Ok(Redirect::to(&format!("/console/events/{id}?done=replay&id={id}")).into_response())
 }
 
 /// `POST /console/tps/{client_id}/replay-failed`
@@ -271,31 +260,24 @@ pub async fn replay_failed(
     who: Signed,
     Path(client_id): Path<String>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
     let form = form.map(|f| f.0).unwrap_or_default();
-    if let Err(r) = who
-        .check_csrf(&form)
-        .and_then(|()| who.require(who.role.can_operate()))
-    {
-        return r.into_response();
-    }
-    let tp = match s.store.tp_by_client_id(&client_id).await {
-        Ok(Some(tp)) => tp,
-        Ok(None) => {
-            return layout::not_found(l, &client_id);
-        }
-        Err(e) => return layout::internal(l, e),
-    };
-    match service::events::replay_failed(&s, tp.id).await {
-        Ok(n) => {
-            tracing::info!(tp = %client_id, replayed = n, operator = %who.operator.username, "console: failed events replayed");
-            let mut qs = url::form_urlencoded::Serializer::new(String::new());
-            qs.append_pair("tp", &client_id)
-                .append_pair("done", "replay")
-                .append_pair("id", &n.to_string());
-            Redirect::to(&format!("/console/events?{}", qs.finish())).into_response()
-        }
-        Err(e) => layout::internal(l, e),
-    }
+    who.check_csrf(&form)
+        .and_then(|()| who.require(who.role.can_operate()))?;
+    let tp = s
+        .store
+        .tp_by_client_id(&client_id)
+        .await
+        .or_internal(l)?
+        .ok_or_else(|| layout::not_found(l, &client_id))?;
+    let n = service::events::replay_failed(&s, tp.id)
+        .await
+        .or_internal(l)?;
+    tracing::info!(tp = %client_id, replayed = n, operator = %who.operator.username, "console: failed events replayed");
+    let mut qs = url::form_urlencoded::Serializer::new(String::new());
+    qs.append_pair("tp", &client_id)
+        .append_pair("done", "replay")
+        .append_pair("id", &n.to_string());
+    Ok(Redirect::to(&format!("/console/events?{}", qs.finish())).into_response())
 }

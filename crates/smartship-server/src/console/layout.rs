@@ -32,19 +32,37 @@ fn head(l: Lang, title: &str) -> Markup {
     }
 }
 
-/// A refusal already drawn as a page (boxed: a response is large and the
-/// happy path should not carry its size).
-pub struct Refusal(Box<Response>);
+/// Why a console handler does not draw its page: a refusal already drawn
+/// (a form without its CSRF token, a role that may not act, a package that
+/// is not there), or a failure of the server, shown without its cause
+/// ([`OrInternal`]). Handlers return it with `?`. Boxed: a response is
+/// large and the happy path should not carry its size.
+pub struct PageError(Box<Response>);
 
-impl From<Response> for Refusal {
+impl From<Response> for PageError {
     fn from(r: Response) -> Self {
-        Refusal(Box::new(r))
+        PageError(Box::new(r))
     }
 }
 
-impl IntoResponse for Refusal {
+impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         *self.0
+    }
+}
+
+/// What a console handler returns.
+pub type Page = Result<Response, PageError>;
+
+/// A failure of the server (a store call, a blocking task) as the
+/// server-error page in the operator's language, for `?`.
+pub trait OrInternal<T> {
+    fn or_internal(self, l: Lang) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<anyhow::Error>> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, l: Lang) -> Result<T, PageError> {
+        self.map_err(|e| internal(l, e).into())
     }
 }
 

@@ -5,7 +5,7 @@
 use super::auth::Signed;
 use super::highlight;
 use super::i18n::Lang;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use super::reviews::{fail_fields, when};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -277,25 +277,28 @@ pub async fn show(
     who: Signed,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let p = match s.store.package_any(PackageId(id)).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return not_found(l, id),
-        Err(e) => return layout::internal(l, e),
-    };
-    let app_name = match s.store.app(p.app_id).await {
-        Ok(a) => a.map(|a| a.name).unwrap_or_default(),
-        Err(e) => return layout::internal(l, e),
-    };
-    let checked = match s.store.package_checks(p.id).await {
-        Ok(c) => c.map(|(json, _)| json),
-        Err(e) => return layout::internal(l, e),
-    };
-    let src = match sources(&s, &p).await {
-        Ok(src) => src,
-        Err(e) => return layout::internal(l, e),
-    };
+    let p = s
+        .store
+        .package_any(PackageId(id))
+        .await
+        .or_internal(l)?
+        .ok_or_else(|| not_found(l, id))?;
+    let app_name = s
+        .store
+        .app(p.app_id)
+        .await
+        .or_internal(l)?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let checked = s
+        .store
+        .package_checks(p.id)
+        .await
+        .or_internal(l)?
+        .map(|(json, _)| json);
+    let src = sources(&s, &p).await.or_internal(l)?;
     let review = format!("/console/packages/{id}/review");
     let next = format!("/console/packages/{id}");
     let reviewable = p.state == PackageState::Auditing && who.role.can_review();
@@ -359,7 +362,13 @@ pub async fn show(
         }
     };
     let title = format!("{} #{id} · {}", l.t("代码包", "Package"), p.version);
-    layout::page(&who, StatusCode::OK, Nav::Reviews, &title, body)
+    Ok(layout::page(
+        &who,
+        StatusCode::OK,
+        Nav::Reviews,
+        &title,
+        body,
+    ))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::auth::{Signed, safe_next};
 use super::i18n::Lang;
-use super::layout::{self, Nav};
+use super::layout::{self, Nav, OrInternal, Page};
 use super::package_page;
 use crate::service::{self, packages::Change};
 use crate::state::AppState;
@@ -197,21 +197,19 @@ pub async fn queue(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Page {
     let l = who.lang;
     let after = parse_after(q.get("after"));
-    let page = match s.store.review_queue_page(after, PAGE_SIZE).await {
-        Ok(p) => p,
-        Err(e) => return layout::internal(l, e),
-    };
-    let exams = match s
+    let page = s
+        .store
+        .review_queue_page(after, PAGE_SIZE)
+        .await
+        .or_internal(l)?;
+    let exams = s
         .store
         .examinations(Some(ExamStatus::Pending), None, 0, PAGE_SIZE)
         .await
-    {
-        Ok(e) => e,
-        Err(e) => return layout::internal(l, e),
-    };
+        .or_internal(l)?;
     let now = crate::clock::now_ms();
     let next = (page.items.len() as i64 == PAGE_SIZE)
         .then(|| page.items.last())
@@ -243,17 +241,17 @@ pub async fn queue(
         }
         @if who.role.can_review() { (fail_dialog(&s, &who)) }
     };
-    layout::page(
+    Ok(layout::page(
         &who,
         StatusCode::OK,
         Nav::Reviews,
         l.t("审核队列", "Review queue"),
         body,
-    )
+    ))
 }
 
 /// The reviewer's decision from a form.
-fn verdict(l: Lang, form: &HashMap<String, String>) -> Result<Verdict, layout::Refusal> {
+fn verdict(l: Lang, form: &HashMap<String, String>) -> Result<Verdict, layout::PageError> {
     let bad = |m: &str| {
         Err(layout::message(
             l,
@@ -316,7 +314,7 @@ type FormResult =
 fn review_form(
     who: &Signed,
     form: FormResult,
-) -> Result<(HashMap<String, String>, Verdict), layout::Refusal> {
+) -> Result<(HashMap<String, String>, Verdict), layout::PageError> {
     let form = form.map(|f| f.0).unwrap_or_default();
     who.check_csrf(&form)?;
     who.require(who.role.can_review())?;
@@ -330,37 +328,36 @@ pub async fn review_package(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let (form, verdict) = match review_form(&who, form) {
-        Ok(v) => v,
-        Err(refused) => return refused.into_response(),
-    };
-    let p = match s.store.package_any(PackageId(id)).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return package_page::not_found(l, id),
-        Err(e) => return layout::internal(l, e),
-    };
+    let (form, verdict) = review_form(&who, form)?;
+    let p = s
+        .store
+        .package_any(PackageId(id))
+        .await
+        .or_internal(l)?
+        .ok_or_else(|| package_page::not_found(l, id))?;
     let change = Change::new(p.app_id, p.id, Action::Review(verdict.clone()), who.actor());
-    match service::packages::act(&s, change).await {
-        Ok(Ok(_)) => {
-            tracing::info!(package = id, operator = %who.operator.username, pass = matches!(verdict, Verdict::Pass), "console: package reviewed");
-            done(&form, &verdict, id)
-        }
-        Ok(Err(refusal)) => layout::message(
-            l,
-            StatusCode::CONFLICT,
-            l.t("无法审核", "Cannot review"),
-            &format!(
-                "{} #{id}: {refusal}",
-                l.t(
-                    "此代码包当前不能审核",
-                    "This package cannot be reviewed now"
-                )
+    Ok(
+        match service::packages::act(&s, change).await.or_internal(l)? {
+            Ok(_) => {
+                tracing::info!(package = id, operator = %who.operator.username, pass = matches!(verdict, Verdict::Pass), "console: package reviewed");
+                done(&form, &verdict, id)
+            }
+            Err(refusal) => layout::message(
+                l,
+                StatusCode::CONFLICT,
+                l.t("无法审核", "Cannot review"),
+                &format!(
+                    "{} #{id}: {refusal}",
+                    l.t(
+                        "此代码包当前不能审核",
+                        "This package cannot be reviewed now"
+                    )
+                ),
             ),
-        ),
-        Err(e) => layout::internal(l, e),
-    }
+        },
+    )
 }
 
 /// `POST /console/examinations/{id}/review`
@@ -369,12 +366,9 @@ pub async fn review_examination(
     who: Signed,
     Path(id): Path<i64>,
     form: FormResult,
-) -> Response {
+) -> Page {
     let l = who.lang;
-    let (form, verdict) = match review_form(&who, form) {
-        Ok(v) => v,
-        Err(refused) => return refused.into_response(),
-    };
+    let (form, verdict) = review_form(&who, form)?;
     let reason = match &verdict {
         Verdict::Pass => None,
         Verdict::Fail { reason } => Some(reason.as_str()),
@@ -387,34 +381,38 @@ pub async fn review_examination(
             &m,
         )
     };
-    match service::examinations::review(&s, id, reason, who.actor()).await {
-        Ok(Ok(_)) => done(&form, &verdict, id),
-        Ok(Err(ReviewRefusal::NotFound)) => layout::not_found(
-            l,
-            &format!("{} #{id}", l.t("没有这项变更", "No such change")),
-        ),
-        Ok(Err(ReviewRefusal::Decided(st))) => conflict(format!(
-            "#{id}: {} ({})",
-            l.t("已审核过", "already decided"),
-            st.as_str()
-        )),
-        Ok(Err(ReviewRefusal::NameTaken)) => conflict(format!(
-            "#{id}: {}",
-            l.t(
-                "名称已被其他小程序占用，请驳回。",
-                "another app has the name since; fail it."
-            )
-        )),
-        Ok(Err(ReviewRefusal::NotOffline(now))) => conflict(format!(
-            "#{id}: {} ({})",
-            l.t(
-                "小程序已不是下线状态，请驳回。",
-                "the app is no longer offline; fail it."
+    Ok(
+        match service::examinations::review(&s, id, reason, who.actor())
+            .await
+            .or_internal(l)?
+        {
+            Ok(_) => done(&form, &verdict, id),
+            Err(ReviewRefusal::NotFound) => layout::not_found(
+                l,
+                &format!("{} #{id}", l.t("没有这项变更", "No such change")),
             ),
-            now.as_str()
-        )),
-        Err(e) => layout::internal(l, e),
-    }
+            Err(ReviewRefusal::Decided(st)) => conflict(format!(
+                "#{id}: {} ({})",
+                l.t("已审核过", "already decided"),
+                st.as_str()
+            )),
+            Err(ReviewRefusal::NameTaken) => conflict(format!(
+                "#{id}: {}",
+                l.t(
+                    "名称已被其他小程序占用，请驳回。",
+                    "another app has the name since; fail it."
+                )
+            )),
+            Err(ReviewRefusal::NotOffline(now)) => conflict(format!(
+                "#{id}: {} ({})",
+                l.t(
+                    "小程序已不是下线状态，请驳回。",
+                    "the app is no longer offline; fail it."
+                ),
+                now.as_str()
+            )),
+        },
+    )
 }
 
 #[cfg(test)]
