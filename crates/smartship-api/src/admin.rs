@@ -110,6 +110,54 @@ pub struct PackageViews {
     pub packages: Vec<PackageView>,
 }
 
+/// An event's `status` as a type (the wire keeps the word:
+/// [`EventView::event_status`] reads it as this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Delivered,
+    /// Its retry schedule ran out; a replay makes it pending again.
+    Failed,
+    /// Held: its platform has no URL for it; due once one is set.
+    Undeliverable,
+    /// A held ticket superseded by a newer one before it could be sent.
+    Discarded,
+}
+
+impl EventStatus {
+    pub const ALL: [EventStatus; 5] = [
+        EventStatus::Pending,
+        EventStatus::Delivered,
+        EventStatus::Failed,
+        EventStatus::Undeliverable,
+        EventStatus::Discarded,
+    ];
+
+    /// The word on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Delivered => "delivered",
+            EventStatus::Failed => "failed",
+            EventStatus::Undeliverable => "undeliverable",
+            EventStatus::Discarded => "discarded",
+        }
+    }
+
+    /// The status a word names; None for another.
+    pub fn parse(s: &str) -> Option<EventStatus> {
+        EventStatus::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl EventView {
+    /// `status` as a type; None for a status this SDK does not know.
+    pub fn event_status(&self) -> Option<EventStatus> {
+        EventStatus::parse(&self.status)
+    }
+}
+
 /// A pushed event and where its delivery stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
@@ -408,4 +456,17 @@ pub struct AuditLogPage {
     /// Pass as `before` for the next (older) page; absent on the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_before: Option<i64>,
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    #[test]
+    fn event_statuses_round_trip() {
+        for s in EventStatus::ALL {
+            assert_eq!(EventStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(EventStatus::parse("queued"), None);
+    }
 }

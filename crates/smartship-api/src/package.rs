@@ -3,6 +3,72 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A package's `status` as a type. The wire keeps the integer the official
+/// SDKs declare (`PackageInfo::status`); [`PackageInfo::package_status`]
+/// reads it as this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PackageStatus {
+    /// 1: what users get.
+    Online,
+    /// 3: the development package (uploaded, building or built).
+    Development,
+    /// 4: under audit.
+    Auditing,
+    /// 5: failed its audit.
+    AuditFailed,
+    /// 6: passed its audit, waiting for its release.
+    AuditPassed,
+    /// 8: online, rolling back to an earlier version.
+    RollingBack,
+}
+
+impl PackageStatus {
+    pub const ALL: [PackageStatus; 6] = [
+        PackageStatus::Online,
+        PackageStatus::Development,
+        PackageStatus::Auditing,
+        PackageStatus::AuditFailed,
+        PackageStatus::AuditPassed,
+        PackageStatus::RollingBack,
+    ];
+
+    /// The integer on the wire.
+    pub const fn wire(self) -> i64 {
+        match self {
+            PackageStatus::Online => 1,
+            PackageStatus::Development => 3,
+            PackageStatus::Auditing => 4,
+            PackageStatus::AuditFailed => 5,
+            PackageStatus::AuditPassed => 6,
+            PackageStatus::RollingBack => 8,
+        }
+    }
+
+    /// The status an integer of the wire names; None for another.
+    pub fn from_wire(status: i64) -> Option<PackageStatus> {
+        PackageStatus::ALL.into_iter().find(|s| s.wire() == status)
+    }
+
+    /// How the documents and the CLI name it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PackageStatus::Online => "online",
+            PackageStatus::Development => "development",
+            PackageStatus::Auditing => "auditing",
+            PackageStatus::AuditFailed => "audit_failed",
+            PackageStatus::AuditPassed => "audit_passed",
+            PackageStatus::RollingBack => "rolling_back",
+        }
+    }
+}
+
+impl PackageInfo {
+    /// `status` as a type; None for a status this SDK does not know.
+    pub fn package_status(&self) -> Option<PackageStatus> {
+        PackageStatus::from_wire(self.status)
+    }
+}
+
 /// One entry of `package/get`, and the `data` of `package/getdetail`.
 ///
 /// Field names and types follow the public page: `package_id` is a JSON
@@ -74,4 +140,19 @@ pub struct PrecheckFinding {
     /// 1-based; 0 for the whole file.
     pub line: i64,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_statuses_round_trip_and_others_are_unknown() {
+        for s in PackageStatus::ALL {
+            assert_eq!(PackageStatus::from_wire(s.wire()), Some(s));
+        }
+        for other in [0, 2, 7, 9, -1] {
+            assert_eq!(PackageStatus::from_wire(other), None);
+        }
+    }
 }

@@ -45,6 +45,9 @@ pub use error::{Error, Result, decode};
 pub use openapi::{OpenApiClient, PackageSelector, TestAccount};
 pub use profile_calls::DomainChange;
 pub use release_calls::RollbackTarget;
+pub use smartship_api::admin::EventStatus;
+pub use smartship_api::package::PackageStatus;
+pub use smartship_api::release::GrayPlanStatus;
 
 /// The examples of `docs/events.md`, run as doctests so the document cannot
 /// drift from the SDK.

@@ -414,7 +414,11 @@ impl OpenApiClient {
     ///
     /// ```no_run
     /// # async fn demo(app: smartship_client::OpenApiClient) -> smartship_client::Result<()> {
-    /// let dev = app.package_list().await?.into_iter().find(|p| p.status == 3);
+    /// let dev = app
+    ///     .package_list()
+    ///     .await?
+    ///     .into_iter()
+    ///     .find(|p| p.package_status() == Some(smartship_client::PackageStatus::Development));
     /// # Ok(()) }
     /// ```
     pub async fn package_list(&self) -> Result<Vec<PackageInfo>> {

@@ -19,75 +19,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// What the update check answers (see docs/release.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateAnswer {
-    /// The app.
-    pub app_id: i64,
-    /// The package the user should run.
-    pub package_id: i64,
-    /// Its version.
-    pub version: String,
-    /// `online`, or `gray` when a phased release serves the user.
-    pub channel: String,
-    /// The host's current version is this one.
-    pub up_to_date: bool,
-    /// Bytes of the zip.
-    pub size: i64,
-    /// Hex SHA-256 of the zip.
-    pub sha256: String,
-    /// Where the zip is.
-    pub download_url: String,
-    /// The key that signed.
-    pub key_id: String,
-    /// Base64 Ed25519 signature (format v1: the package alone).
-    pub signature: String,
-    /// The app's release sequence when the answer was signed.
-    pub sequence: i64,
-    /// When the answer was signed (Unix seconds).
-    pub issued_at: i64,
-    /// After this (Unix seconds) the answer is not acted on.
-    pub expires_at: i64,
-    /// Base64 Ed25519 signature of the package and the three fields above
-    /// (format v2, [`signed_message_v2`]): what this client checks.
-    pub signature_v2: String,
-    /// The incremental package from the host's version, when offered.
-    #[serde(default)]
-    pub incremental: Option<Incremental>,
-}
-
-impl UpdateAnswer {
-    /// What the v2 signature adds to the package.
-    pub fn freshness(&self) -> Freshness {
-        Freshness {
-            sequence: self.sequence,
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// An incremental package (docs/release.md, "Incremental packages").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Incremental {
-    /// The version it applies to.
-    pub from_package_id: i64,
-    /// Its version string.
-    pub from_version: String,
-    /// Bytes of the zip.
-    pub size: i64,
-    /// Hex SHA-256 of the zip.
-    pub sha256: String,
-    /// Where the zip is.
-    pub download_url: String,
-    /// The key that signed.
-    pub key_id: String,
-    /// Base64 Ed25519 signature.
-    pub signature: String,
-}
-
 pub use smartship_api::runtime::{
-    Freshness, signed_delta_message, signed_message, signed_message_v2,
+    Freshness, Incremental, KeyList, PublicKey, UpdateAnswer, signed_delta_message, signed_message,
+    signed_message_v2,
 };
 
 /// How far a host's clock may run ahead of the server's before an answer
@@ -254,16 +188,7 @@ impl RuntimeClient {
 
     /// The published public keys, by id.
     pub async fn keys(&self) -> Result<BTreeMap<String, VerifyingKey>> {
-        #[derive(Deserialize)]
-        struct Key {
-            key_id: String,
-            public_key: String,
-        }
-        #[derive(Deserialize)]
-        struct Keys {
-            keys: Vec<Key>,
-        }
-        let list: Keys = self
+        let list: KeyList = self
             .json(self.http.get(format!("{}/runtime/v1/keys", self.base)))
             .await?;
         let mut out = BTreeMap::new();

@@ -134,13 +134,14 @@ fn print_plan(p: &smartship_api::release::GrayPlanInfo, as_json: bool) {
         print_json(&serde_json::to_value(p).expect("serializable"));
         return;
     }
-    let status = match p.status {
-        0 => "none",
-        1 => "running",
-        2 => "paused",
-        3 => "finished",
-        4 => "reverted",
-        _ => "unknown",
+    use smartship_api::release::GrayPlanStatus;
+    let status = match p.plan_status() {
+        Some(GrayPlanStatus::None) => "none",
+        Some(GrayPlanStatus::Running) => "running",
+        Some(GrayPlanStatus::Paused) => "paused",
+        Some(GrayPlanStatus::Finished) => "finished",
+        Some(GrayPlanStatus::Reverted) => "reverted",
+        None => "unknown",
     };
     let mut fields = vec![("status", format!("{} ({status})", p.status))];
     if let (Some(id), Some(v)) = (p.package_id, &p.version) {
@@ -222,11 +223,10 @@ fn print_package(p: &PackageInfo, as_json: bool) {
 async fn wait_built(c: &OpenApiClient, version: &str) -> anyhow::Result<PackageInfo> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let dev = c
-            .package_list()
-            .await?
-            .into_iter()
-            .find(|p| p.status == 3 && p.version == version);
+        let dev = c.package_list().await?.into_iter().find(|p| {
+            p.package_status() == Some(smartship_api::package::PackageStatus::Development)
+                && p.version == version
+        });
         match dev {
             Some(p) if p.upload_status != Some(1) => return Ok(p),
             _ if Instant::now() > deadline => {

@@ -42,7 +42,7 @@ use journal::{Header, Journal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use smartship_api::ErrorCode;
-use smartship_api::package::PackageInfo;
+use smartship_api::package::{PackageInfo, PackageStatus};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -436,17 +436,22 @@ fn seen(packages: Vec<PackageInfo>, version: &str, superseded: Option<i64>) -> S
         .filter(|p| p.version == version && Some(p.package_id) != superseded)
         .collect();
     // The most advanced slot wins: online, then audit, then development.
-    of_version.sort_by_key(|p| match p.status {
-        1 => 0,
-        8 => 1,
-        4..=6 => 2,
+    let rank = |p: &PackageInfo| match p.package_status() {
+        Some(PackageStatus::Online) => 0,
+        Some(PackageStatus::RollingBack) => 1,
+        Some(PackageStatus::Auditing | PackageStatus::AuditFailed | PackageStatus::AuditPassed) => {
+            2
+        }
         _ => 3,
-    });
+    };
+    of_version.sort_by_key(rank);
     match of_version.into_iter().next() {
-        Some(p) if p.status == 1 => Seen::Online(p),
-        Some(p) if p.status == 8 => Seen::RollingBack(p),
-        Some(p) if (4..=6).contains(&p.status) => Seen::InAudit(p),
-        Some(p) => Seen::Development(p),
+        Some(p) => match rank(&p) {
+            0 => Seen::Online(p),
+            1 => Seen::RollingBack(p),
+            2 => Seen::InAudit(p),
+            _ => Seen::Development(p),
+        },
         None => Seen::Nothing,
     }
 }
@@ -609,7 +614,11 @@ impl Driver<'_> {
                         None,
                     );
                 }
-                Seen::InAudit(p) if p.status == 5 && self.redo && !self.uploaded => {
+                Seen::InAudit(p)
+                    if p.package_status() == Some(PackageStatus::AuditFailed)
+                        && self.redo
+                        && !self.uploaded =>
+                {
                     self.redo = false;
                     self.superseded = Some(p.package_id);
                     if let Some(exit) = self.upload_step().await {
@@ -618,8 +627,8 @@ impl Driver<'_> {
                 }
                 Seen::InAudit(p) => {
                     self.package_id = Some(p.package_id);
-                    match p.status {
-                        5 => {
+                    match p.package_status() {
+                        Some(PackageStatus::AuditFailed) => {
                             self.enter(Stage::Auditing);
                             let reason = if p.msg.is_empty() {
                                 "audit rejected".to_owned()
@@ -628,7 +637,9 @@ impl Driver<'_> {
                             };
                             return self.finish(Outcome::Failed, Some(reason), None);
                         }
-                        6 if o.release && o.gray_percentage.is_some() => {
+                        Some(PackageStatus::AuditPassed)
+                            if o.release && o.gray_percentage.is_some() =>
+                        {
                             self.enter(Stage::Releasing);
                             let (id, pct) = (p.package_id, o.gray_percentage.unwrap_or(100));
                             match self
@@ -668,7 +679,7 @@ impl Driver<'_> {
                                 Err(_) => {}
                             }
                         }
-                        6 if o.release => {
+                        Some(PackageStatus::AuditPassed) if o.release => {
                             self.enter(Stage::Releasing);
                             let id = p.package_id;
                             if let Err(e) = self
@@ -681,8 +692,12 @@ impl Driver<'_> {
                                 return self.fail(&e);
                             }
                         }
-                        6 if o.wait_audit => return self.finish(Outcome::Passed, None, None),
-                        6 => return self.finish(Outcome::Submitted, None, None),
+                        Some(PackageStatus::AuditPassed) if o.wait_audit => {
+                            return self.finish(Outcome::Passed, None, None);
+                        }
+                        Some(PackageStatus::AuditPassed) => {
+                            return self.finish(Outcome::Submitted, None, None);
+                        }
                         _ => {
                             self.enter(Stage::Auditing);
                             if !o.wait_audit {
@@ -1270,8 +1285,13 @@ pub async fn rollback(
                 .call(|c| async move { c.package_detail(PackageSelector::Online).await })
                 .await;
             match online {
-                Ok(p) if p.package_id == package_id && p.status == 1 => {}
-                Ok(p) if p.package_id == package_id && p.status == 8 => {
+                Ok(p)
+                    if p.package_id == package_id
+                        && p.package_status() == Some(PackageStatus::Online) => {}
+                Ok(p)
+                    if p.package_id == package_id
+                        && p.package_status() == Some(PackageStatus::RollingBack) =>
+                {
                     return d.finish_record(
                         Outcome::RolledBack,
                         Some("already rolling back".to_owned()),

@@ -27,8 +27,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
-use smartship_api::runtime::signed_delta_message;
+use serde::Deserialize;
+use smartship_api::runtime::{Incremental, KeyList, PublicKey, UpdateAnswer, signed_delta_message};
 use smartship_core::runtime::ServiceStatus;
 use smartship_core::{AppId, PackageId};
 use smartship_store::HostPackage;
@@ -104,60 +104,6 @@ pub struct UpdateQuery {
     current_package_id: Option<i64>,
     /// The SHA-256 of the zip the host runs, when it knows no package id.
     current_sha256: Option<String>,
-}
-
-/// What a host gets.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UpdateAnswer {
-    pub app_id: i64,
-    pub package_id: i64,
-    pub version: String,
-    /// `online`, or `gray` when a phased release serves this user.
-    pub channel: &'static str,
-    /// The host runs this package already (its `current_package_id` or
-    /// `current_sha256`, or a `current_version` no other served package
-    /// carries).
-    pub up_to_date: bool,
-    /// Bytes of the zip.
-    pub size: i64,
-    /// Lower-case hex SHA-256 of the zip.
-    pub sha256: String,
-    pub download_url: String,
-    pub key_id: String,
-    /// Base64 Ed25519 signature of
-    /// `smartship-package-v1\n{app_id}\n{package_id}\n{version}\n{sha256}`
-    /// (format v1: it never expires; hosts should check `signature_v2`).
-    pub signature: String,
-    /// The app's release sequence: raised by every release, rollback and
-    /// phased-release change. A host refuses an answer whose sequence is
-    /// below the one it runs.
-    pub sequence: i64,
-    /// When the answer was signed (Unix seconds).
-    pub issued_at: i64,
-    /// After this (Unix seconds) a host must not act on the answer.
-    pub expires_at: i64,
-    /// Base64 Ed25519 signature (same key) of
-    /// `smartship-update-v2\n{app_id}\n{package_id}\n{version}\n{sha256}\n{sequence}\n{issued_at}\n{expires_at}`.
-    pub signature_v2: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub incremental: Option<Incremental>,
-}
-
-/// The incremental package from the host's version: `delta.json` (what to
-/// remove, and every file's SHA-256 after applying) and the new or changed
-/// files under `files/`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Incremental {
-    pub from_package_id: i64,
-    pub from_version: String,
-    pub size: i64,
-    pub sha256: String,
-    pub download_url: String,
-    pub key_id: String,
-    /// Base64 Ed25519 signature of
-    /// `smartship-delta-v1\n{app_id}\n{from_package_id}\n{package_id}\n{version}\n{sha256}`
-    /// (`sha256` of this zip).
-    pub signature: String,
 }
 
 fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>, AdminError> {
@@ -305,7 +251,7 @@ pub async fn update(
     Ok(Json(UpdateAnswer {
         app_id,
         package_id: package.id.0,
-        channel: if gray { "gray" } else { "online" },
+        channel: if gray { "gray" } else { "online" }.to_owned(),
         up_to_date,
         size: served.artifact.size,
         download_url: url(&served.artifact.sha256),
@@ -319,24 +265,6 @@ pub async fn update(
         version: package.version.clone(),
         incremental,
     }))
-}
-
-/// One published public key.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PublicKey {
-    pub key_id: String,
-    /// Base64 of the 32 raw bytes of the Ed25519 public key.
-    pub public_key: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds after which the key is no longer published; null for
-    /// the key that signs.
-    pub retired_at: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct KeyList {
-    pub keys: Vec<PublicKey>,
 }
 
 /// The public keys that verify update signatures.
