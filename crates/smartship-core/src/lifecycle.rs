@@ -396,6 +396,33 @@ pub const fn is_retained(state: PackageState) -> bool {
     matches!(state, PackageState::History | PackageState::RolledBack)
 }
 
+/// Whether an earlier version may be rolled back to: it was online (it is
+/// in history, or was rolled back from) and, under `retained_versions =
+/// n`, fewer than `n` such versions are newer than it. `package/rollback`
+/// and `package/gethistory` ask the same question here.
+pub fn is_rollback_target(
+    state: PackageState,
+    newer_retained: i64,
+    retained_versions: Option<i64>,
+) -> bool {
+    is_retained(state) && retained_versions.is_none_or(|n| newer_retained < n)
+}
+
+/// When a release asked for at `release_at` (Unix seconds) happens: now
+/// (`None`) when that time is not in the future, then (`Some`, Unix ms)
+/// when it lies within a year; refused otherwise.
+pub fn release_time(release_at_secs: i64, now_ms: i64) -> Result<Option<i64>, ReleaseTimeRefusal> {
+    let at = release_at_secs
+        .checked_mul(1000)
+        .filter(|ms| *ms > 0 && *ms <= now_ms.saturating_add(crate::gray::MAX_AHEAD_MS))
+        .ok_or(ReleaseTimeRefusal)?;
+    Ok((at > now_ms).then_some(at))
+}
+
+/// A `release_at` that is not a time within a year from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseTimeRefusal;
+
 /// Decides what `action` does to the app described by `s`.
 ///
 /// Checks happen in a fixed order (documented in `docs/lifecycle.md`): the
@@ -511,10 +538,13 @@ pub fn decide(s: &AppSnapshot, action: &Action) -> Result<Effects, Refusal> {
                     let to = s
                         .rollback_to
                         .as_ref()
-                        .filter(|v| v.id == *id && is_retained(v.state))
-                        .filter(|_| {
-                            s.retained_versions
-                                .is_none_or(|n| s.newer_than_rollback_to < n)
+                        .filter(|v| {
+                            v.id == *id
+                                && is_rollback_target(
+                                    v.state,
+                                    s.newer_than_rollback_to,
+                                    s.retained_versions,
+                                )
                         })
                         .ok_or(Refusal::NotARollbackTarget(*id))?;
                     to.id
@@ -584,6 +614,35 @@ mod tests {
             quota_remaining: Some(10),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn rollback_targets_are_earlier_versions_within_the_retained_count() {
+        assert!(is_rollback_target(PackageState::History, 5, None));
+        assert!(is_rollback_target(PackageState::RolledBack, 1, Some(2)));
+        assert!(!is_rollback_target(PackageState::History, 2, Some(2)));
+        assert!(!is_rollback_target(PackageState::Online, 0, None));
+        assert!(!is_rollback_target(PackageState::Superseded, 0, None));
+    }
+
+    #[test]
+    fn a_release_time_is_now_or_within_a_year() {
+        let now = 1_700_000_000_000;
+        assert_eq!(release_time(1_600_000_000, now), Ok(None));
+        assert_eq!(release_time(now / 1000, now), Ok(None));
+        assert_eq!(release_time(now / 1000 + 60, now), Ok(Some(now + 60_000)));
+        let year = crate::gray::MAX_AHEAD_MS / 1000;
+        assert_eq!(
+            release_time(now / 1000 + year, now),
+            Ok(Some(now + year * 1000))
+        );
+        assert_eq!(
+            release_time(now / 1000 + year + 1, now),
+            Err(ReleaseTimeRefusal)
+        );
+        assert_eq!(release_time(0, now), Err(ReleaseTimeRefusal));
+        assert_eq!(release_time(-5, now), Err(ReleaseTimeRefusal));
+        assert_eq!(release_time(i64::MAX, now), Err(ReleaseTimeRefusal));
     }
 
     #[test]

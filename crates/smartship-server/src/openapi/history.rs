@@ -7,7 +7,7 @@ use super::error::{ApiError, ok};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use smartship_core::lifecycle::{PackageState, is_retained};
+use smartship_core::lifecycle::{PackageState, is_retained, is_rollback_target};
 
 pub use smartship_api::release::{History, HistoryEntry};
 
@@ -33,10 +33,7 @@ pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Res
     let all = s.store.all_packages(caller.app).await?;
     // With `retained_versions`, only the newest earlier versions are
     // rollback targets, and only they are listed.
-    let keep = match s.config.retained_versions {
-        0 => usize::MAX,
-        n => n as usize,
-    };
+    let retained = (s.config.retained_versions > 0).then_some(s.config.retained_versions);
     let mut online: Vec<_> = all
         .iter()
         .filter(|pk| matches!(pk.state, PackageState::Online | PackageState::RollingBack))
@@ -46,8 +43,9 @@ pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Res
         all.iter()
             .rev()
             .filter(|pk| is_retained(pk.state))
-            .take(keep)
-            .cloned(),
+            .enumerate()
+            .filter(|(newer, pk)| is_rollback_target(pk.state, *newer as i64, retained))
+            .map(|(_, pk)| pk.clone()),
     );
     // Online first, then by the last time each went online.
     online.sort_by_key(|pk| {

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
 use smartship_api::package::{AuditQuota, PackageInfo};
-use smartship_core::lifecycle::{Action, PackageState, Slot};
+use smartship_core::lifecycle::{self, Action, PackageState, Slot};
 use smartship_core::{PackageId, TemplateId, ext_json};
 use smartship_store::{NewUpload, Package, Submission};
 
@@ -161,16 +161,14 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
     let Some(raw) = p.optional("release_at") else {
         return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
     };
-    let now = crate::clock::now_ms();
-    let at = raw
+    let when = raw
         .parse::<i64>()
         .ok()
-        .and_then(|secs| secs.checked_mul(1000))
-        .filter(|ms| *ms > 0 && *ms <= now.saturating_add(smartship_core::gray::MAX_AHEAD_MS))
+        .and_then(|secs| lifecycle::release_time(secs, crate::clock::now_ms()).ok())
         .ok_or_else(|| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?;
-    if at <= now {
+    let Some(at) = when else {
         return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
-    }
+    };
     let package = PackageId(p.id("package_id")?);
     match service::schedule::schedule(&s, caller.app, package, at, Actor::App(caller.app)).await? {
         Ok(()) => Ok(ok_empty()),
