@@ -6,7 +6,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Nav, OrInternal, Page};
+use super::layout::{self, Found, Nav, OrInternal, Page};
 use super::reviews::when;
 use crate::service::{self, packages::Change};
 use crate::state::AppState;
@@ -220,8 +220,7 @@ pub async fn show(
         .store
         .app(AppId(id))
         .await
-        .or_internal(l)?
-        .ok_or_else(|| layout::not_found(l, &format!("app {id}")))?;
+        .found(l, || format!("app {id}"))?;
     let (auths, packages, timeline) = tokio::try_join!(
         s.store.app_authorizations(app.id),
         s.store.slotted_packages(app.id),
@@ -377,18 +376,11 @@ pub async fn set_service(
         service_status: Some(status),
         ..AppUpdate::default()
     };
-    Ok(
-        match service::parties::update_app(&s, AppId(id), update)
-            .await
-            .or_internal(l)?
-        {
-            Some(_) => {
-                tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
-                back(id, done)
-            }
-            None => layout::not_found(l, &format!("app {id}")),
-        },
-    )
+    service::parties::update_app(&s, AppId(id), update)
+        .await
+        .found(l, || format!("app {id}"))?;
+    tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
+    Ok(back(id, done))
 }
 
 /// `POST /console/apps/{id}/approve`: on a demo server, approves the app's
@@ -416,13 +408,8 @@ pub async fn approve(
         basic_info_approved: Some(true),
         ..AppUpdate::default()
     };
-    Ok(
-        match service::parties::update_app(&s, AppId(id), update)
-            .await
-            .or_internal(l)?
-        {
-            Some(_) => back(id, "approve"),
-            None => layout::not_found(l, &format!("app {id}")),
-        },
-    )
+    service::parties::update_app(&s, AppId(id), update)
+        .await
+        .found(l, || format!("app {id}"))?;
+    Ok(back(id, "approve"))
 }

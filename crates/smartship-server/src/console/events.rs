@@ -4,7 +4,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Nav, OrInternal, Page};
+use super::layout::{self, Found, Nav, OrInternal, Page};
 use super::reviews::when;
 use crate::service;
 use crate::state::AppState;
@@ -180,12 +180,7 @@ pub async fn show(
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
     let l = who.lang;
-    let e = s
-        .store
-        .event(id)
-        .await
-        .or_internal(l)?
-        .ok_or_else(|| layout::not_found(l, &format!("evt_{id}")))?;
+    let e = s.store.event(id).await.found(l, || format!("evt_{id}"))?;
     let tp = s.store.tp_by_id(e.tp_id).await.or_internal(l)?;
     let tp = tp.map(|t| t.name).unwrap_or_default();
     let attempts = s.store.event_attempts(id).await.or_internal(l)?;
@@ -269,8 +264,7 @@ pub async fn replay_failed(
         .store
         .tp_by_client_id(&client_id)
         .await
-        .or_internal(l)?
-        .ok_or_else(|| layout::not_found(l, &client_id))?;
+        .found(l, || client_id.clone())?;
     let n = service::events::replay_failed(&s, tp.id)
         .await
         .or_internal(l)?;

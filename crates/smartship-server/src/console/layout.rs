@@ -51,6 +51,19 @@ impl IntoResponse for PageError {
     }
 }
 
+/// A row that must exist: a failure of the server as with [`OrInternal`],
+/// no row as the not-found page naming `what`.
+pub trait Found<T> {
+    fn found(self, l: Lang, what: impl FnOnce() -> String) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<anyhow::Error>> Found<T> for Result<Option<T>, E> {
+    fn found(self, l: Lang, what: impl FnOnce() -> String) -> Result<T, PageError> {
+        self.or_internal(l)?
+            .ok_or_else(|| not_found(l, &what()).into())
+    }
+}
+
 /// What a console handler returns.
 pub type Page = Result<Response, PageError>;
 

@@ -316,25 +316,40 @@ fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
     resp
 }
 
+/// A posted form's parameters (query and body), and the request's audit
+/// slot; or the page that refuses a form that does not decode.
+async fn read_form(
+    s: &AppState,
+    req: Request,
+) -> Result<(Params, Option<crate::audit::AuditSlot>), Response> {
+    let mut p = Params::from_query(&req).map_err(bad_encoding)?;
+    let audit = crate::audit::AuditSlot::of(req.extensions());
+    if p.read_body(req, s, false).await.is_err() {
+        return Err(error_page(StatusCode::BAD_REQUEST, "表单无效。"));
+    }
+    Ok((p, audit))
+}
+
+/// The audit entry of a sign-in form names the administrator it signs in.
+fn audit_sign_in(audit: &Option<crate::audit::AuditSlot>, username: &str, p: &Params) {
+    if let Some(slot) = audit {
+        slot.actor(format!("app-admin:{username}"));
+        slot.params(&p.summary());
+    }
+}
+
 /// `POST /mappconsole/tp/authorization`
 pub async fn submit(State(s): State<AppState>, req: Request) -> Response {
-    let mut p = match Params::from_query(&req) {
-        Ok(p) => p,
-        Err(e) => return bad_encoding(e),
+    let (p, audit) = match read_form(&s, req).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let audit = crate::audit::AuditSlot::of(req.extensions());
-    if p.read_body(req, &s, false).await.is_err() {
-        return error_page(StatusCode::BAD_REQUEST, "表单无效。");
-    }
     let c = match check(&s, &p).await {
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
     let username = p.optional("username").unwrap_or("");
-    if let Some(slot) = &audit {
-        slot.actor(format!("app-admin:{username}"));
-        slot.params(&p.summary());
-    }
+    audit_sign_in(&audit, username, &p);
     let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
         Ok(SignIn::App(app)) => app,
         Ok(refused) => {
@@ -425,14 +440,10 @@ fn unauthorize_form(tp: &Tp, error: Option<&str>) -> String {
 /// `POST /mappconsole/tp/unauthorize`: signs the administrator in and ends
 /// the app's authorization to the TP (tokens revoked, UNAUTHORIZED pushed).
 pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Response {
-    let mut p = match Params::from_query(&req) {
-        Ok(p) => p,
-        Err(e) => return bad_encoding(e),
+    let (p, audit) = match read_form(&s, req).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let audit = crate::audit::AuditSlot::of(req.extensions());
-    if p.read_body(req, &s, false).await.is_err() {
-        return error_page(StatusCode::BAD_REQUEST, "表单无效。");
-    }
     let tp = match s
         .store
         .tp_by_client_id(p.optional("client_id").unwrap_or(""))
@@ -446,10 +457,7 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
         }
     };
     let username = p.optional("username").unwrap_or("");
-    if let Some(slot) = &audit {
-        slot.actor(format!("app-admin:{username}"));
-        slot.params(&p.summary());
-    }
+    audit_sign_in(&audit, username, &p);
     let app = match sign_in(&s, username, p.raw("password").unwrap_or(""), p.peer).await {
         Ok(SignIn::App(app)) => app,
         Ok(refused) => {
