@@ -408,6 +408,56 @@ pub fn is_rollback_target(
     is_retained(state) && retained_versions.is_none_or(|n| newer_retained < n)
 }
 
+/// How a package that passed audit is held for a release later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// `package/release` with a `release_at` in the future.
+    Schedule,
+    /// `package/grayrelease` starting a phased release.
+    PhasedRelease,
+}
+
+/// What deciding a [`Hold`] needs to know, read under the app's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldSnapshot {
+    /// The package's state; None when the app has no such package.
+    pub state: Option<PackageState>,
+    pub authenticity_verified: bool,
+    /// The package of the app's live phased release (running or paused).
+    pub live_gray: Option<PackageId>,
+    /// The app's online version is rolling back.
+    pub rolling_back: bool,
+    /// The package's release is scheduled.
+    pub scheduled: bool,
+}
+
+/// Whether `package` may be held: it passed audit, the app's authenticity
+/// is verified (a release needs it), and no phased release is live; a
+/// phased release also needs no rollback in progress and no schedule of
+/// the package (which would release it under the plan). Checked in that
+/// order, as a release checks its own.
+pub fn check_hold(s: &HoldSnapshot, package: PackageId, hold: Hold) -> Result<(), Refusal> {
+    let state = s.state.ok_or(Refusal::PackageNotFound)?;
+    if state != PackageState::AuditPassed {
+        return Err(Refusal::WrongState(state, "audit passed (status 6)"));
+    }
+    if !s.authenticity_verified {
+        return Err(Refusal::AuthenticityNotVerified);
+    }
+    if let Some(g) = s.live_gray {
+        return Err(Refusal::GrayInProgress(g));
+    }
+    if hold == Hold::PhasedRelease {
+        if s.rolling_back {
+            return Err(Refusal::RollbackInProgress);
+        }
+        if s.scheduled {
+            return Err(Refusal::ReleaseScheduled(package));
+        }
+    }
+    Ok(())
+}
+
 /// When a release asked for at `release_at` (Unix seconds) happens: now
 /// (`None`) when that time is not in the future, then (`Some`, Unix ms)
 /// when it lies within a year; refused otherwise.
@@ -623,6 +673,67 @@ mod tests {
         assert!(!is_rollback_target(PackageState::History, 2, Some(2)));
         assert!(!is_rollback_target(PackageState::Online, 0, None));
         assert!(!is_rollback_target(PackageState::Superseded, 0, None));
+    }
+
+    #[test]
+    fn a_hold_needs_a_passed_package_and_a_phased_release_a_quiet_app() {
+        let ok = HoldSnapshot {
+            state: Some(PackageState::AuditPassed),
+            authenticity_verified: true,
+            live_gray: None,
+            rolling_back: false,
+            scheduled: false,
+        };
+        let p = PackageId(7);
+        for hold in [Hold::Schedule, Hold::PhasedRelease] {
+            assert_eq!(check_hold(&ok, p, hold), Ok(()));
+            let none = HoldSnapshot { state: None, ..ok };
+            assert_eq!(check_hold(&none, p, hold), Err(Refusal::PackageNotFound));
+            let dev = HoldSnapshot {
+                state: Some(PackageState::Development),
+                ..ok
+            };
+            assert!(matches!(
+                check_hold(&dev, p, hold),
+                Err(Refusal::WrongState(PackageState::Development, _))
+            ));
+            let unverified = HoldSnapshot {
+                authenticity_verified: false,
+                ..ok
+            };
+            assert_eq!(
+                check_hold(&unverified, p, hold),
+                Err(Refusal::AuthenticityNotVerified)
+            );
+            let gray = HoldSnapshot {
+                live_gray: Some(PackageId(7)),
+                ..ok
+            };
+            assert_eq!(
+                check_hold(&gray, p, hold),
+                Err(Refusal::GrayInProgress(PackageId(7)))
+            );
+        }
+        // A schedule may be moved, and waits for a rollback by itself; a
+        // phased release may not start under either.
+        let rolling = HoldSnapshot {
+            rolling_back: true,
+            ..ok
+        };
+        let scheduled = HoldSnapshot {
+            scheduled: true,
+            ..ok
+        };
+        assert_eq!(check_hold(&rolling, p, Hold::Schedule), Ok(()));
+        assert_eq!(check_hold(&scheduled, p, Hold::Schedule), Ok(()));
+        assert_eq!(
+            check_hold(&rolling, p, Hold::PhasedRelease),
+            Err(Refusal::RollbackInProgress)
+        );
+        assert_eq!(
+            check_hold(&scheduled, p, Hold::PhasedRelease),
+            Err(Refusal::ReleaseScheduled(p))
+        );
     }
 
     #[test]

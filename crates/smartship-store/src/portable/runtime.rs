@@ -8,16 +8,15 @@
 /// interleave.
 macro_rules! runtime_store {
     ($store:ty) => {
-        /// Whether `package` of `app` may be released (grayed, scheduled):
-        /// it passed audit, the app's authenticity is verified, and no
-        /// phased release is live. Locks the app's row first (PostgreSQL;
-        /// SQLite's writer turn is the lock), as the lifecycle does.
-        async fn releasable(
+        /// Reads what deciding a hold of `package` needs
+        /// (`lifecycle::check_hold`), after locking the app's row
+        /// (PostgreSQL; SQLite's writer turn is the lock), as the
+        /// lifecycle does. None when there is no such app.
+        async fn hold_snapshot(
             tx: &mut Tx<'static>,
             app: AppId,
             package: PackageId,
-        ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
-            use lifecycle::Refusal;
+        ) -> Result<Option<lifecycle::HoldSnapshot>> {
             let Some(authentic): Option<bool> = sqlx::query_scalar(concat!(
                 "SELECT authenticity_verified FROM apps WHERE id = $1",
                 for_update!()
@@ -26,33 +25,50 @@ macro_rules! runtime_store {
             .fetch_optional(&mut **tx)
             .await?
             else {
-                return Ok(Err(Refusal::PackageNotFound));
+                return Ok(None);
             };
-            let state: Option<String> =
-                sqlx::query_scalar("SELECT state FROM packages WHERE id = $1 AND app_id = $2")
-                    .bind(package.0)
-                    .bind(app.0)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let Some(state) = state else {
-                return Ok(Err(Refusal::PackageNotFound));
-            };
-            let state = state_of(&state)?;
-            if state != PackageState::AuditPassed {
-                return Ok(Err(Refusal::WrongState(state, "audit passed (status 6)")));
-            }
-            if !authentic {
-                return Ok(Err(Refusal::AuthenticityNotVerified));
-            }
+            let row: Option<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT state, release_at FROM packages WHERE id = $1 AND app_id = $2",
+            )
+            .bind(package.0)
+            .bind(app.0)
+            .fetch_optional(&mut **tx)
+            .await?;
             let live: Option<i64> = sqlx::query_scalar(
                 "SELECT package_id FROM gray_plans WHERE app_id = $1 AND status IN ('running', 'paused')",
             )
             .bind(app.0)
             .fetch_optional(&mut **tx)
             .await?;
-            Ok(match live {
-                Some(p) => Err(Refusal::GrayInProgress(PackageId(p))),
-                None => Ok(()),
+            let rolling_back: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM packages WHERE app_id = $1 AND state = 'rolling_back'",
+            )
+            .bind(app.0)
+            .fetch_one(&mut **tx)
+            .await?;
+            let (state, release_at) = match row {
+                Some((state, at)) => (Some(state_of(&state)?), at),
+                None => (None, None),
+            };
+            Ok(Some(lifecycle::HoldSnapshot {
+                state,
+                authenticity_verified: authentic,
+                live_gray: live.map(PackageId),
+                rolling_back: rolling_back > 0,
+                scheduled: release_at.is_some(),
+            }))
+        }
+
+        /// Whether `package` of `app` may be held (`lifecycle::check_hold`).
+        async fn may_hold(
+            tx: &mut Tx<'static>,
+            app: AppId,
+            package: PackageId,
+            hold: lifecycle::Hold,
+        ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
+            Ok(match hold_snapshot(tx, app, package).await? {
+                None => Err(lifecycle::Refusal::PackageNotFound),
+                Some(snap) => lifecycle::check_hold(&snap, package, hold),
             })
         }
 
@@ -334,27 +350,9 @@ macro_rules! runtime_store {
                 actor: &str,
                 now: i64,
             ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, lifecycle::Refusal>> {
-                use lifecycle::Refusal;
                 let mut tx = self.begin_write(Touches::Nothing).await?;
-                if let Err(r) = releasable(&mut tx, g.app, g.package).await? {
+                if let Err(r) = may_hold(&mut tx, g.app, g.package, lifecycle::Hold::PhasedRelease).await? {
                     return Ok(Err(r));
-                }
-                let rolling_back: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM packages WHERE app_id = $1 AND state = 'rolling_back'",
-                )
-                .bind(g.app.0)
-                .fetch_one(&mut **tx)
-                .await?;
-                if rolling_back > 0 {
-                    return Ok(Err(Refusal::RollbackInProgress));
-                }
-                let scheduled: Option<i64> =
-                    sqlx::query_scalar("SELECT release_at FROM packages WHERE id = $1")
-                        .bind(g.package.0)
-                        .fetch_one(&mut **tx)
-                        .await?;
-                if scheduled.is_some() {
-                    return Ok(Err(Refusal::ReleaseScheduled(g.package)));
                 }
                 let ramp = serde_json::to_string(&g.ramp).expect("ramp steps serialize");
                 let row = sqlx::query(
@@ -444,7 +442,7 @@ macro_rules! runtime_store {
                 now: i64,
             ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
                 let mut tx = self.begin_write(Touches::App(app)).await?;
-                if let Err(r) = releasable(&mut tx, app, package).await? {
+                if let Err(r) = may_hold(&mut tx, app, package, lifecycle::Hold::Schedule).await? {
                     return Ok(Err(r));
                 }
                 sqlx::query("UPDATE packages SET release_at = $2, updated_at = $3 WHERE id = $1")
