@@ -89,10 +89,8 @@ pub async fn upload(
             slot.stored();
         }
         tracing::info!(%app, package = %id, "upload accepted");
+        // A development package is never served: only a build waits.
         wake::build_waiting(s);
-        // An upload replaces the development package: nothing served
-        // changes, but a direct commit may have moved the audit slot.
-        wake::delivery_changed(s, app);
     }
     Ok(out)
 }
