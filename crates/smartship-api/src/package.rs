@@ -62,6 +62,38 @@ impl PackageStatus {
     }
 }
 
+/// As a parameter (`type` of `package/getdetail`): the integer of the wire.
+impl Serialize for PackageStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for PackageStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Wire;
+        impl serde::de::Visitor<'_> for Wire {
+            type Value = PackageStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a package status")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PackageStatus, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PackageStatus, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PackageStatus, E> {
+                v.parse()
+                    .ok()
+                    .and_then(PackageStatus::from_wire)
+                    .ok_or_else(|| E::custom(format!("必须是 1、3、4、5、6、8 之一，收到 {v:?}")))
+            }
+        }
+        d.deserialize_any(Wire)
+    }
+}
+
 impl PackageInfo {
     /// `status` as a type; None for a status this SDK does not know.
     pub fn package_status(&self) -> Option<PackageStatus> {

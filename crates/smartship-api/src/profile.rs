@@ -306,3 +306,19 @@ pub struct ExaminationView {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<i64>,
 }
+
+/// `data` of `app/getsupportversion`, as the official SDKs declare it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupportVersions {
+    /// The base-library versions the platform offers, oldest first.
+    pub items: Vec<SupportVersionItem>,
+    /// The app's minimum (`app/setsupportversion`); the oldest of `items`
+    /// while it has asked for none.
+    pub now_version: String,
+}
+
+/// One entry of [`SupportVersions::items`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupportVersionItem {
+    pub version: String,
+}

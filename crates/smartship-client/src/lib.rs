@@ -48,6 +48,7 @@ pub use release_calls::RollbackTarget;
 pub use smartship_api::admin::EventStatus;
 pub use smartship_api::package::PackageStatus;
 pub use smartship_api::release::GrayPlanStatus;
+pub use smartship_api::requests;
 
 /// The examples of `docs/events.md`, run as doctests so the document cannot
 /// drift from the SDK.

@@ -3,11 +3,16 @@
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, decode, decode_oauth};
 use reqwest::multipart;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use smartship_api::auth::{AppTokens, AuthorizationCode, PreAuthCode, TpToken};
-use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_api::fields::Id;
+use smartship_api::package::{AuditQuota, PackageInfo, PackageStatus};
 use smartship_api::profile::AppInfo;
+use smartship_api::requests::oauth::{OAuthToken, RetrieveAuthorizationCode, TpTokenQuery};
+use smartship_api::requests::package::{GetDetail, OnePackage, Precheck, SubmitAudit, Upload};
+use smartship_api::requests::template::{AddToTemplate, DeleteTemplate, Paging};
 use smartship_api::template::{
     DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
 };
@@ -176,7 +181,12 @@ impl OpenApiClient {
         &self.conn.config
     }
 
-    async fn send_once(&self, kind: &Kind, path: &str, params: &[(&str, &str)]) -> Result<Value> {
+    async fn send_once<P: Serialize + ?Sized>(
+        &self,
+        kind: &Kind,
+        path: &str,
+        params: &P,
+    ) -> Result<Value> {
         let url = format!("{}{path}", self.conn.config.base_url);
         let req = match kind {
             Kind::Read => self.conn.http.get(url).query(params),
@@ -203,11 +213,11 @@ impl OpenApiClient {
         }
     }
 
-    async fn send<T>(
+    async fn send<T, P: Serialize + ?Sized>(
         &self,
         kind: Kind,
         path: &str,
-        params: &[(&str, &str)],
+        params: &P,
         decode_body: fn(Value) -> Result<T>,
     ) -> Result<T> {
         let retries = match kind {
@@ -230,19 +240,23 @@ impl OpenApiClient {
         }
     }
 
-    pub(crate) async fn read<T: DeserializeOwned>(
+    /// A read: `params` is a request struct of `smartship_api::requests`
+    /// (or `&[]`), sent as the query.
+    pub(crate) async fn read<T: DeserializeOwned, P: Serialize + ?Sized>(
         &self,
         route: &str,
-        params: &[(&str, &str)],
+        params: &P,
     ) -> Result<T> {
         let path = format!("/rest/2.0/smartapp/{route}");
         self.send(Kind::Read, &path, params, decode::<T>).await
     }
 
-    pub(crate) async fn write<T: DeserializeOwned>(
+    /// A write: `params` is a request struct of `smartship_api::requests`
+    /// (or `&[]`), sent as a form.
+    pub(crate) async fn write<T: DeserializeOwned, P: Serialize + ?Sized>(
         &self,
         route: &str,
-        params: &[(&str, &str)],
+        params: &P,
     ) -> Result<T> {
         let path = format!("/rest/2.0/smartapp/{route}");
         self.send(Kind::Write, &path, params, decode::<T>).await
@@ -305,18 +319,15 @@ impl OpenApiClient {
         user_desc: &str,
         test_account: Option<&TestAccount>,
     ) -> Result<()> {
-        let (template_id, ext_json) = (template_id.to_string(), ext_json.to_string());
-        let mut params = vec![
-            ("template_id", template_id.as_str()),
-            ("ext_json", ext_json.as_str()),
-            ("user_version", user_version),
-            ("user_desc", user_desc),
-        ];
-        if let Some(t) = test_account {
-            params.push(("test_account", &t.account));
-            params.push(("test_password", &t.password));
-        }
-        self.write::<Value>("package/upload", &params)
+        let request = Upload {
+            template_id: Id(template_id),
+            ext_json: ext_json.to_string(),
+            user_version: user_version.into(),
+            user_desc: user_desc.into(),
+            test_account: test_account.map(|t| t.account.as_str().into()),
+            test_password: test_account.map(|t| t.password.as_str().into()),
+        };
+        self.write::<Value, _>("package/upload", &request)
             .await
             .map(drop)
     }
@@ -353,26 +364,23 @@ impl OpenApiClient {
         remark: &str,
         test_account: Option<&TestAccount>,
     ) -> Result<()> {
-        let id = package_id.to_string();
-        let mut params = vec![
-            ("package_id", id.as_str()),
-            ("content", content),
-            ("remark", remark),
-        ];
-        if let Some(t) = test_account {
-            params.push(("test_account", &t.account));
-            params.push(("test_password", &t.password));
-        }
-        self.write::<Value>("package/submitaudit", &params)
+        let request = SubmitAudit {
+            package_id: Id(package_id),
+            content: content.into(),
+            remark: (!remark.is_empty()).then(|| remark.into()),
+            test_account: test_account.map(|t| t.account.as_str().into()),
+            test_password: test_account.map(|t| t.password.as_str().into()),
+        };
+        self.write::<Value, _>("package/submitaudit", &request)
             .await
             .map(drop)
     }
 
     async fn by_package_id(&self, route: &str, package_id: i64) -> Result<()> {
-        let id = package_id.to_string();
-        self.write::<Value>(route, &[("package_id", id.as_str())])
-            .await
-            .map(drop)
+        let request = OnePackage {
+            package_id: Id(package_id),
+        };
+        self.write::<Value, _>(route, &request).await.map(drop)
     }
 
     /// `package/release`: audit passed (6) → online (1).
@@ -422,7 +430,7 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn package_list(&self) -> Result<Vec<PackageInfo>> {
-        self.read("package/get", &[]).await
+        self.read("package/get", NOTHING).await
     }
 
     /// `package/getdetail`.
@@ -435,19 +443,20 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn package_detail(&self, which: PackageSelector) -> Result<PackageInfo> {
-        match which {
-            PackageSelector::Online => self.read("package/getdetail", &[]).await,
-            PackageSelector::Id(id) => {
-                let id = id.to_string();
-                self.read("package/getdetail", &[("package_id", id.as_str())])
-                    .await
-            }
-            PackageSelector::Status(status) => {
-                let status = status.to_string();
-                self.read("package/getdetail", &[("type", status.as_str())])
-                    .await
-            }
-        }
+        let request = match which {
+            PackageSelector::Online => GetDetail::default(),
+            PackageSelector::Id(id) => GetDetail {
+                package_id: Some(Id(id)),
+                status: None,
+            },
+            PackageSelector::Status(status) => GetDetail {
+                package_id: None,
+                status: Some(PackageStatus::from_wire(status).ok_or_else(|| {
+                    Error::Decode(format!("{status} is no package status (1, 3, 4, 5, 6, 8)"))
+                })?),
+            },
+        };
+        self.read("package/getdetail", &request).await
     }
 
     /// `package/precheck` (extension): the pre-review checks run at the
@@ -465,9 +474,10 @@ impl OpenApiClient {
         &self,
         package_id: i64,
     ) -> Result<smartship_api::package::PrecheckReport> {
-        let id = package_id.to_string();
-        self.read("package/precheck", &[("package_id", id.as_str())])
-            .await
+        let request = Precheck {
+            package_id: Id(package_id),
+        };
+        self.read("package/precheck", &request).await
     }
 
     /// `package/auditquota`: submissions left in this week's period.
@@ -479,7 +489,7 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn audit_quota(&self) -> Result<AuditQuota> {
-        self.read("package/auditquota", &[]).await
+        self.read("package/auditquota", NOTHING).await
     }
 
     /// `app/info`: the app's name and its basic-info and authenticity states.
@@ -491,7 +501,7 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn app_info(&self) -> Result<AppInfo> {
-        self.read("app/info", &[]).await
+        self.read("app/info", NOTHING).await
     }
 
     // ---- template routes (TP token) ----
@@ -505,12 +515,8 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn template_draft_list(&self, page: u32, page_size: u32) -> Result<Page<DraftInfo>> {
-        let (p, s) = (page.to_string(), page_size.to_string());
-        self.read(
-            "template/gettemplatedraftlist",
-            &[("page", p.as_str()), ("page_size", s.as_str())],
-        )
-        .await
+        self.read("template/gettemplatedraftlist", &paging(page, page_size))
+            .await
     }
 
     /// `template/addtotemplate`: a draft becomes a template (at most 50).
@@ -522,12 +528,11 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn template_add(&self, draft_id: i64, user_desc: &str) -> Result<TemplateCreated> {
-        let id = draft_id.to_string();
-        self.write(
-            "template/addtotemplate",
-            &[("draft_id", id.as_str()), ("user_desc", user_desc)],
-        )
-        .await
+        let request = AddToTemplate {
+            draft_id: Id(draft_id),
+            user_desc: user_desc.into(),
+        };
+        self.write("template/addtotemplate", &request).await
     }
 
     /// `template/gettemplatelist` (pages count from 1).
@@ -540,12 +545,8 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn template_list(&self, page: u32, page_size: u32) -> Result<Page<TemplateInfo>> {
-        let (p, s) = (page.to_string(), page_size.to_string());
-        self.read(
-            "template/gettemplatelist",
-            &[("page", p.as_str()), ("page_size", s.as_str())],
-        )
-        .await
+        self.read("template/gettemplatelist", &paging(page, page_size))
+            .await
     }
 
     /// `template/deltemplate`.
@@ -556,9 +557,10 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn template_delete(&self, template_id: i64) -> Result<TemplateDeleted> {
-        let id = template_id.to_string();
-        self.write("template/deltemplate", &[("template_id", id.as_str())])
-            .await
+        let request = DeleteTemplate {
+            template_id: Id(template_id),
+        };
+        self.write("template/deltemplate", &request).await
     }
 
     /// `template/uploaddraft` (smartship extension): a zip of a mini-program
@@ -622,7 +624,10 @@ impl OpenApiClient {
             .send(
                 Kind::Write,
                 "/public/2.0/smartapp/auth/tp/token",
-                &[("client_id", client_id), ("ticket", ticket)],
+                &TpTokenQuery {
+                    client_id: client_id.to_owned(),
+                    ticket: ticket.to_owned(),
+                },
                 decode::<TpToken>,
             )
             .await
@@ -640,7 +645,7 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn create_pre_auth_code(&self) -> Result<PreAuthCode> {
-        self.write("tp/createpreauthcode", &[]).await
+        self.write("tp/createpreauthcode", NOTHING).await
     }
 
     /// `auth/retrieve/authorizationcode` (TP token): a fresh authorization
@@ -653,12 +658,9 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn retrieve_authorization_code(&self, app_id: i64) -> Result<AuthorizationCode> {
-        let id = app_id.to_string();
-        self.write(
-            "auth/retrieve/authorizationcode",
-            &[("app_id", id.as_str())],
-        )
-        .await
+        let request = RetrieveAuthorizationCode { app_id: Id(app_id) };
+        self.write("auth/retrieve/authorizationcode", &request)
+            .await
     }
 
     /// `oauth/token`, `grant_type=app_to_tp_authorization_code` (TP token):
@@ -671,10 +673,11 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn exchange_authorization_code(&self, code: &str) -> Result<AppTokens> {
-        self.oauth(&[
-            ("grant_type", "app_to_tp_authorization_code"),
-            ("code", code),
-        ])
+        self.oauth(&OAuthToken {
+            grant_type: Some("app_to_tp_authorization_code".to_owned()),
+            code: Some(code.to_owned()),
+            refresh_token: None,
+        })
         .await
     }
 
@@ -689,14 +692,15 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn refresh_app_token(&self, refresh_token: &str) -> Result<AppTokens> {
-        self.oauth(&[
-            ("grant_type", "app_to_tp_refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
+        self.oauth(&OAuthToken {
+            grant_type: Some("app_to_tp_refresh_token".to_owned()),
+            code: None,
+            refresh_token: Some(refresh_token.to_owned()),
+        })
         .await
     }
 
-    async fn oauth(&self, params: &[(&str, &str)]) -> Result<AppTokens> {
+    async fn oauth(&self, params: &OAuthToken) -> Result<AppTokens> {
         // Sent once: a refresh token spent by a request whose answer was lost
         // cannot be spent again.
         self.send(
@@ -706,5 +710,16 @@ impl OpenApiClient {
             decode_oauth::<AppTokens>,
         )
         .await
+    }
+}
+
+/// The parameters of a route that takes none.
+pub(crate) const NOTHING: &[(&str, &str)] = &[];
+
+/// A page of a list, as the list routes take it.
+pub(crate) fn paging(page: u32, page_size: u32) -> Paging {
+    Paging {
+        page: i64::from(page).into(),
+        page_size: i64::from(page_size).into(),
     }
 }

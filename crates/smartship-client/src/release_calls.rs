@@ -2,9 +2,12 @@
 //! release, rollback to a chosen version, the history, phased release.
 
 use crate::error::Result;
-use crate::openapi::OpenApiClient;
+use crate::openapi::{NOTHING, OpenApiClient, paging};
 use serde_json::Value;
+use smartship_api::fields::Id;
 use smartship_api::release::{GrayPlanInfo, History};
+use smartship_api::requests::package::{CancelRelease, Release, Rollback};
+use smartship_api::requests::release::GrayRelease;
 
 /// Which earlier version a rollback returns to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,19 +29,21 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn package_release_at(&self, package_id: i64, release_at: i64) -> Result<()> {
-        let (id, at) = (package_id.to_string(), release_at.to_string());
-        self.write::<Value>(
-            "package/release",
-            &[("package_id", id.as_str()), ("release_at", at.as_str())],
-        )
-        .await
-        .map(drop)
+        let request = Release {
+            package_id: Id(package_id),
+            release_at: Some(release_at),
+        };
+        self.write::<Value, _>("package/release", &request)
+            .await
+            .map(drop)
     }
 
     /// `package/cancelrelease`: cancels a scheduled release.
     pub async fn package_cancel_release(&self, package_id: i64) -> Result<()> {
-        let id = package_id.to_string();
-        self.write::<Value>("package/cancelrelease", &[("package_id", id.as_str())])
+        let request = CancelRelease {
+            package_id: Id(package_id),
+        };
+        self.write::<Value, _>("package/cancelrelease", &request)
             .await
             .map(drop)
     }
@@ -52,27 +57,25 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn package_rollback_to(&self, online: i64, target: RollbackTarget) -> Result<()> {
-        let id = online.to_string();
-        let mut params = vec![("package_id", id)];
+        let mut request = Rollback {
+            package_id: Id(online),
+            target_package_id: None,
+            version: None,
+        };
         match target {
             RollbackTarget::Previous => {}
-            RollbackTarget::Package(p) => params.push(("target_package_id", p.to_string())),
-            RollbackTarget::Version(v) => params.push(("version", v)),
+            RollbackTarget::Package(p) => request.target_package_id = Some(Id(p)),
+            RollbackTarget::Version(v) => request.version = Some(v.into()),
         }
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.write::<Value>("package/rollback", &params)
+        self.write::<Value, _>("package/rollback", &request)
             .await
             .map(drop)
     }
 
     /// `package/gethistory`: the versions that were online, newest first.
     pub async fn package_history(&self, page: u32, page_size: u32) -> Result<History> {
-        let (p, s) = (page.to_string(), page_size.to_string());
-        self.read(
-            "package/gethistory",
-            &[("page", p.as_str()), ("page_size", s.as_str())],
-        )
-        .await
+        self.read("package/gethistory", &paging(page, page_size))
+            .await
     }
 
     /// `package/grayrelease`: starts or raises a phased release. `users` is
@@ -84,41 +87,32 @@ impl OpenApiClient {
         users: &[String],
         ramp: Option<&str>,
     ) -> Result<GrayPlanInfo> {
-        let (id, pct, users) = (
-            package_id.to_string(),
-            percentage.to_string(),
-            users.join(","),
-        );
-        let mut params = vec![
-            ("package_id", id.as_str()),
-            ("gray_percentage", pct.as_str()),
-        ];
-        if !users.is_empty() {
-            params.push(("user_list", users.as_str()));
-        }
-        if let Some(r) = ramp {
-            params.push(("ramp", r));
-        }
-        self.write("package/grayrelease", &params).await
+        let request = GrayRelease {
+            package_id: Id(package_id),
+            gray_percentage: i64::from(percentage),
+            user_list: (!users.is_empty()).then(|| users.join(",")),
+            ramp: ramp.map(str::to_owned),
+        };
+        self.write("package/grayrelease", &request).await
     }
 
     /// `package/pausegrayrelease`.
     pub async fn gray_pause(&self) -> Result<GrayPlanInfo> {
-        self.write("package/pausegrayrelease", &[]).await
+        self.write("package/pausegrayrelease", NOTHING).await
     }
 
     /// `package/resumegrayrelease`.
     pub async fn gray_resume(&self) -> Result<GrayPlanInfo> {
-        self.write("package/resumegrayrelease", &[]).await
+        self.write("package/resumegrayrelease", NOTHING).await
     }
 
     /// `package/revertgrayrelease`.
     pub async fn gray_revert(&self) -> Result<GrayPlanInfo> {
-        self.write("package/revertgrayrelease", &[]).await
+        self.write("package/revertgrayrelease", NOTHING).await
     }
 
     /// `package/getgrayreleaseplan`: the newest plan (`status` 0: none).
     pub async fn gray_plan(&self) -> Result<GrayPlanInfo> {
-        self.read("package/getgrayreleaseplan", &[]).await
+        self.read("package/getgrayreleaseplan", NOTHING).await
     }
 }

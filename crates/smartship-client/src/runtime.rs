@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use smartship_api::requests::runtime::UpdateCheck;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -140,12 +141,12 @@ impl RuntimeClient {
         user_id: Option<&str>,
         current_version: Option<&str>,
     ) -> Result<UpdateAnswer> {
-        self.check_query(
-            app_id,
-            user_id,
-            current_version.map(|v| ("current_version", v.to_owned())),
-        )
-        .await
+        let query = UpdateCheck {
+            user_id: user_id.map(str::to_owned),
+            current_version: current_version.map(str::to_owned),
+            ..UpdateCheck::default()
+        };
+        self.check_query(app_id, &query).await
     }
 
     /// Which version `user_id` gets, for a host that runs package
@@ -157,32 +158,20 @@ impl RuntimeClient {
         user_id: Option<&str>,
         current_package_id: Option<i64>,
     ) -> Result<UpdateAnswer> {
-        self.check_query(
-            app_id,
-            user_id,
-            current_package_id.map(|id| ("current_package_id", id.to_string())),
-        )
-        .await
+        let query = UpdateCheck {
+            user_id: user_id.map(str::to_owned),
+            current_package_id,
+            ..UpdateCheck::default()
+        };
+        self.check_query(app_id, &query).await
     }
 
-    async fn check_query(
-        &self,
-        app_id: i64,
-        user_id: Option<&str>,
-        current: Option<(&str, String)>,
-    ) -> Result<UpdateAnswer> {
-        let mut query: Vec<(&str, &str)> = Vec::new();
-        if let Some(u) = user_id {
-            query.push(("user_id", u));
-        }
-        if let Some((name, value)) = &current {
-            query.push((name, value.as_str()));
-        }
+    async fn check_query(&self, app_id: i64, query: &UpdateCheck) -> Result<UpdateAnswer> {
         let req = self
             .http
             .get(format!("{}/runtime/v1/apps/{app_id}/update", self.base))
             .bearer_auth(&self.host_key)
-            .query(&query);
+            .query(query);
         self.json(req).await
     }
 

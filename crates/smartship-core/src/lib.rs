@@ -30,5 +30,6 @@ pub mod profile;
 pub mod roles;
 pub mod runtime;
 pub mod text;
+pub mod versions;
 
 pub use ids::{AppId, DraftId, PackageId, TemplateId, TpId};

@@ -185,6 +185,7 @@ rest_answers! {
     GrayPlanAnswer => smartship_api::release::GrayPlanInfo [smartship_api::release::RampStepInfo];
     HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
     ServiceChangeAnswer => crate::openapi::app::ServiceChange;
+    SupportVersionsAnswer => smartship_api::profile::SupportVersions [smartship_api::profile::SupportVersionItem];
     NameCheckAnswer => NameCheck;
     PrecheckAnswer => smartship_api::package::PrecheckReport [smartship_api::package::PrecheckFinding];
     ExamineIdAnswer => ExamineId;

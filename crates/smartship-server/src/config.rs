@@ -108,6 +108,10 @@ pub struct Config {
     pub console_reason_templates: Vec<String>,
     /// Failures from one address within the window that lock it.
     pub signin_max_failures_per_address: u32,
+    /// The base-library versions host runtimes offer, as
+    /// `app/getsupportversion` lists them and `app/setsupportversion`
+    /// accepts them (dotted numbers, at most 200).
+    pub base_library_versions: Vec<String>,
     /// A connection with no bytes either way for this long, between requests
     /// or inside a body, is closed (seconds).
     pub http_idle_timeout_secs: f64,
@@ -190,6 +194,9 @@ impl Default for Config {
             signin_max_failures_per_account: 5,
             console_session_secs: 8.0 * 3600.0,
             console_reason_templates: default_reason_templates(),
+            base_library_versions: smartship_core::versions::DEFAULT_BASE_LIBRARIES
+                .map(str::to_owned)
+                .to_vec(),
             signin_max_failures_per_address: 20,
             http_idle_timeout_secs: 60.0,
             http_header_timeout_secs: 10.0,
@@ -330,6 +337,13 @@ impl Config {
                 "rollback_delay_secs must be between 0 and 86400".into(),
             ));
         }
+        if self.base_library_versions.is_empty() || self.base_library_versions.len() > 200 {
+            return Err(ConfigError(
+                "base_library_versions must list 1 to 200 versions".into(),
+            ));
+        }
+        smartship_core::versions::sorted(&self.base_library_versions)
+            .map_err(|e| ConfigError(format!("base_library_versions: {e}")))?;
         if !(0..=100_000).contains(&self.retained_versions) {
             return Err(ConfigError(
                 "retained_versions must be between 0 (all) and 100000".into(),

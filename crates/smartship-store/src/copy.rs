@@ -103,6 +103,7 @@ const TABLES: &[Table] = &[
             ("domains", Text),
             ("name_key", Text),
             ("release_seq", Int),
+            ("min_base_version", Text),
         ],
     },
     Table {

@@ -73,6 +73,9 @@ pub struct App {
     /// Raised by every change of what the app serves (see the migration
     /// `release_seq`).
     pub release_seq: i64,
+    /// The lowest base-library version the app supports, as the operator
+    /// declared it available (`app/setsupportversion`); None: none asked.
+    pub min_base_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,6 +90,8 @@ pub struct AppUpdate {
     /// With a forced offline: the offending fields (`appName`,
     /// `photoAddr`, `appDesc`, comma-separated).
     pub illegal_fields: Option<String>,
+    /// A new minimum base-library version.
+    pub min_base_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -169,6 +169,7 @@ pub(crate) fn app_from_row(r: &impl Col) -> Result<App> {
                 .ok_or_else(|| StoreError::Corrupt(format!("unknown service_status {s:?}")))?
         },
         release_seq: r.int("release_seq")?,
+        min_base_version: r.opt_text("min_base_version")?,
     })
 }
 

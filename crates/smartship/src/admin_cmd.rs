@@ -2,8 +2,12 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 use smartship_client::AdminClient;
+use smartship_client::requests::admin::{
+    AppAdmin, Authorize, CreateApp, CreateTp, NewOperator, NoBody, PasswordReset, QueueQuery,
+    Review, UpdateApp, UpdateTp,
+};
 use std::path::PathBuf;
 
 use crate::output;
@@ -510,27 +514,23 @@ fn print_status(v: &Value) {
 
 /// Reviews the review queue page by page until it is empty. A package
 /// another reviewer (or a withdraw) took meanwhile is skipped, not an error.
-async fn review_queued(c: &AdminClient, decision: &Value) -> anyhow::Result<()> {
+async fn review_queued(c: &AdminClient, decision: &Review) -> anyhow::Result<()> {
     let mut reviewed = 0u64;
     let mut skipped = std::collections::HashSet::new();
+    let page = QueueQuery { limit: Some(1000) };
     loop {
-        let queue = c.get("/admin/v1/review-queue?limit=1000").await?;
-        let ids: Vec<i64> = queue["packages"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        let queue = c.review_queue(&page).await?;
+        let ids: Vec<i64> = queue
+            .packages
             .iter()
-            .filter_map(|p| p["package_id"].as_i64())
+            .map(|p| p.package_id)
             .filter(|id| !skipped.contains(id))
             .collect();
         if ids.is_empty() {
             break;
         }
         for id in ids {
-            match c
-                .post(&format!("/admin/v1/packages/{id}/review"), decision)
-                .await
-            {
+            match c.review_package(id, decision).await {
                 Ok(_) => reviewed += 1,
                 Err(e) => {
                     eprintln!("package {id}: {e:#}");
@@ -556,10 +556,11 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 role,
                 password_stdin,
             } => {
-                let mut body = json!({"username": username, "role": role});
-                if let Some(p) = password_from_stdin(password_stdin)? {
-                    body["password"] = json!(p);
-                }
+                let body = NewOperator {
+                    username,
+                    role,
+                    password: password_from_stdin(password_stdin)?,
+                };
                 print_operator(&c.post("/admin/v1/operators", &body).await?, as_json);
             }
             OperatorsCommand::List => {
@@ -585,10 +586,9 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 username,
                 password_stdin,
             } => {
-                let mut body = json!({});
-                if let Some(p) = password_from_stdin(password_stdin)? {
-                    body["password"] = json!(p);
-                }
+                let body = PasswordReset {
+                    password: password_from_stdin(password_stdin)?,
+                };
                 let path = format!("/admin/v1/operators/{}/password", path_segment(&username));
                 print_operator(&c.post(&path, &body).await?, as_json);
             }
@@ -620,11 +620,9 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                     }
                     return Ok(());
                 }
-                ExaminationsCommand::Pass { examine_id } => {
-                    (examine_id, json!({"decision": "pass"}))
-                }
+                ExaminationsCommand::Pass { examine_id } => (examine_id, Review::pass()),
                 ExaminationsCommand::Fail { examine_id, reason } => {
-                    (examine_id, json!({"decision": "fail", "reason": reason}))
+                    (examine_id, Review::fail(reason))
                 }
             };
             print(
@@ -637,7 +635,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             if as_json { print(&v) } else { print_status(&v) }
         }
         AdminCommand::CollectBlobs => {
-            let v = c.post("/admin/v1/blobs/collect", &json!({})).await?;
+            let v = c.post("/admin/v1/blobs/collect", &NoBody {}).await?;
             if as_json {
                 print(&v)
             } else {
@@ -734,8 +732,13 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         }) => print(
             &c.post(
                 "/admin/v1/tps",
-                &json!({"name": name, "client_id": client_id, "message_url": message_url,
-                        "auth_event_url": auth_event_url}),
+                &CreateTp {
+                    name,
+                    client_id,
+                    message_url,
+                    auth_event_url,
+                    ..CreateTp::default()
+                },
             )
             .await?,
         ),
@@ -743,7 +746,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             print(&c.get(&format!("/admin/v1/tps/{client_id}")).await?)
         }
         AdminCommand::Tp(TpCommand::Token { client_id }) => print(
-            &c.post(&format!("/admin/v1/tps/{client_id}/token"), &json!({}))
+            &c.post(&format!("/admin/v1/tps/{client_id}/token"), &NoBody {})
                 .await?,
         ),
         AdminCommand::Tp(TpCommand::Ticket { client_id }) => {
@@ -756,7 +759,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         }) => print(
             &c.post(
                 &format!("/admin/v1/apps/{app_id}/admins"),
-                &json!({"username": username, "password": password}),
+                &AppAdmin { username, password },
             )
             .await?,
         ),
@@ -772,25 +775,19 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             redirect_domain,
             ip_allowlist,
         }) => {
-            let mut body = serde_json::Map::new();
-            for (key, value) in [
-                ("message_url", message_url),
-                ("auth_event_url", auth_event_url),
-                ("webhook_secret", webhook_secret),
-                ("redirect_domain", redirect_domain),
-                ("ip_allowlist", ip_allowlist),
-            ] {
-                if let Some(v) = value {
-                    let v = if v.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(v)
-                    };
-                    body.insert(key.to_owned(), v);
-                }
-            }
+            // An empty value clears the setting (`null`), an absent one
+            // leaves it.
+            let set = |v: Option<String>| v.map(|v| (!v.is_empty()).then_some(v));
+            let body = UpdateTp {
+                message_url: set(message_url),
+                auth_event_url: set(auth_event_url),
+                webhook_secret: set(webhook_secret),
+                redirect_domain: set(redirect_domain),
+                ip_allowlist: set(ip_allowlist),
+                release_events: None,
+            };
             print(
-                &c.patch(&format!("/admin/v1/tps/{client_id}"), &Value::Object(body))
+                &c.patch(&format!("/admin/v1/tps/{client_id}"), &body)
                     .await?,
             )
         }
@@ -812,13 +809,13 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             print(&c.get(&format!("/admin/v1/events/{event_id}")).await?)
         }
         AdminCommand::Events(EventsCommand::Replay { event_id }) => print(
-            &c.post(&format!("/admin/v1/events/{event_id}/replay"), &json!({}))
+            &c.post(&format!("/admin/v1/events/{event_id}/replay"), &NoBody {})
                 .await?,
         ),
         AdminCommand::Events(EventsCommand::ReplayFailed { client_id }) => print(
             &c.post(
                 &format!("/admin/v1/tps/{client_id}/events/replay-failed"),
-                &json!({}),
+                &NoBody {},
             )
             .await?,
         ),
@@ -844,9 +841,13 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 let mut app = c
                     .post(
                         "/admin/v1/apps",
-                        &json!({"name": name, "app_id": app_id,
-                                "basic_info_approved": approved || basic_info_only,
-                                "authenticity_verified": approved}),
+                        &CreateApp {
+                            app_id,
+                            name,
+                            basic_info_approved: approved || basic_info_only,
+                            authenticity_verified: approved,
+                            ..CreateApp::default()
+                        },
                     )
                     .await?;
                 if let Some(client_id) = &tp {
@@ -854,7 +855,10 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                     let tokens = c
                         .post(
                             &format!("/admin/v1/apps/{id}/authorize"),
-                            &json!({"client_id": client_id}),
+                            &Authorize {
+                                client_id: client_id.clone(),
+                                scopes: None,
+                            },
                         )
                         .await?;
                     for key in ["access_token", "refresh_token", "expires_in", "client_id"] {
@@ -882,15 +886,21 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         }) => print(
             &c.patch(
                 &format!("/admin/v1/apps/{app_id}"),
-                &json!({"basic_info_approved": basic_info_approved,
-                        "authenticity_verified": authenticity_verified}),
+                &UpdateApp {
+                    basic_info_approved,
+                    authenticity_verified,
+                    ..UpdateApp::default()
+                },
             )
             .await?,
         ),
         AdminCommand::App(AppCommand::Authorize { app_id, client_id }) => print(
             &c.post(
                 &format!("/admin/v1/apps/{app_id}/authorize"),
-                &json!({"client_id": client_id}),
+                &Authorize {
+                    client_id,
+                    scopes: None,
+                },
             )
             .await?,
         ),
@@ -907,8 +917,8 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             fail,
         }) => {
             let body = match (pass, fail) {
-                (true, None) => json!({"decision": "pass"}),
-                (false, Some(reason)) => json!({"decision": "fail", "reason": reason}),
+                (true, None) => Review::pass(),
+                (false, Some(reason)) => Review::fail(reason),
                 _ => anyhow::bail!("give exactly one of --pass or --fail REASON"),
             };
             match package_id {

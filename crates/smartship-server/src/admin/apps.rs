@@ -12,26 +12,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use smartship_api::admin::{AppAdminView, AppView, Authorized, PackageViews, Unauthorized};
+use smartship_api::requests::admin::{AppAdmin, Authorize, CreateApp, UpdateApp};
+use smartship_api::requests::paths::{AppPath, AppTpPath};
 use smartship_core::AppId;
 use smartship_store::AppUpdate;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateApp {
-    /// Generated when absent.
-    #[schema(minimum = 1)]
-    app_id: Option<i64>,
-    #[schema(min_length = 1, pattern = r"\S")]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    basic_info_approved: bool,
-    #[serde(default)]
-    authenticity_verified: bool,
-}
 
 #[utoipa::path(
     post,
@@ -76,12 +61,12 @@ pub async fn create_app(
     operation_id = "admin_get_app",
     summary = "An app",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app.")),
+    params(AppPath),
     responses((status = 200, description = "The app.", body = AppView), AdminErrors)
 )]
 pub async fn get_app(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
+    Path(AppPath { app_id }): Path<AppPath>,
 ) -> Result<Json<AppView>, AdminError> {
     let app = s
         .store
@@ -91,25 +76,6 @@ pub async fn get_app(
     Ok(Json(app_view(&app)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateApp {
-    name: Option<String>,
-    basic_info_approved: Option<bool>,
-    authenticity_verified: Option<bool>,
-    /// `normal`, `paused`, `banned` or `forced_offline`: host runtimes are
-    /// served only a normal app.
-    service_status: Option<String>,
-    /// Why the app is banned or taken offline (required with `banned` and
-    /// `forced_offline`): shown to its platform in `app/info` and
-    /// `app/violation`.
-    reason: Option<String>,
-    /// With `forced_offline`: the offending fields, any of `appName`,
-    /// `photoAddr`, `appDesc`, comma-separated (`app/offline/update`
-    /// corrects them).
-    illegal_fields: Option<String>,
-}
-
 #[utoipa::path(
     patch,
     path = "/admin/v1/apps/{app_id}",
@@ -117,13 +83,13 @@ pub struct UpdateApp {
     operation_id = "admin_update_app",
     summary = "Change an app's name or its approvals",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app.")),
+    params(AppPath),
     request_body(content = UpdateApp, content_type = "application/json"),
     responses((status = 200, description = "The app.", body = AppView), AdminErrors)
 )]
 pub async fn update_app(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
+    Path(AppPath { app_id }): Path<AppPath>,
     req: Result<Json<UpdateApp>, JsonRejection>,
 ) -> Result<Json<AppView>, AdminError> {
     let req = body(req)?;
@@ -174,20 +140,13 @@ pub async fn update_app(
             service_status,
             reason,
             illegal_fields: req.illegal_fields,
+            min_base_version: None,
         },
     )
     .await?
     .ok_or_else(|| AdminError::not_found(format!("no app {app_id}")))?;
     tracing::info!(app = app_id, ?service_status, basic_info_approved = ?req.basic_info_approved, "operator changed app");
     Ok(Json(app_view(&app)))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Authorize {
-    client_id: String,
-    /// Comma-separated scopes (default: every scope of the platform).
-    scopes: Option<String>,
 }
 
 #[utoipa::path(
@@ -197,13 +156,13 @@ pub struct Authorize {
     operation_id = "admin_authorize",
     summary = "Authorize a platform for an app (as the consent page does)",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app.")),
+    params(AppPath),
     request_body(content = Authorize, content_type = "application/json"),
     responses((status = 200, description = "The app's tokens, shown once.", body = Authorized), AdminErrors)
 )]
 pub async fn authorize(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
+    Path(AppPath { app_id }): Path<AppPath>,
     req: Result<Json<Authorize>, JsonRejection>,
 ) -> Result<Json<Authorized>, AdminError> {
     let req = body(req)?;
@@ -234,12 +193,12 @@ pub async fn authorize(
     operation_id = "admin_unauthorize",
     summary = "End an authorization",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app."), ("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(AppTpPath),
     responses((status = 200, description = "Ended.", body = Unauthorized), AdminErrors)
 )]
 pub async fn unauthorize(
     State(s): State<AppState>,
-    Path((app_id, client_id)): Path<(i64, String)>,
+    Path(AppTpPath { app_id, client_id }): Path<AppTpPath>,
 ) -> Result<Json<Unauthorized>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     if !service::parties::unauthorize(&s, AppId(app_id), tp.id).await? {
@@ -254,15 +213,6 @@ pub async fn unauthorize(
     }))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AppAdmin {
-    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
-    username: String,
-    #[schema(min_length = 8)]
-    password: String,
-}
-
 /// Creates (or resets) an administrator account of an app, used to sign in
 /// on the consent page.
 #[utoipa::path(
@@ -272,13 +222,13 @@ pub struct AppAdmin {
     operation_id = "admin_upsert_app_admin",
     summary = "Create or reset an app administrator (consent page sign-in)",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app.")),
+    params(AppPath),
     request_body(content = AppAdmin, content_type = "application/json"),
     responses((status = 200, description = "The account.", body = AppAdminView), AdminErrors)
 )]
 pub async fn upsert_app_admin(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
+    Path(AppPath { app_id }): Path<AppPath>,
     req: Result<Json<AppAdmin>, JsonRejection>,
 ) -> Result<Json<AppAdminView>, AdminError> {
     let req = body(req)?;
@@ -311,12 +261,12 @@ pub async fn upsert_app_admin(
     operation_id = "admin_app_packages",
     summary = "Every package of an app, in any state",
     security(("admin_token" = [])),
-    params(("app_id" = i64, Path, description = "The app.")),
+    params(AppPath),
     responses((status = 200, description = "The packages.", body = PackageViews), AdminErrors)
 )]
 pub async fn app_packages(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
+    Path(AppPath { app_id }): Path<AppPath>,
 ) -> Result<Json<PackageViews>, AdminError> {
     let list = s.store.all_packages(AppId(app_id)).await?;
     Ok(Json(PackageViews {

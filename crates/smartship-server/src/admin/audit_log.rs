@@ -31,15 +31,7 @@ pub fn view(s: &AppState, e: &AuditEntry) -> AuditEntryView {
     operation_id = "admin_audit_log",
     summary = "Every state-changing action: who, from where, when, on what",
     security(("admin_token" = [])),
-    params(
-        ("actor" = Option<String>, Query, description = "One actor (`app:12`, `console:li.wei`); ending with `:`, every actor of the kind (`console:`)."),
-        ("action" = Option<String>, Query, description = "Entries whose action starts with this (`POST /admin/v1/`)."),
-        ("target" = Option<String>, Query, description = "Entries on exactly this (`package:12`)."),
-        ("since" = Option<i64>, Query, description = "From this time on (Unix seconds)."),
-        ("until" = Option<i64>, Query, description = "Before this time (Unix seconds)."),
-        ("before" = Option<i64>, Query, description = "Entries older than this id: `next_before` of the previous page."),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)."),
-    ),
+    params(AuditQuery),
     responses((status = 200, description = "The entries, newest first.", body = AuditLogPage), AdminErrors)
 )]
 pub async fn list(

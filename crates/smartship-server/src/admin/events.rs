@@ -7,17 +7,10 @@ use crate::service;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
 use smartship_api::admin::{AttemptView, EventDetail, EventView, EventViews, Replayed};
+use smartship_api::requests::admin::EventListQuery;
+use smartship_api::requests::paths::{EventPath, TpPath};
 use smartship_store::{EventRecord, EventStatus};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventQuery {
-    client_id: Option<String>,
-    status: Option<String>,
-    limit: Option<i64>,
-}
 
 fn event_view(s: &AppState, e: &EventRecord) -> EventView {
     EventView {
@@ -47,12 +40,12 @@ fn event_view(s: &AppState, e: &EventRecord) -> EventView {
     operation_id = "admin_events",
     summary = "Pushed events, newest first",
     security(("admin_token" = [])),
-    params(("client_id" = Option<String>, Query, description = "Events of this platform."), ("status" = Option<String>, Query, pattern = "^(pending|delivered|failed|undeliverable|discarded)$", description = "`pending`, `delivered`, `failed`, `undeliverable` or `discarded`."), ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (1 to 1000, default 100).")),
+    params(EventListQuery),
     responses((status = 200, description = "The events.", body = EventViews), AdminErrors)
 )]
 pub async fn events(
     State(s): State<AppState>,
-    q: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<EventListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventViews>, AdminError> {
     let Query(q) = q.map_err(|e| AdminError::invalid(e.body_text()))?;
     let tp = match &q.client_id {
@@ -89,12 +82,12 @@ fn event_id(raw: &str) -> Result<i64, AdminError> {
     operation_id = "admin_get_event",
     summary = "An event and its delivery attempts",
     security(("admin_token" = [])),
-    params(("event_id" = String, Path, pattern = "^(evt_)?[0-9]+$", description = "The event: its number or its `webhook-id` (`evt_12`).")),
+    params(EventPath),
     responses((status = 200, description = "The event.", body = EventDetail), AdminErrors)
 )]
 pub async fn get_event(
     State(s): State<AppState>,
-    Path(raw): Path<String>,
+    Path(EventPath { event_id: raw }): Path<EventPath>,
 ) -> Result<Json<EventDetail>, AdminError> {
     let id = event_id(&raw)?;
     let e = s
@@ -129,12 +122,12 @@ pub async fn get_event(
     operation_id = "admin_replay_event",
     summary = "Queue an event again",
     security(("admin_token" = [])),
-    params(("event_id" = String, Path, pattern = "^(evt_)?[0-9]+$", description = "The event: its number or its `webhook-id` (`evt_12`).")),
+    params(EventPath),
     responses((status = 200, description = "Queued.", body = Replayed), AdminErrors)
 )]
 pub async fn replay_event(
     State(s): State<AppState>,
-    Path(raw): Path<String>,
+    Path(EventPath { event_id: raw }): Path<EventPath>,
 ) -> Result<Json<Replayed>, AdminError> {
     let id = event_id(&raw)?;
     if !service::events::replay(&s, id).await? {
@@ -150,12 +143,12 @@ pub async fn replay_event(
     operation_id = "admin_replay_failed",
     summary = "Queue a platform's failed events again",
     security(("admin_token" = [])),
-    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(TpPath),
     responses((status = 200, description = "How many.", body = Replayed), AdminErrors)
 )]
 pub async fn replay_failed(
     State(s): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(TpPath { client_id }): Path<TpPath>,
 ) -> Result<Json<Replayed>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let n = service::events::replay_failed(&s, tp.id).await?;

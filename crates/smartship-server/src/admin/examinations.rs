@@ -12,8 +12,10 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use smartship_api::profile::ExaminationView;
+use smartship_api::requests::admin::ExaminationQuery;
+use smartship_api::requests::paths::ExaminationPath;
 use smartship_core::AppId;
 use smartship_core::profile::ExamStatus;
 use smartship_store::{Examination, ReviewRefusal};
@@ -32,24 +34,6 @@ pub fn view(e: &Examination) -> ExaminationView {
         reviewed_by: e.reviewed_by.clone(),
         reviewed_at: e.reviewed_at,
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExaminationQuery {
-    /// `pending`, `passed` or `failed` (default: all).
-    #[param(pattern = "^(pending|passed|failed)$")]
-    status: Option<String>,
-    /// Only this app's.
-    #[param(minimum = 1)]
-    app_id: Option<i64>,
-    /// Only those after this `examine_id` (the previous page's `next_after`).
-    #[param(minimum = 0)]
-    after: Option<i64>,
-    /// 1 to 500, default 50.
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
 }
 
 /// A page of examinations.
@@ -112,13 +96,13 @@ pub async fn list(
     operation_id = "admin_review_examination",
     summary = "Pass or fail a basic-information change",
     security(("admin_token" = [])),
-    params(("examine_id" = i64, Path, description = "The examination.")),
+    params(ExaminationPath),
     request_body(content = super::shared::Review, content_type = "application/json"),
     responses((status = 200, description = "The examination after the review.", body = ExaminationView), (status = 409, description = "Already decided (`wrong_state`).", body = AdminErrorBody), AdminErrors)
 )]
 pub async fn review(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(ExaminationPath { examine_id: id }): Path<ExaminationPath>,
     req: Result<Json<super::shared::Review>, JsonRejection>,
 ) -> Result<Json<ExaminationView>, AdminError> {
     let req = super::shared::body(req)?;

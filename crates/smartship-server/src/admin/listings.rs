@@ -12,10 +12,12 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use serde::Deserialize;
 use smartship_api::admin::{
     AppPage, BuildCounts, PackagePage, QueueCounts, StatusView, TemplatePage, TemplateView, TpPage,
     TpSummary,
+};
+use smartship_api::requests::admin::{
+    AppListQuery, PackageListQuery, TemplateListQuery, TpListQuery,
 };
 use smartship_core::AppId;
 use smartship_core::lifecycle::PackageState;
@@ -28,29 +30,13 @@ const MAX_PAGE: i64 = 1_000_000;
 pub const MAX_PAGE_SIZE: i64 = 500;
 const DEFAULT_PAGE_SIZE: i64 = 50;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
+/// The page asked for, checked: `page` from 1, `page_size` 1 to 500.
+fn paging(
     page: Option<i64>,
     page_size: Option<i64>,
-    /// apps: part of the name.
-    q: Option<String>,
-    /// apps: authorized to this platform; packages and templates: of it.
-    client_id: Option<String>,
-    /// packages.
-    app_id: Option<i64>,
-    /// packages: a state name (`auditing`) or a wire status (`4`).
-    state: Option<String>,
-    /// packages: `user_version`.
-    version: Option<String>,
-}
-
-type Q = Result<Query<ListQuery>, QueryRejection>;
-
-/// The page asked for, checked: `page` from 1, `page_size` 1 to 500.
-fn paging(q: &ListQuery) -> Result<(i64, i64, PageRequest), AdminError> {
-    let page = q.page.unwrap_or(1);
-    let size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+) -> Result<(i64, i64, PageRequest), AdminError> {
+    let page = page.unwrap_or(1);
+    let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE).contains(&page) {
         return Err(AdminError::invalid(format!("page must be 1 to {MAX_PAGE}")));
     }
@@ -72,35 +58,11 @@ fn paging(q: &ListQuery) -> Result<(i64, i64, PageRequest), AdminError> {
     ))
 }
 
-fn query(q: Q) -> Result<ListQuery, AdminError> {
+/// The query of a list: an unknown parameter (a filter of another list,
+/// a typo) is refused, never ignored.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, AdminError> {
     q.map(|Query(q)| q)
         .map_err(|e| AdminError::invalid(e.body_text()))
-}
-
-/// Only the filters a list understands may be given: a typo must not
-/// silently list everything.
-fn only(q: &ListQuery, allowed: &[&str]) -> Result<(), AdminError> {
-    let given = [
-        ("q", q.q.is_some()),
-        ("client_id", q.client_id.is_some()),
-        ("app_id", q.app_id.is_some()),
-        ("state", q.state.is_some()),
-        ("version", q.version.is_some()),
-    ];
-    match given
-        .iter()
-        .find(|(name, set)| *set && !allowed.contains(name))
-    {
-        Some((name, _)) => Err(AdminError::invalid(format!(
-            "{name} is not a filter of this list (filters: {})",
-            if allowed.is_empty() {
-                "none".to_owned()
-            } else {
-                allowed.join(", ")
-            }
-        ))),
-        None => Ok(()),
-    }
 }
 
 async fn tp_filter(s: &AppState, client_id: &Option<String>) -> Result<Option<Tp>, AdminError> {
@@ -134,18 +96,15 @@ fn parse_state(raw: &str) -> Result<PackageState, AdminError> {
     operation_id = "admin_list_apps",
     summary = "Apps, by id",
     security(("admin_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
-        ("q" = Option<String>, Query, description = "Part of the app's name."),
-        ("client_id" = Option<String>, Query, description = "Apps that authorized this platform."),
-    ),
+    params(AppListQuery),
     responses((status = 200, description = "A page.", body = AppPage), AdminErrors)
 )]
-pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<AppPage>, AdminError> {
+pub async fn apps(
+    State(s): State<AppState>,
+    q: Result<Query<AppListQuery>, QueryRejection>,
+) -> Result<Json<AppPage>, AdminError> {
     let q = query(q)?;
-    only(&q, &["q", "client_id"])?;
-    let (page, size, req) = paging(&q)?;
+    let (page, size, req) = paging(q.page, q.page_size)?;
     let tp = tp_filter(&s, &q.client_id).await?;
     let filter = AppFilter {
         name_contains: q.q.clone().filter(|t| !t.trim().is_empty()),
@@ -169,16 +128,15 @@ pub async fn apps(State(s): State<AppState>, q: Q) -> Result<Json<AppPage>, Admi
     operation_id = "admin_list_tps",
     summary = "Third-party platforms (no secrets)",
     security(("admin_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
-    ),
+    params(TpListQuery),
     responses((status = 200, description = "A page.", body = TpPage), AdminErrors)
 )]
-pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<TpPage>, AdminError> {
+pub async fn tps(
+    State(s): State<AppState>,
+    q: Result<Query<TpListQuery>, QueryRejection>,
+) -> Result<Json<TpPage>, AdminError> {
     let q = query(q)?;
-    only(&q, &[])?;
-    let (page, size, req) = paging(&q)?;
+    let (page, size, req) = paging(q.page, q.page_size)?;
     let (total, list) = s.store.list_tps(req).await?;
     let items = list
         .iter()
@@ -207,20 +165,15 @@ pub async fn tps(State(s): State<AppState>, q: Q) -> Result<Json<TpPage>, AdminE
     operation_id = "admin_list_packages",
     summary = "Packages, newest first",
     security(("admin_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
-        ("app_id" = Option<i64>, Query, description = "Packages of this app."),
-        ("client_id" = Option<String>, Query, description = "Packages of this platform's apps."),
-        ("state" = Option<String>, Query, pattern = "^(development|auditing|audit_failed|audit_passed|online|rolling_back|history|superseded|rolled_back|[134568])$", description = "A state name (`auditing`) or a wire status (`4`)."),
-        ("version" = Option<String>, Query, description = "`user_version`."),
-    ),
+    params(PackageListQuery),
     responses((status = 200, description = "A page.", body = PackagePage), AdminErrors)
 )]
-pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<PackagePage>, AdminError> {
+pub async fn packages(
+    State(s): State<AppState>,
+    q: Result<Query<PackageListQuery>, QueryRejection>,
+) -> Result<Json<PackagePage>, AdminError> {
     let q = query(q)?;
-    only(&q, &["app_id", "client_id", "state", "version"])?;
-    let (page, size, req) = paging(&q)?;
+    let (page, size, req) = paging(q.page, q.page_size)?;
     let tp = tp_filter(&s, &q.client_id).await?;
     let filter = PackageFilter {
         app: q.app_id.map(AppId),
@@ -245,17 +198,15 @@ pub async fn packages(State(s): State<AppState>, q: Q) -> Result<Json<PackagePag
     operation_id = "admin_list_templates",
     summary = "Templates of every platform",
     security(("admin_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1 to 1,000,000 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Items per page, 1 to 500 (default 50)."),
-        ("client_id" = Option<String>, Query, description = "Templates of this platform."),
-    ),
+    params(TemplateListQuery),
     responses((status = 200, description = "A page.", body = TemplatePage), AdminErrors)
 )]
-pub async fn templates(State(s): State<AppState>, q: Q) -> Result<Json<TemplatePage>, AdminError> {
+pub async fn templates(
+    State(s): State<AppState>,
+    q: Result<Query<TemplateListQuery>, QueryRejection>,
+) -> Result<Json<TemplatePage>, AdminError> {
     let q = query(q)?;
-    only(&q, &["client_id"])?;
-    let (page, size, req) = paging(&q)?;
+    let (page, size, req) = paging(q.page, q.page_size)?;
     let tp = tp_filter(&s, &q.client_id).await?;
     let (total, list) = s.store.list_all_templates(tp.map(|t| t.id), req).await?;
     // The platforms of one page, each looked up once.

@@ -10,8 +10,9 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use smartship_api::admin::{OperatorView, OperatorViews, OperatorWithPassword};
+use smartship_api::requests::admin::{NewOperator, PasswordReset};
+use smartship_api::requests::paths::OperatorPath;
 use smartship_core::roles::Role;
 use smartship_store::Operator;
 
@@ -67,21 +68,6 @@ fn password(given: Option<String>) -> Result<(String, Option<String>), AdminErro
 
 async fn hash(password: String) -> Result<String, AdminError> {
     Ok(tokio::task::spawn_blocking(move || crate::passwords::hash(&password)).await?)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewOperator {
-    /// 1–64 of letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
-    username: String,
-    /// `admin`, `reviewer` or `viewer`.
-    #[schema(pattern = "^(admin|reviewer|viewer)$")]
-    role: String,
-    /// 10–256 characters; generated (and returned once) when absent.
-    #[serde(default)]
-    #[schema(min_length = 10, max_length = 256)]
-    password: Option<String>,
 }
 
 #[utoipa::path(
@@ -147,26 +133,17 @@ pub async fn list(State(s): State<AppState>) -> Result<Json<OperatorViews>, Admi
     operation_id = "admin_remove_operator",
     summary = "Remove a console operator (its sessions end)",
     security(("admin_token" = [])),
-    params(("username" = String, Path, description = "The operator.")),
+    params(OperatorPath),
     responses((status = 204, description = "Removed."), AdminErrors)
 )]
 pub async fn remove(
     State(s): State<AppState>,
-    Path(username): Path<String>,
+    Path(OperatorPath { username }): Path<OperatorPath>,
 ) -> Result<StatusCode, AdminError> {
     if !operators::remove(&s, &username).await? {
         return Err(AdminError::not_found(format!("no operator {username:?}")));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordReset {
-    /// 10–256 characters; generated (and returned once) when absent.
-    #[serde(default)]
-    #[schema(min_length = 10, max_length = 256)]
-    password: Option<String>,
 }
 
 #[utoipa::path(
@@ -176,13 +153,13 @@ pub struct PasswordReset {
     operation_id = "admin_reset_operator_password",
     summary = "Set a console operator's password (its sessions end)",
     security(("admin_token" = [])),
-    params(("username" = String, Path, description = "The operator.")),
+    params(OperatorPath),
     request_body(content = PasswordReset, content_type = "application/json"),
     responses((status = 200, description = "The operator, with the generated password when none was given.", body = OperatorWithPassword), AdminErrors)
 )]
 pub async fn reset_password(
     State(s): State<AppState>,
-    Path(username): Path<String>,
+    Path(OperatorPath { username }): Path<OperatorPath>,
     req: Result<Json<PasswordReset>, JsonRejection>,
 ) -> Result<Json<OperatorWithPassword>, AdminError> {
     let Json(req) =

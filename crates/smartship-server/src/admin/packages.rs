@@ -12,8 +12,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use smartship_api::admin::{PackageDetail, PackageView, QueueEntry, ReviewQueue, TransitionView};
+use smartship_api::requests::admin::QueueQuery;
+use smartship_api::requests::paths::PackagePath;
 use smartship_core::lifecycle::{Action, Verdict};
 
 #[utoipa::path(
@@ -23,12 +24,12 @@ use smartship_core::lifecycle::{Action, Verdict};
     operation_id = "admin_get_package",
     summary = "A package and its transitions",
     security(("admin_token" = [])),
-    params(("package_id" = i64, Path, description = "The package.")),
+    params(PackagePath),
     responses((status = 200, description = "The package.", body = PackageDetail), AdminErrors)
 )]
 pub async fn get_package(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(PackagePath { package_id: id }): Path<PackagePath>,
 ) -> Result<Json<PackageDetail>, AdminError> {
     let p = package_of(&s, id).await?;
     let history = s.store.transitions(p.id).await?;
@@ -61,13 +62,13 @@ pub async fn get_package(
     operation_id = "admin_review",
     summary = "Pass or fail a package under audit",
     security(("admin_token" = [])),
-    params(("package_id" = i64, Path, description = "The package.")),
+    params(PackagePath),
     request_body(content = Review, content_type = "application/json"),
     responses((status = 200, description = "The package after the review.", body = PackageView), (status = 409, description = "The package is not under audit (`wrong_state`).", body = AdminErrorBody), AdminErrors)
 )]
 pub async fn review(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(PackagePath { package_id: id }): Path<PackagePath>,
     req: Result<Json<Review>, JsonRejection>,
 ) -> Result<Json<PackageView>, AdminError> {
     let req = body(req)?;
@@ -97,12 +98,12 @@ pub async fn review(
     operation_id = "admin_download",
     summary = "The built package as a zip",
     security(("admin_token" = [])),
-    params(("package_id" = i64, Path, description = "The package.")),
+    params(PackagePath),
     responses((status = 200, description = "The zip.", content_type = "application/zip", body = Vec<u8>), (status = 409, description = "The package has no built artifact (`not_built`).", body = AdminErrorBody), AdminErrors)
 )]
 pub async fn download(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(PackagePath { package_id: id }): Path<PackagePath>,
 ) -> Result<Response, AdminError> {
     let p = package_of(&s, id).await?;
     let manifest = s.store.package_manifest(p.id).await?.ok_or_else(|| {
@@ -139,12 +140,6 @@ pub async fn download(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueQuery {
-    limit: Option<i64>,
-}
-
 /// The review queue: packages under audit, oldest submission first.
 #[utoipa::path(
     get,
@@ -153,7 +148,7 @@ pub struct QueueQuery {
     operation_id = "admin_review_queue",
     summary = "Packages under audit, oldest submission first",
     security(("admin_token" = [])),
-    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (1 to 1000, default 100).")),
+    params(QueueQuery),
     responses((status = 200, description = "The queue.", body = ReviewQueue), AdminErrors)
 )]
 pub async fn review_queue(

@@ -2,7 +2,7 @@
 //! mint a token, read or issue a ticket.
 
 use super::AdminError;
-use super::shared::{body, conflict_or_internal, double_option, tp_of, tp_view};
+use super::shared::{body, conflict_or_internal, tp_of, tp_view};
 use crate::api_doc::{AdminErrorBody, AdminErrors};
 use crate::service;
 use crate::service::parties::TpSpec;
@@ -12,30 +12,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use smartship_api::admin::{TicketView, TpView};
+use smartship_api::requests::admin::{CreateTp, UpdateTp};
+use smartship_api::requests::paths::TpPath;
 use smartship_store::TpUpdate;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTp {
-    /// Generated when absent.
-    #[schema(min_length = 1, max_length = 64)]
-    client_id: Option<String>,
-    #[schema(min_length = 1, pattern = r"\S")]
-    name: String,
-    /// Where audit events go (http or https).
-    #[schema(pattern = r"^https?://[^/\s]+")]
-    message_url: Option<String>,
-    /// Where authorization events go (http or https).
-    #[schema(pattern = r"^https?://[^/\s]+")]
-    auth_event_url: Option<String>,
-    /// Generated when absent.
-    msg_token: Option<String>,
-    /// 43 base64 characters; generated when absent.
-    #[schema(pattern = "^[A-Za-z0-9+/]{43}$")]
-    encoding_aes_key: Option<String>,
-}
 
 #[utoipa::path(
     post,
@@ -90,12 +70,12 @@ pub async fn create_tp(
     operation_id = "admin_get_tp",
     summary = "A platform, with its secrets",
     security(("admin_token" = [])),
-    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(TpPath),
     responses((status = 200, description = "The platform.", body = TpView), AdminErrors)
 )]
 pub async fn get_tp(
     State(s): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(TpPath { client_id }): Path<TpPath>,
 ) -> Result<Json<TpView>, AdminError> {
     Ok(Json(tp_view(&tp_of(&s, &client_id).await?)))
 }
@@ -107,12 +87,12 @@ pub async fn get_tp(
     operation_id = "admin_tp_token",
     summary = "Mint a platform token (without a ticket)",
     security(("admin_token" = [])),
-    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(TpPath),
     responses((status = 200, description = "The token, shown once.", body = service::parties::TpToken), AdminErrors)
 )]
 pub async fn tp_token(
     State(s): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(TpPath { client_id }): Path<TpPath>,
 ) -> Result<Json<service::parties::TpToken>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let token = service::parties::mint_tp_token(&s, tp.id).await?;
@@ -126,12 +106,12 @@ pub async fn tp_token(
     operation_id = "admin_tp_ticket",
     summary = "The platform's current ticket",
     security(("admin_token" = [])),
-    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(TpPath),
     responses((status = 200, description = "The ticket.", body = TicketView), AdminErrors)
 )]
 pub async fn tp_ticket(
     State(s): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(TpPath { client_id }): Path<TpPath>,
 ) -> Result<Json<TicketView>, AdminError> {
     let tp = tp_of(&s, &client_id).await?;
     let ticket = match s.store.tickets(tp.id, 0).await?.into_iter().next() {
@@ -140,36 +120,6 @@ pub async fn tp_ticket(
         None => service::tickets::rotate(&s, tp.id).await?,
     };
     Ok(Json(TicketView { ticket }))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateTp {
-    /// An http or https URL; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(pattern = r"^https?://[^/\s]+")]
-    message_url: Option<Option<String>>,
-    /// An http or https URL; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(pattern = r"^https?://[^/\s]+")]
-    auth_event_url: Option<Option<String>>,
-    /// `whsec_` and the base64 of at least 16 bytes; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(pattern = "^whsec_[A-Za-z0-9+/=]{22,}$")]
-    webhook_secret: Option<Option<String>>,
-    /// A domain name such as `isv.example`; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(pattern = r"^\.?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$")]
-    redirect_domain: Option<Option<String>>,
-    /// Comma-separated networks (`203.0.113.0/24,2001:db8::/32`); `null`
-    /// removes the allow-list.
-    #[serde(default, deserialize_with = "double_option")]
-    ip_allowlist: Option<Option<String>>,
-    /// The release events to subscribe to, replacing the list (`[]`: none):
-    /// `PACKAGE_BUILD_SUCCESS`, `PACKAGE_BUILD_FAIL`, `PACKAGE_RELEASE`,
-    /// `PACKAGE_GRAY_RELEASE`, `PACKAGE_ROLLBACK`.
-    #[serde(default)]
-    release_events: Option<Vec<String>>,
 }
 
 fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), AdminError> {
@@ -192,13 +142,13 @@ fn check_event_url(field: &str, url: &Option<Option<String>>) -> Result<(), Admi
     operation_id = "admin_update_tp",
     summary = "Change a platform's event URLs, webhook secret, redirect domain or IP allow-list",
     security(("admin_token" = [])),
-    params(("client_id" = String, Path, min_length = 1, description = "The platform's client id.")),
+    params(TpPath),
     request_body(content = UpdateTp, content_type = "application/json"),
     responses((status = 200, description = "The platform.", body = TpView), AdminErrors)
 )]
 pub async fn update_tp(
     State(s): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(TpPath { client_id }): Path<TpPath>,
     req: Result<Json<UpdateTp>, JsonRejection>,
 ) -> Result<Json<TpView>, AdminError> {
     let req = body(req)?;

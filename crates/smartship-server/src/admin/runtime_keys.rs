@@ -9,8 +9,9 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use smartship_api::admin::{CreatedHostKey, HostKeyView, HostKeyViews, RotatedSigningKey};
+use smartship_api::requests::admin::{NewHostKey, Rotate};
+use smartship_api::requests::paths::KeyPath;
 
 /// Longest name of a host key.
 const MAX_NAME: usize = 100;
@@ -19,18 +20,6 @@ const MAX_NAME: usize = 100;
 const MIN_OVERLAP_SECS: i64 = 10;
 /// Default time the replaced signing keys stay published: a week.
 const DEFAULT_OVERLAP_SECS: i64 = 7 * 24 * 3600;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewHostKey {
-    /// Who uses the key (the host app), 1–100 characters, one line.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    name: String,
-}
 
 #[utoipa::path(
     post,
@@ -97,12 +86,12 @@ pub async fn host_keys(State(s): State<AppState>) -> Result<Json<HostKeyViews>, 
     operation_id = "admin_revoke_host_key",
     summary = "Revoke a host-app key (at once, on every node)",
     security(("admin_token" = [])),
-    params(("id" = i64, Path, description = "The key's id.")),
+    params(KeyPath),
     responses((status = 204, description = "Revoked."), AdminErrors)
 )]
 pub async fn revoke_host_key(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(KeyPath { id }): Path<KeyPath>,
 ) -> Result<StatusCode, AdminError> {
     if delivery::revoke_host_key(&s, id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -111,15 +100,6 @@ pub async fn revoke_host_key(
             "no usable host-app key {id}"
         )))
     }
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Rotate {
-    /// Seconds the replaced keys stay published (default a week, 10–31,536,000:
-    /// at least the time every node takes to sign with the new key).
-    #[schema(minimum = 10, maximum = 31_536_000)]
-    overlap_secs: Option<i64>,
 }
 
 #[utoipa::path(

@@ -8,9 +8,9 @@ use crate::wire::package_info as render;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::Value;
 use smartship_api::admin::{AppView, PackageView, TpView};
+pub use smartship_api::requests::admin::Review;
 use smartship_core::PackageId;
 use smartship_store::{App, Package, StoreError, Tp};
 
@@ -105,30 +105,4 @@ pub(super) fn decision(
             "decision must be \"pass\" or \"fail\", got {other:?}"
         ))),
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Review {
-    /// `pass` or `fail`.
-    #[schema(pattern = "^(pass|fail)$")]
-    pub(super) decision: String,
-    /// Needed to fail: shown to the platform. Tab and line breaks are
-    /// fine; other control characters and those that reorder or hide text
-    /// are not.
-    #[schema(
-        min_length = 1,
-        max_length = 1000,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*[^\s\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*$"
-    )]
-    pub(super) reason: Option<String>,
-}
-
-/// `null` clears a setting, an absent field leaves it.
-pub(super) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }

@@ -7,14 +7,15 @@
 
 use super::auth::{AppCall, TpCall};
 use super::error::{ApiError, ok};
-use super::params::Params;
 use crate::service::profile;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use smartship_api::ErrorCode;
+use smartship_api::fields::Verbatim;
 use smartship_api::profile::{AppDomains, TpDomains};
+use smartship_api::requests::profile::{AppDomainAction, DomainLists, TpDomainAction, WebViewList};
 use smartship_core::domains::{self, DomainAction, DomainKind, DomainRefusal};
 use smartship_store::{DomainOwner, Domains};
 
@@ -26,20 +27,31 @@ fn refusal(r: DomainRefusal) -> ApiError {
     ApiError::business(code, r.to_string())
 }
 
-/// The action and the domains a call gives for `kinds`. Without an
-/// action, the platform's domains of those kinds are added (the public
-/// platform's rule); `get` reads.
+/// The server domain lists of a call, in the order of `DomainKind::SERVER`.
+fn server_lists(l: &DomainLists) -> [(DomainKind, &Verbatim); 4] {
+    [
+        (DomainKind::Download, &l.download_domain),
+        (DomainKind::Request, &l.request_domain),
+        (DomainKind::Socket, &l.socket_domain),
+        (DomainKind::Upload, &l.upload_domain),
+    ]
+}
+
+/// The action and the domain lists a call gives. Without an action, the
+/// platform's domains of those kinds are added (the public platform's
+/// rule); `get` reads.
 async fn modify(
     s: &AppState,
-    p: &Params,
+    action: Option<&str>,
+    lists: &[(DomainKind, &Verbatim)],
     owner: DomainOwner,
-    kinds: &[DomainKind],
     // The app's platform, whose domains an app call without `action`
     // adds; None for a platform's own call (`action` is required).
     registrar: Option<smartship_core::TpId>,
 ) -> Result<Domains, ApiError> {
     let action_required = registrar.is_none();
-    let action = match p.optional("action") {
+    let kinds: Vec<DomainKind> = lists.iter().map(|(kind, _)| *kind).collect();
+    let action = match action {
         Some(a) => Some(DomainAction::parse(a).ok_or_else(|| {
             ApiError::param(format!("action 必须是 add、delete、set 或 get，收到 {a:?}"))
         })?),
@@ -50,8 +62,8 @@ async fn modify(
     match (action, owner) {
         (Some(DomainAction::Get), _) => return Ok(s.store.domains(owner).await?),
         (Some(_), _) => {
-            for kind in kinds {
-                if let Some(raw) = p.raw(kind.param()) {
+            for (kind, list) in lists {
+                if let Some(raw) = list.as_deref() {
                     if raw.len() > 16 * 1024 {
                         return Err(ApiError::param(format!("{} 过长", kind.param())));
                     }
@@ -71,7 +83,7 @@ async fn modify(
             // `set` replaces the kinds the call names; naming none, it
             // empties them all.
             if action == Some(DomainAction::Set) && given.is_empty() {
-                for kind in kinds {
+                for kind in &kinds {
                     given.insert(*kind, Vec::new());
                 }
             }
@@ -82,7 +94,7 @@ async fn modify(
                 return Err(ApiError::param("缺少参数 action"));
             };
             let registered = s.store.domains(DomainOwner::Tp(tp)).await?;
-            for kind in kinds {
+            for kind in &kinds {
                 given.insert(*kind, registered.get(kind).cloned().unwrap_or_default());
             }
         }
@@ -106,13 +118,7 @@ fn list(d: &Domains, k: DomainKind) -> Vec<String> {
     operation_id = "app_modify_domain",
     summary = "The app's server domains",
     description = "`action` add, delete, set or get; `request_domain`, `upload_domain`, `download_domain`, `socket_domain`, each comma-separated. `https://host[:port]` (`wss://` for sockets), no IP literal, no wildcard, no path: else 47032; at most 20 per kind: else 47033, nothing changed. Without `action`, the platform's registered domains are added. `data` gives each kind comma-separated.",
-    params(
-        ("action" = Option<String>, Query, description = "add, delete, set or get."),
-        ("request_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("upload_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("download_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("socket_domain" = Option<String>, Query, description = "Comma-separated, `wss://`."),
-    ),
+    params(AppDomainAction, DomainLists),
     security(("app_token" = [])),
     responses((status = 200, description = "The domains, or an error.", body = inline(crate::api_doc::AppDomainsAnswer)))
 )]
@@ -120,11 +126,13 @@ pub async fn app_modify_domain(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
+    let action: AppDomainAction = call.p.decode()?;
+    let lists: DomainLists = call.p.decode()?;
     let d = modify(
         &s,
-        &call.p,
+        action.action.as_deref(),
+        &server_lists(&lists),
         DomainOwner::App(call.caller.app),
-        &DomainKind::SERVER,
         Some(call.caller.tp),
     )
     .await?;
@@ -145,13 +153,7 @@ pub async fn app_modify_domain(
     operation_id = "tp_modify_domain",
     summary = "The platform's server domains",
     description = "TP token. As `app/modifydomain`, with `action` required; `data` gives each kind as a list. These are the domains `app/modifydomain` without `action` adds to an app.",
-    params(
-        ("action" = String, Query, description = "add, delete, set or get."),
-        ("request_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("upload_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("download_domain" = Option<String>, Query, description = "Comma-separated."),
-        ("socket_domain" = Option<String>, Query, description = "Comma-separated, `wss://`."),
-    ),
+    params(TpDomainAction, DomainLists),
     security(("tp_token" = [])),
     responses((status = 200, description = "The domains, or an error.", body = inline(crate::api_doc::TpDomainsAnswer)))
 )]
@@ -159,11 +161,13 @@ pub async fn tp_modify_domain(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
+    let action: TpDomainAction = call.p.decode()?;
+    let lists: DomainLists = call.p.decode()?;
     let d = modify(
         &s,
-        &call.p,
+        Some(&action.action),
+        &server_lists(&lists),
         DomainOwner::Tp(call.caller.tp),
-        &DomainKind::SERVER,
         None,
     )
     .await?;
@@ -183,10 +187,7 @@ pub async fn tp_modify_domain(
     operation_id = "app_modify_webview_domain",
     summary = "The app's web-view domains",
     description = "`action` add, delete, set or get; `web_view_domain` comma-separated, checked as server domains are. Without `action`, the platform's web-view domains are added. `data` is the domains, comma-separated.",
-    params(
-        ("action" = Option<String>, Query, description = "add, delete, set or get."),
-        ("web_view_domain" = Option<String>, Query, description = "Comma-separated."),
-    ),
+    params(AppDomainAction, WebViewList),
     security(("app_token" = [])),
     responses((status = 200, description = "The domains, or an error.", body = inline(crate::api_doc::TextAnswer)))
 )]
@@ -194,11 +195,13 @@ pub async fn app_modify_webview_domain(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
+    let action: AppDomainAction = call.p.decode()?;
+    let web_view: WebViewList = call.p.decode()?;
     let d = modify(
         &s,
-        &call.p,
+        action.action.as_deref(),
+        &[(DomainKind::WebView, &web_view.web_view_domain)],
         DomainOwner::App(call.caller.app),
-        &[DomainKind::WebView],
         Some(call.caller.tp),
     )
     .await?;
@@ -213,10 +216,7 @@ pub async fn app_modify_webview_domain(
     operation_id = "tp_modify_webview_domain",
     summary = "The platform's web-view domains",
     description = "TP token. As `app/modifywebviewdomain` (`action` required); `data` is a list.",
-    params(
-        ("action" = String, Query, description = "add, delete, set or get."),
-        ("web_view_domain" = Option<String>, Query, description = "Comma-separated."),
-    ),
+    params(TpDomainAction, WebViewList),
     security(("tp_token" = [])),
     responses((status = 200, description = "The domains, or an error.", body = inline(crate::api_doc::TextListAnswer)))
 )]
@@ -224,11 +224,13 @@ pub async fn tp_modify_webview_domain(
     State(s): State<AppState>,
     call: TpCall,
 ) -> Result<Response, ApiError> {
+    let action: TpDomainAction = call.p.decode()?;
+    let web_view: WebViewList = call.p.decode()?;
     let d = modify(
         &s,
-        &call.p,
+        Some(&action.action),
+        &[(DomainKind::WebView, &web_view.web_view_domain)],
         DomainOwner::Tp(call.caller.tp),
-        &[DomainKind::WebView],
         None,
     )
     .await?;

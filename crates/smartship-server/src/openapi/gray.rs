@@ -9,12 +9,12 @@
 
 use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, refusal};
-use super::params::Params;
 use crate::service::{Actor, phased};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
+use smartship_api::requests::release::GrayRelease;
 use smartship_core::PackageId;
 use smartship_core::gray::{self, GrayPlan, GrayRefusal, RampStep};
 
@@ -87,8 +87,8 @@ pub fn gray_refusal(r: &GrayRefusal) -> ApiError {
 }
 
 /// `ramp`: a JSON array of `{"gray_percentage", "at"}` (Unix seconds).
-fn parse_ramp(p: &Params) -> Result<Option<Vec<RampStep>>, ApiError> {
-    let Some(raw) = p.optional("ramp").filter(|r| !r.trim().is_empty()) else {
+fn parse_ramp(ramp: Option<&str>) -> Result<Option<Vec<RampStep>>, ApiError> {
+    let Some(raw) = ramp else {
         return Ok(None);
     };
     let steps: Vec<serde_json::Value> = serde_json::from_str(raw).map_err(|_| {
@@ -132,26 +132,17 @@ fn refused(r: &phased::Refused) -> ApiError {
     summary = "Release a package that passed audit to a share of users",
     description = "Starts a phased release of the package, or raises the live one's percentage (it only increases); 100 completes it: the package goes online as with `release`. See docs/release.md.",
     security(("app_token" = [])),
-    params(
-        ("package_id" = i64, Query, minimum = 1, description = "A package that passed audit (status 6)."),
-        ("gray_percentage" = i64, Query, minimum = 1, maximum = 100, description = "Share of users, 1 to 100."),
-        ("user_list" = Option<String>, Query, description = "Comma-separated host user ids that get the package whatever the percentage (at most 1,000; added to the plan's)."),
-        ("ramp" = Option<String>, Query, description = "JSON array of later steps `[{\"gray_percentage\":50,\"at\":UNIX_SECONDS}]` the server takes by itself; replaces the steps not yet taken."),
-    ),
+    params(GrayRelease),
     responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, .. } = call;
-    let package = PackageId(p.id("package_id")?);
-    let raw_pct = p
-        .required("gray_percentage")?
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| ApiError::param("gray_percentage 必须是 1 到 100 之间的整数"))?;
-    let percentage = gray::check_percentage(raw_pct).map_err(|e| gray_refusal(&e))?;
-    let users = gray::parse_user_list(p.optional("user_list").unwrap_or(""))
+    let req: GrayRelease = p.decode()?;
+    let package = PackageId(req.package_id.get());
+    let percentage = gray::check_percentage(req.gray_percentage).map_err(|e| gray_refusal(&e))?;
+    let users = gray::parse_user_list(req.user_list.as_deref().unwrap_or(""))
         .map_err(|e| gray_refusal(&e))?;
-    let ramp = parse_ramp(&p)?;
+    let ramp = parse_ramp(req.ramp.as_deref())?;
     let now = crate::clock::now_ms();
     if let Some(steps) = &ramp {
         gray::check_ramp(steps, percentage, now).map_err(|e| gray_refusal(&e))?;

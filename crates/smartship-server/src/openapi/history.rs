@@ -7,6 +7,7 @@ use super::error::{ApiError, ok};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
+use smartship_api::requests::template::Paging;
 use smartship_core::lifecycle::{PackageState, is_retained, is_rollback_target};
 
 pub use smartship_api::release::{History, HistoryEntry};
@@ -20,16 +21,13 @@ pub use smartship_api::release::{History, HistoryEntry};
     summary = "The app's online versions, newest first, with who released and rolled back",
     description = "Every version that was online, the online one first; `history` and `rolled_back` entries are rollback targets (`rollback` with `target_package_id` or `version`).",
     security(("app_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, description = "Default 1."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Default 10."),
-    ),
+    params(Paging),
     responses((status = 200, description = "The versions, or an error.", body = inline(crate::api_doc::HistoryAnswer)))
 )]
 pub async fn get_history(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, .. } = call;
-    let page = p.int_in("page", 1, 1..=1_000_000)?;
-    let size = p.int_in("page_size", 10, 1..=100)?;
+    let paging: Paging = p.decode()?;
+    let (page, size) = (paging.page.get(), paging.page_size.get());
     let all = s.store.all_packages(caller.app).await?;
     // With `retained_versions`, only the newest earlier versions are
     // rollback targets, and only they are listed.

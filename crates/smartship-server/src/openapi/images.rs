@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use smartship_api::ErrorCode;
+use smartship_api::requests::paths::ImagePath;
 use smartship_core::TpId;
 use smartship_store::Image;
 use std::io::Read;
@@ -288,7 +289,7 @@ pub async fn upload(
     tag = "basic-info",
     operation_id = "get_image",
     summary = "An uploaded image",
-    params(("file" = String, Path, description = "`{sha256}.png` or `{sha256}.jpg`, as the upload's URL names it.")),
+    params(ImagePath),
     responses(
         (status = 200, description = "The image.", content(
             (Vec<u8> = "image/png"),
@@ -297,7 +298,10 @@ pub async fn upload(
         (status = 404, description = "No such upload.")
     )
 )]
-pub async fn serve(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn serve(
+    State(s): State<AppState>,
+    Path(ImagePath { file }): Path<ImagePath>,
+) -> Response {
     let Some((sha, ext)) = file.split_once('.') else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod auth;
 pub mod consent;
+mod decode;
 pub mod domains;
 pub mod error;
 pub mod gray;
@@ -75,6 +76,8 @@ pub fn api(draft_limit: usize) -> OpenApiRouter<AppState> {
         .routes(any_method!(app::pause))
         .routes(any_method!(app::resume))
         .routes(any_method!(app::flow_control))
+        .routes(any_method!(app::get_support_version))
+        .routes(any_method!(app::set_support_version))
         .routes(any_method!(profile::check_name))
         .routes(any_method!(profile::set_name))
         .routes(any_method!(profile::set_icon))

@@ -17,6 +17,7 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use smartship_api::auth::{AppTokens, AuthorizationCode, PreAuthCode, TpToken};
+use smartship_api::requests::oauth::{OAuthToken, RetrieveAuthorizationCode, TpTokenQuery};
 use smartship_api::{ErrorCode, GatewayCode, OAuthError};
 use smartship_core::AppId;
 use smartship_store::{CodeKind, CodeRefusal, RefreshRefusal, TokenKind};
@@ -34,17 +35,14 @@ const TICKET_GRACE_MS: i64 = 10 * 60 * 1000;
     tag = "auth",
     operation_id = "tp_token",
     summary = "A third-party platform token, for the platform's current ticket",
-    params(
-        ("client_id" = String, Query, description = "The platform's client id."),
-        ("ticket" = String, Query, description = "The latest ticket pushed to the platform's message URL (the previous one stays valid for 10 minutes)."),
-    ),
+    params(TpTokenQuery),
     responses((status = 200, description = "The token, or an error (47015 for a wrong ticket).", body = inline(crate::api_doc::TpTokenAnswer)))
 )]
 pub async fn tp_token(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let mut p = Params::from_query(&req)?;
     p.read_body(req, &s, false).await?;
-    let client_id = p.required("client_id")?;
-    let ticket = p.required("ticket")?;
+    let TpTokenQuery { client_id, ticket } = p.decode()?;
+    let (client_id, ticket) = (client_id.as_str(), ticket.as_str());
     let invalid = || ApiError::business(ErrorCode::InvalidTicket, "");
     let tp = s
         .store
@@ -106,7 +104,7 @@ pub async fn create_pre_auth_code(
     operation_id = "auth_retrieve_authorizationcode",
     summary = "A new authorization code for an app that authorized the platform",
     security(("tp_token" = [])),
-    params(("app_id" = i64, Query, minimum = 1, example = 1, description = "An app that authorized the platform (else 50032).")),
+    params(RetrieveAuthorizationCode),
     responses((status = 200, description = "The code, or an error.", body = inline(crate::api_doc::AuthorizationCodeAnswer)))
 )]
 pub async fn retrieve_authorization_code(
@@ -114,7 +112,8 @@ pub async fn retrieve_authorization_code(
     call: TpCall,
 ) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
-    let app = AppId(p.id("app_id")?);
+    let req: RetrieveAuthorizationCode = p.decode()?;
+    let app = AppId(req.app_id.get());
     let authorized = s.store.authorization_active(app, caller.tp).await?;
     if !authorized {
         return Err(ApiError::business(
@@ -156,11 +155,7 @@ fn oauth_error(error: &str, description: impl Into<String>) -> Response {
     summary = "App tokens, from an authorization code or a refresh token",
     description = "`access_token` is the platform's token. Answers the OAuth shapes, not the business ones.",
     security(("tp_token" = [])),
-    params(
-        ("grant_type" = String, Query, example = "app_to_tp_authorization_code", description = "`app_to_tp_authorization_code` or `app_to_tp_refresh_token`."),
-        ("code" = Option<String>, Query, description = "The authorization code (first grant type)."),
-        ("refresh_token" = Option<String>, Query, description = "The refresh token, single use (second grant type)."),
-    ),
+    params(OAuthToken),
     responses((status = 200, description = "The app's tokens, or an OAuth error.", body = inline(OAuthAnswer)))
 )]
 pub async fn oauth_token(State(s): State<AppState>, req: Request) -> Response {
@@ -198,10 +193,14 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
         ));
     }
     let tp = rec.tp_id;
-    let grant = p.optional("grant_type").unwrap_or("");
+    let req: OAuthToken = p.decode()?;
+    let grant = req.grant_type.as_deref().unwrap_or("");
     let app = match grant {
         "app_to_tp_authorization_code" => {
-            let code = p.required("code")?;
+            let code = req
+                .code
+                .as_deref()
+                .ok_or_else(|| ApiError::param("code 不能为空"))?;
             match oauth::use_code(s, CodeKind::Authorization, code, tp).await? {
                 Ok(used) if used.app_id.is_some() => used.app_id.expect("checked"),
                 Ok(_) | Err(CodeRefusal::Unknown) => {
@@ -226,7 +225,10 @@ async fn oauth_token_inner(s: &AppState, req: Request) -> Result<Response, ApiEr
             }
         }
         "app_to_tp_refresh_token" => {
-            let refresh = p.required("refresh_token")?;
+            let refresh = req
+                .refresh_token
+                .as_deref()
+                .ok_or_else(|| ApiError::param("refresh_token 不能为空"))?;
             let old_hash = tokens::hash(refresh);
             let invalid = || Ok(oauth_error("invalid_grant", "refresh token is invalid"));
             let Some(rec) = s.store.token(&old_hash).await? else {

@@ -2,7 +2,6 @@
 
 use super::auth::{AppCall, AppCaller};
 use super::error::{ApiError, ok, ok_empty, refusal};
-use super::params::Params;
 use crate::audit::AuditSlot;
 use crate::service::{self, Actor, packages::Change};
 use crate::state::AppState;
@@ -11,14 +10,12 @@ use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
 use smartship_api::package::{AuditQuota, PackageInfo};
+use smartship_api::requests::package::{
+    CancelRelease, GetDetail, OnePackage, Release, Rollback, SubmitAudit, Upload,
+};
 use smartship_core::lifecycle::{self, Action, PackageState, Slot};
 use smartship_core::{PackageId, TemplateId, ext_json};
 use smartship_store::{NewUpload, Package, Submission};
-
-/// Upper bounds on free-text parameters (characters).
-const MAX_VERSION: usize = 64;
-const MAX_DESC: usize = 500;
-const MAX_CREDENTIAL: usize = 128;
 
 /// `POST package/upload`
 #[utoipa::path(
@@ -29,28 +26,15 @@ const MAX_CREDENTIAL: usize = 128;
     summary = "Upload a package from a template and the app's ext_json",
     description = "Creates the app's development package; it builds in the background (`upload_status` of `package/get`).",
     security(("app_token" = [])),
-    params(
-        ("template_id" = i64, Query, minimum = 1, example = 1, description = "A template of the app's third-party platform."),
-        ("ext_json" = String, Query, example = r#"{"extEnable":true,"ext":{"name":"demo"}}"#, description = "The app's ext.json: a JSON object (see docs/api.md)."),
-        ("user_version" = String, Query, max_length = 64, example = "1.0.0", description = "Version shown to the platform, one line."),
-        ("user_desc" = String, Query, max_length = 500, example = "first version", description = "Description of the version, one line."),
-        ("test_account" = Option<String>, Query, max_length = 128, description = "Test account for the reviewers."),
-        ("test_password" = Option<String>, Query, max_length = 128, description = "Its password."),
-    ),
+    params(Upload),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, audit } = call;
-    let template_id = TemplateId(p.id("template_id")?);
-    let raw_ext = p
-        .raw("ext_json")
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ApiError::param("ext_json 不能为空"))?;
-    let ext = ext_json::parse(raw_ext, caller.app.0).map_err(|e| ApiError::param(e.to_string()))?;
-    let user_version = p.text("user_version", MAX_VERSION)?;
-    let user_desc = p.text("user_desc", MAX_DESC)?;
-    let test_account = p.optional_text("test_account", MAX_CREDENTIAL)?;
-    let test_password = p.optional_text("test_password", MAX_CREDENTIAL)?;
+    let req: Upload = p.decode()?;
+    let template_id = TemplateId(req.template_id.get());
+    let ext =
+        ext_json::parse(&req.ext_json, caller.app.0).map_err(|e| ApiError::param(e.to_string()))?;
     if !s.store.template_exists(caller.tp, template_id).await? {
         return Err(ApiError::business(
             ErrorCode::TemplateNotFound,
@@ -61,12 +45,12 @@ pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response
         app_id: caller.app,
         tp_id: caller.tp,
         template_id,
-        version: user_version.to_owned(),
-        version_desc: user_desc.to_owned(),
+        version: req.user_version.into_string(),
+        version_desc: req.user_desc.into_string(),
         ext_json: serde_json::to_string(&ext.document)?,
         direct_commit: ext.direct_commit,
-        test_account: test_account.map(str::to_owned),
-        test_password: test_password.map(str::to_owned),
+        test_account: req.test_account.map(|t| t.into_string()),
+        test_password: req.test_password.map(|t| t.into_string()),
         committer: "--".to_owned(),
     };
     match service::packages::upload(&s, upload, Actor::App(caller.app), audit.as_ref()).await? {
@@ -78,12 +62,11 @@ pub async fn upload(State(s): State<AppState>, call: AppCall) -> Result<Response
 async fn lifecycle_call(
     s: &AppState,
     caller: AppCaller,
-    p: &Params,
+    package: PackageId,
     audit: Option<&AuditSlot>,
     action: Action,
     submission: Option<Submission>,
 ) -> Result<Response, ApiError> {
-    let package = PackageId(p.id("package_id")?);
     let change = Change {
         submission,
         audit,
@@ -104,36 +87,24 @@ async fn lifecycle_call(
     summary = "Submit the development package for audit",
     description = "Moves the built development package to the audit slot. 47034 when a blocking pre-review check failed on it (`package/precheck`).",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
-        ("content" = String, Query, max_length = 500, example = "please review", description = "What the reviewers should know; may span lines."),
-        ("remark" = Option<String>, Query, max_length = 500, description = "A remark; may span lines."),
-        ("test_account" = Option<String>, Query, max_length = 128, description = "Test account for the reviewers."),
-        ("test_password" = Option<String>, Query, max_length = 128, description = "Its password."),
-    ),
+    params(SubmitAudit),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, audit } = call;
+    let req: SubmitAudit = p.decode()?;
+    let package = PackageId(req.package_id.get());
     let submission = Submission {
-        content: p.paragraph("content", MAX_DESC)?.to_owned(),
-        remark: p
-            .optional_paragraph("remark", MAX_DESC)?
-            .unwrap_or("")
-            .to_owned(),
-        test_account: p
-            .optional_text("test_account", MAX_CREDENTIAL)?
-            .map(str::to_owned),
-        test_password: p
-            .optional_text("test_password", MAX_CREDENTIAL)?
-            .map(str::to_owned),
+        content: req.content.into_string(),
+        remark: req.remark.map(|r| r.into_string()).unwrap_or_default(),
+        test_account: req.test_account.map(|t| t.into_string()),
+        test_password: req.test_password.map(|t| t.into_string()),
     };
-    if let Ok(id) = p.id("package_id") {
-        super::precheck::gate_submission(&s, caller, id).await?;
-    }
+    super::precheck::gate_submission(&s, caller, package.0).await?;
     lifecycle_call(
         &s,
         caller,
-        &p,
+        package,
         audit.as_ref(),
         Action::SubmitAudit,
         Some(submission),
@@ -150,26 +121,21 @@ pub async fn submit_audit(State(s): State<AppState>, call: AppCall) -> Result<Re
     summary = "Release a package that passed audit",
     description = "The package goes online; the previous online version becomes `rollback_version`. With `release_at` (extension) in the future, the release is held until then (`package/cancelrelease` cancels it).",
     security(("app_token" = [])),
-    params(
-        ("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
-        ("release_at" = Option<i64>, Query, description = "Unix seconds: release then instead of now (at most a year ahead; a time not in the future releases now)."),
-    ),
+    params(Release),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, audit } = call;
-    let Some(raw) = p.optional("release_at") else {
-        return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
+    let req: Release = p.decode()?;
+    let package = PackageId(req.package_id.get());
+    let when = match req.release_at {
+        None => None,
+        Some(secs) => lifecycle::release_time(secs, crate::clock::now_ms())
+            .map_err(|_| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?,
     };
-    let when = raw
-        .parse::<i64>()
-        .ok()
-        .and_then(|secs| lifecycle::release_time(secs, crate::clock::now_ms()).ok())
-        .ok_or_else(|| ApiError::param("release_at 必须是一年之内的 Unix 秒"))?;
     let Some(at) = when else {
-        return lifecycle_call(&s, caller, &p, audit.as_ref(), Action::Release, None).await;
+        return lifecycle_call(&s, caller, package, audit.as_ref(), Action::Release, None).await;
     };
-    let package = PackageId(p.id("package_id")?);
     match service::schedule::schedule(&s, caller.app, package, at, Actor::App(caller.app)).await? {
         Ok(()) => Ok(ok_empty()),
         Err(r) => Err(refusal(&r)),
@@ -185,7 +151,7 @@ pub async fn release(State(s): State<AppState>, call: AppCall) -> Result<Respons
     summary = "Cancel a scheduled release",
     description = "The package stays audit passed (status 6).",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, description = "The package whose release is scheduled.")),
+    params(CancelRelease),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn cancel_release(
@@ -193,7 +159,8 @@ pub async fn cancel_release(
     call: AppCall,
 ) -> Result<Response, ApiError> {
     let AppCall { caller, p, .. } = call;
-    let package = PackageId(p.id("package_id")?);
+    let req: CancelRelease = p.decode()?;
+    let package = PackageId(req.package_id.get());
     if service::schedule::cancel(&s, caller.app, package, Actor::App(caller.app)).await? {
         return Ok(ok_empty());
     }
@@ -215,17 +182,14 @@ pub async fn cancel_release(
     summary = "Roll the online package back to an earlier version",
     description = "`package_id` names the online package. Without a target it returns to the previous version; `target_package_id` or `version` (extensions) name any retained earlier version (`package/gethistory`). Takes effect after the rollback delay.",
     security(("app_token" = [])),
-    params(
-        ("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`)."),
-        ("target_package_id" = Option<i64>, Query, minimum = 1, description = "The earlier version to return to, by package id."),
-        ("version" = Option<String>, Query, max_length = 64, description = "The earlier version to return to, by version; 47035 naming the package ids when several earlier versions carry it."),
-    ),
+    params(Rollback),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, audit } = call;
-    let by_id = p.optional_id("target_package_id")?;
-    let by_version = p.optional_text("version", MAX_VERSION)?;
+    let req: Rollback = p.decode()?;
+    let by_id = req.target_package_id.map(|id| id.get());
+    let by_version = req.version.as_deref();
     let action = match (by_id, by_version) {
         (Some(_), Some(_)) => {
             return Err(ApiError::param("target_package_id 与 version 只能给出一个"));
@@ -262,7 +226,8 @@ pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Respon
         }
         (None, None) => Action::Rollback,
     };
-    lifecycle_call(&s, caller, &p, audit.as_ref(), action, None).await
+    let package = PackageId(req.package_id.get());
+    lifecycle_call(&s, caller, package, audit.as_ref(), action, None).await
 }
 
 /// `POST package/withdraw`
@@ -274,14 +239,15 @@ pub async fn rollback(State(s): State<AppState>, call: AppCall) -> Result<Respon
     summary = "Withdraw a package from audit",
     description = "The package under audit goes back to development.",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, example = 1, description = "The package (`package_id` of `package/get`).")),
+    params(OnePackage),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn withdraw(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let req: OnePackage = call.p.decode()?;
     lifecycle_call(
         &s,
         call.caller,
-        &call.p,
+        PackageId(req.package_id.get()),
         call.audit.as_ref(),
         Action::Withdraw,
         None,
@@ -330,29 +296,19 @@ pub async fn get(State(s): State<AppState>, call: AppCall) -> Result<Response, A
     operation_id = "package_getdetail",
     summary = "One package: by id, by status, or the online one",
     security(("app_token" = [])),
-    params(
-        ("package_id" = Option<i64>, Query, minimum = 1, description = "The package."),
-        ("type" = Option<i64>, Query, description = "A status: 1 online, 3 development, 4 auditing, 5 audit failed, 6 audit passed, 8 under rollback."),
-    ),
+    params(GetDetail),
     responses((status = 200, description = "The package, or an error (47001 when there is none).", body = inline(crate::api_doc::OnePackage)))
 )]
 pub async fn get_detail(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let AppCall { caller, p, .. } = call;
-    let wanted = match p.optional("type") {
-        None => None,
-        Some(t) => Some(
-            t.parse::<i64>()
-                .ok()
-                .and_then(PackageState::from_wire_status)
-                .ok_or_else(|| {
-                    ApiError::param(format!("type 必须是 1、3、4、5、6、8 之一，收到 {t:?}"))
-                })?,
-        ),
-    };
-    let package = match (p.optional_id("package_id")?, wanted) {
+    let req: GetDetail = p.decode()?;
+    let wanted = req
+        .status
+        .and_then(|status| PackageState::from_wire_status(status.wire()));
+    let package = match (req.package_id, wanted) {
         (Some(id), _) => s
             .store
-            .package(caller.app, PackageId(id))
+            .package(caller.app, PackageId(id.get()))
             .await?
             .filter(|pk| pk.state.wire_status().is_some())
             .filter(|pk| wanted.is_none_or(|w| w == pk.state)),

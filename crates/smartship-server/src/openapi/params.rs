@@ -74,12 +74,6 @@ fn check_controls(name: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Bidirectional formatting characters: they reorder how the text around
-/// them is displayed, so a short text field must not hold them.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
 /// Decodes a whole `application/x-www-form-urlencoded` text the way every
 /// request's parameters are decoded: the pairs, or the first problem (the
 /// fuzz target's entry point).
@@ -304,6 +298,18 @@ impl Params {
         all
     }
 
+    /// Parameters from name-value pairs, as a decoded request would hold.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
+        Params {
+            values: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Params::default()
+        }
+    }
+
     /// A parameter as given (untrimmed), if present.
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
@@ -312,79 +318,6 @@ impl Params {
     /// A parameter, trimmed; empty counts as absent.
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.raw(name).map(str::trim).filter(|s| !s.is_empty())
-    }
-
-    /// A required, non-empty parameter.
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
-        self.optional(name)
-            .ok_or_else(|| ApiError::param(format!("{name} 不能为空")))
-    }
-
-    /// A required one-line text of at most `max` characters: no tab, line
-    /// break or bidirectional formatting character (versions, descriptions,
-    /// credentials are shown in one line of a list).
-    pub fn text(&self, name: &str, max: usize) -> Result<&str, ApiError> {
-        let v = self.required(name)?;
-        check_line(name, v)?;
-        check_len(name, v, max)?;
-        Ok(v)
-    }
-
-    /// An optional one-line text of at most `max` characters.
-    pub fn optional_text(&self, name: &str, max: usize) -> Result<Option<&str>, ApiError> {
-        let v = self.optional(name);
-        if let Some(v) = v {
-            check_line(name, v)?;
-            check_len(name, v, max)?;
-        }
-        Ok(v)
-    }
-
-    /// A required text that may span lines (tabs and line breaks allowed;
-    /// other control characters never are), of at most `max` characters.
-    pub fn paragraph(&self, name: &str, max: usize) -> Result<&str, ApiError> {
-        let v = self.required(name)?;
-        check_len(name, v, max)?;
-        Ok(v)
-    }
-
-    /// An optional text that may span lines.
-    pub fn optional_paragraph(&self, name: &str, max: usize) -> Result<Option<&str>, ApiError> {
-        let v = self.optional(name);
-        if let Some(v) = v {
-            check_len(name, v, max)?;
-        }
-        Ok(v)
-    }
-
-    /// A required positive integer id, given as `"123"` or `123`.
-    pub fn id(&self, name: &str) -> Result<i64, ApiError> {
-        parse_id(name, self.required(name)?)
-    }
-
-    /// An optional positive integer id.
-    pub fn optional_id(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        self.optional(name).map(|v| parse_id(name, v)).transpose()
-    }
-
-    /// An optional integer within `range`, or `default`.
-    pub fn int_in(
-        &self,
-        name: &str,
-        default: i64,
-        range: std::ops::RangeInclusive<i64>,
-    ) -> Result<i64, ApiError> {
-        let Some(v) = self.optional(name) else {
-            return Ok(default);
-        };
-        match v.parse::<i64>() {
-            Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(ApiError::param(format!(
-                "{name} 必须是 {} 到 {} 之间的整数",
-                range.start(),
-                range.end()
-            ))),
-        }
     }
 
     /// An uploaded file field.
@@ -400,34 +333,6 @@ impl Params {
             1 => self.files.values().next(),
             _ => None,
         }
-    }
-}
-
-fn check_line(name: &str, v: &str) -> Result<(), ApiError> {
-    if v.chars()
-        .any(|c| matches!(c, '\t' | '\n' | '\r') || is_bidi_control(c))
-    {
-        return Err(ApiError::param(format!(
-            "{name} 须为单行文本 (不能含制表符、换行或双向控制字符)"
-        )));
-    }
-    Ok(())
-}
-
-fn check_len(name: &str, v: &str, max: usize) -> Result<(), ApiError> {
-    let n = v.chars().count();
-    if n > max {
-        return Err(ApiError::param(format!(
-            "{name} 长度 {n} 超过上限 {max} 个字符"
-        )));
-    }
-    Ok(())
-}
-
-fn parse_id(name: &str, v: &str) -> Result<i64, ApiError> {
-    match v.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ApiError::param(format!("{name} 必须是正整数，收到 {v:?}"))),
     }
 }
 

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
 use smartship_api::package::PrecheckReport;
+use smartship_api::requests::package::Precheck;
 use smartship_core::PackageId;
 use smartship_core::precheck::Finding;
 
@@ -57,11 +58,12 @@ pub async fn gate_submission(
     summary = "The pre-review checks of a built package (extension)",
     description = "Every finding of the automated pre-review checks run at the package's build, each with its check, file and line; `passed` when none blocks `submitaudit` (which answers 47034 otherwise). 47012 while the package is building or when its build failed, 47001 for a package that is not the app's.",
     security(("app_token" = [])),
-    params(("package_id" = i64, Query, minimum = 1, description = "The package (`package_id` of `package/get`).")),
+    params(Precheck),
     responses((status = 200, description = "The report, or an error.", body = inline(crate::api_doc::PrecheckAnswer)))
 )]
 pub async fn precheck(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let id = call.p.id("package_id")?;
+    let req: Precheck = call.p.decode()?;
+    let id = req.package_id.get();
     let Some(found) = findings(&s, call.caller, PackageId(id)).await? else {
         return Err(ApiError::business(
             ErrorCode::PackageNotBuilt,

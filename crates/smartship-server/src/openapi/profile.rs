@@ -19,6 +19,9 @@ use axum::response::Response;
 use chrono::{Datelike, TimeZone, Utc};
 use smartship_api::ErrorCode;
 use smartship_api::profile::*;
+use smartship_api::requests::profile::{
+    CategoryList, CategoryUpdate, CheckName, OfflineUpdate, SetDescription, SetIcon, SetName,
+};
 use smartship_core::profile::{self as rules, ExamStatus, Field, NameVerdict};
 use smartship_core::runtime::ServiceStatus;
 use smartship_store::{ExamRefusal, Examination, NewExamination};
@@ -79,29 +82,18 @@ async fn submit(
     }
 }
 
-/// The first of `names` the call gives: the official SDKs do not all spell
-/// a parameter alike (the Java SDK sends `nike_name`, `material`,
-/// `materials`, `categories`).
-fn either<'p>(call: &'p AppCall, names: &[&'static str]) -> Option<(&'static str, &'p str)> {
-    names
-        .iter()
-        .find_map(|n| call.p.optional(n).map(|v| (*n, v)))
-}
-
-/// A name (the first of `params` given): its text, then its words and
-/// owner; and its qualification images (the first of `material_params`).
+/// A name given as `param`: its text, then its words and owner; and its
+/// qualification images (`qual_materials`, however the SDK spelled it).
 async fn name_check(
     s: &AppState,
     call: &AppCall,
-    params: &[&'static str],
-    material_params: &[&'static str],
+    param: &'static str,
+    name: String,
+    materials: Option<&str>,
 ) -> Result<(String, Vec<String>, NameVerdict, Vec<&'static str>), ApiError> {
-    let (param, name) =
-        either(call, params).ok_or_else(|| ApiError::param(format!("缺少参数 {}", params[0])))?;
-    let name = name.to_owned();
     rules::check_name_text(&name).map_err(|r| text_refusal(param, r))?;
-    let material = match either(call, material_params) {
-        Some((p, raw)) => images::uploaded_list(s, call.caller.tp, p, raw, 5).await?,
+    let material = match materials {
+        Some(raw) => images::uploaded_list(s, call.caller.tp, "qual_materials", raw, 5).await?,
         None => Vec::new(),
     };
     let taken = s.store.name_taken(&name, call.caller.app).await?;
@@ -117,16 +109,20 @@ async fn name_check(
     operation_id = "app_check_name",
     summary = "Check a name before asking for it",
     description = "`app_name` (4–30, a Chinese character counting two), optional `qual_materials` (uploaded `type` 3 image URLs, comma-separated). `checkResult`: 0 available, 1 needs qualification material (brand words, in `checkWords`), 2 contains a forbidden word, 3 another app has it. A name of the wrong length is 40001.",
-    params(
-        ("app_name" = String, Query, description = "The name: 4–30, a Chinese character counting two."),
-        ("qual_materials" = Option<String>, Query, description = "Uploaded `type` 3 image URLs, comma-separated (at most 5)."),
-    ),
+    params(CheckName),
     security(("app_token" = [])),
     responses((status = 200, description = "The verdict, or an error.", body = inline(crate::api_doc::NameCheckAnswer)))
 )]
 pub async fn check_name(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let (_, _, verdict, words) =
-        name_check(&s, &call, &["app_name"], &["qual_materials", "materials"]).await?;
+    let req: CheckName = call.p.decode()?;
+    let (_, _, verdict, words) = name_check(
+        &s,
+        &call,
+        "app_name",
+        req.app_name,
+        req.qual_materials.as_deref(),
+    )
+    .await?;
     let needs = verdict == NameVerdict::NeedsQualification;
     Ok(ok(NameCheck {
         check_result: verdict.wire(),
@@ -152,19 +148,18 @@ pub async fn check_name(State(s): State<AppState>, call: AppCall) -> Result<Resp
     operation_id = "app_set_name",
     summary = "Ask for a new name (reviewed)",
     description = "`nick_name`, optional `qual_materials`. Checked as `checknamewithqual` does: a forbidden word or a name another app has is 47028, a brand word without material 47029. Taken for review: `data` is `[{\"examine_id\"}]` (an array, as the Go SDK declares). 47026 while a name change is under review, 47027 once the year's quota (2) is used.",
-    params(
-        ("nick_name" = String, Query, description = "The name asked for."),
-        ("qual_materials" = Option<String>, Query, description = "Uploaded `type` 3 image URLs, comma-separated."),
-    ),
+    params(SetName),
     security(("app_token" = [])),
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdsAnswer)))
 )]
 pub async fn set_name(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
+    let req: SetName = call.p.decode()?;
     let (name, material, verdict, words) = name_check(
         &s,
         &call,
-        &["nick_name", "nike_name"],
-        &["qual_materials", "material"],
+        "nick_name",
+        req.nick_name,
+        req.qual_materials.as_deref(),
     )
     .await?;
     match verdict {
@@ -213,15 +208,13 @@ pub async fn set_name(State(s): State<AppState>, call: AppCall) -> Result<Respon
     operation_id = "app_set_icon",
     summary = "Ask for a new icon (reviewed)",
     description = "`image_url`: an icon uploaded to `/file/2.0/smartapp/upload/image` (square, at least 144 px), else 47030. `data` is `{\"examine_id\"}` (the Go SDK declares an empty object and ignores it). 47026, 47027 (quota 5).",
-    params(
-        ("image_url" = String, Query, description = "An icon URL from `/file/2.0/smartapp/upload/image`."),
-    ),
+    params(SetIcon),
     security(("app_token" = [])),
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdAnswer)))
 )]
 pub async fn set_icon(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    let url = call.p.text("image_url", 2048)?;
-    let image = images::uploaded(&s, call.caller.tp, "image_url", url).await?;
+    let req: SetIcon = call.p.decode()?;
+    let image = images::uploaded(&s, call.caller.tp, "image_url", &req.image_url).await?;
     images::check_icon("image_url", &image)?;
     let path = images::image_path(&image);
     let exam = submit(&s, &call, Field::Photo, path, String::new(), None).await?;
@@ -238,9 +231,7 @@ pub async fn set_icon(State(s): State<AppState>, call: AppCall) -> Result<Respon
     operation_id = "app_set_description",
     summary = "Ask for a new description (reviewed)",
     description = "`signature`: 10–56 characters, a character outside ASCII (Chinese) counting two, else 40001. `data` is `{\"examine_id\"}`. 47026, 47027 (quota 5).",
-    params(
-        ("signature" = String, Query, description = "10–56, a Chinese character counting two."),
-    ),
+    params(SetDescription),
     security(("app_token" = [])),
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdAnswer)))
 )]
@@ -248,7 +239,7 @@ pub async fn set_description(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let signature = call.p.required("signature")?.to_owned();
+    let SetDescription { signature } = call.p.decode()?;
     rules::check_signature(&signature).map_err(|r| text_refusal("signature", r))?;
     let exam = submit(&s, &call, Field::Signature, signature, String::new(), None).await?;
     Ok(ok(ExamineId {
@@ -264,9 +255,7 @@ pub async fn set_description(
     operation_id = "app_category_list",
     summary = "The service-category catalogue",
     description = "`category_type`: 1 the categories open to personal subjects, 2 all of them. Each top-level category lists its second-level ones in `sub_items`, keyed by id; `category/update` takes second-level ids.",
-    params(
-        ("category_type" = String, Query, description = "1 personal, 2 all."),
-    ),
+    params(CategoryList),
     security(("app_token" = [])),
     responses((status = 200, description = "The catalogue, or an error.", body = inline(crate::api_doc::CategoriesAnswer)))
 )]
@@ -274,7 +263,8 @@ pub async fn category_list(
     State(_s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let kind = match call.p.required("category_type")? {
+    let req: CategoryList = call.p.decode()?;
+    let kind = match req.category_type.as_str() {
         "1" => 1,
         "2" => 2,
         other => {
@@ -320,9 +310,7 @@ pub async fn category_list(
     operation_id = "app_category_update",
     summary = "Ask for new service categories (reviewed)",
     description = "`categorys` (also `categories`): a JSON array `[{\"category_id\":101,\"category_quali\":\"URL,URL\"}]` or comma-separated ids; 1 to 3 second-level categories of `category/list`, those with `need_quali` 1 with uploaded `type` 2 images. Else 47031 (47030 for an image that is not an upload). Replaces the whole set once passed. `data` is `{\"examine_id\"}`. 47026, 47027 (quota 3).",
-    params(
-        ("categorys" = String, Query, description = "JSON array of `{category_id, category_quali}` or comma-separated ids."),
-    ),
+    params(CategoryUpdate),
     security(("app_token" = [])),
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdAnswer)))
 )]
@@ -330,12 +318,11 @@ pub async fn category_update(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let (_, raw) = either(&call, &["categorys", "categories"])
-        .ok_or_else(|| ApiError::param("缺少参数 categorys"))?;
+    let CategoryUpdate { categorys: raw } = call.p.decode()?;
     if raw.len() > 8192 {
         return Err(ApiError::param("categorys 过长"));
     }
-    let mut choices = rules::parse_categories(raw)
+    let mut choices = rules::parse_categories(&raw)
         .map_err(|r| ApiError::business(ErrorCode::CategoryInvalid, format!("categorys {r}")))?;
     for c in &mut choices {
         c.category_quali =
@@ -358,12 +345,7 @@ pub async fn category_update(
     operation_id = "app_offline_update",
     summary = "Ask to restore an app taken offline (reviewed)",
     description = "Only for an app an operator took offline (`status` 5), else 47025. Optional corrections `app_name`, `app_desc`, `photo_addr` (an uploaded icon), `app_name_material` (uploaded images), checked as their own routes check them; at least one. Passed by an operator, the corrections become the approved values and the service is restored. `data` is `{\"examine_id\"}`. 47026 while one is under review.",
-    params(
-        ("app_name" = Option<String>, Query, description = "A corrected name."),
-        ("app_desc" = Option<String>, Query, description = "A corrected description."),
-        ("photo_addr" = Option<String>, Query, description = "A corrected icon (uploaded)."),
-        ("app_name_material" = Option<String>, Query, description = "Uploaded images for a brand name."),
-    ),
+    params(OfflineUpdate),
     security(("app_token" = [])),
     responses((status = 200, description = "The examination, or an error.", body = inline(crate::api_doc::ExamineIdAnswer)))
 )]
@@ -386,12 +368,13 @@ pub async fn offline_update(
             ),
         ));
     }
+    let req: OfflineUpdate = call.p.decode()?;
     let mut fix = std::collections::BTreeMap::new();
-    let material = match call.p.optional("app_name_material") {
+    let material = match req.app_name_material.as_deref() {
         Some(raw) => images::uploaded_list(&s, call.caller.tp, "app_name_material", raw, 5).await?,
         None => Vec::new(),
     };
-    if let Some(name) = call.p.optional("app_name") {
+    if let Some(name) = req.app_name.as_deref() {
         rules::check_name_text(name).map_err(|r| text_refusal("app_name", r))?;
         let taken = s.store.name_taken(name, app.id).await?;
         match rules::name_verdict(name, taken, !material.is_empty()) {
@@ -420,11 +403,11 @@ pub async fn offline_update(
         }
         fix.insert("app_name", name.to_owned());
     }
-    if let Some(desc) = call.p.optional("app_desc") {
+    if let Some(desc) = req.app_desc.as_deref() {
         rules::check_signature(desc).map_err(|r| text_refusal("app_desc", r))?;
         fix.insert("app_desc", desc.to_owned());
     }
-    if let Some(url) = call.p.optional("photo_addr") {
+    if let Some(url) = req.photo_addr.as_deref() {
         let image = images::uploaded(&s, call.caller.tp, "photo_addr", url).await?;
         images::check_icon("photo_addr", &image)?;
         fix.insert("photo_addr", images::image_path(&image));

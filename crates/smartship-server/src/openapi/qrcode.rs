@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use smartship_api::ErrorCode;
+use smartship_api::requests::profile::QrCode;
 use smartship_core::PackageId;
 use smartship_core::lifecycle::PackageState;
 
@@ -84,11 +85,7 @@ pub fn render_png(text: &str, width: u32) -> Result<Vec<u8>, ApiError> {
     operation_id = "app_qrcode",
     summary = "A QR code that opens a package in the host app",
     description = "`path` (the page and its query; default the home page, at most 512 characters), `package_id` (a package in development, in audit or online; default the online one), `width` (200–1280 px, default 200). Answers `image/png` of `smartship://swan/{app_key}?path=…&package_id=…&channel=online|audit|development`. 47001 when there is no such package (or no online one), 47002 for a package that is history; errors are JSON.",
-    params(
-        ("path" = Option<String>, Query, description = "The page and its query."),
-        ("package_id" = Option<i64>, Query, minimum = 1, description = "A package in development, audit or online."),
-        ("width" = Option<i64>, Query, minimum = 200, maximum = 1280, description = "Pixels, default 200."),
-    ),
+    params(QrCode),
     security(("app_token" = [])),
     responses((status = 200, description = "The PNG, or an error (JSON).", content(
         (Vec<u8> = "image/png"),
@@ -97,13 +94,14 @@ pub fn render_png(text: &str, width: u32) -> Result<Vec<u8>, ApiError> {
 )]
 pub async fn qrcode(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let app = call.caller.app;
-    let path = call.p.optional("path").unwrap_or("");
+    let req: QrCode = call.p.decode()?;
+    let path = req.path.as_deref().unwrap_or("");
     if path.chars().count() > 512 || path.chars().any(char::is_control) {
         return Err(ApiError::param("path 至多 512 个字符，且不能含控制字符"));
     }
     let path = path.trim_start_matches('/');
-    let width = call.p.int_in("width", 200, 200..=1280)? as u32;
-    let package = match call.p.optional_id("package_id")? {
+    let width = req.width.get() as u32;
+    let package = match req.package_id.map(|id| id.get()) {
         Some(id) => s.store.package(app, PackageId(id)).await?.ok_or_else(|| {
             ApiError::business(ErrorCode::PackageNotFound, format!("package_id={id}"))
         })?,

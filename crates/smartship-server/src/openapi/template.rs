@@ -9,6 +9,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use smartship_api::ErrorCode;
+use smartship_api::requests::template::{
+    AddToTemplate, DeleteDraft, DeleteTemplate, Paging, UploadDraft,
+};
 use smartship_api::template::{
     DraftCreated, DraftInfo, Page, TemplateCreated, TemplateDeleted, TemplateInfo,
 };
@@ -17,13 +20,8 @@ use smartship_core::manifest::Manifest;
 use smartship_core::{DraftId, TemplateId};
 use smartship_store::{AddTemplate, DraftRefusal, NewDraft};
 
-/// The public platform limits a template description to 30 characters.
-const MAX_TEMPLATE_DESC: usize = 30;
-
 fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
-    let page = p.int_in("page", 1, 1..=1_000_000)?;
-    let size = p.int_in("page_size", 10, 1..=100)?;
-    Ok(((page - 1) * size, size))
+    Ok(p.decode::<Paging>()?.offset_limit())
 }
 
 /// `GET template/gettemplatedraftlist`
@@ -34,10 +32,7 @@ fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
     operation_id = "template_gettemplatedraftlist",
     summary = "The platform's drafts, newest first",
     security(("tp_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page, 1 to 100 (default 10)."),
-    ),
+    params(Paging),
     responses((status = 200, description = "A page of drafts, or an error.", body = inline(crate::api_doc::Drafts)))
 )]
 pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
@@ -67,10 +62,7 @@ pub async fn draft_list(State(s): State<AppState>, call: TpCall) -> Result<Respo
     operation_id = "template_addtotemplate",
     summary = "Make a template from a draft",
     security(("tp_token" = [])),
-    params(
-        ("draft_id" = i64, Query, minimum = 1, example = 1, description = "A draft of the platform."),
-        ("user_desc" = String, Query, max_length = 30, example = "template", description = "Description of the template, one line."),
-    ),
+    params(AddToTemplate),
     responses((status = 200, description = "The new template's id, or an error.", body = inline(crate::api_doc::NewTemplate)))
 )]
 pub async fn add_to_template(
@@ -78,8 +70,9 @@ pub async fn add_to_template(
     call: TpCall,
 ) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
-    let draft = DraftId(p.id("draft_id")?);
-    let desc = p.text("user_desc", MAX_TEMPLATE_DESC)?;
+    let req: AddToTemplate = p.decode()?;
+    let draft = DraftId(req.draft_id.get());
+    let desc = req.user_desc.as_str();
     match templates::add_template(&s, caller.tp, draft, desc).await? {
         AddTemplate::Created(id) => Ok(ok(TemplateCreated { template_id: id.0 })),
         AddTemplate::DraftNotFound => Err(ApiError::business(
@@ -101,10 +94,7 @@ pub async fn add_to_template(
     operation_id = "template_gettemplatelist",
     summary = "The platform's templates, newest first",
     security(("tp_token" = [])),
-    params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)."),
-        ("page_size" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page, 1 to 100 (default 10)."),
-    ),
+    params(Paging),
     responses((status = 200, description = "A page of templates, or an error.", body = inline(crate::api_doc::Templates)))
 )]
 pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
@@ -134,7 +124,7 @@ pub async fn template_list(State(s): State<AppState>, call: TpCall) -> Result<Re
     operation_id = "template_deltemplate",
     summary = "Delete a template",
     security(("tp_token" = [])),
-    params(("template_id" = i64, Query, minimum = 1, description = "A template of the platform.")),
+    params(DeleteTemplate),
     responses((status = 200, description = "`result` 1, or an error.", body = inline(crate::api_doc::DeletedTemplate)))
 )]
 pub async fn delete_template(
@@ -142,7 +132,8 @@ pub async fn delete_template(
     call: TpCall,
 ) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
-    let id = TemplateId(p.id("template_id")?);
+    let req: DeleteTemplate = p.decode()?;
+    let id = TemplateId(req.template_id.get());
     if templates::delete_template(&s, caller.tp, id).await? {
         Ok(ok(TemplateDeleted { result: 1 }))
     } else {
@@ -153,6 +144,9 @@ pub async fn delete_template(
     }
 }
 
+// Its text fields are read as `requests::template::UploadDraft`, whose
+// limits these repeat: an inlined field type with a description would be
+// drawn as `allOf`.
 /// The multipart body of `template/uploaddraft`.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -201,8 +195,11 @@ pub async fn store_tree(
 )]
 pub async fn upload_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
-    let user_version = p.text("user_version", 64)?.to_owned();
-    let user_desc = p.text("user_desc", 500)?.to_owned();
+    let fields: UploadDraft = p.decode()?;
+    let (user_version, user_desc) = (
+        fields.user_version.into_string(),
+        fields.user_desc.into_string(),
+    );
     let upload = p
         .file("file")
         .ok_or_else(|| ApiError::param("file 不能为空 (multipart 文件字段，zip 格式)"))?;
@@ -276,12 +273,13 @@ fn draft_refusal(r: &DraftRefusal) -> ApiError {
     summary = "Delete a draft (extension)",
     description = "A draft of the platform that no template was made from (47037 otherwise, naming the templates; 47011 for an unknown id). Its files are removed from the blob store by the next collection once nothing else names them.",
     security(("tp_token" = [])),
-    params(("draft_id" = i64, Query, minimum = 1, description = "A draft of the platform (`template/gettemplatedraftlist`).")),
+    params(DeleteDraft),
     responses((status = 200, description = "Success without data, or an error.", body = inline(crate::api_doc::Done)))
 )]
 pub async fn delete_draft(State(s): State<AppState>, call: TpCall) -> Result<Response, ApiError> {
     let TpCall { caller, p, .. } = call;
-    let id = DraftId(p.id("draft_id")?);
+    let req: DeleteDraft = p.decode()?;
+    let id = DraftId(req.draft_id.get());
     match templates::delete_draft(&s, caller.tp, id).await? {
         Ok(()) => Ok(super::error::ok_empty()),
         Err(DraftRefusal::NotFound) => Err(ApiError::business(

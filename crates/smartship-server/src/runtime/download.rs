@@ -15,6 +15,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use smartship_api::requests::paths::ArtifactPath;
 use smartship_core::AppId;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -81,10 +82,7 @@ fn parse_range_strict(v: &str, len: u64) -> Result<Option<(u64, u64)>, RangeErro
     path = "/runtime/v1/apps/{app_id}/artifacts/{file}",
     tag = "runtime",
     operation_id = "runtime_artifact",
-    params(
-        ("app_id" = i64, Path, description = "The app whose package or incremental package it is."),
-        ("file" = String, Path, description = "`{sha256}.zip`, as `download_url` names it.")
-    ),
+    params(ArtifactPath),
     responses(
         (status = 200, description = "The zip.", content_type = "application/zip"),
         (status = 206, description = "The requested range of the zip.", content_type = "application/zip"),
@@ -96,7 +94,7 @@ fn parse_range_strict(v: &str, len: u64) -> Result<Option<(u64, u64)>, RangeErro
 )]
 pub async fn artifact(
     State(s): State<AppState>,
-    Path((app_id, file)): Path<(i64, String)>,
+    Path(ArtifactPath { app_id, file }): Path<ArtifactPath>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {

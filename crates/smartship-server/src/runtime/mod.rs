@@ -27,7 +27,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use smartship_api::requests::paths::AppPath;
+use smartship_api::requests::runtime::UpdateCheck;
 use smartship_api::runtime::{Incremental, KeyList, PublicKey, UpdateAnswer, signed_delta_message};
 use smartship_core::runtime::ServiceStatus;
 use smartship_core::{AppId, PackageId};
@@ -88,24 +89,6 @@ async fn require_host_key(s: &AppState, headers: &HeaderMap) -> Result<(), Admin
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UpdateQuery {
-    /// The host's id of the user (bucketing of phased releases). Without
-    /// it, the answer is the online version.
-    user_id: Option<String>,
-    /// The version the host has; an incremental package from it is offered
-    /// when the app served that version. Two packages may carry one
-    /// version: send `current_package_id` (or `current_sha256`) to be told
-    /// apart.
-    current_version: Option<String>,
-    /// The package the host runs (`package_id` of the answer it applied):
-    /// decides `up_to_date` and the incremental package's base.
-    current_package_id: Option<i64>,
-    /// The SHA-256 of the zip the host runs, when it knows no package id.
-    current_sha256: Option<String>,
-}
-
 fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>, AdminError> {
     match v.as_deref().map(str::trim) {
         Some(v) if v.len() > MAX_PARAM || v.chars().any(char::is_control) => {
@@ -125,7 +108,7 @@ fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>,
     tag = "runtime",
     operation_id = "runtime_update",
     security(("host_key" = [])),
-    params(("app_id" = i64, Path, description = "The app."), UpdateQuery),
+    params(AppPath, UpdateCheck),
     responses(
         (status = 200, description = "The version to run.", body = UpdateAnswer),
         (status = 400, description = "`bad_request`: the app id is no integer, or a query parameter is malformed.", body = crate::api_doc::AdminErrorBody),
@@ -137,8 +120,8 @@ fn check_param<'a>(name: &str, v: &'a Option<String>) -> Result<Option<&'a str>,
 )]
 pub async fn update(
     State(s): State<AppState>,
-    Path(app_id): Path<i64>,
-    Query(q): Query<UpdateQuery>,
+    Path(AppPath { app_id }): Path<AppPath>,
+    Query(q): Query<UpdateCheck>,
     headers: HeaderMap,
 ) -> Result<Json<UpdateAnswer>, AdminError> {
     require_host_key(&s, &headers).await?;

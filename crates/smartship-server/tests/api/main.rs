@@ -27,4 +27,5 @@ mod runtime;
 mod sdk;
 mod sdk_types;
 mod seed_examples;
+mod support_version;
 mod templates;

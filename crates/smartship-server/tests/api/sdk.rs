@@ -553,7 +553,10 @@ async fn typed_basic_info_calls_from_upload_to_approval_domains_and_qr_code() {
 
     assert!(app.violation().await.unwrap().problem_details.is_empty());
     let r = app
-        .request_restoration(&[("app_desc", "改正后的描述内容文字")])
+        .request_restoration(&smartship_client::requests::profile::OfflineUpdate {
+            app_desc: Some("改正后的描述内容文字".into()),
+            ..Default::default()
+        })
         .await;
     assert!(
         matches!(&r, Err(Error::Business { errno: 47025, .. })),

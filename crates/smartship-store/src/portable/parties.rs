@@ -185,7 +185,8 @@ macro_rules! party_store {
                     "UPDATE apps SET name = COALESCE($1, name), \
                        authenticity_verified = COALESCE($2, authenticity_verified), \
                        service_status = COALESCE($4, service_status), \
-                       name_key = COALESCE($5, name_key) \
+                       name_key = COALESCE($5, name_key), \
+                       min_base_version = COALESCE($6, min_base_version) \
                      WHERE id = $3",
                 )
                 .bind(u.name.as_deref())
@@ -193,6 +194,7 @@ macro_rules! party_store {
                 .bind(id.0)
                 .bind(u.service_status.map(|s| s.as_str()))
                 .bind(u.name.as_deref().map(smartship_core::profile::name_key))
+                .bind(u.min_base_version.as_deref())
                 .execute(&mut **tx)
                 .await?;
                 if let Some(approved) = u.basic_info_approved {
