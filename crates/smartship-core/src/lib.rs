@@ -19,6 +19,7 @@ pub mod archive;
 pub mod build;
 pub mod domains;
 pub mod event_kind;
+pub mod examination;
 pub mod ext_json;
 pub mod gray;
 pub mod ids;

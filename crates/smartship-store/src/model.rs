@@ -619,18 +619,9 @@ pub enum ExamRefusal {
     NoApp,
 }
 
-/// Why a review is not recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReviewRefusal {
-    NotFound,
-    /// Already decided (its status).
-    Decided(smartship_core::profile::ExamStatus),
-    /// A pass would give the app a name another app took since.
-    NameTaken,
-    /// A restoration of an app that is no longer taken offline (its
-    /// status now): an operator changed it since.
-    NotOffline(ServiceStatus),
-}
+/// Why a review of an examination is refused (decided in
+/// `smartship_core::examination`).
+pub use smartship_core::examination::ReviewRefusal;
 
 /// An image taken by the upload route.
 #[derive(Debug, Clone, PartialEq, Eq)]

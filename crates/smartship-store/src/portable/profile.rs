@@ -144,7 +144,7 @@ macro_rules! profile_store {
                 reviewer: &str,
                 now: i64,
             ) -> Result<std::result::Result<Examination, ReviewRefusal>> {
-                use smartship_core::profile::{ExamStatus, Field};
+                use smartship_core::examination::{ApprovedValue, ReviewSnapshot, decide_review};
                 let mut tx = self.begin_write(Touches::Nothing).await?;
                 let Some(app): Option<i64> =
                     sqlx::query_scalar("SELECT app_id FROM examinations WHERE id = $1")
@@ -161,14 +161,9 @@ macro_rules! profile_store {
                     .fetch_one(&mut **tx)
                     .await?;
                 let exam = examination_from_row(&row)?;
-                if exam.status != ExamStatus::Pending {
-                    return Ok(Err(ReviewRefusal::Decided(exam.status)));
-                }
-                if pass {
-                    // A name is unique when it is given, not only when it
-                    // is asked for: an operator may have named another app
-                    // so meanwhile.
-                    if let Some(key) = &exam.name_claim {
+                // The snapshot the rules decide on (smartship_core::examination).
+                let name_held_by_another = match &exam.name_claim {
+                    Some(key) if pass => {
                         let n: i64 = sqlx::query_scalar(
                             "SELECT COUNT(*) FROM apps WHERE name_key = $1 AND id <> $2",
                         )
@@ -176,77 +171,87 @@ macro_rules! profile_store {
                         .bind(app.0)
                         .fetch_one(&mut **tx)
                         .await?;
-                        if n > 0 {
-                            return Ok(Err(ReviewRefusal::NameTaken));
-                        }
+                        n > 0
                     }
-                    if exam.field == Field::Restore {
-                        let fix: std::collections::BTreeMap<String, String> =
-                            serde_json::from_str(&exam.value)
-                                .map_err(|e| StoreError::Corrupt(format!("restoration: {e}")))?;
-                        // Only an app still taken offline is restored: a
-                        // ban or another change since is not undone.
-                        let restored = sqlx::query(
-                            "UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), \
-                               photo_addr = COALESCE($4, photo_addr), service_status = 'normal', \
-                               name_key = COALESCE($5, name_key) \
-                             WHERE id = $1 AND service_status = 'forced_offline'",
-                        )
+                    _ => false,
+                };
+                let now_status: String =
+                    sqlx::query_scalar("SELECT service_status FROM apps WHERE id = $1")
                         .bind(app.0)
-                        .bind(fix.get("app_name"))
-                        .bind(fix.get("app_desc"))
-                        .bind(fix.get("photo_addr"))
-                        .bind(fix.get("app_name").map(|n| smartship_core::profile::name_key(n)))
-                        .execute(&mut **tx)
-                        .await?
-                        .rows_affected();
-                        if restored == 0 {
-                            let now_status: String =
-                                sqlx::query_scalar("SELECT service_status FROM apps WHERE id = $1")
-                                    .bind(app.0)
-                                    .fetch_one(&mut **tx)
-                                    .await?;
-                            let status = ServiceStatus::parse(&now_status)
-                                .ok_or_else(|| corrupt("service_status", &now_status))?;
-                            return Ok(Err(ReviewRefusal::NotOffline(status)));
-                        }
-                        sqlx::query(
-                            "UPDATE violations SET resolved_at = $2 \
-                             WHERE app_id = $1 AND resolved_at IS NULL AND status = 'forced_offline'",
-                        )
-                        .bind(app.0)
-                        .bind(now)
-                        .execute(&mut **tx)
+                        .fetch_one(&mut **tx)
                         .await?;
-                    }
-                    // The approved value's column, one static statement each.
-                    let update = match exam.field {
-                        Field::Name => Some("UPDATE apps SET name = $2, name_key = $3 WHERE id = $1"),
-                        Field::Photo => Some("UPDATE apps SET photo_addr = $2 WHERE id = $1"),
-                        Field::Signature => Some("UPDATE apps SET description = $2 WHERE id = $1"),
-                        Field::Category => Some("UPDATE apps SET categories = $2 WHERE id = $1"),
-                        Field::Restore | Field::BasicInfo => None,
-                    };
-                    if let Some(update) = update {
-                        // The name's statement also takes its key (`$3`),
-                        // bound for it alone: a parameter no statement
-                        // names is an error on PostgreSQL.
-                        let q = sqlx::query(update).bind(app.0).bind(&exam.value);
-                        let q = if exam.field == Field::Name {
-                            q.bind(smartship_core::profile::name_key(&exam.value))
-                        } else {
-                            q
-                        };
-                        q.execute(&mut **tx).await?;
-                    }
+                let service_status = ServiceStatus::parse(&now_status)
+                    .ok_or_else(|| corrupt("service_status", &now_status))?;
+                let snapshot = ReviewSnapshot {
+                    field: exam.field,
+                    status: exam.status,
+                    value: &exam.value,
+                    name_held_by_another,
+                    service_status,
+                };
+                let plan = match decide_review(&snapshot, pass)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                {
+                    Ok(plan) => plan,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                if let Some(r) = &plan.restore {
+                    sqlx::query(
+                        "UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), \
+                           photo_addr = COALESCE($4, photo_addr), service_status = 'normal', \
+                           name_key = COALESCE($5, name_key) \
+                         WHERE id = $1",
+                    )
+                    .bind(app.0)
+                    .bind(r.name.as_deref())
+                    .bind(r.description.as_deref())
+                    .bind(r.photo_addr.as_deref())
+                    .bind(r.name_key.as_deref())
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE violations SET resolved_at = $2 \
+                         WHERE app_id = $1 AND resolved_at IS NULL AND status = 'forced_offline'",
+                    )
+                    .bind(app.0)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
                 }
-                let status = if pass { ExamStatus::Passed } else { ExamStatus::Failed };
+                // The approved value's column, one static statement each.
+                let approved = match &plan.approved {
+                    None => None,
+                    Some(ApprovedValue::Name { name, key }) => Some(
+                        sqlx::query("UPDATE apps SET name = $2, name_key = $3 WHERE id = $1")
+                            .bind(app.0)
+                            .bind(name)
+                            .bind(key),
+                    ),
+                    Some(ApprovedValue::Photo(v)) => Some(
+                        sqlx::query("UPDATE apps SET photo_addr = $2 WHERE id = $1")
+                            .bind(app.0)
+                            .bind(v),
+                    ),
+                    Some(ApprovedValue::Description(v)) => Some(
+                        sqlx::query("UPDATE apps SET description = $2 WHERE id = $1")
+                            .bind(app.0)
+                            .bind(v),
+                    ),
+                    Some(ApprovedValue::Categories(v)) => Some(
+                        sqlx::query("UPDATE apps SET categories = $2 WHERE id = $1")
+                            .bind(app.0)
+                            .bind(v),
+                    ),
+                };
+                if let Some(q) = approved {
+                    q.execute(&mut **tx).await?;
+                }
                 let row = sqlx::query(
                     "UPDATE examinations SET status = $2, reason = $3, reviewed_by = $4, reviewed_at = $5 \
                      WHERE id = $1 RETURNING *",
                 )
                 .bind(id)
-                .bind(status.as_str())
+                .bind(plan.status.as_str())
                 .bind(reason)
                 .bind(reviewer)
                 .bind(now)
