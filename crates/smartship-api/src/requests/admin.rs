@@ -15,15 +15,12 @@ macro_rules! list_query {
         pub struct $name {
             /// Page number, 1 to 1,000,000 (default 1).
             #[param(minimum = 1, maximum = 1000000)]
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub page: Option<i64>,
             /// Items per page, 1 to 500 (default 50).
             #[param(minimum = 1, maximum = 500)]
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub page_size: Option<i64>,
             $(
                 $(#[$fdoc])*
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub $field: $ty,
             )*
         }
@@ -76,26 +73,19 @@ list_query!(
 #[into_params(parameter_in = Query)]
 pub struct AuditLogQuery {
     /// One actor (`app:12`, `console:li.wei`); ending with `:`, every actor of the kind (`console:`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
     /// Entries whose action starts with this (`POST /admin/v1/`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// Entries on exactly this (`package:12`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// From this time on (Unix seconds).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<i64>,
     /// Before this time (Unix seconds).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
     /// Entries older than this id: `next_before` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
     /// At most this many (1 to 500, default 100).
     #[param(minimum = 1, maximum = 500)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -105,15 +95,12 @@ pub struct AuditLogQuery {
 #[into_params(parameter_in = Query)]
 pub struct EventListQuery {
     /// Events of this platform.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// `pending`, `delivered`, `failed`, `undeliverable` or `discarded`.
     #[param(pattern = "^(pending|delivered|failed|undeliverable|discarded)$")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// At most this many (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -124,7 +111,6 @@ pub struct EventListQuery {
 pub struct QueueQuery {
     /// At most this many (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -135,19 +121,15 @@ pub struct QueueQuery {
 pub struct ExaminationQuery {
     /// `pending`, `passed` or `failed` (default: all).
     #[param(pattern = "^(pending|passed|failed)$")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Only this app's.
     #[param(minimum = 1)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<i64>,
     /// Only those after this `examine_id` (the previous page's `next_after`).
     #[param(minimum = 0)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,
     /// 1 to 500, default 50.
     #[param(minimum = 1, maximum = 500)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -168,24 +150,19 @@ where
 pub struct CreateTp {
     /// Generated when absent.
     #[schema(min_length = 1, max_length = 64)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// Where audit events go (http or https).
     #[schema(pattern = r"^https?://[^/\s]+")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_url: Option<String>,
     /// Where authorization events go (http or https).
     #[schema(pattern = r"^https?://[^/\s]+")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_event_url: Option<String>,
     /// Generated when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_token: Option<String>,
     /// 43 base64 characters; generated when absent.
     #[schema(pattern = "^[A-Za-z0-9+/]{43}$")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding_aes_key: Option<String>,
 }
 
@@ -236,7 +213,7 @@ pub struct UpdateTp {
     /// The release events to subscribe to, replacing the list (`[]`: none):
     /// `PACKAGE_BUILD_SUCCESS`, `PACKAGE_BUILD_FAIL`, `PACKAGE_RELEASE`,
     /// `PACKAGE_GRAY_RELEASE`, `PACKAGE_ROLLBACK`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub release_events: Option<Vec<String>>,
 }
 
@@ -246,7 +223,6 @@ pub struct UpdateTp {
 pub struct CreateApp {
     /// Generated when absent.
     #[schema(minimum = 1)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<i64>,
     #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
@@ -262,25 +238,19 @@ pub struct CreateApp {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_info_approved: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authenticity_verified: Option<bool>,
     /// `normal`, `paused`, `banned` or `forced_offline`: host runtimes are
     /// served only a normal app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_status: Option<String>,
     /// Why the app is banned or taken offline (required with `banned` and
     /// `forced_offline`): shown to its platform in `app/info` and
     /// `app/violation`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// With `forced_offline`: the offending fields, any of `appName`,
     /// `photoAddr`, `appDesc`, comma-separated (`app/offline/update`
     /// corrects them).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub illegal_fields: Option<String>,
 }
 
@@ -290,7 +260,6 @@ pub struct UpdateApp {
 pub struct Authorize {
     pub client_id: String,
     /// Comma-separated scopes (default: every scope of the platform).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
 }
 
@@ -315,7 +284,7 @@ pub struct NewOperator {
     #[schema(pattern = "^(admin|reviewer|viewer)$")]
     pub role: String,
     /// 10–256 characters; generated (and returned once) when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
@@ -325,7 +294,7 @@ pub struct NewOperator {
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
     /// 10–256 characters; generated (and returned once) when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
@@ -350,7 +319,6 @@ pub struct Rotate {
     /// Seconds the replaced keys stay published (default a week, 10–31,536,000:
     /// at least the time every node takes to sign with the new key).
     #[schema(minimum = 10, maximum = 31_536_000)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overlap_secs: Option<i64>,
 }
 
@@ -370,7 +338,6 @@ pub struct Review {
         max_length = 1000,
         pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*[^\s\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]*$"
     )]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

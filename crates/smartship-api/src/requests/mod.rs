@@ -3,7 +3,7 @@
 //! request's merged query and body parameters into it (refusing with the
 //! 40001 that names the field), the OpenAPI document lists its fields
 //! (`utoipa::IntoParams`), and the SDK sends it (`serde::Serialize` as a
-//! form). Fields are declared in the order a caller should fix them: the
+//! query or a form, where a `None` is left out). Fields are declared in the order a caller should fix them: the
 //! first one that does not fit is the one refused.
 //!
 //! Parameters whose text has its own grammar (a comma-separated list, a

@@ -30,12 +30,9 @@ pub struct RetrieveAuthorizationCode {
 pub struct OAuthToken {
     /// `app_to_tp_authorization_code` or `app_to_tp_refresh_token`.
     #[param(required = true, example = "app_to_tp_authorization_code")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_type: Option<String>,
     /// The authorization code (first grant type).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The refresh token, single use (second grant type).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }

@@ -24,11 +24,9 @@ pub struct Upload {
     pub user_desc: Description,
     /// Test account for the reviewers.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_account: Option<Credential>,
     /// Its password.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_password: Option<Credential>,
 }
 
@@ -44,15 +42,12 @@ pub struct SubmitAudit {
     pub content: Notes,
     /// A remark; may span lines.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<Notes>,
     /// Test account for the reviewers.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_account: Option<Credential>,
     /// Its password.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_password: Option<Credential>,
 }
 
@@ -74,7 +69,6 @@ pub struct Release {
     #[param(inline, example = 1)]
     pub package_id: Id,
     /// Unix seconds: release then instead of now (at most a year ahead; a time not in the future releases now).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release_at: Option<i64>,
 }
 
@@ -96,11 +90,9 @@ pub struct Rollback {
     pub package_id: Id,
     /// The earlier version to return to, by package id.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_package_id: Option<Id>,
     /// The earlier version to return to, by version; 47035 naming the package ids when several earlier versions carry it.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
 }
 
@@ -110,10 +102,9 @@ pub struct Rollback {
 pub struct GetDetail {
     /// The package.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_id: Option<Id>,
     /// A status: 1 online, 3 development, 4 auditing, 5 audit failed, 6 audit passed, 8 under rollback.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<i64>)]
     pub status: Option<PackageStatus>,
 }

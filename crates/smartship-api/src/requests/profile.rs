@@ -12,7 +12,7 @@ pub struct CheckName {
     /// The name: 4–30, a Chinese character counting two.
     pub app_name: String,
     /// Uploaded `type` 3 image URLs, comma-separated (at most 5).
-    #[serde(alias = "materials", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "materials")]
     pub qual_materials: Option<String>,
 }
 
@@ -25,7 +25,7 @@ pub struct SetName {
     #[serde(alias = "nike_name")]
     pub nick_name: String,
     /// Uploaded `type` 3 image URLs, comma-separated.
-    #[serde(alias = "material", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "material")]
     pub qual_materials: Option<String>,
 }
 
@@ -68,16 +68,12 @@ pub struct CategoryUpdate {
 #[into_params(parameter_in = Query)]
 pub struct OfflineUpdate {
     /// A corrected name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
     /// A corrected description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_desc: Option<String>,
     /// A corrected icon (uploaded).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub photo_addr: Option<String>,
     /// Uploaded images for a brand name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_name_material: Option<String>,
 }
 
@@ -88,19 +84,19 @@ pub struct OfflineUpdate {
 pub struct DomainLists {
     /// Comma-separated.
     #[param(inline)]
-    #[serde(default, skip_serializing_if = "Verbatim::is_absent")]
+    #[serde(default)]
     pub request_domain: Verbatim,
     /// Comma-separated.
     #[param(inline)]
-    #[serde(default, skip_serializing_if = "Verbatim::is_absent")]
+    #[serde(default)]
     pub upload_domain: Verbatim,
     /// Comma-separated.
     #[param(inline)]
-    #[serde(default, skip_serializing_if = "Verbatim::is_absent")]
+    #[serde(default)]
     pub download_domain: Verbatim,
     /// Comma-separated, `wss://`.
     #[param(inline)]
-    #[serde(default, skip_serializing_if = "Verbatim::is_absent")]
+    #[serde(default)]
     pub socket_domain: Verbatim,
 }
 
@@ -110,7 +106,7 @@ pub struct DomainLists {
 pub struct WebViewList {
     /// Comma-separated.
     #[param(inline)]
-    #[serde(default, skip_serializing_if = "Verbatim::is_absent")]
+    #[serde(default)]
     pub web_view_domain: Verbatim,
 }
 
@@ -120,7 +116,6 @@ pub struct WebViewList {
 #[into_params(parameter_in = Query)]
 pub struct AppDomainAction {
     /// add, delete, set or get.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
 }
 
@@ -147,11 +142,9 @@ pub struct FlowControl {
 #[into_params(parameter_in = Query)]
 pub struct QrCode {
     /// The page and its query.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// A package in development, audit or online.
     #[param(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_id: Option<Id>,
     /// Pixels, default 200.
     #[param(inline)]

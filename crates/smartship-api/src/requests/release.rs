@@ -15,9 +15,7 @@ pub struct GrayRelease {
     #[param(minimum = 1, maximum = 100)]
     pub gray_percentage: i64,
     /// Comma-separated host user ids that get the package whatever the percentage (at most 1,000; added to the plan's).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_list: Option<String>,
     /// JSON array of later steps `[{"gray_percentage":50,"at":UNIX_SECONDS}]` the server takes by itself; replaces the steps not yet taken.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ramp: Option<String>,
 }

@@ -10,19 +10,15 @@ use utoipa::IntoParams;
 pub struct UpdateCheck {
     /// The host's id of the user (bucketing of phased releases). Without
     /// it, the answer is the online version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// The version the host has; an incremental package from it is offered
     /// when the app served that version. Two packages may carry one
     /// version: send `current_package_id` (or `current_sha256`) to be told
     /// apart.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
     /// The package the host runs (`package_id` of the answer it applied):
     /// decides `up_to_date` and the incremental package's base.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_package_id: Option<i64>,
     /// The SHA-256 of the zip the host runs, when it knows no package id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_sha256: Option<String>,
 }

@@ -6,7 +6,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::layout::{self, Found, Nav, OrInternal, Page};
+use super::layout::{self, Found, Nav, OrInternal, Page, PageError};
 use super::reviews::when;
 use crate::service::{self, packages::Change};
 use crate::state::AppState;
@@ -376,9 +376,7 @@ pub async fn set_service(
         service_status: Some(status),
         ..AppUpdate::default()
     };
-    service::parties::update_app(&s, AppId(id), update)
-        .await
-        .found(l, || format!("app {id}"))?;
+    change_app(&s, l, id, update).await?;
     tracing::info!(app = id, status = status.as_str(), operator = %who.operator.username, "console: service changed");
     Ok(back(id, done))
 }
@@ -408,8 +406,14 @@ pub async fn approve(
         basic_info_approved: Some(true),
         ..AppUpdate::default()
     };
-    service::parties::update_app(&s, AppId(id), update)
+    change_app(&s, l, id, update).await?;
+    Ok(back(id, "approve"))
+}
+
+/// Changes app `id` as an operator, or the page saying there is none.
+async fn change_app(s: &AppState, l: Lang, id: i64, update: AppUpdate) -> Result<(), PageError> {
+    service::parties::update_app(s, AppId(id), update)
         .await
         .found(l, || format!("app {id}"))?;
-    Ok(back(id, "approve"))
+    Ok(())
 }

@@ -169,11 +169,7 @@ pub async fn get_support_version(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let app = s
-        .store
-        .app(call.caller.app)
-        .await?
-        .ok_or(ApiError::Gateway(smartship_api::GatewayCode::TokenInvalid))?;
+    let app = call.caller.app_row(&s).await?;
     Ok(ok(support_versions(&s, app.min_base_version)))
 }
 

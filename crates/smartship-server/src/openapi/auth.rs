@@ -16,6 +16,17 @@ pub struct AppCaller {
     pub tp: TpId,
 }
 
+impl AppCaller {
+    /// The caller's app. Gone since its token was checked (an operator
+    /// deleted it meanwhile), it answers as an invalid token would.
+    pub async fn app_row(&self, s: &AppState) -> Result<smartship_store::App, ApiError> {
+        s.store
+            .app(self.app)
+            .await?
+            .ok_or(ApiError::Gateway(smartship_api::GatewayCode::TokenInvalid))
+    }
+}
+
 /// The caller behind a third-party platform token.
 #[derive(Debug, Clone, Copy)]
 pub struct TpCaller {

@@ -353,11 +353,7 @@ pub async fn offline_update(
     State(s): State<AppState>,
     call: AppCall,
 ) -> Result<Response, ApiError> {
-    let app = s
-        .store
-        .app(call.caller.app)
-        .await?
-        .ok_or(ApiError::Gateway(smartship_api::GatewayCode::TokenInvalid))?;
+    let app = call.caller.app_row(&s).await?;
     if app.service_status != ServiceStatus::ForcedOffline {
         return Err(ApiError::business(
             ErrorCode::AppStatusNotAllowed,
@@ -491,11 +487,7 @@ pub async fn violation(State(s): State<AppState>, call: AppCall) -> Result<Respo
 pub async fn app_info(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
     let base = s.base_url();
     let caller = call.caller;
-    let app = s
-        .store
-        .app(caller.app)
-        .await?
-        .ok_or(ApiError::Gateway(smartship_api::GatewayCode::TokenInvalid))?;
+    let app = caller.app_row(&s).await?;
     let profile = s
         .store
         .profile(app.id, year_start(crate::clock::now_ms()))

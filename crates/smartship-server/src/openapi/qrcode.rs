@@ -129,11 +129,7 @@ pub async fn qrcode(State(s): State<AppState>, call: AppCall) -> Result<Response
             ),
         ));
     };
-    let info = s
-        .store
-        .app(app)
-        .await?
-        .ok_or(ApiError::Gateway(smartship_api::GatewayCode::TokenInvalid))?;
+    let info = call.caller.app_row(&s).await?;
     let link = deep_link(&info.app_key, path, package.id, channel);
     let png = tokio::task::spawn_blocking(move || render_png(&link, width)).await??;
     Ok((
