@@ -579,10 +579,6 @@ impl OpenApiClient {
         user_version: &str,
         user_desc: &str,
     ) -> Result<DraftCreated> {
-        let url = format!(
-            "{}/rest/2.0/smartapp/template/uploaddraft",
-            self.conn.config.base_url
-        );
         let form = multipart::Form::new()
             .text("user_version", user_version.to_owned())
             .text("user_desc", user_desc.to_owned())
@@ -593,6 +589,17 @@ impl OpenApiClient {
                     .mime_str("application/zip")
                     .expect("static mime"),
             );
+        self.write_multipart("/rest/2.0/smartapp/template/uploaddraft", form)
+            .await
+    }
+
+    /// A write whose body is `form`, multipart (sent once, as every write).
+    pub(crate) async fn write_multipart<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: multipart::Form,
+    ) -> Result<T> {
+        let url = format!("{}{path}", self.conn.config.base_url);
         let body: Value = self
             .conn
             .http

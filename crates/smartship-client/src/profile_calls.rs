@@ -67,27 +67,14 @@ impl OpenApiClient {
     /// # Ok(()) }
     /// ```
     pub async fn upload_image(&self, bytes: Vec<u8>, kind: u8) -> Result<String> {
-        let url = format!(
-            "{}/file/2.0/smartapp/upload/image",
-            self.conn.config.base_url
-        );
         let form = multipart::Form::new()
             .part(
                 "multipartFile",
                 multipart::Part::bytes(bytes).file_name("image"),
             )
             .text("type", kind.to_string());
-        let body: Value = self
-            .conn
-            .http
-            .post(url)
-            .query(&[("access_token", self.token.as_str())])
-            .multipart(form)
-            .send()
-            .await?
-            .json()
-            .await?;
-        decode(body)
+        self.write_multipart("/file/2.0/smartapp/upload/image", form)
+            .await
     }
 
     /// `app/checknamewithqual`.
