@@ -14,7 +14,7 @@ use smartship_client::events::{EventReceiver, PushEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -296,12 +296,17 @@ async fn audited(
 
 /// Submits and withdraws one app's package as fast as it is answered,
 /// counting the calls answered `errno` 0, until `stop`.
+/// Acknowledged changes each round of the storm waits for before its
+/// kill: three rounds make more than the 200 the check needs.
+const STORM_CHANGES_PER_ROUND: usize = 80;
+
 async fn churn(
     http: reqwest::Client,
     base: String,
     token: String,
     package: i64,
     stop: Arc<AtomicBool>,
+    progress: Arc<AtomicUsize>,
 ) -> BTreeMap<String, usize> {
     let mut acked = BTreeMap::new();
     let id = package.to_string();
@@ -330,6 +335,7 @@ async fn churn(
                 *acked
                     .entry(route.rsplit('/').next().unwrap().to_owned())
                     .or_insert(0) += 1;
+                progress.fetch_add(1, Ordering::SeqCst);
             }
         }
     }
@@ -352,6 +358,7 @@ async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url:
         let (mut server, demo) = support::start_demo(dir.path(), &env);
         let base = demo["base_url"].as_str().unwrap().to_owned();
         let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for app in demo["apps"].as_array().unwrap().iter().take(1) {
             let token = app["access_token"].as_str().unwrap().to_owned();
@@ -397,11 +404,18 @@ async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url:
                         token.clone(),
                         package,
                         stop.clone(),
+                        progress.clone(),
                     )),
                 ));
             }
         }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // The kill falls in the middle of the storm once it has done
+        // enough to tell, however fast this machine is (at most 30 s).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while progress.load(Ordering::SeqCst) < STORM_CHANGES_PER_ROUND && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         kill9(&mut server);
         stop.store(true, Ordering::SeqCst);
         for (app, task) in tasks {
