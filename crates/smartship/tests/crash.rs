@@ -354,6 +354,9 @@ async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url:
     }
     let http = reqwest::Client::new();
     let mut acked: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    // The package the previous round churned on: the kill may have left it
+    // under audit, where it would refuse this round's submissions.
+    let mut previous: Option<i64> = None;
     for round in 0..3 {
         let (mut server, demo) = support::start_demo(dir.path(), &env);
         let base = demo["base_url"].as_str().unwrap().to_owned();
@@ -364,6 +367,23 @@ async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url:
             let token = app["access_token"].as_str().unwrap().to_owned();
             let app_id = app["app_id"].to_string();
             // One built package per app and round to churn on.
+            if let Some(p) = previous {
+                let w = call(
+                    &http,
+                    &base,
+                    "package/withdraw",
+                    &token,
+                    &[("package_id", &p.to_string())],
+                )
+                .await;
+                if w["errno"] == 0 {
+                    *acked
+                        .entry(app_id.clone())
+                        .or_default()
+                        .entry("withdraw".into())
+                        .or_default() += 1;
+                }
+            }
             let version = format!("9.9.{round}");
             let up = call(
                 &http,
@@ -395,6 +415,7 @@ async fn a_sigkill_storm_leaves_no_acknowledged_change_without_its_entry(db_url:
                 assert!(Instant::now() < deadline, "not built: {list}");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             };
+            previous = Some(package);
             for _ in 0..4 {
                 tasks.push((
                     app_id.clone(),
