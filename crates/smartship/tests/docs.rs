@@ -188,6 +188,30 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// Builds the release binaries once for every document that asks for them,
+/// before any script starts its clock. The documents' own `cargo run
+/// --release` then finds them built: several documents compiling the same
+/// cold release build at once, beside the other test binaries, can take
+/// longer than a script's wait for its server.
+fn release_build() {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if *built {
+        return;
+    }
+    let out = Command::new("cargo")
+        .args(["build", "--release"])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo build --release failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    *built = true;
+}
+
 /// Runs one document's run blocks; panics with the script's output on failure.
 fn run_document(doc: &str) {
     run_document_with(doc, &[], |_| true);
@@ -203,6 +227,9 @@ fn run_document_with(doc: &str, env: &[(&str, &str)], keep: impl Fn(&Block) -> b
         .collect();
     assert!(!runnable.is_empty(), "{doc} has no <!-- run --> block");
     let (script, starts_server) = script(&runnable);
+    if script.contains("cargo run --release") || script.contains("cargo build --release") {
+        release_build();
+    }
     let parent = target_dir().join("docs-test");
     std::fs::create_dir_all(&parent).unwrap();
     let dir = tempfile::Builder::new()
