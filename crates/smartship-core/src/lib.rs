@@ -10,6 +10,8 @@
 //! - [`manifest`]: content-addressed file lists shared by drafts and packages.
 //! - [`package_path`]: the one check every path that enters a package passes.
 //! - [`gray`]: phased release: user buckets and the rules of a plan.
+//! - [`phased`]: an operation on an app's phased release, decided whole
+//!   (the plan, the hold, the release at 100 %).
 //! - [`runtime`]: what host runtimes get: the signed bytes, incremental packages.
 //! - [`profile`]: the app's basic information and the rules its changes pass.
 //! - [`domains`]: the server and web-view domains of an app or a platform.
@@ -26,6 +28,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod manifest;
 pub mod package_path;
+pub mod phased;
 pub mod precheck;
 pub mod profile;
 pub mod roles;

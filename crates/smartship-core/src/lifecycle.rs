@@ -195,6 +195,30 @@ impl AppSnapshot {
     fn in_slot(&self, slot: Slot) -> Option<&PackageView> {
         self.slotted.iter().find(|p| p.state.slot() == Some(slot))
     }
+
+    /// What deciding a [`Hold`] of the target package needs.
+    pub fn hold(&self) -> HoldSnapshot {
+        let target = self.target.as_ref();
+        HoldSnapshot {
+            state: target.map(|t| t.state),
+            authenticity_verified: self.authenticity_verified,
+            live_gray: self.gray,
+            rolling_back: self
+                .slotted
+                .iter()
+                .any(|p| p.state == PackageState::RollingBack),
+            scheduled: target.is_some_and(|t| self.scheduled == Some(t.id)),
+        }
+    }
+
+    /// Whether the target package's release is scheduled, so that a
+    /// cancellation has something to cancel (a package leaves the schedule
+    /// when it leaves "audit passed").
+    pub fn target_scheduled(&self) -> bool {
+        self.target
+            .as_ref()
+            .is_some_and(|t| t.state == PackageState::AuditPassed && self.scheduled == Some(t.id))
+    }
 }
 
 /// The outcome of an audit.

@@ -112,6 +112,23 @@ pub(crate) fn unix_ms_now() -> i64 {
 /// The outcome of a lifecycle action: applied, or refused by the rules.
 pub type Decision = std::result::Result<Effects, Refusal>;
 
+/// What an accepted phased-release operation left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhasedOutcome {
+    /// The plan as stored (finished when its package was released).
+    pub plan: smartship_core::gray::GrayPlan,
+    /// Nothing was written: no ramp step was due (another node took it),
+    /// or a plan at 100 % whose release was refused again.
+    pub unchanged: bool,
+    /// At 100 %, the release of the plan's package in the same
+    /// transaction: its effects, or why the rules refused it (the plan then
+    /// stays running at 100 %, and is stored so).
+    pub release: Option<Decision>,
+}
+
+/// The outcome of a phased-release operation: done, or refused by the rules.
+pub type PhasedDecision = std::result::Result<PhasedOutcome, smartship_core::phased::PhasedRefusal>;
+
 /// Third-party platforms, apps, their authorizations, tickets and the apps' administrator accounts.
 #[async_trait]
 pub trait PartyStore: Send + Sync {
@@ -275,6 +292,32 @@ pub trait PackageStore: Send + Sync {
         action: Action,
         ctx: &ActionContext,
     ) -> Result<Decision>;
+    /// An operation on the app's phased release, decided by
+    /// `smartship_core::phased` under the app's lock. A plan that reaches
+    /// 100 % releases its package in the same transaction.
+    async fn phased(
+        &self,
+        app: AppId,
+        op: smartship_core::phased::PhasedOp,
+        ctx: &ActionContext,
+    ) -> Result<PhasedDecision>;
+    /// Holds a package that passed audit for release at `at` (Unix ms),
+    /// under the app's lock (`lifecycle::check_hold`). Recorded in the
+    /// package's history.
+    async fn schedule_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        at: i64,
+        ctx: &ActionContext,
+    ) -> Result<std::result::Result<(), Refusal>>;
+    /// Cancels a package's scheduled release; false when none was scheduled.
+    async fn cancel_scheduled_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        ctx: &ActionContext,
+    ) -> Result<bool>;
     /// The packages in a slot (what `package/get` lists), newest first.
     /// Shared, not copied: `package/get` is the hottest read and may be
     /// served from a cache.
@@ -359,23 +402,6 @@ pub trait OutboxStore: Send + Sync {
     async fn replay_failed(&self, tp: TpId, now: i64) -> Result<i64>;
 }
 
-/// A change to an app's live phased release, decided by the rules of
-/// `smartship_core::gray` on the plan as it is under the app's lock.
-pub type GrayChange = Box<
-    dyn FnOnce(&mut smartship_core::gray::GrayPlan) -> Result<(), smartship_core::gray::GrayRefusal>
-        + Send,
->;
-
-/// A phased release to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewGray {
-    pub app: AppId,
-    pub package: PackageId,
-    pub percentage: u8,
-    pub user_list: Vec<String>,
-    pub ramp: Vec<smartship_core::gray::RampStep>,
-}
-
 /// Delivery to host runtimes (SPEC §7): host-app keys, signing keys, the
 /// artifacts hosts download, and phased-release plans.
 #[async_trait]
@@ -429,44 +455,6 @@ pub trait RuntimeStore: Send + Sync {
     ) -> Result<Vec<Package>>;
     /// The app's newest phased release, live or not.
     async fn latest_gray(&self, app: AppId) -> Result<Option<smartship_core::gray::GrayPlan>>;
-    /// Starts a phased release of a package that passed audit, under the
-    /// app's lock: refused as the lifecycle would refuse a release of it,
-    /// and while another phased release is live.
-    async fn start_gray(
-        &self,
-        gray: NewGray,
-        actor: &str,
-        now: i64,
-    ) -> Result<std::result::Result<smartship_core::gray::GrayPlan, Refusal>>;
-    /// Applies `change` to the app's live phased release under the app's
-    /// lock and stores the result.
-    async fn change_gray(
-        &self,
-        app: AppId,
-        now: i64,
-        change: GrayChange,
-    ) -> Result<
-        std::result::Result<smartship_core::gray::GrayPlan, smartship_core::gray::GrayRefusal>,
-    >;
-    /// Holds a package that passed audit for release at `at` (Unix ms),
-    /// under the app's lock: refused as a release of it would be, and
-    /// while a phased release is live. Recorded in the package's history.
-    async fn schedule_release(
-        &self,
-        app: AppId,
-        package: PackageId,
-        at: i64,
-        actor: &str,
-        now: i64,
-    ) -> Result<std::result::Result<(), Refusal>>;
-    /// Cancels a package's scheduled release; false when none was scheduled.
-    async fn cancel_scheduled_release(
-        &self,
-        app: AppId,
-        package: PackageId,
-        actor: &str,
-        now: i64,
-    ) -> Result<bool>;
     /// Scheduled releases due at `now`.
     async fn due_scheduled_releases(&self, now: i64) -> Result<Vec<(AppId, PackageId, i64)>>;
     /// When the next scheduled release is due.

@@ -1,5 +1,7 @@
 //! The read-decide-write transactions of the package lifecycle, once for
-//! every backend: uploads, transitions and build results.
+//! every backend: uploads, transitions, build results, phased releases
+//! (with the release at 100 % in the same transaction) and scheduled
+//! releases.
 //!
 //! Each function runs inside one transaction the backend has opened: it
 //! locks the app and reads what `smartship_core::lifecycle::decide` needs,
@@ -14,10 +16,13 @@
 //! once ([`run_ready`]).
 
 use crate::model::*;
-use crate::{Decision, Result, StoreError};
+use crate::{Decision, PhasedDecision, PhasedOutcome, Result, StoreError};
+use smartship_core::gray::{GrayPlan, GrayRefusal};
 use smartship_core::lifecycle::{
-    self, Action, AppSnapshot, AuditEvent, BuildState, Effects, PackageState, PackageView,
+    self, Action, AppSnapshot, AuditEvent, BuildState, Effects, Hold, PackageState, PackageView,
+    Refusal,
 };
+use smartship_core::phased::{self, PhasedOp, PhasedRefusal};
 use smartship_core::{AppId, PackageId};
 
 /// One row of the package history (`package_transitions`).
@@ -65,6 +70,18 @@ pub(crate) trait LifecycleTx {
     async fn clear_scheduled_release(&mut self, package: PackageId) -> Result<()>;
     /// Ends the app's live phased release as finished at 100 %.
     async fn finish_gray(&mut self, app: AppId, now: i64) -> Result<()>;
+    /// The app's newest phased release, live or not.
+    async fn latest_gray_plan(&mut self, app: AppId) -> Result<Option<GrayPlan>>;
+    /// Stores a new plan (its `id` is ignored); returns its id.
+    async fn insert_gray_plan(&mut self, plan: &GrayPlan) -> Result<i64>;
+    /// Stores the plan's share, users, ramp, status and times.
+    async fn update_gray_plan(&mut self, plan: &GrayPlan) -> Result<()>;
+    /// Enqueues PACKAGE_GRAY_RELEASE for the plan's package, when its TP
+    /// subscribes to it.
+    async fn insert_gray_event(&mut self, plan: &GrayPlan, now: i64) -> Result<()>;
+    /// Sets (Unix ms) or clears a package's scheduled release.
+    async fn set_release_at(&mut self, package: PackageId, at: Option<i64>, now: i64)
+    -> Result<()>;
     /// Raises the app's release sequence (what it serves changed).
     async fn bump_release_seq(&mut self, app: AppId) -> Result<()>;
     /// Writes an entry of the audit log.
@@ -334,6 +351,160 @@ pub(crate) async fn apply<T: LifecycleTx>(
             Ok(Ok(fx))
         }
     }
+}
+
+/// Runs an operation on the app's phased release: the plan's change is
+/// decided by `smartship_core::phased`, and a plan that reaches 100 % has
+/// its package released by `lifecycle::decide` in the same transaction.
+#[tracing::instrument(level = "debug", name = "store.phased", skip_all, fields(%app, op = op.name()))]
+pub(crate) async fn phased<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    op: &PhasedOp,
+    ctx: &ActionContext,
+) -> Result<PhasedDecision> {
+    let no_app = match op {
+        PhasedOp::Request(_) => PhasedRefusal::Lifecycle(Refusal::PackageNotFound),
+        _ => PhasedRefusal::Plan(GrayRefusal::NoPlan),
+    };
+    if tx.lock_app(app).await?.is_none() {
+        return Ok(Err(no_app));
+    }
+    let live = tx
+        .latest_gray_plan(app)
+        .await?
+        .filter(|p| p.status.is_live());
+    // The package concerned: the one asked for, else the live plan's (the
+    // one a release at 100 % would release).
+    let package = match op {
+        PhasedOp::Request(r) => Some(r.package),
+        _ => live.as_ref().map(|p| p.package),
+    };
+    let Some(mut snap) = snapshot(tx, app, package, &Action::Release, ctx).await? else {
+        return Ok(Err(no_app));
+    };
+    let hold = snap.hold();
+    let write = match phased::decide(app, live.as_ref(), |_| hold, op, &ctx.actor, ctx.now) {
+        Ok(w) => w,
+        Err(r) => return Ok(Err(r)),
+    };
+    if write.unchanged && !write.complete {
+        return Ok(Ok(PhasedOutcome {
+            plan: write.plan,
+            unchanged: true,
+            release: None,
+        }));
+    }
+    let mut plan: GrayPlan = write.plan;
+    if !write.unchanged {
+        if write.new {
+            plan.id = tx.insert_gray_plan(&plan).await?;
+        } else {
+            tx.update_gray_plan(&plan).await?;
+        }
+        if write.announce {
+            tx.insert_gray_event(&plan, ctx.now).await?;
+        }
+        // Who gets what changed with the users or the share (a pause
+        // changes nobody's answer, but is cheap to count).
+        tx.bump_release_seq(app).await?;
+    }
+    // The follow-up at 100 %: the plan is live (a new one too) when its
+    // release is decided. Refused, the plan stays running at 100 %.
+    let release = write.complete.then(|| {
+        snap.gray = Some(plan.package);
+        lifecycle::decide(&snap, &Action::Release)
+    });
+    if let Some(Ok(fx)) = &release {
+        write_effects(tx, app, Some(plan.package), &Action::Release, fx, ctx).await?;
+        // The release finished the plan.
+        if let Some(finished) = tx.latest_gray_plan(app).await? {
+            plan = finished;
+        }
+    }
+    let unchanged = write.unchanged && !matches!(release, Some(Ok(_)));
+    if unchanged {
+        return Ok(Ok(PhasedOutcome {
+            plan,
+            unchanged,
+            release,
+        }));
+    }
+    if let Some(entry) = &ctx.audit {
+        tx.insert_audit(entry).await?;
+    }
+    Ok(Ok(PhasedOutcome {
+        plan,
+        unchanged,
+        release,
+    }))
+}
+
+/// Holds a package that passed audit for release at `at` (Unix ms), when
+/// `lifecycle::check_hold` allows it.
+#[tracing::instrument(level = "debug", name = "store.schedule", skip_all, fields(%app, %package))]
+pub(crate) async fn schedule_release<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    package: PackageId,
+    at: i64,
+    ctx: &ActionContext,
+) -> Result<std::result::Result<(), Refusal>> {
+    let Some(snap) = snapshot(tx, app, Some(package), &Action::Release, ctx).await? else {
+        return Ok(Err(Refusal::PackageNotFound));
+    };
+    if let Err(r) = lifecycle::check_hold(&snap.hold(), package, Hold::Schedule) {
+        return Ok(Err(r));
+    }
+    tx.set_release_at(package, Some(at), ctx.now).await?;
+    let detail = format!("release_at={}", at.div_euclid(1000));
+    record_hold(tx, app, package, "schedule_release", &detail, ctx).await?;
+    Ok(Ok(()))
+}
+
+/// Cancels a package's scheduled release; false when none was scheduled.
+#[tracing::instrument(level = "debug", name = "store.cancel_schedule", skip_all, fields(%app, %package))]
+pub(crate) async fn cancel_scheduled_release<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    package: PackageId,
+    ctx: &ActionContext,
+) -> Result<bool> {
+    let Some(snap) = snapshot(tx, app, Some(package), &Action::Release, ctx).await? else {
+        return Ok(false);
+    };
+    if !snap.target_scheduled() {
+        return Ok(false);
+    }
+    tx.set_release_at(package, None, ctx.now).await?;
+    record_hold(tx, app, package, "cancel_scheduled_release", "", ctx).await?;
+    Ok(true)
+}
+
+/// The history row of a change to a hold: the package stays "audit passed".
+async fn record_hold<T: LifecycleTx>(
+    tx: &mut T,
+    app: AppId,
+    package: PackageId,
+    action: &str,
+    detail: &str,
+    ctx: &ActionContext,
+) -> Result<()> {
+    tx.record_transition(&TransitionRow {
+        package,
+        app,
+        action,
+        from: Some(PackageState::AuditPassed),
+        to: PackageState::AuditPassed,
+        actor: &ctx.actor,
+        detail,
+        at: ctx.now,
+    })
+    .await?;
+    if let Some(entry) = &ctx.audit {
+        tx.insert_audit(entry).await?;
+    }
+    Ok(())
 }
 
 /// Accepts an upload: a new development package, building.

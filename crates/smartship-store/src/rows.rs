@@ -41,6 +41,25 @@ macro_rules! impl_col {
     };
 }
 impl_col!(sqlx::sqlite::SqliteRow);
+
+/// The SQLite writer thread's rows (its synchronous connection).
+impl Col for rusqlite::Row<'_> {
+    fn int(&self, name: &str) -> Result<i64> {
+        Ok(self.get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        Ok(self.get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.get(name)?)
+    }
+    fn flag(&self, name: &str) -> Result<bool> {
+        Ok(self.get(name)?)
+    }
+}
 impl_col!(sqlx::postgres::PgRow);
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
@@ -251,6 +270,45 @@ pub(crate) fn package_manifest_of(
                 StoreError::Corrupt(format!("package {id}: its template is gone"))
             })?;
             Ok(Some(template_delta.apply(&manifest_of(&base)?)))
+        }
+    }
+}
+
+/// The payload of a PACKAGE_GRAY_RELEASE event about `plan`.
+pub(crate) fn gray_event_payload(plan: &smartship_core::gray::GrayPlan) -> String {
+    serde_json::json!({
+        "grayPercentage": plan.percentage,
+        "grayStatus": plan.status.as_str(),
+        "planId": plan.id,
+    })
+    .to_string()
+}
+
+/// The columns of a phased-release plan that change after its start, in
+/// the order both backends bind them (after the key columns): percentage,
+/// user_list, ramp, status, next_step_at, paused_at, updated_at, ended_at.
+pub(crate) struct GrayState {
+    pub percentage: i64,
+    pub user_list: String,
+    pub ramp: String,
+    pub status: &'static str,
+    pub next_step_at: Option<i64>,
+    pub paused_at: Option<i64>,
+    pub updated_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+impl GrayState {
+    pub(crate) fn of(plan: &smartship_core::gray::GrayPlan) -> GrayState {
+        GrayState {
+            percentage: i64::from(plan.percentage),
+            user_list: plan.user_list.join(","),
+            ramp: serde_json::to_string(&plan.ramp).expect("ramp steps serialize"),
+            status: plan.status.as_str(),
+            next_step_at: plan.next_step_at(),
+            paused_at: plan.paused_at,
+            updated_at: plan.updated_at,
+            ended_at: plan.ended_at,
         }
     }
 }

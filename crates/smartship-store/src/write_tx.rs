@@ -9,10 +9,9 @@ use crate::read_cache::ReadCache;
 pub(crate) enum Touches {
     Nothing,
     /// Any token or authorization: every cached token is dropped.
+    /// (A change to an app's packages is a lifecycle transaction, which
+    /// drops the app's cached packages itself.)
     Tokens,
-    /// A package of this app outside a lifecycle transaction (a schedule):
-    /// the app's cached package list is dropped.
-    App(smartship_core::AppId),
 }
 
 /// A write transaction of either backend. It commits with
@@ -77,7 +76,6 @@ impl<DB: sqlx::Database> Drop for WriteTx<'_, DB> {
         match self.touches {
             Touches::Nothing => {}
             Touches::Tokens => self.cache.invalidate_tokens(),
-            Touches::App(app) => self.cache.invalidate_app(app),
         }
     }
 }

@@ -11,6 +11,7 @@ mod common;
 use proptest::prelude::*;
 use smartship_core::lifecycle::{Action, BuildState, PackageState, Verdict};
 use smartship_core::manifest::Manifest;
+use smartship_core::phased::{PhasedOp, PhasedRefusal, PhasedRequest};
 use smartship_core::{PackageId, TemplateId};
 use smartship_store::*;
 use std::collections::BTreeMap;
@@ -41,6 +42,9 @@ enum Op {
     /// Start a phased release of the selected package at a percentage.
     StartGray(usize, u8),
     RaiseGray(u8),
+    /// The ramp worker's pass (the plans here have no steps: it only tries
+    /// again the release of a plan left at 100 %).
+    StepGray,
     PauseGray,
     ResumeGray,
     RevertGray,
@@ -54,6 +58,10 @@ enum Op {
     /// (`true`) start its phased release: the schedule and the plan then
     /// meet every other operation far more often.
     Hold(bool),
+    /// A phased release whose release at 100 % was refused (authenticity
+    /// withdrawn, then given back): the plan waits at 100 % for the ramp
+    /// worker's next pass or another request.
+    Stall,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -73,16 +81,24 @@ fn op() -> impl Strategy<Value = Op> {
         1 => sel.clone().prop_map(Op::Schedule),
         1 => sel.clone().prop_map(Op::CancelSchedule),
         1 => (sel.clone(), any::<bool>()).prop_map(|(a, b)| Op::FireSchedule(a, b)),
-        1 => (sel, 1u8..100).prop_map(|(a, p)| Op::StartGray(a, p)),
-        1 => (1u8..=100).prop_map(Op::RaiseGray),
+        1 => (sel, percentage()).prop_map(|(a, p)| Op::StartGray(a, p)),
+        2 => percentage().prop_map(Op::RaiseGray),
+        1 => Just(Op::StepGray),
         1 => Just(Op::PauseGray),
         1 => Just(Op::ResumeGray),
         1 => Just(Op::RevertGray),
         1 => any::<bool>().prop_map(Op::SetBasic),
-        1 => any::<bool>().prop_map(Op::SetAuth),
+        2 => any::<bool>().prop_map(Op::SetAuth),
         2 => Just(Op::Ship),
         2 => any::<bool>().prop_map(Op::Hold),
+        1 => Just(Op::Stall),
     ]
+}
+
+/// A phased release's percentage; 100 (a release in the same
+/// transaction) as often as all the others.
+fn percentage() -> impl Strategy<Value = u8> {
+    prop_oneof![1u8..100, Just(100u8)]
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +189,43 @@ impl Model {
         self.need(id, AuditPassed)?;
         if !self.auth {
             return Err("AuthenticityNotVerified");
+        }
+        Ok(())
+    }
+    /// A release of `id` (`package/release`, a schedule that fell due, a
+    /// phased release reaching 100 %).
+    fn release(&mut self, id: i64) -> Result<(), &'static str> {
+        self.releasable(id)?;
+        if self.find(|p| p.state == RollingBack).is_some() {
+            return Err("RollbackInProgress");
+        }
+        if let Some(o) = self.find(|p| p.state == Online) {
+            self.set(o, History);
+        }
+        self.set(id, Online);
+        if self.gray.is_some_and(|g| g.package == id) {
+            self.gray = None;
+        }
+        if self.scheduled.is_some_and(|(p, _)| p == id) {
+            self.scheduled = None;
+        }
+        Ok(())
+    }
+    /// `grayrelease` of the live plan's package: a higher percentage; at
+    /// 100 % the release, in the same transaction.
+    fn raise_gray(&mut self, pct: u8) -> Result<(), &'static str> {
+        let g = self.gray.ok_or("NoPlan")?;
+        // 100 again (a plan left at 100 %) tries its release again.
+        if pct <= g.percentage && pct < 100 {
+            return Err("PercentageNotIncreasing");
+        }
+        self.gray = Some(MGray {
+            percentage: pct,
+            ..g
+        });
+        if pct == 100 {
+            // Refused, the plan stays running at 100 %.
+            self.release(g.package)?;
         }
         Ok(())
     }
@@ -271,20 +324,7 @@ impl Model {
                         return Err("ScheduleChanged");
                     }
                 }
-                self.releasable(id)?;
-                if self.find(|p| p.state == RollingBack).is_some() {
-                    return Err("RollbackInProgress");
-                }
-                if let Some(o) = self.find(|p| p.state == Online) {
-                    self.set(o, History);
-                }
-                self.set(id, Online);
-                if self.gray.is_some_and(|g| g.package == id) {
-                    self.gray = None;
-                }
-                if self.scheduled.is_some_and(|(p, _)| p == id) {
-                    self.scheduled = None;
-                }
+                self.release(id)?;
             }
             Op::Rollback(_) | Op::RollbackTo(..) => {
                 if self.state_of(id)? == RollingBack {
@@ -340,6 +380,10 @@ impl Model {
                 }
                 self.scheduled = None;
             }
+            // `grayrelease` of the live plan's own package amends it.
+            Op::StartGray(_, pct) if self.gray.is_some_and(|g| g.package == id) => {
+                self.raise_gray(pct)?
+            }
             Op::StartGray(_, pct) => {
                 self.state_of(id)?;
                 self.releasable(id)?;
@@ -352,19 +396,25 @@ impl Model {
                 if self.scheduled.is_some_and(|(p, _)| p == id) {
                     return Err("ReleaseScheduled");
                 }
-                self.gray = Some(MGray {
-                    package: id,
-                    percentage: pct,
-                    paused: false,
-                });
-            }
-            Op::RaiseGray(pct) => self.change_gray(|g| {
-                if pct <= g.percentage {
-                    return Err("PercentageNotIncreasing");
+                if pct == 100 {
+                    // A plan that starts at 100 % releases its package at
+                    // once.
+                    self.release(id)?;
+                } else {
+                    self.gray = Some(MGray {
+                        package: id,
+                        percentage: pct,
+                        paused: false,
+                    });
                 }
-                g.percentage = pct;
-                Ok(())
-            })?,
+            }
+            Op::RaiseGray(pct) => self.raise_gray(pct)?,
+            Op::StepGray => {
+                let g = self.gray.ok_or("NoPlan")?;
+                if g.percentage == 100 {
+                    self.release(g.package)?;
+                }
+            }
             Op::PauseGray => self.change_gray(|g| {
                 if g.paused {
                     return Err("WrongStatus");
@@ -385,7 +435,7 @@ impl Model {
             }
             Op::SetBasic(b) => self.basic = b,
             Op::SetAuth(a) => self.auth = a,
-            Op::Ship | Op::Hold(_) => unreachable!("expanded before running"),
+            Op::Ship | Op::Hold(_) | Op::Stall => unreachable!("expanded before running"),
         }
         Ok(())
     }
@@ -407,6 +457,20 @@ fn refusal_name(r: &smartship_core::lifecycle::Refusal) -> &'static str {
         NotARollbackTarget(_) => "NotARollbackTarget",
         ReleaseScheduled(_) => "ReleaseScheduled",
         ScheduleChanged => "ScheduleChanged",
+    }
+}
+
+/// What `grayrelease` answers: a refusal of the plan's change, or of the
+/// release at 100 % that followed it.
+fn phased_result(d: PhasedDecision) -> Result<(), &'static str> {
+    match d {
+        Ok(PhasedOutcome {
+            release: Some(Err(l)),
+            ..
+        }) => Err(refusal_name(&l)),
+        Ok(_) => Ok(()),
+        Err(PhasedRefusal::Plan(g)) => Err(gray_refusal_name(&g)),
+        Err(PhasedRefusal::Lifecycle(l)) => Err(refusal_name(&l)),
     }
 }
 
@@ -451,6 +515,16 @@ async fn run(ops: Vec<Op>) {
                 } else {
                     Op::Schedule(0)
                 },
+            ],
+            Op::Stall => vec![
+                Op::Upload { direct: false },
+                Op::BuildOk(0),
+                Op::Submit(0),
+                Op::Pass(0),
+                Op::StartGray(0, 10),
+                Op::SetAuth(false),
+                Op::RaiseGray(100),
+                Op::SetAuth(true),
             ],
             o => vec![o],
         })
@@ -603,7 +677,7 @@ async fn run(ops: Vec<Op>) {
                 Op::Schedule(i) => {
                     let id = sel(*i);
                     let r = store
-                        .schedule_release(app.id, PackageId(id), schedule_at, "test", now)
+                        .schedule_release(app.id, PackageId(id), schedule_at, &ctx)
                         .await
                         .unwrap();
                     (id, r.map_err(|e| refusal_name(&e)))
@@ -611,7 +685,7 @@ async fn run(ops: Vec<Op>) {
                 Op::CancelSchedule(i) => {
                     let id = sel(*i);
                     let cancelled = store
-                        .cancel_scheduled_release(app.id, PackageId(id), "test", now)
+                        .cancel_scheduled_release(app.id, PackageId(id), &ctx)
                         .await
                         .unwrap();
                     (
@@ -637,25 +711,46 @@ async fn run(ops: Vec<Op>) {
                 }
                 Op::StartGray(i, pct) => {
                     let id = sel(*i);
-                    let new = NewGray {
-                        app: app.id,
+                    let op = PhasedOp::Request(PhasedRequest {
                         package: PackageId(id),
                         percentage: *pct,
-                        user_list: Vec::new(),
-                        ramp: Vec::new(),
-                    };
-                    let r = store.start_gray(new, "test", now).await.unwrap();
-                    (id, r.map(|_| ()).map_err(|e| refusal_name(&e)))
+                        users: Vec::new(),
+                        ramp: None,
+                    });
+                    let r = store.phased(app.id, op, &ctx).await.unwrap();
+                    (id, phased_result(r))
                 }
-                Op::RaiseGray(_) | Op::PauseGray | Op::ResumeGray | Op::RevertGray => {
-                    let change: GrayChange = match *op {
-                        Op::RaiseGray(pct) => Box::new(move |p| p.raise(pct, now)),
-                        Op::PauseGray => Box::new(move |p| p.pause(now)),
-                        Op::ResumeGray => Box::new(move |p| p.resume(now)),
-                        _ => Box::new(move |p| p.revert(now)),
+                Op::RaiseGray(pct) => {
+                    // `grayrelease` of the live plan's package raises it;
+                    // with no live plan there is nothing to raise.
+                    let live = store
+                        .latest_gray(app.id)
+                        .await
+                        .unwrap()
+                        .filter(|g| g.status.is_live());
+                    let r = match live {
+                        None => Err("NoPlan"),
+                        Some(g) => {
+                            let op = PhasedOp::Request(PhasedRequest {
+                                package: g.package,
+                                percentage: *pct,
+                                users: Vec::new(),
+                                ramp: None,
+                            });
+                            phased_result(store.phased(app.id, op, &ctx).await.unwrap())
+                        }
                     };
-                    let r = store.change_gray(app.id, now, change).await.unwrap();
-                    (0, r.map(|_| ()).map_err(|e| gray_refusal_name(&e)))
+                    (0, r)
+                }
+                Op::StepGray | Op::PauseGray | Op::ResumeGray | Op::RevertGray => {
+                    let op = match *op {
+                        Op::StepGray => PhasedOp::Advance,
+                        Op::PauseGray => PhasedOp::Pause,
+                        Op::ResumeGray => PhasedOp::Resume,
+                        _ => PhasedOp::Revert,
+                    };
+                    let r = store.phased(app.id, op, &ctx).await.unwrap();
+                    (0, phased_result(r))
                 }
                 other => {
                     let (i, action) = match other {

@@ -17,6 +17,7 @@ use smartship_api::ErrorCode;
 use smartship_api::requests::release::GrayRelease;
 use smartship_core::PackageId;
 use smartship_core::gray::{self, GrayPlan, GrayRefusal, RampStep};
+use smartship_core::phased::{PhasedOp, PhasedRefusal, PhasedRequest};
 
 pub use smartship_api::release::{GrayPlanInfo as GrayPlanView, RampStepInfo as RampStepView};
 
@@ -117,10 +118,10 @@ fn parse_ramp(ramp: Option<&str>) -> Result<Option<Vec<RampStep>>, ApiError> {
     Ok(Some(out))
 }
 
-fn refused(r: &phased::Refused) -> ApiError {
+fn refused(r: &PhasedRefusal) -> ApiError {
     match r {
-        phased::Refused::Plan(g) => gray_refusal(g),
-        phased::Refused::Lifecycle(l) => refusal(l),
+        PhasedRefusal::Plan(g) => gray_refusal(g),
+        PhasedRefusal::Lifecycle(l) => refusal(l),
     }
 }
 
@@ -147,29 +148,27 @@ pub async fn grayrelease(State(s): State<AppState>, call: AppCall) -> Result<Res
     if let Some(steps) = &ramp {
         gray::check_ramp(steps, percentage, now).map_err(|e| gray_refusal(&e))?;
     }
-    let request = phased::Request {
-        app: caller.app,
+    let request = PhasedRequest {
         package,
         percentage,
         users,
         ramp,
-        now,
     };
-    match phased::request(&s, request, Actor::App(caller.app)).await? {
-        Ok(outcome) => render(&s, Some(&outcome.plan)).await,
+    match phased::request(&s, caller.app, request, Actor::App(caller.app)).await? {
+        // The plan is stored at 100 % even so: the answer is the refusal.
+        Ok(outcome) => match &outcome.release {
+            Some(Err(r)) => Err(refusal(r)),
+            _ => render(&s, Some(&outcome.plan)).await,
+        },
         Err(r) => Err(refused(&r)),
     }
 }
 
-async fn change(
-    s: &AppState,
-    caller: &AppCaller,
-    what: fn(&mut GrayPlan, i64) -> Result<(), GrayRefusal>,
-) -> Result<Response, ApiError> {
-    let plan = phased::change(s, caller.app, what)
+async fn change(s: &AppState, caller: &AppCaller, op: PhasedOp) -> Result<Response, ApiError> {
+    let done = phased::run(s, caller.app, op, Actor::App(caller.app))
         .await?
-        .map_err(|e| gray_refusal(&e))?;
-    render(s, Some(&plan)).await
+        .map_err(|e| refused(&e))?;
+    render(s, Some(&done.plan)).await
 }
 
 /// `POST package/pausegrayrelease`
@@ -184,7 +183,7 @@ async fn change(
     responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    change(&s, &call.caller, GrayPlan::pause).await
+    change(&s, &call.caller, PhasedOp::Pause).await
 }
 
 /// `POST package/resumegrayrelease`
@@ -199,7 +198,7 @@ pub async fn pause(State(s): State<AppState>, call: AppCall) -> Result<Response,
     responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    change(&s, &call.caller, GrayPlan::resume).await
+    change(&s, &call.caller, PhasedOp::Resume).await
 }
 
 /// `POST package/revertgrayrelease`
@@ -214,7 +213,7 @@ pub async fn resume(State(s): State<AppState>, call: AppCall) -> Result<Response
     responses((status = 200, description = "The plan, or an error.", body = inline(crate::api_doc::GrayPlanAnswer)))
 )]
 pub async fn revert(State(s): State<AppState>, call: AppCall) -> Result<Response, ApiError> {
-    change(&s, &call.caller, GrayPlan::revert).await
+    change(&s, &call.caller, PhasedOp::Revert).await
 }
 
 /// `GET package/getgrayreleaseplan`

@@ -1,170 +1,79 @@
 //! Phased (gray) releases: start, amend, pause, resume, revert, the ramp
-//! worker's steps, and the release when a plan reaches 100 %.
+//! worker's steps, and the release when a plan reaches 100 % (in the same
+//! transaction as the plan's change: `lifecycle_flow::phased`).
 
-use super::packages::{self, Change};
 use super::{Actor, StoreError, wake};
 use crate::state::AppState;
-use smartship_core::gray::{GrayPlan, GrayRefusal, RampStep};
-use smartship_core::lifecycle::{Action, Refusal};
-use smartship_core::{AppId, PackageId};
-use smartship_store::NewGray;
+use smartship_core::AppId;
+use smartship_core::gray::GrayPlan;
+use smartship_core::lifecycle::Action;
+use smartship_core::phased::{PhasedOp, PhasedRequest};
+use smartship_store::{PhasedDecision, PhasedOutcome};
 
-/// A `grayrelease` request, checked for form by the door.
-pub struct Request {
-    pub app: AppId,
-    pub package: PackageId,
-    pub percentage: u8,
-    pub users: Vec<String>,
-    pub ramp: Option<Vec<RampStep>>,
-    pub now: i64,
-}
-
-/// Why a phased-release request was refused.
-#[derive(Debug)]
-pub enum Refused {
-    /// The plan's rules (`smartship_core::gray`).
-    Plan(GrayRefusal),
-    /// The package lifecycle's (starting, or releasing at 100 %).
-    Lifecycle(Refusal),
-}
-
-/// What a request left: the plan, and whether it was released at 100 %.
-pub struct Outcome {
-    pub plan: GrayPlan,
-    pub released: bool,
-}
-
-/// Starts a plan, or amends the live one of the same package; at 100 % the
-/// package is released in the same call.
-#[tracing::instrument(name = "phased_release", skip_all, fields(app = %r.app, package = %r.package, percentage = r.percentage))]
-pub async fn request(
-    s: &AppState,
-    r: Request,
-    actor: Actor,
-) -> Result<Result<Outcome, Refused>, StoreError> {
-    let live = s
-        .store
-        .latest_gray(r.app)
-        .await?
-        .filter(|g| g.status.is_live());
-    let Request {
-        app,
-        package,
-        percentage,
-        users,
-        ramp,
-        now,
-    } = r;
-    let stored = match live {
-        Some(g) if g.package == package => s
-            .store
-            .change_gray(
-                app,
-                now,
-                Box::new(move |plan: &mut GrayPlan| {
-                    plan.amend(package, percentage, users, ramp, now)
-                }),
-            )
-            .await?
-            .map_err(Refused::Plan),
-        _ => {
-            let new = NewGray {
-                app,
-                package,
-                percentage,
-                user_list: users,
-                ramp: ramp.unwrap_or_default(),
-            };
-            s.store
-                .start_gray(new, &actor.to_string(), now)
-                .await?
-                .map_err(Refused::Lifecycle)
-        }
-    };
-    let plan = match stored {
-        Ok(plan) => plan,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    wake::phased_changed(s, app);
-    if plan.percentage < 100 {
-        tracing::info!(%app, %package, percentage = plan.percentage, "gray release");
-        return Ok(Ok(Outcome {
-            plan,
-            released: false,
-        }));
-    }
-    if let Err(r) = complete(s, app, package, actor).await? {
-        return Ok(Err(Refused::Lifecycle(r)));
-    }
-    let plan = s.store.latest_gray(app).await?.unwrap_or(plan);
-    Ok(Ok(Outcome {
-        plan,
-        released: true,
-    }))
-}
-
-/// Pauses, resumes or reverts the app's live plan.
-#[tracing::instrument(name = "phased_release_change", skip_all, fields(%app))]
-pub async fn change(
+/// Runs `op` on the app's phased release. A plan at 100 % has released
+/// its package, or says why the release was refused (`release`).
+#[tracing::instrument(name = "phased_release", skip_all, fields(%app, op = op.name(), actor = %actor))]
+pub async fn run(
     s: &AppState,
     app: AppId,
-    what: fn(&mut GrayPlan, i64) -> Result<(), GrayRefusal>,
-) -> Result<Result<GrayPlan, GrayRefusal>, StoreError> {
-    let now = crate::clock::now_ms();
-    let out = s
-        .store
-        .change_gray(app, now, Box::new(move |p| what(p, now)))
-        .await?;
-    if out.is_ok() {
-        wake::phased_changed(s, app);
+    op: PhasedOp,
+    actor: Actor,
+) -> Result<PhasedDecision, StoreError> {
+    let ctx = s.action_context(actor.to_string());
+    let out = s.store.phased(app, op, &ctx).await;
+    match &out {
+        Ok(Ok(done)) if !done.unchanged => after(s, app, done),
+        Ok(_) => {}
+        // The transaction may have committed before the error: what is
+        // served is read afresh rather than trusted.
+        Err(_) => wake::delivery_changed(s, app),
     }
-    Ok(out)
+    out
 }
 
-/// Takes the app's ramp steps due at `now` (the ramp worker); at 100 % the
-/// package is released. None when nothing was due any more (reverted or
-/// finished meanwhile).
-#[tracing::instrument(name = "phased_release_step", skip_all, fields(%app))]
-pub async fn step(s: &AppState, app: AppId, now: i64) -> Result<Option<GrayPlan>, StoreError> {
-    let advanced = s
-        .store
-        .change_gray(
-            app,
-            now,
-            Box::new(move |p: &mut GrayPlan| {
-                p.advance(now);
-                Ok(())
-            }),
-        )
-        .await?;
-    let Ok(plan) = advanced else {
+/// Starts a plan, or amends the live one of the same package.
+pub async fn request(
+    s: &AppState,
+    app: AppId,
+    r: PhasedRequest,
+    actor: Actor,
+) -> Result<PhasedDecision, StoreError> {
+    run(s, app, PhasedOp::Request(r), actor).await
+}
+
+/// Takes the app's ramp steps due now, and tries again the release of a
+/// plan left at 100 % (the ramp worker). None when nothing changed
+/// (reverted, paused or taken by another node meanwhile; released again
+/// refused).
+pub async fn step(s: &AppState, app: AppId) -> Result<Option<GrayPlan>, StoreError> {
+    let Ok(done) = run(s, app, PhasedOp::Advance, Actor::Worker("gray")).await? else {
         return Ok(None);
     };
-    wake::delivery_changed(s, app);
+    let plan = &done.plan;
+    if let Some(Err(r)) = &done.release {
+        tracing::warn!(%app, package = %plan.package, reason = %r, "gray release at 100% not released");
+    }
+    if done.unchanged {
+        return Ok(None);
+    }
     tracing::info!(%app, package = %plan.package, percentage = plan.percentage, "gray step taken");
     s.audit.worker(
         "gray",
         format!("package:{}", plan.package),
         format!("{{\"app\":{app},\"percentage\":{}}}", plan.percentage),
     );
-    if plan.percentage == 100 {
-        match complete(s, app, plan.package, Actor::Worker("gray")).await? {
-            Ok(()) => tracing::info!(%app, package = %plan.package, "gray release completed"),
-            Err(r) => {
-                tracing::warn!(%app, package = %plan.package, reason = %r, "gray release at 100% not released")
-            }
-        }
+    if let Some(Ok(_)) = &done.release {
+        tracing::info!(%app, package = %plan.package, "gray release completed");
     }
-    Ok(Some(plan))
+    Ok(Some(done.plan))
 }
 
-/// Releases the plan's package: the release ends the plan as finished.
-async fn complete(
-    s: &AppState,
-    app: AppId,
-    package: PackageId,
-    actor: Actor,
-) -> Result<Result<(), Refusal>, StoreError> {
-    let decision = packages::act(s, Change::new(app, package, Action::Release, actor)).await?;
-    Ok(decision.map(|_| ()))
+/// What follows an accepted operation: the ramp worker and update checks
+/// read afresh, the platform's event goes out, and a release at 100 % is
+/// followed up as any release.
+fn after(s: &AppState, app: AppId, done: &PhasedOutcome) {
+    wake::phased_changed(s, app);
+    if let Some(Ok(fx)) = &done.release {
+        wake::lifecycle(s, app, &Action::Release, fx);
+    }
 }

@@ -17,11 +17,8 @@ pub async fn schedule(
     at: i64,
     actor: Actor,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    let now = crate::clock::now_ms();
-    let out = s
-        .store
-        .schedule_release(app, package, at, &actor.to_string(), now)
-        .await?;
+    let ctx = s.action_context(actor.to_string());
+    let out = s.store.schedule_release(app, package, at, &ctx).await?;
     if out.is_ok() {
         tracing::info!(%app, %package, release_at = at, "release scheduled");
         wake::schedule_changed(s);
@@ -37,11 +34,8 @@ pub async fn cancel(
     package: PackageId,
     actor: Actor,
 ) -> Result<bool, StoreError> {
-    let now = crate::clock::now_ms();
-    let cancelled = s
-        .store
-        .cancel_scheduled_release(app, package, &actor.to_string(), now)
-        .await?;
+    let ctx = s.action_context(actor.to_string());
+    let cancelled = s.store.cancel_scheduled_release(app, package, &ctx).await?;
     if cancelled {
         wake::schedule_changed(s);
     }

@@ -62,9 +62,11 @@ pub(super) fn build_waiting(s: &AppState) {
     s.build_wakeup.notify_one();
 }
 
-/// A phased release changed: the ramp worker reads when its next step is.
+/// A phased release changed: the ramp worker reads when its next step is,
+/// and the platform may have an event (PACKAGE_GRAY_RELEASE) to hear.
 pub(super) fn phased_changed(s: &AppState, app: AppId) {
     s.gray_wakeup.notify_one();
+    s.events_wakeup.notify_one();
     delivery_changed(s, app);
 }
 

@@ -17,7 +17,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         match state.store.due_gray_steps(now).await {
             Ok(due) => {
                 for app in due {
-                    step(&state, app, now).await;
+                    step(&state, app).await;
                 }
             }
             Err(e) => tracing::error!(error = ?e, "reading due gray steps failed"),
@@ -32,8 +32,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-async fn step(state: &AppState, app: smartship_core::AppId, now: i64) {
-    if let Err(e) = service::phased::step(state, app, now).await {
+async fn step(state: &AppState, app: smartship_core::AppId) {
+    if let Err(e) = service::phased::step(state, app).await {
         tracing::error!(error = ?e, %app, "taking a gray step failed");
     }
 }

@@ -217,5 +217,14 @@ async fn run_op(
         LifecycleOp::FinishBuild(package, outcome) => LifecycleOut::Decided(
             flow::finish_build(&mut prims, app, *package, outcome, ctx).await?,
         ),
+        LifecycleOp::Phased(op) => {
+            LifecycleOut::Phased(flow::phased(&mut prims, app, op, ctx).await?)
+        }
+        LifecycleOp::Schedule(package, at) => LifecycleOut::Scheduled(
+            flow::schedule_release(&mut prims, app, *package, *at, ctx).await?,
+        ),
+        LifecycleOp::CancelSchedule(package) => LifecycleOut::Cancelled(
+            flow::cancel_scheduled_release(&mut prims, app, *package, ctx).await?,
+        ),
     })
 }

@@ -5,7 +5,8 @@ use super::Tx;
 use crate::Result;
 use crate::lifecycle_flow::{LifecycleTx, TransitionRow};
 use crate::model::*;
-use crate::rows::{Col, build_of, state_of};
+use crate::rows::{Col, GrayState, build_of, gray_event_payload, gray_from_row, state_of};
+use smartship_core::gray::GrayPlan;
 use smartship_core::lifecycle::{BuildState, PackageState, PackageView};
 use smartship_core::{AppId, PackageId};
 use sqlx::postgres::PgRow;
@@ -21,6 +22,21 @@ fn to_view(r: &PgRow) -> Result<PackageView> {
         version: r.text("version")?,
         direct_commit: r.flag("direct_commit")?,
     })
+}
+
+/// Binds a plan's [`GrayState`], after the parameters bound before.
+fn bind_gray_state(
+    q: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    g: GrayState,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(g.percentage)
+        .bind(g.user_list)
+        .bind(g.ramp)
+        .bind(g.status)
+        .bind(g.next_step_at)
+        .bind(g.paused_at)
+        .bind(g.updated_at)
+        .bind(g.ended_at)
 }
 
 impl LifecycleTx for PgLifecycle<'_> {
@@ -170,6 +186,76 @@ impl LifecycleTx for PgLifecycle<'_> {
         .bind(now)
         .execute(&mut **self.0)
         .await?;
+        Ok(())
+    }
+
+    async fn latest_gray_plan(&mut self, app: AppId) -> Result<Option<GrayPlan>> {
+        sqlx::query("SELECT * FROM gray_plans WHERE app_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(app.0)
+            .fetch_optional(&mut **self.0)
+            .await?
+            .as_ref()
+            .map(gray_from_row)
+            .transpose()
+    }
+
+    async fn insert_gray_plan(&mut self, plan: &GrayPlan) -> Result<i64> {
+        let q = sqlx::query(
+            "INSERT INTO gray_plans (app_id, package_id, created_by, created_at, percentage, \
+               user_list, ramp, status, next_step_at, paused_at, updated_at, ended_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(plan.app.0)
+        .bind(plan.package.0)
+        .bind(&plan.created_by)
+        .bind(plan.created_at);
+        bind_gray_state(q, GrayState::of(plan))
+            .fetch_one(&mut **self.0)
+            .await?
+            .int("id")
+    }
+
+    async fn update_gray_plan(&mut self, plan: &GrayPlan) -> Result<()> {
+        let q = sqlx::query(
+            "UPDATE gray_plans SET (percentage, user_list, ramp, status, next_step_at, paused_at, \
+               updated_at, ended_at) = ($2, $3, $4, $5, $6, $7, $8, $9) WHERE id = $1",
+        )
+        .bind(plan.id);
+        bind_gray_state(q, GrayState::of(plan))
+            .execute(&mut **self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_gray_event(&mut self, plan: &GrayPlan, now: i64) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+               status, attempts, next_attempt_at, payload) ",
+            "SELECT p.tp_id, p.app_id, $1, p.id, p.version, NULL, $2, 'pending', 0, $2, $3 \
+             FROM packages p JOIN tps t ON t.id = p.tp_id WHERE p.id = $4 \
+               AND (',' || t.release_events || ',') LIKE ('%,' || $1 || ',%')"
+        ))
+        .bind(EventKind::PackageGrayRelease.as_str())
+        .bind(now)
+        .bind(gray_event_payload(plan))
+        .bind(plan.package.0)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_release_at(
+        &mut self,
+        package: PackageId,
+        at: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE packages SET release_at = $2, updated_at = $3 WHERE id = $1")
+            .bind(package.0)
+            .bind(at)
+            .bind(now)
+            .execute(&mut **self.0)
+            .await?;
         Ok(())
     }
 

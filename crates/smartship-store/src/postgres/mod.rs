@@ -28,7 +28,7 @@ use crate::prelude::*;
 use crate::read_cache::ReadCache;
 use crate::rows::*;
 use crate::write_tx::{Touches, WriteTx};
-use crate::{AddTemplate, Decision, Purged, ReleasedLeases, Result, StoreError};
+use crate::{AddTemplate, Decision, PhasedDecision, Purged, ReleasedLeases, Result, StoreError};
 use async_trait::async_trait;
 use smartship_core::lifecycle::{self, Action, PackageState};
 use smartship_core::manifest::Manifest;
@@ -111,11 +111,17 @@ enum LifecycleOp {
     Upload(NewUpload),
     Apply(PackageId, Action),
     FinishBuild(PackageId, BuildOutcome),
+    Phased(smartship_core::phased::PhasedOp),
+    Schedule(PackageId, i64),
+    CancelSchedule(PackageId),
 }
 
 enum LifecycleOut {
     Uploaded(std::result::Result<PackageId, lifecycle::Refusal>),
     Decided(Decision),
+    Phased(PhasedDecision),
+    Scheduled(std::result::Result<(), lifecycle::Refusal>),
+    Cancelled(bool),
 }
 
 impl PgStore {

@@ -14,7 +14,7 @@ package_store!(PgStore, {
             .await?
         {
             LifecycleOut::Uploaded(out) => Ok(out),
-            LifecycleOut::Decided(_) => unreachable!("an upload answers Uploaded"),
+            _ => unreachable!("an upload answers Uploaded"),
         }
     }
 
@@ -30,7 +30,50 @@ package_store!(PgStore, {
             .await?
         {
             LifecycleOut::Decided(d) => Ok(d),
-            LifecycleOut::Uploaded(_) => unreachable!("an action answers Decided"),
+            _ => unreachable!("an action answers Decided"),
+        }
+    }
+
+    async fn phased(
+        &self,
+        app: AppId,
+        op: smartship_core::phased::PhasedOp,
+        ctx: &ActionContext,
+    ) -> Result<PhasedDecision> {
+        match self.lifecycle(app, LifecycleOp::Phased(op), ctx).await? {
+            LifecycleOut::Phased(d) => Ok(d),
+            _ => unreachable!("a phased-release operation answers Phased"),
+        }
+    }
+
+    async fn schedule_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        at: i64,
+        ctx: &ActionContext,
+    ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
+        match self
+            .lifecycle(app, LifecycleOp::Schedule(package, at), ctx)
+            .await?
+        {
+            LifecycleOut::Scheduled(d) => Ok(d),
+            _ => unreachable!("a schedule answers Scheduled"),
+        }
+    }
+
+    async fn cancel_scheduled_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        ctx: &ActionContext,
+    ) -> Result<bool> {
+        match self
+            .lifecycle(app, LifecycleOp::CancelSchedule(package), ctx)
+            .await?
+        {
+            LifecycleOut::Cancelled(done) => Ok(done),
+            _ => unreachable!("a cancellation answers Cancelled"),
         }
     }
 
@@ -78,7 +121,7 @@ package_store!(PgStore, {
             .await?
         {
             LifecycleOut::Decided(d) => Ok(d),
-            LifecycleOut::Uploaded(_) => unreachable!("a build result answers Decided"),
+            _ => unreachable!("a build result answers Decided"),
         }
     }
 });

@@ -2,6 +2,4 @@
 
 use super::*;
 
-use crate::{GrayChange, NewGray};
-
 runtime_store!(PgStore);

@@ -10,8 +10,9 @@
 use crate::Result;
 use crate::lifecycle_flow::{LifecycleTx, TransitionRow};
 use crate::model::*;
-use crate::rows::{build_of, state_of};
+use crate::rows::{GrayState, build_of, gray_event_payload, gray_from_row, state_of};
 use rusqlite::{Connection, OptionalExtension, params};
+use smartship_core::gray::GrayPlan;
 use smartship_core::lifecycle::{BuildState, PackageState, PackageView};
 use smartship_core::{AppId, PackageId};
 
@@ -78,6 +79,24 @@ pub(crate) fn flush_audit(conn: &Connection) -> rusqlite::Result<()> {
 /// Forgets the batch's audit entries (the batch failed).
 pub(crate) fn discard_audit() {
     DEFERRED_AUDIT.with(|d| d.borrow_mut().clear());
+}
+
+const INSERT_GRAY_PLAN: &str = "INSERT INTO gray_plans (app_id, package_id, created_by, created_at, \
+     percentage, user_list, ramp, status, next_step_at, paused_at, updated_at, ended_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id";
+
+/// A plan's [`GrayState`], in order.
+fn gray_state_params(g: &GrayState) -> [&dyn rusqlite::ToSql; 8] {
+    [
+        &g.percentage,
+        &g.user_list,
+        &g.ramp,
+        &g.status,
+        &g.next_step_at,
+        &g.paused_at,
+        &g.updated_at,
+        &g.ended_at,
+    ]
 }
 
 /// The writer thread's connection, inside its batch's transaction.
@@ -218,6 +237,72 @@ impl LifecycleTx for SqliteLifecycle<'_> {
                  WHERE app_id = ?1 AND status IN ('running', 'paused')",
             )?
             .execute(params![app.0, now])?;
+        Ok(())
+    }
+
+    async fn latest_gray_plan(&mut self, app: AppId) -> Result<Option<GrayPlan>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT * FROM gray_plans WHERE app_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query([app.0])?;
+        rows.next()?.map(gray_from_row).transpose()
+    }
+
+    async fn insert_gray_plan(&mut self, plan: &GrayPlan) -> Result<i64> {
+        let g = GrayState::of(plan);
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+            &plan.app.0,
+            &plan.package.0,
+            &plan.created_by,
+            &plan.created_at,
+        ];
+        values.extend(gray_state_params(&g));
+        Ok(self
+            .0
+            .prepare_cached(INSERT_GRAY_PLAN)?
+            .query_row(values.as_slice(), |r| r.get(0))?)
+    }
+
+    async fn update_gray_plan(&mut self, plan: &GrayPlan) -> Result<()> {
+        let g = GrayState::of(plan);
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&plan.id];
+        values.extend(gray_state_params(&g));
+        self.0
+            .prepare_cached(
+                "UPDATE gray_plans SET (percentage, user_list, ramp, status, next_step_at, \
+                   paused_at, updated_at, ended_at) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1",
+            )?
+            .execute(values.as_slice())?;
+        Ok(())
+    }
+
+    async fn insert_gray_event(&mut self, plan: &GrayPlan, now: i64) -> Result<()> {
+        self.0
+            .prepare_cached(concat!(
+                "INSERT INTO events (tp_id, app_id, kind, package_id, version, reason, occurred_at, \
+                   status, attempts, next_attempt_at, payload) ",
+                "SELECT p.tp_id, p.app_id, ?1, p.id, p.version, NULL, ?2, 'pending', 0, ?2, ?3 \
+                 FROM packages p JOIN tps t ON t.id = p.tp_id WHERE p.id = ?4 \
+                   AND (',' || t.release_events || ',') LIKE ('%,' || ?1 || ',%')"
+            ))?
+            .execute(params![
+                EventKind::PackageGrayRelease.as_str(),
+                now,
+                gray_event_payload(plan),
+                plan.package.0
+            ])?;
+        Ok(())
+    }
+
+    async fn set_release_at(
+        &mut self,
+        package: PackageId,
+        at: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE packages SET release_at = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![package.0, at, now])?;
         Ok(())
     }
 

@@ -27,7 +27,7 @@ use crate::model::*;
 use crate::prelude::*;
 use crate::read_cache::ReadCache;
 pub(crate) use crate::write_tx::{Touches, WriteTx};
-use crate::{AddTemplate, Decision, Result, StoreError};
+use crate::{AddTemplate, Decision, PhasedDecision, Result, StoreError};
 use crate::{Purged, ReleasedLeases};
 use async_trait::async_trait;
 use smartship_core::lifecycle::{self, Action, PackageState};

@@ -41,6 +41,62 @@ package_store!(SqliteStore, {
         .await
     }
 
+    async fn phased(
+        &self,
+        app: AppId,
+        op: smartship_core::phased::PhasedOp,
+        ctx: &ActionContext,
+    ) -> Result<PhasedDecision> {
+        let ctx = ctx.clone();
+        self.lifecycle(app, move |conn| {
+            run_ready(lifecycle_flow::phased(
+                &mut SqliteLifecycle(conn),
+                app,
+                &op,
+                &ctx,
+            ))
+        })
+        .await
+    }
+
+    async fn schedule_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        at: i64,
+        ctx: &ActionContext,
+    ) -> Result<std::result::Result<(), lifecycle::Refusal>> {
+        let ctx = ctx.clone();
+        self.lifecycle(app, move |conn| {
+            run_ready(lifecycle_flow::schedule_release(
+                &mut SqliteLifecycle(conn),
+                app,
+                package,
+                at,
+                &ctx,
+            ))
+        })
+        .await
+    }
+
+    async fn cancel_scheduled_release(
+        &self,
+        app: AppId,
+        package: PackageId,
+        ctx: &ActionContext,
+    ) -> Result<bool> {
+        let ctx = ctx.clone();
+        self.lifecycle(app, move |conn| {
+            run_ready(lifecycle_flow::cancel_scheduled_release(
+                &mut SqliteLifecycle(conn),
+                app,
+                package,
+                &ctx,
+            ))
+        })
+        .await
+    }
+
     async fn claim_build(&self, now: i64, lease_ms: i64) -> Result<Option<BuildJob>> {
         let Some(id) = self
             .commits
