@@ -157,7 +157,7 @@ impl PgStore {
         })
     }
 
-    /// The pool reads go to (the shared methods of `portable` name it so).
+    /// The pool reads go to (the shared methods of `shared_sql` name it so).
     fn reads(&self) -> &PgPool {
         &self.pool
     }

@@ -99,7 +99,7 @@ use crate::rows::*;
 use outbox::insert_auth_event;
 
 impl SqliteStore {
-    /// The pool reads go to (the shared methods of `portable` name it so).
+    /// The pool reads go to (the shared methods of `shared_sql` name it so).
     fn reads(&self) -> &SqlitePool {
         &self.read
     }
