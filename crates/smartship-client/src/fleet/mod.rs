@@ -28,6 +28,7 @@
 mod apps;
 /// The state file: an append-only JSON-lines journal of a run.
 pub mod journal;
+mod next_step;
 mod progress;
 mod report;
 
@@ -39,10 +40,11 @@ pub use report::FleetReport;
 use crate::session::{AppSession, StoredTokens};
 use crate::{Error, OpenApiClient, PackageSelector};
 use journal::{Header, Journal};
+use next_step::{Goal, Memory, Step, next_step};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use smartship_api::ErrorCode;
-use smartship_api::package::{PackageInfo, PackageStatus};
+use smartship_api::package::PackageStatus;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -274,6 +276,19 @@ impl std::fmt::Debug for UpgradeOptions {
 }
 
 impl UpgradeOptions {
+    /// What [`next_step`] needs of the options.
+    fn goal(&self) -> Goal {
+        Goal {
+            version: self.version.clone(),
+            submit: self.submit,
+            wait_audit: self.wait_audit,
+            release: self.release,
+            gray_percentage: self.gray_percentage,
+            build_timeout: self.build_timeout,
+            audit_timeout: self.audit_timeout,
+        }
+    }
+
     /// Upload and build only, 16 apps at a time, `ext_json` `{"extEnable": true}`.
     ///
     /// ```
@@ -405,55 +420,12 @@ struct Driver<'a> {
     session: AppSession,
     stage: Stage,
     package_id: Option<i64>,
-    uploaded: bool,
-    /// A failure of this version seen in an earlier run, to start over from.
-    redo: bool,
+    /// What the run remembers of the app for [`next_step`].
+    memory: Memory,
     /// Submits and releases refused for the package's state so far.
     state_conflicts: u32,
     /// Calls that got no answer so far.
     transient_failures: u32,
-    /// The earlier run stopped while its upload of this app was in flight.
-    cut_off_upload: bool,
-    /// The rejected package a `--retry-failed` upload replaces.
-    superseded: Option<i64>,
-}
-
-/// What the server shows for the run's version.
-enum Seen {
-    Online(PackageInfo),
-    RollingBack(PackageInfo),
-    InAudit(PackageInfo),
-    Development(PackageInfo),
-    Nothing,
-}
-
-/// What the server shows for `version`, leaving out `superseded` (a
-/// rejected package this run has already replaced with a fresh upload: it
-/// stays in the audit slot until the new one is submitted).
-fn seen(packages: Vec<PackageInfo>, version: &str, superseded: Option<i64>) -> Seen {
-    let mut of_version: Vec<PackageInfo> = packages
-        .into_iter()
-        .filter(|p| p.version == version && Some(p.package_id) != superseded)
-        .collect();
-    // The most advanced slot wins: online, then audit, then development.
-    let rank = |p: &PackageInfo| match p.package_status() {
-        Some(PackageStatus::Online) => 0,
-        Some(PackageStatus::RollingBack) => 1,
-        Some(PackageStatus::Auditing | PackageStatus::AuditFailed | PackageStatus::AuditPassed) => {
-            2
-        }
-        _ => 3,
-    };
-    of_version.sort_by_key(rank);
-    match of_version.into_iter().next() {
-        Some(p) => match rank(&p) {
-            0 => Seen::Online(p),
-            1 => Seen::RollingBack(p),
-            2 => Seen::InAudit(p),
-            _ => Seen::Development(p),
-        },
-        None => Seen::Nothing,
-    }
 }
 
 fn error_code(e: &Error) -> Option<i64> {
@@ -560,10 +532,12 @@ impl Driver<'_> {
         ext
     }
 
-    /// Drives the app from the pipeline slot it was started with.
+    /// Drives the app from the pipeline slot it was started with: reads
+    /// its packages, asks [`next_step`] what to do, does it, and again.
     async fn drive(&mut self, first_slot: OwnedSemaphorePermit) -> Exit {
         let run = self.run;
         let o = &run.options;
+        let goal = o.goal();
         // A slot of the pipeline (upload, build, submit) is held while the
         // app moves through it; an app waiting for its audit gives the slot
         // up and checks back under a separate bound, less often each time,
@@ -572,8 +546,6 @@ impl Driver<'_> {
         let mut slot = Some(first_slot);
         let mut waiting_audit = false;
         let mut audit_delay = o.audit_poll;
-        let mut build_started: Option<Instant> = None;
-        let mut audit_started: Option<Instant> = None;
         loop {
             if self.run.stop.load(Ordering::Relaxed) {
                 return Exit::Stopped;
@@ -601,203 +573,91 @@ impl Driver<'_> {
                 Err(e) if self.transient(&e).await => continue,
                 Err(e) => return self.fail(&e),
             };
-            match seen(packages, &o.version, self.superseded) {
-                Seen::Online(p) => {
-                    self.package_id = Some(p.package_id);
-                    return self.finish(Outcome::Released, None, None);
-                }
-                Seen::RollingBack(p) => {
-                    self.package_id = Some(p.package_id);
-                    return self.finish(
-                        Outcome::Skipped,
-                        Some(format!("version {} is being rolled back", o.version)),
-                        None,
-                    );
-                }
-                Seen::InAudit(p)
-                    if p.package_status() == Some(PackageStatus::AuditFailed)
-                        && self.redo
-                        && !self.uploaded =>
-                {
-                    self.redo = false;
-                    self.superseded = Some(p.package_id);
-                    if let Some(exit) = self.upload_step().await {
-                        return exit;
-                    }
-                }
-                Seen::InAudit(p) => {
-                    self.package_id = Some(p.package_id);
-                    match p.package_status() {
-                        Some(PackageStatus::AuditFailed) => {
-                            self.enter(Stage::Auditing);
-                            let reason = if p.msg.is_empty() {
-                                "audit rejected".to_owned()
-                            } else {
-                                format!("audit rejected: {}", p.msg)
-                            };
-                            return self.finish(Outcome::Failed, Some(reason), None);
-                        }
-                        Some(PackageStatus::AuditPassed)
-                            if o.release && o.gray_percentage.is_some() =>
-                        {
-                            self.enter(Stage::Releasing);
-                            let (id, pct) = (p.package_id, o.gray_percentage.unwrap_or(100));
-                            match self
-                                .session
-                                .call(|c| async move { c.gray_release(id, pct, &[], None).await })
-                                .await
-                            {
-                                // 100 released it: the next read sees it online.
-                                Ok(_) if pct >= 100 => {}
-                                Ok(plan) => {
-                                    let at = plan.gray_percentage.unwrap_or(i64::from(pct));
-                                    return self.finish(
-                                        Outcome::Grayed,
-                                        Some(format!("gray release at {at}%")),
-                                        None,
-                                    );
-                                }
-                                // An earlier run took it this far or further.
-                                Err(e)
-                                    if e.business_code()
-                                        == Some(
-                                            smartship_api::ErrorCode::GrayPercentageNotIncreasing,
-                                        ) =>
-                                {
-                                    return self.finish(
-                                        Outcome::Grayed,
-                                        Some(format!("gray release already at {pct}% or more")),
-                                        None,
-                                    );
-                                }
-                                Err(e)
-                                    if !self.state_changed_meanwhile(&e)
-                                        && !self.transient(&e).await =>
-                                {
-                                    return self.fail(&e);
-                                }
-                                Err(_) => {}
-                            }
-                        }
-                        Some(PackageStatus::AuditPassed) if o.release => {
-                            self.enter(Stage::Releasing);
-                            let id = p.package_id;
-                            if let Err(e) = self
-                                .session
-                                .call(|c| async move { c.package_release(id).await })
-                                .await
-                                && !self.state_changed_meanwhile(&e)
-                                && !self.transient(&e).await
-                            {
-                                return self.fail(&e);
-                            }
-                        }
-                        Some(PackageStatus::AuditPassed) if o.wait_audit => {
-                            return self.finish(Outcome::Passed, None, None);
-                        }
-                        Some(PackageStatus::AuditPassed) => {
-                            return self.finish(Outcome::Submitted, None, None);
-                        }
-                        _ => {
-                            self.enter(Stage::Auditing);
-                            if !o.wait_audit {
-                                return self.finish(Outcome::Submitted, None, None);
-                            }
-                            let since = *audit_started.get_or_insert_with(Instant::now);
-                            if let Some(limit) = o.audit_timeout
-                                && since.elapsed() > limit
-                            {
-                                return self.finish(
-                                    Outcome::Submitted,
-                                    Some(format!(
-                                        "still under audit after {}s; run again to continue",
-                                        limit.as_secs()
-                                    )),
-                                    None,
-                                );
-                            }
-                            slot = None;
-                            waiting_audit = true;
-                            drop(_poll);
-                            // Never past the timeout: it is honoured to
-                            // within a poll's round trip, not a backoff.
-                            let left = o.audit_timeout.map_or(audit_delay, |limit| {
-                                limit.saturating_sub(since.elapsed()) + Duration::from_millis(50)
-                            });
-                            tokio::time::sleep(audit_delay.min(left)).await;
-                            audit_delay = (audit_delay * 2).min(MAX_AUDIT_POLL.max(o.audit_poll));
-                        }
-                    }
-                }
-                Seen::Development(p) => {
-                    self.package_id = Some(p.package_id);
-                    match p.upload_status {
-                        Some(1) => {
-                            self.enter(Stage::Building);
-                            let since = *build_started.get_or_insert_with(Instant::now);
-                            if since.elapsed() > o.build_timeout {
-                                return self.finish(
-                                    Outcome::Failed,
-                                    Some(format!(
-                                        "build did not finish within {}s",
-                                        o.build_timeout.as_secs()
-                                    )),
-                                    None,
-                                );
-                            }
-                            tokio::time::sleep(o.build_poll).await;
-                        }
-                        Some(3) if self.redo && !self.uploaded => {
-                            self.redo = false;
-                            if let Some(exit) = self.upload_step().await {
-                                return exit;
-                            }
-                        }
-                        Some(3) => {
-                            self.enter(Stage::Building);
-                            let reason = p
-                                .upload_err_msg
-                                .clone()
-                                .or(p.upload_status_desc.clone())
-                                .unwrap_or_else(|| "build failed".to_owned());
-                            return self.finish(
-                                Outcome::Failed,
-                                Some(format!("build failed: {reason}")),
-                                p.upload_err_code,
-                            );
-                        }
-                        _ if !o.submit => return self.finish(Outcome::Built, None, None),
-                        _ => {
-                            if let Some(exit) = self.submit_step(p.package_id).await {
-                                return exit;
-                            }
-                        }
-                    }
-                }
-                Seen::Nothing if self.uploaded => {
-                    return self.finish(
-                        Outcome::Skipped,
-                        Some(
-                            "the uploaded package was replaced by another upload of the app"
-                                .to_owned(),
-                        ),
-                        None,
-                    );
-                }
-                Seen::Nothing if self.cut_off_upload => {
-                    // A killed run's upload may still be with the server
-                    // (its commit does not depend on the client staying):
-                    // give it a moment and read again rather than upload a
-                    // second time.
-                    self.cut_off_upload = false;
-                    tokio::time::sleep(CUT_OFF_UPLOAD_SETTLE).await;
-                }
-                Seen::Nothing => {
-                    if let Some(exit) = self.upload_step().await {
-                        return exit;
-                    }
-                }
+            let seen = next_step::seen(packages, &o.version, self.memory.superseded);
+            let next = next_step(seen, &mut self.memory, &goal, Instant::now());
+            if next.package_id.is_some() {
+                self.package_id = next.package_id;
             }
+            if let Some(stage) = next.stage {
+                self.enter(stage);
+            }
+            match next.step {
+                Step::Finish {
+                    outcome,
+                    reason,
+                    code,
+                } => return self.finish(outcome, reason, code),
+                Step::Upload => {
+                    if let Some(exit) = self.upload_step().await {
+                        return exit;
+                    }
+                }
+                Step::Submit(package) => {
+                    if let Some(exit) = self.submit_step(package).await {
+                        return exit;
+                    }
+                }
+                Step::Release(package) => {
+                    if let Err(e) = self
+                        .session
+                        .call(|c| async move { c.package_release(package).await })
+                        .await
+                        && !self.state_changed_meanwhile(&e)
+                        && !self.transient(&e).await
+                    {
+                        return self.fail(&e);
+                    }
+                }
+                Step::Gray {
+                    package,
+                    percentage,
+                } => {
+                    if let Some(exit) = self.gray_step(package, percentage).await {
+                        return exit;
+                    }
+                }
+                Step::WaitBuild => tokio::time::sleep(o.build_poll).await,
+                Step::WaitAudit => {
+                    slot = None;
+                    waiting_audit = true;
+                    drop(_poll);
+                    // Never past the timeout: it is honoured to within a
+                    // poll's round trip, not a backoff.
+                    let since = self.memory.audit_started.unwrap_or_else(Instant::now);
+                    let left = o.audit_timeout.map_or(audit_delay, |limit| {
+                        limit.saturating_sub(since.elapsed()) + Duration::from_millis(50)
+                    });
+                    tokio::time::sleep(audit_delay.min(left)).await;
+                    audit_delay = (audit_delay * 2).min(MAX_AUDIT_POLL.max(o.audit_poll));
+                }
+                Step::Settle => tokio::time::sleep(CUT_OFF_UPLOAD_SETTLE).await,
+            }
+        }
+    }
+
+    /// Starts or raises the package's phased release; at 100 % it is
+    /// released (the next read sees it online).
+    async fn gray_step(&mut self, package: i64, percentage: u8) -> Option<Exit> {
+        match self
+            .session
+            .call(|c| async move { c.gray_release(package, percentage, &[], None).await })
+            .await
+        {
+            Ok(_) if percentage >= 100 => None,
+            Ok(plan) => {
+                let at = plan.gray_percentage.unwrap_or(i64::from(percentage));
+                let reason = format!("gray release at {at}%");
+                Some(self.finish(Outcome::Grayed, Some(reason), None))
+            }
+            // An earlier run took it this far or further.
+            Err(e) if e.business_code() == Some(ErrorCode::GrayPercentageNotIncreasing) => {
+                let reason = format!("gray release already at {percentage}% or more");
+                Some(self.finish(Outcome::Grayed, Some(reason), None))
+            }
+            Err(e) if !self.state_changed_meanwhile(&e) && !self.transient(&e).await => {
+                Some(self.fail(&e))
+            }
+            Err(_) => None,
         }
     }
 
@@ -816,7 +676,7 @@ impl Driver<'_> {
                 }
             })
             .await;
-        self.uploaded = true;
+        self.memory.uploaded = true;
         match result {
             Ok(()) => {
                 self.enter(Stage::Building);
@@ -825,8 +685,8 @@ impl Driver<'_> {
             // The upload may or may not have reached the database: read
             // again, after a moment for it to land, before uploading again.
             Err(e) if self.transient(&e).await => {
-                self.uploaded = false;
-                self.cut_off_upload = true;
+                self.memory.uploaded = false;
+                self.memory.cut_off_upload = true;
                 None
             }
             Err(e) => Some(self.fail(&e)),
@@ -1121,12 +981,13 @@ pub async fn upgrade_until(
                 session,
                 stage: Stage::Queued,
                 package_id: earlier.as_ref().and_then(|r| r.package_id),
-                uploaded: false,
-                redo,
+                memory: Memory {
+                    redo,
+                    cut_off_upload,
+                    ..Memory::default()
+                },
                 state_conflicts: 0,
                 transient_failures: 0,
-                cut_off_upload,
-                superseded: None,
                 app,
             };
             match driver.drive(first_slot).await {
@@ -1271,12 +1132,9 @@ pub async fn rollback(
                 session,
                 stage: Stage::Queued,
                 package_id: Some(package_id),
-                uploaded: false,
-                redo: false,
+                memory: Memory::default(),
                 state_conflicts: 0,
                 transient_failures: 0,
-                cut_off_upload: false,
-                superseded: None,
                 app,
             };
             d.enter(Stage::RollingBack);
