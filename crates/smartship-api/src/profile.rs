@@ -307,6 +307,15 @@ pub struct ExaminationView {
     pub reviewed_at: Option<i64>,
 }
 
+/// `data` of `app/pause`, `app/resume` and `appflow/control`, as the
+/// official SDKs declare it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceChange {
+    /// 0: done.
+    pub errno: i64,
+    pub msg: String,
+}
+
 /// `data` of `app/getsupportversion`, as the official SDKs declare it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SupportVersions {

@@ -184,7 +184,7 @@ rest_answers! {
     AppInfoAnswer => AppInfo;
     GrayPlanAnswer => smartship_api::release::GrayPlanInfo [smartship_api::release::RampStepInfo];
     HistoryAnswer => smartship_api::release::History [smartship_api::release::HistoryEntry];
-    ServiceChangeAnswer => crate::openapi::app::ServiceChange;
+    ServiceChangeAnswer => smartship_api::profile::ServiceChange;
     SupportVersionsAnswer => smartship_api::profile::SupportVersions [smartship_api::profile::SupportVersionItem];
     NameCheckAnswer => NameCheck;
     PrecheckAnswer => smartship_api::package::PrecheckReport [smartship_api::package::PrecheckFinding];

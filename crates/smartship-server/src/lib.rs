@@ -15,6 +15,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod home;
+pub mod html_page;
 pub mod json_error;
 pub mod lenient_http;
 pub mod metrics;

@@ -29,9 +29,9 @@ pub struct Inner {
     /// The keys that sign update answers (`service::delivery`).
     pub signing: crate::service::delivery::signing::SigningKeys,
     /// What update checks read, kept for a second (`service::delivery::view`).
-    pub delivery: crate::service::delivery::view::DeliveryCache,
+    pub delivery: crate::service::delivery::caches::DeliveryCache,
     /// Artifacts recently downloaded, kept in memory (`service::delivery`).
-    pub artifact_cache: crate::service::delivery::artifacts::ArtifactCache,
+    pub artifact_cache: crate::service::delivery::caches::ArtifactCache,
     /// Wakes the event delivery worker when an event is enqueued.
     pub events_wakeup: Notify,
     pub rate_limiter: crate::rate_limit::RateLimiter,
@@ -47,7 +47,7 @@ pub struct Inner {
     /// Started with `--demo` (the console offers demo-only shortcuts).
     pub demo: bool,
     /// The audit log's queue (`audit`).
-    pub audit: crate::audit::AuditLog,
+    pub audit: crate::audit::queue::AuditLog,
 }
 
 impl std::ops::Deref for AppState {

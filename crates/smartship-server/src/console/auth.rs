@@ -20,6 +20,7 @@
 //! the sign-in form, a random value also set in a short-lived cookie (a
 //! forged sign-in cannot know it).
 
+use super::cookies::cookie;
 use super::i18n::Lang;
 use super::layout::{self, OrInternal, Page};
 use crate::service::operators;
@@ -47,19 +48,6 @@ pub fn role_label(r: Role, l: Lang) -> &'static str {
         Role::Reviewer => l.t("审核员", "reviewer"),
         Role::Viewer => l.t("只读", "viewer"),
     }
-}
-
-/// The value of the cookie `name` in the request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
 }
 
 /// A `Set-Cookie` value for the console's cookies.

@@ -16,7 +16,7 @@ pub enum Lang {
 impl Lang {
     /// The language a request's cookie chose.
     pub fn of(headers: &HeaderMap) -> Lang {
-        match super::auth::cookie(headers, LANG_COOKIE) {
+        match super::cookies::cookie(headers, LANG_COOKIE) {
             Some("en") => Lang::En,
             _ => Lang::Zh,
         }

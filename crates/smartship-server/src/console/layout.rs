@@ -5,7 +5,7 @@ use super::auth::Signed;
 use super::i18n::Lang;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 /// The sections of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,18 +18,15 @@ pub enum Nav {
     Audit,
 }
 
-fn head(l: Lang, title: &str) -> Markup {
-    html! {
-        head {
-            meta charset="utf-8";
-            meta name="viewport" content="width=device-width, initial-scale=1";
-            // No icon: the browser asks for none (and no 404 is logged).
-            link rel="icon" href="data:,";
-            title { (title) " · smartship " (l.t("运营控制台", "console")) }
-            link rel="stylesheet" href=(super::assets::CSS_PATH);
-            script src=(super::assets::JS_PATH) defer {}
-        }
-    }
+/// The console's document: its stylesheet and script, the title with the
+/// console's name.
+fn document(l: Lang, title: &str, body_class: Option<&str>, body: Markup) -> Markup {
+    let full_title = format!("{title} · smartship {}", l.t("运营控制台", "console"));
+    let head = html! {
+        link rel="stylesheet" href=(super::assets::CSS_PATH);
+        script src=(super::assets::JS_PATH) defer {}
+    };
+    crate::html_page::document(l.tag(), &full_title, head, body_class, body)
 }
 
 /// Why a console handler does not draw its page: a refusal already drawn
@@ -95,52 +92,39 @@ pub fn page(who: &Signed, status: StatusCode, nav: Nav, title: &str, body: Marku
         Lang::Zh => ("en", "English"),
         Lang::En => ("zh", "中文"),
     };
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(l.tag()) {
-            (head(l, title))
-            body {
-                a.skip href="#main" { (l.t("跳到正文", "Skip to content")) }
-                header.top {
-                    a.brand href="/console" { "smartship" }
-                    nav aria-label=(l.t("主导航", "Main")) {
-                        (link(Nav::Dashboard, "/console", l.t("概览", "Dashboard")))
-                        (link(Nav::Reviews, "/console/reviews", l.t("审核队列", "Reviews")))
-                        (link(Nav::Apps, "/console/apps", l.t("小程序", "Apps")))
-                        (link(Nav::Tps, "/console/tps", l.t("平台", "Platforms")))
-                        (link(Nav::Events, "/console/events", l.t("事件", "Events")))
-                        (link(Nav::Audit, "/console/audit", l.t("审计日志", "Audit log")))
-                    }
-                    div.who {
-                        span #who { (who.operator.username) " · " (super::auth::role_label(who.role, l)) }
-                        a href={ "/console/language?to=" (other.0) "&back=/console" } lang=(if other.0 == "en" { "en" } else { "zh-CN" }) { (other.1) }
-                        form method="post" action="/console/sign-out" {
-                            input type="hidden" name="csrf" value=(who.csrf);
-                            button.link #sign-out type="submit" { (l.t("退出", "Sign out")) }
-                        }
-                    }
-                }
-                main #main {
-                    h1 { (title) }
-                    (body)
+    let body = html! {
+        a.skip href="#main" { (l.t("跳到正文", "Skip to content")) }
+        header.top {
+            a.brand href="/console" { "smartship" }
+            nav aria-label=(l.t("主导航", "Main")) {
+                (link(Nav::Dashboard, "/console", l.t("概览", "Dashboard")))
+                (link(Nav::Reviews, "/console/reviews", l.t("审核队列", "Reviews")))
+                (link(Nav::Apps, "/console/apps", l.t("小程序", "Apps")))
+                (link(Nav::Tps, "/console/tps", l.t("平台", "Platforms")))
+                (link(Nav::Events, "/console/events", l.t("事件", "Events")))
+                (link(Nav::Audit, "/console/audit", l.t("审计日志", "Audit log")))
+            }
+            div.who {
+                span #who { (who.operator.username) " · " (super::auth::role_label(who.role, l)) }
+                a href={ "/console/language?to=" (other.0) "&back=/console" } lang=(if other.0 == "en" { "en" } else { "zh-CN" }) { (other.1) }
+                form method="post" action="/console/sign-out" {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    button.link #sign-out type="submit" { (l.t("退出", "Sign out")) }
                 }
             }
         }
+        main #main {
+            h1 { (title) }
+            (body)
+        }
     };
+    let markup = document(l, title, None, body);
     respond(status, markup)
 }
 
 /// A page with no operator (the sign-in form).
 pub fn bare(l: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(l.tag()) {
-            (head(l, title))
-            body.bare {
-                main #main { (body) }
-            }
-        }
-    };
+    let markup = document(l, title, Some("bare"), html! { main #main { (body) } });
     respond(status, markup)
 }
 
@@ -163,6 +147,14 @@ pub fn message(l: Lang, status: StatusCode, title: &str, text: &str) -> Response
 /// 404 for something that does not exist (`what` names it).
 pub fn not_found(l: Lang, what: &str) -> Response {
     message(l, StatusCode::NOT_FOUND, l.t("未找到", "Not found"), what)
+}
+
+/// 404 for a package that does not exist.
+pub fn package_not_found(l: Lang, id: i64) -> Response {
+    not_found(
+        l,
+        &format!("{} #{id}", l.t("没有这个代码包", "No such package")),
+    )
 }
 
 /// A failure of the server: logged with its cause, shown without it.

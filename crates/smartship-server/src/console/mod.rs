@@ -7,6 +7,7 @@ mod apps;
 mod assets;
 mod audit_page;
 pub mod auth;
+mod cookies;
 mod dashboard;
 mod device_cookie;
 mod events;

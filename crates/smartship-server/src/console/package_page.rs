@@ -10,7 +10,6 @@ use super::reviews::{fail_fields, when};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use maud::{Markup, html};
 use similar::ChangeTag;
 use smartship_core::PackageId;
@@ -60,13 +59,6 @@ fn file_diff(path: String, old: &str, new: &str) -> FileDiff {
         lines.push(None);
     }
     FileDiff { path, lines, cut }
-}
-
-pub fn not_found(l: Lang, id: i64) -> Response {
-    layout::not_found(
-        l,
-        &format!("{} #{id}", l.t("没有这个代码包", "No such package")),
-    )
 }
 
 /// What a reviewer compares: the package's files and the online one's.
@@ -284,7 +276,7 @@ pub async fn show(
         .package_any(PackageId(id))
         .await
         .or_internal(l)?
-        .ok_or_else(|| not_found(l, id))?;
+        .ok_or_else(|| layout::package_not_found(l, id))?;
     let app_name = s
         .store
         .app(p.app_id)

@@ -5,7 +5,6 @@
 use super::auth::{Signed, safe_next};
 use super::i18n::Lang;
 use super::layout::{self, Nav, OrInternal, Page};
-use super::package_page;
 use crate::service::{self, packages::Change};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -336,7 +335,7 @@ pub async fn review_package(
         .package_any(PackageId(id))
         .await
         .or_internal(l)?
-        .ok_or_else(|| package_page::not_found(l, id))?;
+        .ok_or_else(|| layout::package_not_found(l, id))?;
     let change = Change::new(p.app_id, p.id, Action::Review(verdict.clone()), who.actor());
     Ok(
         match service::packages::act(&s, change).await.or_internal(l)? {

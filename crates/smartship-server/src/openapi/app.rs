@@ -15,7 +15,6 @@ use crate::service::parties;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Serialize;
 use smartship_api::ErrorCode;
 use smartship_api::profile::{SupportVersionItem, SupportVersions};
 use smartship_api::requests::profile::{FlowControl, SetSupportVersion};
@@ -23,14 +22,7 @@ use smartship_core::runtime::ServiceStatus;
 use smartship_core::versions;
 use smartship_store::AppUpdate;
 
-/// `data` of `app/pause`, `app/resume` and `appflow/control`, as the
-/// official SDKs declare it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ServiceChange {
-    /// 0: done.
-    pub errno: i64,
-    pub msg: String,
-}
+use smartship_api::profile::ServiceChange;
 
 async fn change(
     s: &AppState,

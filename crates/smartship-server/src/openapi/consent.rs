@@ -16,6 +16,7 @@ use crate::tokens;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
 use smartship_store::{CodeKind, CodeRefusal, Tp};
 
 /// What each scope lets the platform do, as shown to the administrator.
@@ -30,53 +31,34 @@ fn scope_label(scope: &str) -> &'static str {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// The consent pages' own look: a card on a grey page. Inline, so the
+/// pages load nothing (their CSP allows nothing else).
+const STYLE: &str = "\
+body { font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; }
+main { max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 8px;
+       box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+h1 { font-size: 1.3rem; margin-top: 0; }
+ul { padding-left: 1.2rem; } li { margin: .3rem 0; }
+label { display: block; margin: .8rem 0 .2rem; }
+input[type=text], input[type=password] { width: 100%; padding: .5rem; box-sizing: border-box; }
+.actions { display: flex; gap: .8rem; margin-top: 1.4rem; }
+button { flex: 1; padding: .6rem; border-radius: 4px; border: 1px solid #3060d0; font-size: 1rem; }
+button[value=approve] { background: #3060d0; color: #fff; }
+button[value=refuse] { background: #fff; color: #3060d0; }
+.error { color: #b00020; }
+.muted { color: #666; font-size: .9rem; }
+";
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; }}
-main {{ max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 8px;
-        box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
-h1 {{ font-size: 1.3rem; margin-top: 0; }}
-ul {{ padding-left: 1.2rem; }} li {{ margin: .3rem 0; }}
-label {{ display: block; margin: .8rem 0 .2rem; }}
-input[type=text], input[type=password] {{ width: 100%; padding: .5rem; box-sizing: border-box; }}
-.actions {{ display: flex; gap: .8rem; margin-top: 1.4rem; }}
-button {{ flex: 1; padding: .6rem; border-radius: 4px; border: 1px solid #3060d0; font-size: 1rem; }}
-button[value=approve] {{ background: #3060d0; color: #fff; }}
-button[value=refuse] {{ background: #fff; color: #3060d0; }}
-.error {{ color: #b00020; }}
-.muted {{ color: #666; font-size: .9rem; }}
-</style></head>
-<body><main>{body}</main></body></html>"#,
-        title = esc(title),
-    );
-    let mut resp = (status, Html(html)).into_response();
+fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let head = html! { style { (PreEscaped(STYLE)) } };
+    let html = crate::html_page::document("zh-CN", title, head, None, html! { main { (body) } });
+    let mut resp = (status, Html(html.into_string())).into_response();
     let h = resp.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, "DENY".parse().expect("static"));
     h.insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
             .parse()
             .expect("static"),
     );
@@ -87,14 +69,23 @@ button[value=refuse] {{ background: #fff; color: #3060d0; }}
     resp
 }
 
+/// A refusal's message, where the browser test and a screen reader find it.
+fn error_line(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error #error { (m) }
+        }
+    }
+}
+
 fn error_page(status: StatusCode, message: &str) -> Response {
     page(
         status,
         "授权失败",
-        &format!(
-            r#"<h1>无法完成授权</h1><p class="error" id="error">{}</p>"#,
-            esc(message)
-        ),
+        html! {
+            h1 { "无法完成授权" }
+            (error_line(Some(message)))
+        },
     )
 }
 
@@ -165,7 +156,7 @@ async fn sign_in(
 /// The form again (drawn by `form` with a message), with why the sign-in
 /// did not work: 401 for wrong credentials, 429 with `Retry-After` while
 /// the account or the address is locked.
-fn refused_sign_in(outcome: &SignIn, title: &str, form: impl Fn(&str) -> String) -> Response {
+fn refused_sign_in(outcome: &SignIn, title: &str, form: impl Fn(&str) -> Markup) -> Response {
     match outcome {
         SignIn::Locked(l) => {
             let secs = l.retry_after().as_secs().max(1);
@@ -173,7 +164,7 @@ fn refused_sign_in(outcome: &SignIn, title: &str, form: impl Fn(&str) -> String)
             let mut resp = page(
                 StatusCode::TOO_MANY_REQUESTS,
                 title,
-                &form(&format!("尝试次数过多，请 {minutes} 分钟后再试。")),
+                form(&format!("尝试次数过多，请 {minutes} 分钟后再试。")),
             );
             resp.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -181,7 +172,7 @@ fn refused_sign_in(outcome: &SignIn, title: &str, form: impl Fn(&str) -> String)
             );
             resp
         }
-        _ => page(StatusCode::UNAUTHORIZED, title, &form("账号或密码错误。")),
+        _ => page(StatusCode::UNAUTHORIZED, title, form("账号或密码错误。")),
     }
 }
 
@@ -248,44 +239,43 @@ async fn check(s: &AppState, p: &Params) -> Result<Consent, Refused> {
     })
 }
 
-fn form(c: &Consent, error: Option<&str>, username: &str) -> String {
-    let scopes: String = DEFAULT_SCOPES
-        .split(',')
-        .map(|s| format!("<li>{}</li>", esc(scope_label(s))))
-        .collect();
-    let error = error
-        .map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e)))
+fn form(c: &Consent, error: Option<&str>, username: &str) -> Markup {
+    let tp = c.tp.name.as_str();
+    let redirect_host = url::Url::parse(&c.redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    format!(
-        r#"<h1>授权 {tp} 管理你的小程序</h1>
-<p class="muted">第三方平台 <strong id="tp-name">{tp}</strong> 请求以下权限：</p>
-<ul id="scopes">{scopes}</ul>
-{error}
-<form method="post" action="/mappconsole/tp/authorization">
-<input type="hidden" name="client_id" value="{client_id}">
-<input type="hidden" name="pre_auth_code" value="{code}">
-<input type="hidden" name="redirect_uri" value="{redirect}">
-<label for="username">小程序管理员账号</label>
-<input type="text" id="username" name="username" autocomplete="username" value="{username}" required>
-<label for="password">密码</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<div class="actions">
-<button type="submit" name="decision" value="approve" id="approve">同意授权</button>
-<button type="submit" name="decision" value="refuse" id="refuse">拒绝</button>
-</div>
-</form>
-<p class="muted">授权后将跳转到 {redirect_host}</p>"#,
-        tp = esc(&c.tp.name),
-        client_id = esc(&c.tp.client_id),
-        code = esc(&c.pre_auth_code),
-        redirect = esc(&c.redirect_uri),
-        redirect_host = esc(url::Url::parse(&c.redirect_uri)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .as_deref()
-            .unwrap_or("")),
-        username = esc(username),
-    )
+    html! {
+        h1 { "授权 " (tp) " 管理你的小程序" }
+        p.muted { "第三方平台 " strong #tp-name { (tp) } " 请求以下权限：" }
+        ul #scopes {
+            @for scope in DEFAULT_SCOPES.split(',') {
+                li { (scope_label(scope)) }
+            }
+        }
+        (error_line(error))
+        form method="post" action="/mappconsole/tp/authorization" {
+            input type="hidden" name="client_id" value=(c.tp.client_id);
+            input type="hidden" name="pre_auth_code" value=(c.pre_auth_code);
+            input type="hidden" name="redirect_uri" value=(c.redirect_uri);
+            (credentials(username))
+            div.actions {
+                button type="submit" name="decision" value="approve" #approve { "同意授权" }
+                button type="submit" name="decision" value="refuse" #refuse { "拒绝" }
+            }
+        }
+        p.muted { "授权后将跳转到 " (redirect_host) }
+    }
+}
+
+/// The administrator's account and password fields.
+fn credentials(username: &str) -> Markup {
+    html! {
+        label for="username" { "小程序管理员账号" }
+        input type="text" #username name="username" autocomplete="username" value=(username) required;
+        label for="password" { "密码" }
+        input type="password" #password name="password" autocomplete="current-password" required;
+    }
 }
 
 /// `GET /mappconsole/tp/authorization`
@@ -295,7 +285,7 @@ pub async fn show(State(s): State<AppState>, req: Request) -> Response {
         Err(e) => return bad_encoding(e),
     };
     match check(&s, &p).await {
-        Ok(c) => page(StatusCode::OK, "小程序授权", &form(&c, None, "")),
+        Ok(c) => page(StatusCode::OK, "小程序授权", form(&c, None, "")),
         Err(refused) => refused.into_response(),
     }
 }
@@ -407,7 +397,7 @@ pub async fn show_unauthorize(State(s): State<AppState>, req: Request) -> Respon
         return error_page(StatusCode::BAD_REQUEST, "缺少 client_id 参数。");
     };
     match s.store.tp_by_client_id(client_id).await {
-        Ok(Some(tp)) => page(StatusCode::OK, "解除授权", &unauthorize_form(&tp, None)),
+        Ok(Some(tp)) => page(StatusCode::OK, "解除授权", unauthorize_form(&tp, None)),
         Ok(None) => error_page(StatusCode::BAD_REQUEST, "第三方平台不存在。"),
         Err(e) => {
             tracing::error!(error = ?e, "unauthorize page: loading the TP failed");
@@ -416,25 +406,20 @@ pub async fn show_unauthorize(State(s): State<AppState>, req: Request) -> Respon
     }
 }
 
-fn unauthorize_form(tp: &Tp, error: Option<&str>) -> String {
-    let error = error
-        .map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e)))
-        .unwrap_or_default();
-    format!(
-        r#"<h1>解除对 {tp} 的授权</h1>
-<p class="muted">解除后，{tp} 将立即无法再管理你的小程序。</p>
-{error}
-<form method="post" action="/mappconsole/tp/unauthorize">
-<input type="hidden" name="client_id" value="{client_id}">
-<label for="username">小程序管理员账号</label>
-<input type="text" id="username" name="username" autocomplete="username" required>
-<label for="password">密码</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<div class="actions"><button type="submit" name="decision" value="refuse" id="unauthorize">解除授权</button></div>
-</form>"#,
-        tp = esc(&tp.name),
-        client_id = esc(&tp.client_id),
-    )
+fn unauthorize_form(tp: &Tp, error: Option<&str>) -> Markup {
+    let name = tp.name.as_str();
+    html! {
+        h1 { "解除对 " (name) " 的授权" }
+        p.muted { "解除后，" (name) " 将立即无法再管理你的小程序。" }
+        (error_line(error))
+        form method="post" action="/mappconsole/tp/unauthorize" {
+            input type="hidden" name="client_id" value=(tp.client_id);
+            (credentials(""))
+            div.actions {
+                button type="submit" name="decision" value="refuse" #unauthorize { "解除授权" }
+            }
+        }
+    }
 }
 
 /// `POST /mappconsole/tp/unauthorize`: signs the administrator in and ends
@@ -474,7 +459,7 @@ pub async fn submit_unauthorize(State(s): State<AppState>, req: Request) -> Resp
             page(
                 StatusCode::OK,
                 "解除授权",
-                &format!(r#"<h1 id="done">已解除对 {} 的授权</h1>"#, esc(&tp.name)),
+                html! { h1 #done { "已解除对 " (tp.name) " 的授权" } },
             )
         }
         Ok(false) => error_page(StatusCode::BAD_REQUEST, "该小程序没有授权给此第三方平台。"),
@@ -519,10 +504,27 @@ mod tests {
     }
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            esc(r#"<a href="x">'&"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+    fn a_platforms_name_and_the_redirect_are_shown_escaped() {
+        let mut t = tp(Some("isv.example"));
+        t.name = r#"<a href="x">'&"#.into();
+        let consent = Consent {
+            tp: t.clone(),
+            pre_auth_code: "c\"><script>".into(),
+            redirect_uri: "https://isv.example/cb?a=1&b=\"2\"".into(),
+        };
+        let page = form(&consent, Some("<b>no</b>"), "u\"ser").into_string();
+        assert!(!page.contains("<a href=\"x\">"), "{page}");
+        assert!(
+            page.contains("&lt;a href=&quot;x&quot;&gt;'&amp;"),
+            "{page}"
         );
+        assert!(
+            page.contains(r#"value="c&quot;&gt;&lt;script&gt;""#),
+            "{page}"
+        );
+        assert!(page.contains(r#"value="u&quot;ser""#), "{page}");
+        assert!(page.contains("&lt;b&gt;no&lt;/b&gt;"), "{page}");
+        let page = unauthorize_form(&t, None).into_string();
+        assert!(!page.contains("<a href"), "{page}");
     }
 }

@@ -20,7 +20,7 @@
 pub mod download;
 
 use crate::json_error::JsonError as AdminError;
-use crate::service::delivery::view::AppDelivery;
+use crate::service::delivery::view::{self, AppDelivery};
 use crate::service::delivery::{HOST_KEY_PREFIX, artifacts, host_key_digest};
 use crate::state::AppState;
 use axum::Json;
@@ -78,7 +78,7 @@ async fn require_host_key(s: &AppState, headers: &HeaderMap) -> Result<(), Admin
             "send the host-app key as Authorization: Bearer shk_...",
         ));
     };
-    if s.delivery.host_key_ok(s, &host_key_digest(key)).await? {
+    if view::host_key_ok(s, &host_key_digest(key)).await? {
         Ok(())
     } else {
         Err(err(
@@ -140,7 +140,7 @@ pub async fn update(
             "current_package_id: a package id, from 1",
         ));
     }
-    let delivery = s.delivery.app(&s, AppId(app_id)).await?;
+    let delivery = view::app(&s, AppId(app_id)).await?;
     let (served, gray) = match &*delivery {
         AppDelivery::NoSuchApp => {
             return Err(err(

@@ -4,105 +4,12 @@
 //! being content-addressed, it never changes, so any node, proxy or CDN may
 //! keep it forever.
 
+pub use super::caches::ArtifactCache;
 use crate::state::AppState;
 use bytes::Bytes;
 use smartship_core::manifest::{Manifest, sha256_hex};
 use smartship_core::runtime::{DELTA_FILES_DIR, DELTA_MANIFEST_PATH, DeltaManifest};
 use smartship_store::{Artifact, Package};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-
-/// Bytes of artifacts a node keeps in memory at most.
-const CACHE_BYTES: usize = 64 << 20;
-
-/// Recently served artifacts, by digest, oldest evicted first. They never
-/// change, so a cached copy is never stale.
-#[derive(Default)]
-pub struct ArtifactCache {
-    inner: Mutex<CacheInner>,
-    /// One build per artifact at a time on this node: the checks that
-    /// follow a release all want the same zip, and it is made once.
-    building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-#[derive(Default)]
-struct CacheInner {
-    bytes: usize,
-    order: VecDeque<String>,
-    map: HashMap<String, Bytes>,
-}
-
-impl ArtifactCache {
-    /// Waits for this node's build of `key`, if one runs, and holds the
-    /// turn: the caller checks the store again, then builds if still needed.
-    async fn build_turn(&self, key: String) -> BuildTurn<'_> {
-        let lock = self
-            .building
-            .lock()
-            .expect("cache lock")
-            .entry(key.clone())
-            .or_default()
-            .clone();
-        let guard = lock.lock_owned().await;
-        BuildTurn {
-            cache: self,
-            key,
-            _guard: guard,
-        }
-    }
-
-    pub fn get(&self, sha256: &str) -> Option<Bytes> {
-        self.inner
-            .lock()
-            .expect("cache lock")
-            .map
-            .get(sha256)
-            .cloned()
-    }
-
-    pub fn put(&self, sha256: &str, bytes: Bytes) {
-        if bytes.len() > CACHE_BYTES / 4 {
-            return;
-        }
-        let mut c = self.inner.lock().expect("cache lock");
-        if c.map.contains_key(sha256) {
-            return;
-        }
-        while c.bytes + bytes.len() > CACHE_BYTES {
-            let Some(old) = c.order.pop_front() else {
-                break;
-            };
-            if let Some(b) = c.map.remove(&old) {
-                c.bytes -= b.len();
-            }
-        }
-        c.bytes += bytes.len();
-        c.order.push_back(sha256.to_owned());
-        c.map.insert(sha256.to_owned(), bytes);
-    }
-}
-
-/// A node's turn to build one artifact; its entry goes when the last
-/// waiter is done.
-struct BuildTurn<'a> {
-    cache: &'a ArtifactCache,
-    key: String,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl Drop for BuildTurn<'_> {
-    fn drop(&mut self) {
-        let mut building = self.cache.building.lock().expect("cache lock");
-        // Two references: the map's and this guard's mutex. Anyone else
-        // holds a third and will remove it after their turn.
-        if building
-            .get(&self.key)
-            .is_some_and(|m| Arc::strong_count(m) <= 2)
-        {
-            building.remove(&self.key);
-        }
-    }
-}
 
 /// The bytes of a recorded artifact.
 pub async fn bytes_of(s: &AppState, sha256: &str) -> anyhow::Result<Bytes> {

@@ -1,4 +1,5 @@
-//! What host runtimes get: the per-app view update checks read (`view`),
+//! What host runtimes get: the per-app view update checks read (`view`,
+//! kept by the node's caches, `caches`),
 //! the zips they download (`artifacts`), the keys that sign the answers
 //! (`signing`), and the host-app keys that let them ask.
 //!
@@ -6,6 +7,7 @@
 //! keys through here, so the caches are dropped wherever keys change.
 
 pub mod artifacts;
+pub mod caches;
 pub mod signing;
 pub mod view;
 
