@@ -146,6 +146,16 @@ pub(crate) fn tp_from_row(r: &impl Col) -> Result<Tp> {
     })
 }
 
+/// An event as its claim hands it out, under the lease until `lease_until`.
+pub(crate) fn claimed_from_row(r: &impl Col, lease_until: i64) -> Result<ClaimedEvent> {
+    let event = event_from_row(r)?;
+    Ok(ClaimedEvent {
+        attempt: event.attempts,
+        lease_until,
+        event,
+    })
+}
+
 pub(crate) fn event_from_row(r: &impl Col) -> Result<EventRecord> {
     let target: String = r.text("target")?;
     Ok(EventRecord {

@@ -149,12 +149,18 @@ pub fn not_found(l: Lang, what: &str) -> Response {
     message(l, StatusCode::NOT_FOUND, l.t("未找到", "Not found"), what)
 }
 
-/// 404 for a package that does not exist.
-pub fn package_not_found(l: Lang, id: i64) -> Response {
-    not_found(
-        l,
-        &format!("{} #{id}", l.t("没有这个代码包", "No such package")),
-    )
+/// The package `id` (of any app), or the 404 page naming it.
+pub async fn package_or_404(
+    s: &crate::state::AppState,
+    l: Lang,
+    id: i64,
+) -> Result<smartship_store::Package, PageError> {
+    s.store
+        .package_any(smartship_core::PackageId(id))
+        .await
+        .found(l, || {
+            format!("{} #{id}", l.t("没有这个代码包", "No such package"))
+        })
 }
 
 /// A failure of the server: logged with its cause, shown without it.

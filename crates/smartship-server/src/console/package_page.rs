@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use maud::{Markup, html};
 use similar::ChangeTag;
-use smartship_core::PackageId;
 use smartship_core::lifecycle::PackageState;
 use smartship_core::manifest::Manifest;
 use smartship_store::Package;
@@ -271,12 +270,7 @@ pub async fn show(
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
     let l = who.lang;
-    let p = s
-        .store
-        .package_any(PackageId(id))
-        .await
-        .or_internal(l)?
-        .ok_or_else(|| layout::package_not_found(l, id))?;
+    let p = layout::package_or_404(&s, l, id).await?;
     let app_name = s
         .store
         .app(p.app_id)

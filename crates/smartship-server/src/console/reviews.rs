@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use smartship_core::PackageId;
 use smartship_core::lifecycle::{Action, Verdict};
 use smartship_core::profile::ExamStatus;
 use smartship_store::{Examination, QueuePage, ReviewRefusal};
@@ -330,12 +329,7 @@ pub async fn review_package(
 ) -> Page {
     let l = who.lang;
     let (form, verdict) = review_form(&who, form)?;
-    let p = s
-        .store
-        .package_any(PackageId(id))
-        .await
-        .or_internal(l)?
-        .ok_or_else(|| layout::package_not_found(l, id))?;
+    let p = layout::package_or_404(&s, l, id).await?;
     let change = Change::new(p.app_id, p.id, Action::Review(verdict.clone()), who.actor());
     Ok(
         match service::packages::act(&s, change).await.or_internal(l)? {

@@ -2,42 +2,7 @@
 
 use super::*;
 
-/// Enqueues an event, due at once.
-async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
-           next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
-    )
-    .bind(e.tp_id.0)
-    .bind(e.app_id.map(|a| a.0))
-    .bind(e.kind.as_str())
-    .bind(e.target.as_str())
-    .bind(&e.payload)
-    .bind(e.occurred_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Enqueues an event for the TP's authorization-event URL.
-pub(super) async fn insert_auth_event(
-    tx: &mut Tx<'_>,
-    tp: TpId,
-    app: Option<AppId>,
-    kind: EventKind,
-    payload: &str,
-    now: i64,
-) -> Result<()> {
-    let event = NewEvent {
-        tp_id: tp,
-        app_id: app,
-        kind,
-        target: EventTarget::Auth,
-        payload: Some(payload.to_owned()),
-        occurred_at: now,
-    };
-    insert_new_event(tx, &event).await
-}
+event_inserts!();
 
 outbox_store!(PgStore, {
     async fn claim_events(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedEvent>> {
@@ -59,14 +24,7 @@ outbox_store!(PgStore, {
         .await?;
         let mut claimed = rows
             .iter()
-            .map(|r| {
-                let event = event_from_row(r)?;
-                Ok(ClaimedEvent {
-                    attempt: event.attempts,
-                    lease_until: now + lease_ms,
-                    event,
-                })
-            })
+            .map(|r| claimed_from_row(r, now + lease_ms))
             .collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| (c.event.next_attempt_at, c.event.id));
         Ok(claimed)

@@ -1,6 +1,49 @@
 //! Events and their delivery attempts: the methods whose SQL both backends run
 //! as it is.
 
+/// Expands, in a backend's module (where `Tx` is its transaction), to the
+/// helpers that enqueue an event inside a write: the same SQL on both.
+macro_rules! event_inserts {
+    () => {
+        /// Enqueues an event, due at once.
+        async fn insert_new_event(tx: &mut Tx<'_>, e: &NewEvent) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO events (tp_id, app_id, kind, target, payload, occurred_at, status, attempts, \
+                   next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $6)",
+            )
+            .bind(e.tp_id.0)
+            .bind(e.app_id.map(|a| a.0))
+            .bind(e.kind.as_str())
+            .bind(e.target.as_str())
+            .bind(&e.payload)
+            .bind(e.occurred_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// Enqueues an event for the TP's authorization-event URL.
+        pub(super) async fn insert_auth_event(
+            tx: &mut Tx<'_>,
+            tp: TpId,
+            app: Option<AppId>,
+            kind: EventKind,
+            payload: &str,
+            now: i64,
+        ) -> Result<()> {
+            let event = NewEvent {
+                tp_id: tp,
+                app_id: app,
+                kind,
+                target: EventTarget::Auth,
+                payload: Some(payload.to_owned()),
+                occurred_at: now,
+            };
+            insert_new_event(tx, &event).await
+        }
+    };
+}
+
 /// Expands to `impl OutboxStore for $store`: the methods below, written once
 /// for both backends (`insert_events`, `count_events`, `events`, `event`,
 /// `event_attempts`, `next_event_due`, `replay_event`, `replay_failed`), and

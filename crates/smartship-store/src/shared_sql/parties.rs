@@ -113,6 +113,56 @@ macro_rules! party_store {
         impl PartyStore for $store {
             $($own)*
 
+            async fn authorize(
+                &self,
+                app: AppId,
+                tp: TpId,
+                scopes: &str,
+                now: i64,
+            ) -> Result<Authorization> {
+                let mut tx = self.begin_write(Touches::Tokens).await?;
+                // The app's row serializes authorizations of the app (SQLite: the
+                // writer's turn), so that two at once cannot both see "new" and
+                // both announce AUTHORIZED.
+                sqlx::query(concat!("SELECT id FROM apps WHERE id = $1", for_update!()))
+                    .bind(app.0)
+                    .execute(&mut **tx)
+                    .await?;
+                let was_active: Option<bool> = sqlx::query_scalar(
+                    "SELECT active FROM authorizations WHERE app_id = $1 AND tp_id = $2",
+                )
+                .bind(app.0)
+                .bind(tp.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO authorizations (app_id, tp_id, scopes, active, created_at, updated_at) \
+                     VALUES ($1, $2, $3, TRUE, $4, $4) \
+                     ON CONFLICT (app_id, tp_id) DO UPDATE SET scopes = excluded.scopes, active = TRUE, \
+                       updated_at = excluded.updated_at",
+                )
+                .bind(app.0)
+                .bind(tp.0)
+                .bind(scopes)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let kind = if was_active == Some(true) {
+                    EventKind::UpdateAuthorized
+                } else {
+                    EventKind::Authorized
+                };
+                let payload = serde_json::json!({ "scopes": scopes }).to_string();
+                insert_auth_event(&mut tx, tp, Some(app), kind, &payload, now).await?;
+                tx.commit().await?;
+                Ok(Authorization {
+                    app_id: app,
+                    tp_id: tp,
+                    scopes: scopes.to_owned(),
+                    active: true,
+                })
+            }
+
             async fn create_tp(&self, tp: NewTp, now: i64) -> Result<Tp> {
                 let mut tx = self.begin_write(Touches::Nothing).await?;
                 let row = sqlx::query(
